@@ -1,0 +1,136 @@
+"""How a measure or part of one document relates to one of another.
+
+Between editions of a series (Beijing 2024 → 2025) a link says what became of the older measure:
+continued, strengthened, relaxed, merged, split; `new` has no older side, `dropped` no newer one.
+Between levels (national → Beijing) a Beijing measure `implements` or `goes_beyond` a national
+one. Curated links are data from measures/data/; suggested ones come from the alignment engine
+and stay suggestions until an editor confirms them.
+"""
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from measures.models import Measure, Provenance, Section
+
+
+class LinkStatus(models.TextChoices):
+    CURATED = "curated", _("curated")
+    SUGGESTED = "suggested", _("suggested")
+    REJECTED = "rejected", _("rejected")
+
+
+class Link(Provenance):
+    """What measure and section links share: status, suggestion score and a note."""
+
+    status = models.CharField(max_length=20, choices=LinkStatus.choices, default=LinkStatus.CURATED)
+    score = models.FloatField(null=True, blank=True, help_text=_("similarity, for suggestions"))
+    note_zh = models.TextField(blank=True)
+    note_en = models.TextField(blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class MeasureRelation(models.TextChoices):
+    CONTINUED = "continued", _("continued")
+    STRENGTHENED = "strengthened", _("strengthened")
+    RELAXED = "relaxed", _("relaxed")
+    MERGED = "merged", _("merged")
+    SPLIT = "split", _("split")
+    NEW = "new", _("new")
+    DROPPED = "dropped", _("dropped")
+    IMPLEMENTS = "implements", _("implements")
+    GOES_BEYOND = "goes_beyond", _("goes beyond")
+
+
+class MeasureLink(Link):
+    Relation = MeasureRelation
+
+    # `older` is the earlier edition or the higher level; `newer` the later edition or lower level.
+    older = models.ForeignKey(
+        Measure, on_delete=models.CASCADE, null=True, blank=True, related_name="links_to_newer"
+    )
+    newer = models.ForeignKey(
+        Measure, on_delete=models.CASCADE, null=True, blank=True, related_name="links_to_older"
+    )
+    relation = models.CharField(max_length=20, choices=Relation.choices)
+
+    class Meta:
+        ordering = ["newer", "older"]
+        constraints = [
+            *Provenance.Meta.constraints,
+            models.CheckConstraint(
+                condition=Q(relation__in=MeasureRelation.values), name="measurelink_relation_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=LinkStatus.values), name="measurelink_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=(Q(relation="new") & Q(older__isnull=True) & Q(newer__isnull=False))
+                | (Q(relation="dropped") & Q(older__isnull=False) & Q(newer__isnull=True))
+                | (
+                    ~Q(relation__in=["new", "dropped"])
+                    & Q(older__isnull=False)
+                    & Q(newer__isnull=False)
+                    & ~Q(older=models.F("newer"))
+                ),
+                name="measurelink_sides_match_relation",
+            ),
+            models.UniqueConstraint(fields=["older", "newer"], name="measurelink_pair_unique"),
+        ]
+
+    def __str__(self) -> str:
+        older = self.older.public_id if self.older else "—"
+        newer = self.newer.public_id if self.newer else "—"
+        return f"{older} → {newer} ({self.relation})"
+
+
+class SectionRelation(models.TextChoices):
+    SAME = "same", _("same")
+    RENAMED = "renamed", _("renamed")
+    MERGED = "merged", _("merged")
+    SPLIT = "split", _("split")
+    NEW = "new", _("new")
+    REMOVED = "removed", _("removed")
+
+
+class SectionLink(Link):
+    Relation = SectionRelation
+
+    older = models.ForeignKey(
+        Section, on_delete=models.CASCADE, null=True, blank=True, related_name="links_to_newer"
+    )
+    newer = models.ForeignKey(
+        Section, on_delete=models.CASCADE, null=True, blank=True, related_name="links_to_older"
+    )
+    relation = models.CharField(max_length=20, choices=Relation.choices)
+
+    class Meta:
+        ordering = ["newer", "older"]
+        constraints = [
+            *Provenance.Meta.constraints,
+            models.CheckConstraint(
+                condition=Q(relation__in=SectionRelation.values), name="sectionlink_relation_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=LinkStatus.values), name="sectionlink_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=(Q(relation="new") & Q(older__isnull=True) & Q(newer__isnull=False))
+                | (Q(relation="removed") & Q(older__isnull=False) & Q(newer__isnull=True))
+                | (
+                    ~Q(relation__in=["new", "removed"])
+                    & Q(older__isnull=False)
+                    & Q(newer__isnull=False)
+                    & ~Q(older=models.F("newer"))
+                ),
+                name="sectionlink_sides_match_relation",
+            ),
+            models.UniqueConstraint(fields=["older", "newer"], name="sectionlink_pair_unique"),
+        ]
+
+    def __str__(self) -> str:
+        older = str(self.older) if self.older else "—"
+        newer = str(self.newer) if self.newer else "—"
+        return f"{older} → {newer} ({self.relation})"

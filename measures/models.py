@@ -1,0 +1,577 @@
+"""The catalogue: jurisdictions, agencies, documents, parts, measures, targets and observations.
+
+Every fact taken from a source carries its provenance (`Provenance`): the source it came from and
+a grade saying how far to trust it — read in the official text, reported by a named secondary
+source, or inferred by us (with the basis in `grade_note`).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from .numerals import chinese_numeral
+
+
+def pick_language(zh: str, en: str) -> str:
+    """The English text when the interface is in English and we have one; Chinese otherwise."""
+    if en and (get_language() or "").startswith("en"):
+        return en
+    return zh
+
+
+class BilingualName(models.Model):
+    """A record with a Chinese and an English name; `name` follows the interface language."""
+
+    name_zh = models.CharField(_("name (Chinese)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return pick_language(self.name_zh, self.name_en)
+
+
+class Grade(models.TextChoices):
+    OFFICIAL = "official", _("official")
+    SECONDARY = "secondary", _("secondary")
+    INFERRED = "inferred", _("inferred")
+
+
+class SourceKind(models.TextChoices):
+    OFFICIAL = "official", _("official publication")
+    REPOST = "repost", _("repost of an official text")
+    SECONDARY = "secondary", _("secondary report")
+
+
+class JurisdictionLevel(models.TextChoices):
+    NATIONAL = "national", _("national")
+    PROVINCIAL = "provincial", _("provincial")
+    MUNICIPAL = "municipal", _("municipal")
+
+
+class AgencyKind(models.TextChoices):
+    BODY = "body", _("body")
+    SYSTEM = "system", _("authorities at every level")
+
+
+class DocumentStatus(models.TextChoices):
+    IN_FORCE = "in_force", _("in force")
+    EXPIRED = "expired", _("expired")
+    SUPERSEDED = "superseded", _("superseded")
+    REPEALED = "repealed", _("repealed")
+
+
+class AgencyRole(models.TextChoices):
+    LEAD = "lead", _("lead")
+    JOINT = "joint", _("joint")
+    SUPPORT = "support", _("support")
+
+
+class TargetKind(models.TextChoices):
+    LEVEL = "level", _("level to reach")
+    RULE = "rule", _("time limit for every case")
+
+
+class Direction(models.TextChoices):
+    LOWER = "lower", _("lower is better")
+    HIGHER = "higher", _("higher is better")
+
+
+class Comparator(models.TextChoices):
+    LTE = "lte", "≤"
+    LT = "lt", "<"
+    GTE = "gte", "≥"
+    GT = "gt", ">"
+    EQ = "eq", "="
+
+
+class Source(models.Model):
+    """A page a fact was read from: the official text, or a named secondary report."""
+
+    Kind = SourceKind
+
+    key = models.SlugField(max_length=80, unique=True)
+    url = models.URLField(max_length=500)
+    title = models.CharField(max_length=300)
+    publisher = models.CharField(max_length=200, blank=True)
+    published_on = models.DateField(null=True, blank=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["key"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=SourceKind.values), name="source_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("measures:document", args=[self.slug])
+
+
+class Provenance(models.Model):
+    """Where a fact came from and how far to trust it."""
+
+    source = models.ForeignKey(
+        Source, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    grade = models.CharField(_("grade"), max_length=20, choices=Grade.choices)
+    grade_note = models.TextField(_("basis of the grade"), blank=True)
+
+    class Meta:
+        abstract = True
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(grade__in=Grade.values), name="%(app_label)s_%(class)s_grade_valid"
+            ),
+        ]
+
+
+class Jurisdiction(BilingualName):
+    Level = JurisdictionLevel
+
+    code = models.SlugField(max_length=40, unique=True)
+    level = models.CharField(max_length=20, choices=Level.choices)
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+    )
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(level__in=JurisdictionLevel.values), name="jurisdiction_level_valid"
+            ),
+        ]
+
+
+class Agency(BilingualName):
+    """A government body, or a whole line of authorities (医保部门) as national texts name them."""
+
+    Kind = AgencyKind
+
+    slug = models.SlugField(max_length=80, unique=True)
+    jurisdiction = models.ForeignKey(
+        Jurisdiction, on_delete=models.PROTECT, related_name="agencies"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.BODY)
+    short_name_zh = models.CharField(max_length=100, blank=True)
+    short_name_en = models.CharField(max_length=100, blank=True)
+    # Other names the texts use, e.g. 市医保局 for 北京市医疗保障局 inside a Beijing document.
+    aliases = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["jurisdiction__code", "slug"]
+        verbose_name_plural = "agencies"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=AgencyKind.values), name="agency_kind_valid"
+            ),
+        ]
+
+
+class Topic(BilingualName):
+    code = models.SlugField(max_length=60, unique=True)
+
+    class Meta:
+        ordering = ["code"]
+
+
+class EntityType(BilingualName):
+    """Who a measure helps: innovative-drug firm, hospital, commercial insurer, …"""
+
+    code = models.SlugField(max_length=60, unique=True)
+
+    class Meta:
+        ordering = ["code"]
+
+
+class ProductStage(BilingualName):
+    """Where a product stands: clinical trial, application filed, approved, listed, …"""
+
+    code = models.SlugField(max_length=60, unique=True)
+    ordinal = models.PositiveSmallIntegerField(help_text=_("position along the product's life"))
+
+    class Meta:
+        ordering = ["ordinal"]
+
+
+class Series(BilingualName):
+    """Documents issued again as new editions, such as Beijing's yearly measures."""
+
+    slug = models.SlugField(max_length=80, unique=True)
+    jurisdiction = models.ForeignKey(Jurisdiction, on_delete=models.PROTECT, related_name="series")
+
+    class Meta:
+        ordering = ["slug"]
+        verbose_name_plural = "series"
+
+
+class DocumentQuerySet(models.QuerySet["Document"]):
+    def in_force(self) -> DocumentQuerySet:
+        return self.filter(status=Document.Status.IN_FORCE)
+
+    def with_counts(self) -> DocumentQuerySet:
+        return self.annotate(
+            measure_count=models.Count("measures", distinct=True),
+            section_count=models.Count("sections", distinct=True),
+        )
+
+
+class Document(Provenance):
+    Status = DocumentStatus
+
+    slug = models.SlugField(max_length=80, unique=True)
+    title_zh = models.CharField(_("title (Chinese)"), max_length=300)
+    title_en = models.CharField(_("title (English)"), max_length=300)
+    number = models.CharField(_("document number (文号)"), max_length=80, blank=True)
+    jurisdiction = models.ForeignKey(
+        Jurisdiction, on_delete=models.PROTECT, related_name="documents"
+    )
+    series = models.ForeignKey(
+        Series, on_delete=models.PROTECT, null=True, blank=True, related_name="documents"
+    )
+    edition = models.PositiveSmallIntegerField(null=True, blank=True)
+    signed_on = models.DateField(_("signed"), null=True, blank=True)
+    published_on = models.DateField(_("published"), null=True, blank=True)
+    effective_from = models.DateField(_("effective from"), null=True, blank=True)
+    source_url = models.URLField(_("official source"), max_length=500, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.IN_FORCE)
+    summary_zh = models.TextField(blank=True)
+    summary_en = models.TextField(blank=True)
+    issuers = models.ManyToManyField(
+        Agency, through="DocumentIssuer", related_name="issued_documents"
+    )
+
+    objects = DocumentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["jurisdiction__code", "-signed_on", "slug"]
+        constraints = [
+            *Provenance.Meta.constraints,
+            models.CheckConstraint(
+                condition=Q(status__in=DocumentStatus.values), name="document_status_valid"
+            ),
+            # An edition only makes sense inside a series, and each edition appears once.
+            models.CheckConstraint(
+                condition=Q(series__isnull=True, edition__isnull=True)
+                | Q(series__isnull=False, edition__isnull=False),
+                name="document_edition_with_series",
+            ),
+            models.UniqueConstraint(fields=["series", "edition"], name="document_edition_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def title(self) -> str:
+        return pick_language(self.title_zh, self.title_en)
+
+
+class DocumentIssuer(models.Model):
+    """One issuing agency of a document, in signing order; position 1 is the lead."""
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="issuer_rows")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["document", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["document", "position"], name="issuer_position_unique"),
+            models.UniqueConstraint(fields=["document", "agency"], name="issuer_agency_unique"),
+            models.CheckConstraint(condition=Q(position__gte=1), name="issuer_position_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document.slug} #{self.position}: {self.agency}"
+
+    @property
+    def is_lead(self) -> bool:
+        return self.position == 1
+
+
+class Section(models.Model):
+    """A part of a document (一、二、…)."""
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="sections")
+    ordinal = models.PositiveSmallIntegerField()
+    title_zh = models.CharField(max_length=300)
+    title_en = models.CharField(max_length=300)
+
+    class Meta:
+        ordering = ["document", "ordinal"]
+        constraints = [
+            models.UniqueConstraint(fields=["document", "ordinal"], name="section_ordinal_unique"),
+            models.CheckConstraint(condition=Q(ordinal__gte=1), name="section_ordinal_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} {self.title}"
+
+    @property
+    def title(self) -> str:
+        return pick_language(self.title_zh, self.title_en)
+
+    @property
+    def label(self) -> str:
+        """The part's number as the document prints it: 一、"""
+        return f"{chinese_numeral(self.ordinal)}、"
+
+
+class MeasureQuerySet(models.QuerySet["Measure"]):
+    def in_document(self, slug: str) -> MeasureQuerySet:
+        return self.filter(document__slug=slug)
+
+    def in_force(self) -> MeasureQuerySet:
+        return self.filter(document__status=Document.Status.IN_FORCE)
+
+    def for_agency(self, agency: Agency) -> MeasureQuerySet:
+        return self.filter(agency_roles__agency=agency).distinct()
+
+    def by_public_id(self, public_id: str) -> Measure:
+        """`beijing-2025/12` → that measure; raises DoesNotExist (or ValueError) otherwise."""
+        slug, _, number = public_id.rpartition("/")
+        return self.get(document__slug=slug, number=int(number))
+
+    def for_listing(self) -> MeasureQuerySet:
+        """Everything a list of measures shows, in a fixed number of queries."""
+        return self.select_related("document", "section").prefetch_related(
+            "topics", "agency_roles__agency", "targets"
+        )
+
+
+class Measure(Provenance):
+    """One numbered measure ((一)(二)…) of a document; public id `<document slug>/<number>`."""
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="measures")
+    section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="measures")
+    number = models.PositiveSmallIntegerField(help_text=_("position in document order, from 1"))
+    title_zh = models.CharField(max_length=300)
+    title_en = models.CharField(max_length=300)
+    summary_zh = models.TextField(help_text=_("in our own words"))
+    summary_en = models.TextField(help_text=_("in our own words"))
+    # Filled only by the importer, from an official text an editor supplies.
+    full_text = models.TextField(blank=True)
+    topics = models.ManyToManyField(Topic, blank=True, related_name="measures")
+    agencies = models.ManyToManyField(Agency, through="MeasureAgency", related_name="measures")
+    entity_types = models.ManyToManyField(EntityType, blank=True, related_name="measures")
+    stages = models.ManyToManyField(ProductStage, blank=True, related_name="measures")
+    scope = models.ForeignKey(
+        Jurisdiction,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("where the measure applies"),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = MeasureQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["document", "number"]
+        constraints = [
+            *Provenance.Meta.constraints,
+            models.UniqueConstraint(fields=["document", "number"], name="measure_number_unique"),
+            models.CheckConstraint(condition=Q(number__gte=1), name="measure_number_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.public_id} {self.title_zh}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("measures:measure", args=[self.document.slug, self.number])
+
+    @property
+    def public_id(self) -> str:
+        return f"{self.document.slug}/{self.number}"
+
+    @property
+    def label(self) -> str:
+        """The measure's number as the document prints it: (十二)"""
+        return f"({chinese_numeral(self.number)})"
+
+    @property
+    def title(self) -> str:
+        return pick_language(self.title_zh, self.title_en)
+
+    @property
+    def summary(self) -> str:
+        return pick_language(self.summary_zh, self.summary_en)
+
+    @property
+    def citation(self) -> str:
+        """Document title, 文号, part and measure number, and the source to check it against."""
+        document = self.document
+        parts = [f"《{document.title_zh}》"]
+        if document.number:
+            parts.append(document.number)
+        parts.append(f"{self.section.label}{self.label}")
+        url = document.source_url or (self.source.url if self.source else "")
+        if url:
+            parts.append(url)
+        return " ".join(parts)
+
+
+class MeasureAgency(Provenance):
+    """An agency's responsibility for a measure, with its role."""
+
+    Role = AgencyRole
+
+    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="agency_roles")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="measure_roles")
+    role = models.CharField(max_length=20, choices=Role.choices)
+
+    class Meta:
+        ordering = ["measure", "role", "agency__slug"]
+        verbose_name = "responsible agency"
+        verbose_name_plural = "responsible agencies"
+        constraints = [
+            *Provenance.Meta.constraints,
+            models.UniqueConstraint(fields=["measure", "agency"], name="measure_agency_unique"),
+            models.CheckConstraint(
+                condition=Q(role__in=AgencyRole.values), name="measure_role_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agency} ({self.get_role_display()})"
+
+
+class Unit(models.TextChoices):
+    WEEK = "week", _("weeks")
+    WORKING_DAY = "working_day", _("working days")
+    DAY = "day", _("days")
+    MONTH = "month", _("months")
+    PERCENT = "percent", _("%")
+    COUNT = "count", _("count")
+    CNY_100M = "cny_100m", _("¥100 million (亿元)")
+    CNY_10K = "cny_10k", _("¥10,000 (万元)")
+    TERABYTE = "tb", _("TB")
+
+
+class Target(Provenance):
+    """A quantitative or dated commitment inside a measure.
+
+    A `level` target is a value to reach (≤ 20 weeks, ≥ 90 %, 15 approvals) by a deadline. A `rule`
+    target is a time limit that applies to every case, counted from an event (a meeting within 3
+    months of each list update); its deadline is the rule's wording in `deadline_text`.
+    """
+
+    Kind = TargetKind
+
+    Direction = Direction
+
+    Comparator = Comparator
+
+    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="targets")
+    key = models.SlugField(max_length=80, help_text=_("stable id within the measure"))
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.LEVEL)
+    # The same metric code across documents lets comparisons line up 28 weeks against 20.
+    metric = models.SlugField(max_length=80)
+    metric_zh = models.CharField(max_length=200)
+    metric_en = models.CharField(max_length=200)
+    unit = models.CharField(max_length=20, choices=Unit.choices)
+    direction = models.CharField(max_length=10, choices=Direction.choices)
+    baseline_value = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    baseline_date = models.DateField(null=True, blank=True)
+    comparator = models.CharField(max_length=5, choices=Comparator.choices)
+    goal_value = models.DecimalField(max_digits=14, decimal_places=2)
+    deadline = models.DateField(null=True, blank=True)
+    deadline_text = models.CharField(
+        max_length=200, blank=True, help_text=_("the deadline or rule as the source words it")
+    )
+    source_span = models.CharField(
+        max_length=200, blank=True, help_text=_("the short phrase the target was read from")
+    )
+
+    class Meta:
+        ordering = ["measure", "key"]
+        constraints = [
+            *Provenance.Meta.constraints,
+            models.UniqueConstraint(fields=["measure", "key"], name="target_key_unique"),
+            models.CheckConstraint(condition=Q(unit__in=Unit.values), name="target_unit_valid"),
+            models.CheckConstraint(
+                condition=Q(kind__in=TargetKind.values), name="target_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(direction__in=Direction.values), name="target_direction_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(comparator__in=Comparator.values), name="target_comparator_valid"
+            ),
+            models.CheckConstraint(condition=Q(goal_value__gte=0), name="target_goal_nonnegative"),
+            # A rule has no calendar deadline; it is counted from an event the text names.
+            models.CheckConstraint(
+                condition=~Q(kind="rule") | (Q(deadline__isnull=True) & ~Q(deadline_text="")),
+                name="target_rule_has_wording",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.measure.public_id}: {self.metric_en} {self.goal_display}"
+
+    @property
+    def metric_label(self) -> str:
+        return pick_language(self.metric_zh, self.metric_en)
+
+    @property
+    def goal_display(self) -> str:
+        """`≤ 20 weeks`, `≥ 90 %`"""
+        value = self.goal_value.normalize() if self.goal_value is not None else ""
+        return f"{self.get_comparator_display()} {value:f} {self.get_unit_display()}".strip()
+
+
+class Observation(models.Model):
+    """A measured value of a target's metric at a date, with where it was reported."""
+
+    # PROTECT: reloading reference data must never silently drop recorded progress.
+    target = models.ForeignKey(Target, on_delete=models.PROTECT, related_name="observations")
+    value = models.DecimalField(max_digits=14, decimal_places=2)
+    observed_on = models.DateField()
+    source_url = models.URLField(max_length=500, blank=True)
+    grade = models.CharField(max_length=20, choices=Grade.choices, default=Grade.SECONDARY)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["target", "-observed_on"]
+        get_latest_by = "observed_on"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["target", "observed_on"], name="observation_one_per_day"
+            ),
+            models.CheckConstraint(
+                condition=Q(grade__in=Grade.values), name="observation_grade_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.target} = {self.value} on {self.observed_on}"
+
+
+class WorkerPing(models.Model):
+    """A row written by the `ping` task: proof that a worker ran it against this database."""
+
+    token = models.CharField(max_length=64, unique=True)
+    hostname = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.token} by {self.hostname or 'inline'}"

@@ -1,0 +1,243 @@
+"""The shape of the files in measures/data/, as typed records.
+
+Each file is checked against these models field by field (unknown keys are errors, so a typo
+cannot silently drop a fact). Checks that span records — numbering, counts, references between
+files — are in `reader.py`.
+
+Provenance cascades: a measure without `source`/`grade` takes its document's; an agency role,
+target or link without them takes its measure's.
+"""
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, StringConstraints, model_validator
+
+from comparisons.models import MeasureRelation, SectionRelation
+from measures.models import (
+    AgencyKind,
+    AgencyRole,
+    Comparator,
+    Direction,
+    DocumentStatus,
+    Grade,
+    JurisdictionLevel,
+    SourceKind,
+    TargetKind,
+    Unit,
+)
+
+Code = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$", max_length=80)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+OptionalText = Annotated[str, StringConstraints(strip_whitespace=True)]
+Url = Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=500)]
+# `beijing-2024/12`: a measure's public id; `beijing-2024/4`: a part, by document and ordinal.
+PublicId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*/[1-9][0-9]*$")]
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class VocabularyItem(Record):
+    code: Code
+    name_zh: Text
+    name_en: Text
+
+
+class JurisdictionIn(VocabularyItem):
+    level: JurisdictionLevel
+    parent: Code | None = None
+
+
+class SeriesIn(Record):
+    slug: Code
+    jurisdiction: Code
+    name_zh: Text
+    name_en: Text
+
+
+class VocabulariesFile(Record):
+    jurisdictions: list[JurisdictionIn]
+    series: list[SeriesIn] = []
+    topics: list[VocabularyItem]
+    entity_types: list[VocabularyItem]
+    # In the order of a product's life; the position becomes the stage's ordinal.
+    product_stages: list[VocabularyItem]
+
+
+class AgencyIn(Record):
+    slug: Code
+    jurisdiction: Code
+    kind: AgencyKind = AgencyKind.BODY
+    name_zh: Text
+    name_en: Text
+    short_name_zh: OptionalText = ""
+    short_name_en: OptionalText = ""
+    aliases: list[Text] = []
+
+
+class AgenciesFile(Record):
+    agencies: list[AgencyIn]
+
+
+class SourceIn(Record):
+    key: Code
+    url: Url
+    title: Text
+    publisher: OptionalText = ""
+    published_on: date | None = None
+    kind: SourceKind
+    note: OptionalText = ""
+
+
+class SourcesFile(Record):
+    sources: list[SourceIn]
+
+
+class ProvenanceIn(Record):
+    source: Code | None = None
+    grade: Grade | None = None
+    grade_note: OptionalText = ""
+
+    @model_validator(mode="after")
+    def inferred_needs_basis(self):
+        if self.grade == Grade.INFERRED and not self.grade_note:
+            raise ValueError("an inferred fact needs its basis in grade_note")
+        return self
+
+
+class AgencyRoleIn(ProvenanceIn):
+    agency: Code
+    role: AgencyRole
+
+
+class TargetIn(ProvenanceIn):
+    key: Code
+    kind: TargetKind = TargetKind.LEVEL
+    metric: Code
+    metric_zh: Text
+    metric_en: Text
+    unit: Unit
+    direction: Direction
+    baseline_value: Decimal | None = Field(default=None, ge=0, max_digits=14, decimal_places=2)
+    baseline_date: date | None = None
+    comparator: Comparator
+    goal_value: Decimal = Field(ge=0, max_digits=14, decimal_places=2)
+    deadline: date | None = None
+    deadline_text: OptionalText = ""
+    source_span: OptionalText = ""
+
+    @model_validator(mode="after")
+    def rule_is_worded(self):
+        if self.kind == TargetKind.RULE and (self.deadline or not self.deadline_text):
+            raise ValueError("a rule target has no deadline date and needs deadline_text")
+        return self
+
+
+class MeasureLinkIn(ProvenanceIn):
+    """How this measure relates to one of an earlier edition or of a higher level."""
+
+    measure: PublicId | None = None
+    relation: MeasureRelation
+    note_zh: OptionalText = ""
+    note_en: OptionalText = ""
+
+    @model_validator(mode="after")
+    def sides_match_relation(self):
+        if self.relation == MeasureRelation.DROPPED:
+            raise ValueError("list a dropped measure under the document's `dropped`")
+        if (self.relation == MeasureRelation.NEW) != (self.measure is None):
+            raise ValueError("`new` names no measure; every other relation names one")
+        return self
+
+
+class SectionLinkIn(ProvenanceIn):
+    part: PublicId | None = None
+    relation: SectionRelation
+    note_zh: OptionalText = ""
+    note_en: OptionalText = ""
+
+    @model_validator(mode="after")
+    def sides_match_relation(self):
+        if self.relation == SectionRelation.REMOVED:
+            raise ValueError("list a removed part under the document's `removed_parts`")
+        if (self.relation == SectionRelation.NEW) != (self.part is None):
+            raise ValueError("`new` names no part; every other relation names one")
+        return self
+
+
+class AppliesTo(Record):
+    entity_types: list[Code] = []
+    stages: list[Code] = []
+    # Where the measure applies; the document's jurisdiction when not given.
+    scope: Code | None = None
+
+
+class MeasureIn(ProvenanceIn):
+    number: PositiveInt
+    title_zh: Text
+    title_en: Text
+    summary_zh: Text
+    summary_en: Text
+    topics: list[Code] = []
+    agencies: list[AgencyRoleIn] = []
+    applies_to: AppliesTo = AppliesTo()
+    targets: list[TargetIn] = []
+    links: list[MeasureLinkIn] = []
+
+
+class PartIn(Record):
+    number: PositiveInt
+    title_zh: Text
+    title_en: Text
+    measure_count: PositiveInt
+    measures: list[MeasureIn]
+    links: list[SectionLinkIn] = []
+
+
+class DroppedIn(ProvenanceIn):
+    """A measure of an earlier edition that this document no longer carries."""
+
+    measure: PublicId
+    note_zh: OptionalText = ""
+    note_en: OptionalText = ""
+
+
+class RemovedPartIn(ProvenanceIn):
+    part: PublicId
+    note_zh: OptionalText = ""
+    note_en: OptionalText = ""
+
+
+class DocumentIn(ProvenanceIn):
+    slug: Code
+    title_zh: Text
+    title_en: Text
+    number: OptionalText = ""
+    jurisdiction: Code
+    series: Code | None = None
+    edition: PositiveInt | None = None
+    signed_on: date | None = None
+    published_on: date | None = None
+    effective_from: date | None = None
+    source_url: Url | None = None
+    status: DocumentStatus = DocumentStatus.IN_FORCE
+    summary_zh: OptionalText = ""
+    summary_en: OptionalText = ""
+    # Issuing agencies in signing order; the first is the lead.
+    issuers: list[Code] = Field(min_length=1)
+    measure_count: PositiveInt
+    parts: list[PartIn] = Field(min_length=1)
+    dropped: list[DroppedIn] = []
+    removed_parts: list[RemovedPartIn] = []
+    # A document states where it came from and how far it is trusted; its records inherit both.
+    source: Code
+    grade: Grade
+
+    @model_validator(mode="after")
+    def edition_needs_series(self):
+        if (self.series is None) != (self.edition is None):
+            raise ValueError("series and edition go together")
+        return self

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "measures"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("documents/<slug:slug>/", views.document_detail, name="document"),
+    path("measures/<slug:document>/<int:number>/", views.measure_detail, name="measure"),
+]

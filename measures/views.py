@@ -1,0 +1,34 @@
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from .models import Document, Measure, Section
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    documents = Document.objects.with_counts().select_related("jurisdiction")
+    return render(request, "measures/home.html", {"documents": documents})
+
+
+def document_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    sections = Section.objects.prefetch_related(
+        Prefetch("measures", queryset=Measure.objects.order_by("number"))
+    )
+    document = get_object_or_404(
+        Document.objects.select_related("jurisdiction", "series").prefetch_related(
+            Prefetch("sections", queryset=sections), "issuer_rows__agency"
+        ),
+        slug=slug,
+    )
+    return render(request, "measures/document_detail.html", {"document": document})
+
+
+def measure_detail(request: HttpRequest, document: str, number: int) -> HttpResponse:
+    measure = get_object_or_404(
+        Measure.objects.select_related("document", "section", "source", "scope").prefetch_related(
+            "topics", "entity_types", "stages", "agency_roles__agency", "targets"
+        ),
+        document__slug=document,
+        number=number,
+    )
+    return render(request, "measures/measure_detail.html", {"measure": measure})
