@@ -118,9 +118,6 @@ class Source(models.Model):
     def __str__(self) -> str:
         return self.title
 
-    def get_absolute_url(self) -> str:
-        return reverse("measures:document", args=[self.slug])
-
 
 class Provenance(models.Model):
     """Where a fact came from and how far to trust it."""
@@ -276,6 +273,9 @@ class Document(Provenance):
 
     def __str__(self) -> str:
         return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("measures:document", args=[self.slug])
 
     @property
     def title(self) -> str:

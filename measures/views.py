@@ -6,7 +6,11 @@ from .models import Document, Measure, Section
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    documents = Document.objects.with_counts().select_related("jurisdiction")
+    documents = (
+        Document.objects.with_counts()
+        .select_related("jurisdiction")
+        .prefetch_related(Prefetch("measures", queryset=Measure.objects.order_by("number")))
+    )
     return render(request, "measures/home.html", {"documents": documents})
 
 

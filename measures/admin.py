@@ -1,0 +1,153 @@
+from django.contrib import admin
+
+from . import models as m
+
+
+@admin.register(m.Jurisdiction)
+class JurisdictionAdmin(admin.ModelAdmin):
+    list_display = ["code", "name_zh", "name_en", "level", "parent"]
+    list_filter = ["level"]
+    search_fields = ["code", "name_zh", "name_en"]
+
+
+@admin.register(m.Agency)
+class AgencyAdmin(admin.ModelAdmin):
+    list_display = ["slug", "name_zh", "name_en", "short_name_zh", "jurisdiction", "kind"]
+    list_filter = ["jurisdiction", "kind"]
+    search_fields = ["slug", "name_zh", "name_en", "short_name_zh", "short_name_en", "aliases"]
+
+
+@admin.register(m.Source)
+class SourceAdmin(admin.ModelAdmin):
+    list_display = ["key", "title", "publisher", "published_on", "kind"]
+    list_filter = ["kind"]
+    search_fields = ["key", "title", "publisher", "url"]
+
+
+@admin.register(m.Topic, m.EntityType)
+class VocabularyAdmin(admin.ModelAdmin):
+    list_display = ["code", "name_zh", "name_en"]
+    search_fields = ["code", "name_zh", "name_en"]
+
+
+@admin.register(m.ProductStage)
+class ProductStageAdmin(admin.ModelAdmin):
+    list_display = ["ordinal", "code", "name_zh", "name_en"]
+    search_fields = ["code", "name_zh", "name_en"]
+
+
+@admin.register(m.Series)
+class SeriesAdmin(admin.ModelAdmin):
+    list_display = ["slug", "name_zh", "name_en", "jurisdiction"]
+    list_filter = ["jurisdiction"]
+    search_fields = ["slug", "name_zh", "name_en"]
+
+
+class IssuerInline(admin.TabularInline):
+    model = m.DocumentIssuer
+    extra = 0
+    autocomplete_fields = ["agency"]
+
+
+class SectionInline(admin.TabularInline):
+    model = m.Section
+    extra = 0
+    fields = ["ordinal", "title_zh", "title_en"]
+
+
+class MeasureInline(admin.TabularInline):
+    model = m.Measure
+    extra = 0
+    fields = ["number", "section", "title_zh", "title_en", "grade"]
+    show_change_link = True
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # Offer only this document's parts, not every part of every document.
+        if db_field.name == "section" and request.resolver_match.kwargs.get("object_id"):
+            kwargs["queryset"] = m.Section.objects.filter(
+                document_id=request.resolver_match.kwargs["object_id"]
+            ).select_related("document")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(m.Document)
+class DocumentAdmin(admin.ModelAdmin):
+    list_display = ["slug", "title_zh", "number", "jurisdiction", "signed_on", "status", "grade"]
+    list_filter = ["jurisdiction", "status", "grade", "series"]
+    search_fields = ["slug", "title_zh", "title_en", "number"]
+    date_hierarchy = "signed_on"
+    inlines = [IssuerInline, SectionInline, MeasureInline]
+    autocomplete_fields = ["source"]
+
+
+@admin.register(m.Section)
+class SectionAdmin(admin.ModelAdmin):
+    list_display = ["document", "ordinal", "title_zh", "title_en"]
+    list_filter = ["document"]
+    search_fields = ["title_zh", "title_en"]
+    list_select_related = ["document"]
+
+
+class MeasureAgencyInline(admin.TabularInline):
+    model = m.MeasureAgency
+    extra = 0
+    autocomplete_fields = ["agency", "source"]
+
+
+class TargetInline(admin.StackedInline):
+    model = m.Target
+    extra = 0
+    autocomplete_fields = ["source"]
+    show_change_link = True
+
+
+@admin.register(m.Measure)
+class MeasureAdmin(admin.ModelAdmin):
+    list_display = ["public_id", "title_zh", "title_en", "section", "grade", "updated_at"]
+    list_filter = ["document", "grade", "topics", "entity_types", "stages"]
+    search_fields = ["title_zh", "title_en", "summary_zh", "summary_en", "full_text"]
+    list_select_related = ["document", "section"]
+    autocomplete_fields = ["source"]
+    filter_horizontal = ["topics", "entity_types", "stages"]
+    inlines = [MeasureAgencyInline, TargetInline]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "section":
+            kwargs["queryset"] = m.Section.objects.select_related("document")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description="id", ordering="number")
+    def public_id(self, measure: m.Measure) -> str:
+        return measure.public_id
+
+
+class ObservationInline(admin.TabularInline):
+    model = m.Observation
+    extra = 0
+
+
+@admin.register(m.Target)
+class TargetAdmin(admin.ModelAdmin):
+    list_display = ["measure", "key", "metric_zh", "goal_display", "deadline", "deadline_text"]
+    list_filter = ["unit", "kind", "direction", "grade", "measure__document"]
+    search_fields = ["key", "metric", "metric_zh", "metric_en", "deadline_text"]
+    list_select_related = ["measure__document"]
+    raw_id_fields = ["measure"]
+    autocomplete_fields = ["source"]
+    inlines = [ObservationInline]
+
+
+@admin.register(m.Observation)
+class ObservationAdmin(admin.ModelAdmin):
+    list_display = ["target", "value", "observed_on", "grade", "source_url"]
+    list_filter = ["grade", "target__measure__document"]
+    search_fields = ["target__metric_zh", "target__metric_en", "note"]
+    list_select_related = ["target__measure__document"]
+    raw_id_fields = ["target"]
+    date_hierarchy = "observed_on"
+
+
+@admin.register(m.WorkerPing)
+class WorkerPingAdmin(admin.ModelAdmin):
+    list_display = ["token", "hostname", "created_at"]
+    search_fields = ["token", "hostname"]
