@@ -7,6 +7,8 @@ source, or inferred by us (with the basis in `grade_note`).
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -531,8 +533,8 @@ class Target(Provenance):
     @property
     def goal_display(self) -> str:
         """`≤ 20 weeks`, `≥ 90 %`"""
-        value = self.goal_value.normalize() if self.goal_value is not None else ""
-        return f"{self.get_comparator_display()} {value:f} {self.get_unit_display()}".strip()
+        value = f"{Decimal(self.goal_value).normalize():f}"
+        return f"{self.get_comparator_display()} {value} {self.get_unit_display()}"
 
 
 class Observation(models.Model):

@@ -16,7 +16,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def document_detail(request: HttpRequest, slug: str) -> HttpResponse:
     sections = Section.objects.prefetch_related(
-        Prefetch("measures", queryset=Measure.objects.order_by("number"))
+        Prefetch("measures", queryset=Measure.objects.select_related("document").order_by("number"))
     )
     document = get_object_or_404(
         Document.objects.select_related("jurisdiction", "series").prefetch_related(

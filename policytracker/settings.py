@@ -53,9 +53,12 @@ def env_url(name: str, parse, default: str | None = None) -> dict:
     """Parse a service URL (database, cache) and name the variable if it is malformed."""
     raw = env.str(name, default=default)
     try:
-        return parse(raw)
+        config = parse(raw)
     except Exception as error:  # django-environ raises several kinds for a bad URL
         raise ImproperlyConfigured(f"{name}={raw!r} is not a valid URL: {error}") from None
+    if not (config.get("ENGINE") or config.get("BACKEND")):
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a valid URL: unknown scheme")
+    return config
 
 
 DEBUG = env_bool("DEBUG", default=True)

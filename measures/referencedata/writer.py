@@ -94,7 +94,7 @@ class _Writer:
     def upsert(self, model: type[models.Model], lookup: dict[str, Any], values: dict[str, Any]):
         obj = model._default_manager.filter(**lookup).first()
         if obj is None:
-            obj = model._default_manager.create(**lookup, **values)
+            obj = model._default_manager.create(**{**values, **lookup})
             self.outcome[(model, obj.pk)] = "created"
             return obj
         changed = [name for name, value in values.items() if getattr(obj, name) != value]

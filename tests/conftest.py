@@ -1,0 +1,28 @@
+import os
+
+import pytest
+from django.core.management import call_command
+
+from measures.referencedata import DATA_DIR
+
+_skipped: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped:
+        _skipped.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    # In CI every test must run: a skip there hides a missing service or browser.
+    if os.environ.get("CI_REQUIRE_ALL") == "1" and _skipped:
+        print(f"\nCI_REQUIRE_ALL=1: {len(_skipped)} test(s) skipped, which fails the run:")
+        for nodeid in _skipped:
+            print(f"  {nodeid}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture
+def reference_data(db) -> None:
+    """The reference data in measures/data/, loaded as `make run` loads it."""
+    call_command("load_policies", data_dir=DATA_DIR, stdout=open(os.devnull, "w"))  # noqa: SIM115

@@ -1,0 +1,126 @@
+"""Factories for records the reference data does not provide (observations, links, pings)."""
+
+import datetime
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+
+from comparisons.models import MeasureLink, SectionLink
+from measures import models as m
+
+
+class JurisdictionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = m.Jurisdiction
+        django_get_or_create = ["code"]
+
+    code = factory.Sequence(lambda n: f"region-{n}")
+    name_zh = factory.Sequence(lambda n: f"地区{n}")
+    name_en = factory.Sequence(lambda n: f"Region {n}")
+    level = m.JurisdictionLevel.PROVINCIAL
+
+
+class SourceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = m.Source
+
+    key = factory.Sequence(lambda n: f"source-{n}")
+    url = factory.Sequence(lambda n: f"https://example.org/source/{n}")
+    title = factory.Sequence(lambda n: f"Source {n}")
+    kind = m.SourceKind.SECONDARY
+
+
+class DocumentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = m.Document
+
+    slug = factory.Sequence(lambda n: f"document-{n}")
+    title_zh = factory.Sequence(lambda n: f"文件{n}")
+    title_en = factory.Sequence(lambda n: f"Document {n}")
+    jurisdiction = factory.SubFactory(JurisdictionFactory)
+    grade = m.Grade.OFFICIAL
+
+
+class SectionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = m.Section
+
+    document = factory.SubFactory(DocumentFactory)
+    ordinal = factory.Sequence(lambda n: n + 1)
+    title_zh = "部分"
+    title_en = "Part"
+
+
+class MeasureFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = m.Measure
+
+    section = factory.SubFactory(SectionFactory)
+    document = factory.SelfAttribute("section.document")
+    scope = factory.SelfAttribute("document.jurisdiction")
+    number = factory.Sequence(lambda n: n + 1)
+    title_zh = factory.Sequence(lambda n: f"措施{n}")
+    title_en = factory.Sequence(lambda n: f"Measure {n}")
+    summary_zh = "摘要"
+    summary_en = "Summary"
+    grade = m.Grade.OFFICIAL
+
+
+class TargetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = m.Target
+
+    measure = factory.SubFactory(MeasureFactory)
+    key = factory.Sequence(lambda n: f"target-{n}")
+    metric = "trial_startup_time"
+    metric_zh = "临床试验启动用时"
+    metric_en = "Clinical-trial start-up time"
+    unit = m.Unit.WEEK
+    direction = m.Direction.LOWER
+    baseline_value = Decimal("28")
+    comparator = m.Comparator.LTE
+    goal_value = Decimal("20")
+    deadline = datetime.date(2025, 12, 31)
+    grade = m.Grade.SECONDARY
+
+
+class ObservationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = m.Observation
+
+    target = factory.SubFactory(TargetFactory)
+    value = Decimal("24")
+    observed_on = datetime.date(2025, 6, 30)
+    source_url = "https://example.org/report"
+
+
+class MeasureLinkFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MeasureLink
+
+    older = factory.SubFactory(MeasureFactory)
+    newer = factory.SubFactory(MeasureFactory)
+    relation = MeasureLink.Relation.CONTINUED
+    grade = m.Grade.INFERRED
+    grade_note = "same subject"
+
+
+class SectionLinkFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SectionLink
+
+    older = factory.SubFactory(SectionFactory)
+    newer = factory.SubFactory(SectionFactory)
+    relation = SectionLink.Relation.RENAMED
+    grade = m.Grade.SECONDARY
+
+
+class StaffUserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+
+    username = factory.Sequence(lambda n: f"editor{n}")
+    is_staff = True
+    is_superuser = True
+    password = factory.django.Password("correct horse battery staple")

@@ -1,0 +1,358 @@
+"""`manage.py load_policies`: checks every file, then writes in one transaction by stable id."""
+
+import io
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from django.apps import apps
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from comparisons.models import MeasureLink, SectionLink
+from measures.models import Document, Measure, MeasureAgency, Observation, Target
+from measures.referencedata import DATA_DIR
+
+NATIONAL = "documents/national-2025.yaml"
+
+
+def load(data_dir: Path = DATA_DIR, **options: Any) -> tuple[str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    call_command("load_policies", data_dir=data_dir, stdout=out, stderr=err, **options)
+    return out.getvalue(), err.getvalue()
+
+
+def snapshot() -> dict[str, list[dict]]:
+    """Every row of every catalogue table, to prove a failed load changed nothing."""
+    return {
+        model._meta.label: list(model.objects.order_by("pk").values())
+        for app in ("measures", "comparisons")
+        for model in apps.get_app_config(app).get_models()
+    }
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    """A copy of the reference data that a test may change."""
+    return Path(shutil.copytree(DATA_DIR, tmp_path / "data"))
+
+
+def edit_yaml(path: Path, change: Callable[[dict], None]) -> None:
+    content = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(content)
+    path.write_text(yaml.safe_dump(content, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def measure(content: dict, number: int) -> dict:
+    return next(m for part in content["parts"] for m in part["measures"] if m["number"] == number)
+
+
+@pytest.mark.django_db
+class TestLoadingTheNationalDocument:
+    def test_it_loads_five_parts_and_sixteen_measures(self):
+        load()
+        document = Document.objects.get(slug="national-2025")
+        assert document.number == "医保发〔2025〕16号"
+        assert str(document.signed_on) == "2025-06-30"
+        assert [row.agency.slug for row in document.issuer_rows.all()] == ["nhsa", "nhc"]
+        sections = document.sections.order_by("ordinal")
+        assert [section.measures.count() for section in sections] == [4, 4, 5, 2, 1]
+        assert list(document.measures.values_list("number", flat=True)) == list(range(1, 17))
+
+    def test_every_measure_is_sourced_graded_and_has_a_lead_agency(self):
+        load()
+        for item in Measure.objects.in_document("national-2025"):
+            assert item.source is not None
+            assert item.grade == "official"
+            assert item.summary_zh
+            assert item.summary_en
+            assert item.agency_roles.filter(role="lead").exists(), item.public_id
+        inferred = MeasureAgency.objects.filter(grade="inferred")
+        assert inferred.exists()
+        assert not inferred.filter(grade_note="").exists()
+
+    def test_the_time_limits_become_rule_targets(self):
+        load()
+        committee = Target.objects.get(measure__document__slug="national-2025", measure__number=10)
+        assert (committee.kind, committee.unit, committee.comparator) == ("rule", "month", "lte")
+        assert committee.goal_value == 3
+        assert "3个月内" in committee.deadline_text
+        review = Target.objects.get(measure__document__slug="national-2025", measure__number=12)
+        assert "按季度或月" in review.deadline_text
+
+    def test_a_second_run_changes_nothing(self):
+        first, _ = load()
+        assert "0 unchanged" in first
+        before = snapshot()
+        second, _ = load()
+        assert "0 created, 0 updated, 0 deleted" in second
+        assert snapshot() == before
+
+    def test_check_validates_without_writing(self):
+        out, _ = load(check=True)
+        assert "Valid: 1 document(s), 16 measure(s)" in out
+        assert not Document.objects.exists()
+
+
+@pytest.mark.django_db
+class TestChangesToTheFiles:
+    def test_a_changed_summary_updates_only_that_measure(self, data_dir):
+        load(data_dir)
+        edit_yaml(data_dir / NATIONAL, lambda c: measure(c, 3).update(summary_en="Rewritten."))
+        out, _ = load(data_dir)
+        assert "0 created, 1 updated, 0 deleted" in out
+        assert Measure.objects.by_public_id("national-2025/3").summary_en == "Rewritten."
+
+    def test_a_target_removed_from_the_file_is_deleted(self, data_dir):
+        load(data_dir)
+        edit_yaml(data_dir / NATIONAL, lambda c: measure(c, 12).update(targets=[]))
+        out, _ = load(data_dir)
+        assert "targets: 1 deleted" in out
+        assert not Target.objects.filter(measure__number=12).exists()
+
+    def test_it_refuses_to_delete_a_target_with_observations(self, data_dir):
+        load(data_dir)
+        target = Target.objects.get(measure__number=12)
+        Observation.objects.create(target=target, value=3, observed_on="2025-12-31")
+        before = snapshot()
+        edit_yaml(data_dir / NATIONAL, lambda c: measure(c, 12).update(targets=[]))
+        with pytest.raises(CommandError, match="rolled back"):
+            load(data_dir)
+        assert snapshot() == before
+
+
+def add_second_edition(data_dir: Path) -> None:
+    """A small Beijing-style series of two editions, linked to each other and to national."""
+    edit_yaml(
+        data_dir / "agencies.yaml",
+        lambda c: c["agencies"].append(
+            {
+                "slug": "bj-ybj",
+                "jurisdiction": "beijing",
+                "name_zh": "北京市医疗保障局",
+                "name_en": "Beijing Healthcare Security Bureau",
+                "aliases": ["市医保局"],
+            }
+        ),
+    )
+
+    def edition(year: int, measures: list[dict], **extra: Any) -> dict:
+        return {
+            "slug": f"test-{year}",
+            "title_zh": f"测试措施({year}年)",
+            "title_en": f"Test {year}",
+            "jurisdiction": "beijing",
+            "series": "beijing-innovative-medicine",
+            "edition": year,
+            "issuers": ["bj-ybj"],
+            "measure_count": len(measures),
+            "source": "beijing-2026-1-notice",
+            "grade": "secondary",
+            "parts": [
+                {
+                    "number": 1,
+                    "title_zh": "一",
+                    "title_en": "One",
+                    "measure_count": len(measures),
+                    "measures": measures,
+                    **extra.pop("part", {}),
+                }
+            ],
+            **extra,
+        }
+
+    def item(number: int, **extra: Any) -> dict:
+        return {
+            "number": number,
+            "title_zh": f"措施{number}",
+            "title_en": f"Measure {number}",
+            "summary_zh": "摘要",
+            "summary_en": "Summary",
+            "agencies": [{"agency": "bj-ybj", "role": "lead"}],
+            **extra,
+        }
+
+    older = edition(2030, [item(1), item(2)])
+    newer = edition(
+        2031,
+        [
+            item(
+                1,
+                links=[
+                    {"measure": "test-2030/1", "relation": "strengthened"},
+                    {"measure": "national-2025/10", "relation": "implements"},
+                ],
+            ),
+            item(2, links=[{"relation": "new"}]),
+        ],
+        dropped=[{"measure": "test-2030/2", "note_en": "no longer listed"}],
+        part={"links": [{"part": "test-2030/1", "relation": "renamed"}]},
+    )
+    for document in (older, newer):
+        path = data_dir / "documents" / f"{document['slug']}.yaml"
+        path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+
+
+@pytest.mark.django_db
+class TestLinksBetweenEditionsAndLevels:
+    def test_it_loads_curated_links(self, data_dir):
+        add_second_edition(data_dir)
+        load(data_dir)
+        links = {
+            (
+                link.older.public_id if link.older else None,
+                link.newer.public_id if link.newer else None,
+            ): link.relation
+            for link in MeasureLink.objects.select_related("older__document", "newer__document")
+        }
+        assert links == {
+            ("test-2030/1", "test-2031/1"): "strengthened",
+            ("national-2025/10", "test-2031/1"): "implements",
+            (None, "test-2031/2"): "new",
+            ("test-2030/2", None): "dropped",
+        }
+        assert all(link.status == "curated" for link in MeasureLink.objects.all())
+        section_link = SectionLink.objects.get()
+        assert (section_link.relation, section_link.grade) == ("renamed", "secondary")
+        assert "0 created, 0 updated" in load(data_dir)[0]
+
+    def test_a_link_removed_from_the_file_is_deleted_but_suggestions_stay(self, data_dir):
+        add_second_edition(data_dir)
+        load(data_dir)
+        suggestion = MeasureLink.objects.create(
+            older=Measure.objects.by_public_id("national-2025/1"),
+            newer=Measure.objects.by_public_id("test-2031/2"),
+            relation="implements",
+            status="suggested",
+            score=0.4,
+            grade="inferred",
+            grade_note="text similarity",
+        )
+        edit_yaml(
+            data_dir / "documents/test-2031.yaml",
+            lambda c: c["parts"][0]["measures"][0].update(links=[]),
+        )
+        out, _ = load(data_dir)
+        assert "measure links: 2 deleted" in out
+        assert MeasureLink.objects.filter(pk=suggestion.pk).exists()
+
+
+def without(path: str) -> Callable[[dict], None]:
+    """A change that deletes the field at a dotted path such as `parts.0.title_en`."""
+
+    def change(content: dict) -> None:
+        *parents, last = path.split(".")
+        node: Any = content
+        for key in parents:
+            node = node[int(key)] if key.isdigit() else node[key]
+        del node[last]
+
+    return change
+
+
+BAD_INPUTS = {
+    "missing field": (
+        lambda c: without("title_en")(measure(c, 5)),
+        "documents/national-2025.yaml: national-2025/5: title_en: Field required",
+    ),
+    "duplicate number": (
+        lambda c: measure(c, 6).update(number=5),
+        "national-2025/5: number: measures must be numbered through the document without gaps "
+        "or repeats; expected 6",
+    ),
+    "gap in numbering": (
+        lambda c: [m.update(number=m["number"] + 1) for m in c["parts"][4]["measures"]],
+        "national-2025/17: number: measures must be numbered through the document without gaps "
+        "or repeats; expected 16",
+    ),
+    "unknown agency": (
+        lambda c: measure(c, 3)["agencies"][0].update(agency="ministry-of-magic"),
+        "national-2025/3: agencies.agency: unknown agency 'ministry-of-magic'",
+    ),
+    "wrong part count": (
+        lambda c: c["parts"][1].update(measure_count=5),
+        "national-2025 part 2: measure_count: the part declares 5 measures but lists 4",
+    ),
+    "bad date": (
+        lambda c: c.update(signed_on="2025-02-30"),
+        "national-2025: signed_on: Input should be a valid date",
+    ),
+    "unknown unit": (
+        lambda c: measure(c, 10)["targets"][0].update(unit="fortnight"),
+        "national-2025/10 target pharmacy-committee-deadline: unit: Input should be",
+    ),
+    "unknown field": (
+        lambda c: measure(c, 1).update(titel_en="typo"),
+        "national-2025/1: titel_en: unknown field",
+    ),
+    "inferred without basis": (
+        lambda c: measure(c, 1)["agencies"][0].update(grade_note=""),
+        "national-2025/1 agency nhsa: -: Value error, an inferred fact needs its basis",
+    ),
+}
+
+
+@pytest.mark.django_db
+class TestBadInput:
+    @pytest.mark.parametrize("kind", BAD_INPUTS)
+    def test_it_exits_non_zero_names_the_problem_and_changes_nothing(self, data_dir, kind):
+        load(data_dir)
+        before = snapshot()
+        change, expected = BAD_INPUTS[kind]
+        # Also change a valid field, to show that no part of the set is written.
+        edit_yaml(
+            data_dir / NATIONAL,
+            lambda c: (measure(c, 2).update(summary_en="Should not be written."), change(c)),
+        )
+        err = io.StringIO()
+        with pytest.raises(CommandError, match="the database was not changed"):
+            call_command("load_policies", data_dir=data_dir, stdout=io.StringIO(), stderr=err)
+        assert expected in err.getvalue()
+        assert snapshot() == before
+
+    def test_malformed_yaml_is_reported_with_its_line(self, data_dir):
+        path = data_dir / NATIONAL
+        path.write_text(path.read_text(encoding="utf-8") + "\n  bad: [unclosed\n", "utf-8")
+        with pytest.raises(CommandError):
+            _, err = load(data_dir)
+        err = io.StringIO()
+        with pytest.raises(CommandError):
+            call_command("load_policies", data_dir=data_dir, stdout=io.StringIO(), stderr=err)
+        assert "documents/national-2025.yaml: line " in err.getvalue()
+        assert "malformed YAML" in err.getvalue()
+        assert not Document.objects.exists()
+
+    def test_every_problem_is_reported_not_just_the_first(self, data_dir):
+        def two_problems(c: dict) -> None:
+            measure(c, 3)["agencies"][0].update(agency="nobody")
+            c["parts"][0].update(measure_count=9)
+
+        edit_yaml(data_dir / NATIONAL, two_problems)
+        err = io.StringIO()
+        with pytest.raises(CommandError, match="2 problem"):
+            call_command("load_policies", data_dir=data_dir, stdout=io.StringIO(), stderr=err)
+        assert len(err.getvalue().strip().splitlines()) == 2
+
+    def test_a_missing_file_is_reported(self, data_dir):
+        (data_dir / "agencies.yaml").unlink()
+        err = io.StringIO()
+        with pytest.raises(CommandError):
+            call_command("load_policies", data_dir=data_dir, stdout=io.StringIO(), stderr=err)
+        assert "data/agencies.yaml: -: -: file is missing" in err.getvalue()
+
+    def test_the_command_exits_non_zero_from_the_shell(self, data_dir):
+        import subprocess
+        import sys
+
+        edit_yaml(data_dir / NATIONAL, lambda c: c.update(measure_count=17))
+        result = subprocess.run(
+            [sys.executable, "manage.py", "load_policies", "--check", "--data-dir", data_dir],
+            capture_output=True,
+            text=True,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
+        assert result.returncode == 1
+        assert "national-2025: measure_count: the document declares 17 measures" in result.stderr

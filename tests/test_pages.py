@@ -1,0 +1,60 @@
+"""The pages a visitor sees: the home page lists the documents with their measures."""
+
+import pytest
+from django.urls import reverse
+
+
+@pytest.mark.django_db
+class TestHomePage:
+    def test_it_lists_the_national_document_with_its_sixteen_measures(
+        self, client, reference_data, django_assert_max_num_queries
+    ):
+        with django_assert_max_num_queries(6):
+            response = client.get("/")
+        assert response.status_code == 200
+        page = response.content.decode()
+        assert "支持创新药高质量发展的若干措施" in page
+        assert "医保发〔2025〕16号" in page
+        assert "16 条措施" in page
+        for number in range(1, 17):
+            assert f'href="/measures/national-2025/{number}/"' in page
+        assert "(十六) 加强组织领导" in page
+
+    def test_it_explains_how_to_load_data_when_there_is_none(self, client, db):
+        response = client.get("/")
+        assert "load_policies" in response.content.decode()
+
+    def test_it_speaks_english_when_asked(self, client, reference_data):
+        response = client.post(reverse("set_language"), {"language": "en", "next": "/"})
+        assert response.status_code == 302
+        page = client.get("/").content.decode()
+        assert "Measures to Support the High-Quality Development of Innovative Drugs" in page
+        assert "16 measures" in page
+        assert 'lang="en"' in page
+
+
+@pytest.mark.django_db
+class TestDocumentAndMeasurePages:
+    def test_the_document_page_shows_its_parts_and_issuers(
+        self, client, reference_data, django_assert_max_num_queries
+    ):
+        with django_assert_max_num_queries(6):
+            response = client.get("/documents/national-2025/")
+        page = response.content.decode()
+        assert "一、加大创新药研发支持力度" in page
+        assert "国家医疗保障局 (牵头)" in page
+
+    def test_the_measure_page_shows_agencies_targets_and_citation(
+        self, client, reference_data, django_assert_max_num_queries
+    ):
+        with django_assert_max_num_queries(10):
+            response = client.get("/measures/national-2025/10/")
+        page = response.content.decode()
+        assert "药品目录更新公布后3个月内" in page
+        assert "≤ 3 个月" in page
+        assert "《支持创新药高质量发展的若干措施》 医保发〔2025〕16号 三、(十)" in page
+        assert "推断" in page  # inferred agency roles say so
+
+    @pytest.mark.parametrize("url", ["/documents/nowhere/", "/measures/national-2025/99/"])
+    def test_unknown_ids_are_not_found(self, client, db, url):
+        assert client.get(url).status_code == 404
