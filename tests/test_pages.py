@@ -58,3 +58,12 @@ class TestDocumentAndMeasurePages:
     @pytest.mark.parametrize("url", ["/documents/nowhere/", "/measures/national-2025/99/"])
     def test_unknown_ids_are_not_found(self, client, db, url):
         assert client.get(url).status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_missing_measure_gets_a_helpful_page(client, settings):
+    settings.DEBUG = False
+    response = client.get("/measures/national-2025/99/")
+    assert response.status_code == 404
+    page = response.content.decode()
+    assert "措施地址形如 /measures/national-2025/3/" in page

@@ -1,0 +1,59 @@
+# The few verbs a newcomer needs. `make run` and `make test` are all it takes on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Rebuilt only when the dependencies change, so a second `make run` is quick.
+INSTALLED := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.PHONY: help install run test lint format check messages clean
+
+help:
+	@echo "make run      set up (venv, install, migrate, load data) and serve http://127.0.0.1:8000"
+	@echo "make test     run the whole test suite"
+	@echo "make install  create .venv and install the dependencies only"
+	@echo "make lint     ruff (lint and format check)"
+	@echo "make check    lint + Django system checks + missing-migration check"
+	@echo "make messages re-extract and compile the interface translations"
+
+$(INSTALLED):
+	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed") if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+install: $(INSTALLED)
+
+run: install
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py load_policies
+	$(BIN)/python manage.py ensure_admin
+	@echo
+	@echo "  Policy Tracker is at http://127.0.0.1:8000/ (admin: http://127.0.0.1:8000/admin/)"
+	@echo "  Admin user: ADMIN_USER=... ADMIN_PASSWORD=... make run, or $(BIN)/python manage.py createsuperuser"
+	@echo
+	$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+test: install
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+check: lint
+	$(BIN)/python manage.py check
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/python manage.py load_policies --check
+
+# Needs GNU gettext (msgfmt); the compiled .mo files are committed, so running the app does not.
+messages: install
+	$(BIN)/python manage.py makemessages -l zh_Hans --ignore=.venv --no-obsolete
+	$(BIN)/python manage.py compilemessages -l zh_Hans --ignore=.venv
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
