@@ -32,6 +32,34 @@ class Link(Provenance):
         abstract = True
 
 
+def link_constraints(
+    name: str, relations: type[models.TextChoices], appeared: str, disappeared: str
+) -> list[models.BaseConstraint]:
+    """Valid values, and sides that fit the relation: `appeared` has no older side,
+    `disappeared` no newer one, every other relation both (and not the same record twice)."""
+    sides = (
+        (Q(relation=appeared) & Q(older__isnull=True) & Q(newer__isnull=False))
+        | (Q(relation=disappeared) & Q(older__isnull=False) & Q(newer__isnull=True))
+        | (
+            ~Q(relation__in=[appeared, disappeared])
+            & Q(older__isnull=False)
+            & Q(newer__isnull=False)
+            & ~Q(older=models.F("newer"))
+        )
+    )
+    return [
+        *Provenance.Meta.constraints,
+        models.CheckConstraint(
+            condition=Q(relation__in=relations.values), name=f"{name}_relation_valid"
+        ),
+        models.CheckConstraint(
+            condition=Q(status__in=LinkStatus.values), name=f"{name}_status_valid"
+        ),
+        models.CheckConstraint(condition=sides, name=f"{name}_sides_match_relation"),
+        models.UniqueConstraint(fields=["older", "newer"], name=f"{name}_pair_unique"),
+    ]
+
+
 class MeasureRelation(models.TextChoices):
     CONTINUED = "continued", _("continued")
     STRENGTHENED = "strengthened", _("strengthened")
@@ -58,27 +86,7 @@ class MeasureLink(Link):
 
     class Meta:
         ordering = ["newer", "older"]
-        constraints = [
-            *Provenance.Meta.constraints,
-            models.CheckConstraint(
-                condition=Q(relation__in=MeasureRelation.values), name="measurelink_relation_valid"
-            ),
-            models.CheckConstraint(
-                condition=Q(status__in=LinkStatus.values), name="measurelink_status_valid"
-            ),
-            models.CheckConstraint(
-                condition=(Q(relation="new") & Q(older__isnull=True) & Q(newer__isnull=False))
-                | (Q(relation="dropped") & Q(older__isnull=False) & Q(newer__isnull=True))
-                | (
-                    ~Q(relation__in=["new", "dropped"])
-                    & Q(older__isnull=False)
-                    & Q(newer__isnull=False)
-                    & ~Q(older=models.F("newer"))
-                ),
-                name="measurelink_sides_match_relation",
-            ),
-            models.UniqueConstraint(fields=["older", "newer"], name="measurelink_pair_unique"),
-        ]
+        constraints = link_constraints("measurelink", MeasureRelation, "new", "dropped")
 
     def __str__(self) -> str:
         older = self.older.public_id if self.older else "—"
@@ -108,27 +116,7 @@ class SectionLink(Link):
 
     class Meta:
         ordering = ["newer", "older"]
-        constraints = [
-            *Provenance.Meta.constraints,
-            models.CheckConstraint(
-                condition=Q(relation__in=SectionRelation.values), name="sectionlink_relation_valid"
-            ),
-            models.CheckConstraint(
-                condition=Q(status__in=LinkStatus.values), name="sectionlink_status_valid"
-            ),
-            models.CheckConstraint(
-                condition=(Q(relation="new") & Q(older__isnull=True) & Q(newer__isnull=False))
-                | (Q(relation="removed") & Q(older__isnull=False) & Q(newer__isnull=True))
-                | (
-                    ~Q(relation__in=["new", "removed"])
-                    & Q(older__isnull=False)
-                    & Q(newer__isnull=False)
-                    & ~Q(older=models.F("newer"))
-                ),
-                name="sectionlink_sides_match_relation",
-            ),
-            models.UniqueConstraint(fields=["older", "newer"], name="sectionlink_pair_unique"),
-        ]
+        constraints = link_constraints("sectionlink", SectionRelation, "new", "removed")
 
     def __str__(self) -> str:
         older = str(self.older) if self.older else "—"
