@@ -46,6 +46,9 @@ class Grade(models.TextChoices):
     OFFICIAL = "official", _("official")
     SECONDARY = "secondary", _("secondary")
     INFERRED = "inferred", _("inferred")
+    # The fact exists (a measure's number and part follow from the counts) but what it says
+    # could not be reconstructed from any source; nothing is invented in its place.
+    UNKNOWN = "unknown", _("unknown")
 
 
 class SourceKind(models.TextChoices):
@@ -363,10 +366,17 @@ class Measure(Provenance):
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="measures")
     section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="measures")
     number = models.PositiveSmallIntegerField(help_text=_("position in document order, from 1"))
-    title_zh = models.CharField(max_length=300)
-    title_en = models.CharField(max_length=300)
-    summary_zh = models.TextField(help_text=_("in our own words"))
-    summary_en = models.TextField(help_text=_("in our own words"))
+    # How sure we are that this is the document's measure (N) of this part — separate from how
+    # sure we are of its content (`grade`).
+    placement_grade = models.CharField(
+        _("placement grade"), max_length=20, choices=Grade.choices, default=Grade.OFFICIAL
+    )
+    placement_note = models.TextField(_("basis of the placement"), blank=True)
+    # Blank only when the content is unknown (grade `unknown`).
+    title_zh = models.CharField(max_length=300, blank=True)
+    title_en = models.CharField(max_length=300, blank=True)
+    summary_zh = models.TextField(blank=True, help_text=_("in our own words"))
+    summary_en = models.TextField(blank=True, help_text=_("in our own words"))
     # Filled only by the importer, from an official text an editor supplies.
     full_text = models.TextField(blank=True)
     topics = models.ManyToManyField(Topic, blank=True, related_name="measures")
@@ -389,6 +399,14 @@ class Measure(Provenance):
             *Provenance.Meta.constraints,
             models.UniqueConstraint(fields=["document", "number"], name="measure_number_unique"),
             models.CheckConstraint(condition=Q(number__gte=1), name="measure_number_positive"),
+            models.CheckConstraint(
+                condition=Q(placement_grade__in=Grade.values), name="measure_placement_grade_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(grade=Grade.UNKNOWN)
+                | (~Q(title_zh="") & ~Q(title_en="") & ~Q(summary_zh="") & ~Q(summary_en="")),
+                name="measure_content_unless_unknown",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -400,6 +418,11 @@ class Measure(Provenance):
     @property
     def public_id(self) -> str:
         return f"{self.document.slug}/{self.number}"
+
+    @property
+    def is_unknown(self) -> bool:
+        """True when nothing reliable is known of what the measure says."""
+        return self.grade == Grade.UNKNOWN
 
     @property
     def label(self) -> str:
@@ -537,32 +560,51 @@ class Target(Provenance):
         return f"{self.get_comparator_display()} {value} {self.get_unit_display()}"
 
 
-class Observation(models.Model):
-    """A measured value of a target's metric at a date, with where it was reported."""
+class ObservationOrigin(models.TextChoices):
+    REFERENCE = "reference", _("reference data (measures/data/)")
+    EDITOR = "editor", _("entered by an editor")
+
+
+class Observation(Provenance):
+    """A measured value of a target's metric at a date, with where it was reported.
+
+    Observations from the reference data are kept in step with the files by `load_policies`;
+    those entered by editors (`origin=editor`) are never changed by it.
+    """
+
+    Origin = ObservationOrigin
 
     # PROTECT: reloading reference data must never silently drop recorded progress.
     target = models.ForeignKey(Target, on_delete=models.PROTECT, related_name="observations")
     value = models.DecimalField(max_digits=14, decimal_places=2)
     observed_on = models.DateField()
+    # Editors give a link; the reference data names a `source`.
     source_url = models.URLField(max_length=500, blank=True)
-    grade = models.CharField(max_length=20, choices=Grade.choices, default=Grade.SECONDARY)
     note = models.TextField(blank=True)
+    origin = models.CharField(
+        max_length=20, choices=ObservationOrigin.choices, default=ObservationOrigin.EDITOR
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["target", "-observed_on"]
         get_latest_by = "observed_on"
         constraints = [
+            *Provenance.Meta.constraints,
             models.UniqueConstraint(
                 fields=["target", "observed_on"], name="observation_one_per_day"
             ),
             models.CheckConstraint(
-                condition=Q(grade__in=Grade.values), name="observation_grade_valid"
+                condition=Q(origin__in=ObservationOrigin.values), name="observation_origin_valid"
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.target} = {self.value} on {self.observed_on}"
+
+    @property
+    def link(self) -> str:
+        return self.source.url if self.source else self.source_url
 
 
 class WorkerPing(models.Model):

@@ -93,6 +93,7 @@ class ObservationFactory(factory.django.DjangoModelFactory):
     value = Decimal("24")
     observed_on = datetime.date(2025, 6, 30)
     source_url = "https://example.org/report"
+    grade = m.Grade.SECONDARY
 
 
 class MeasureLinkFactory(factory.django.DjangoModelFactory):

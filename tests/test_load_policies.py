@@ -116,7 +116,9 @@ class TestChangesToTheFiles:
     def test_it_refuses_to_delete_a_target_with_observations(self, data_dir):
         load(data_dir)
         target = Target.objects.get(measure__number=12)
-        Observation.objects.create(target=target, value=3, observed_on="2025-12-31")
+        Observation.objects.create(
+            target=target, value=3, observed_on="2025-12-31", grade="secondary"
+        )
         before = snapshot()
         edit_yaml(data_dir / NATIONAL, lambda c: measure(c, 12).update(targets=[]))
         with pytest.raises(CommandError, match="rolled back"):
@@ -256,7 +258,8 @@ def without(path: str) -> Callable[[dict], None]:
 BAD_INPUTS = {
     "missing field": (
         lambda c: without("title_en")(measure(c, 5)),
-        "documents/national-2025.yaml: national-2025/5: title_en: Field required",
+        "documents/national-2025.yaml: national-2025/5: -: "
+        "title_en required unless grade is unknown",
     ),
     "duplicate number": (
         lambda c: measure(c, 6).update(number=5),
@@ -290,7 +293,7 @@ BAD_INPUTS = {
     ),
     "inferred without basis": (
         lambda c: measure(c, 1)["agencies"][0].update(grade_note=""),
-        "national-2025/1 agency nhsa: -: Value error, an inferred fact needs its basis",
+        "national-2025/1 agency nhsa: -: an inferred fact needs its basis in grade_note",
     ),
 }
 

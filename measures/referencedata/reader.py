@@ -18,12 +18,15 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from measures.models import Grade, SourceKind
+
 from .schema import (
     AgenciesFile,
     AgencyIn,
     DocumentIn,
     MeasureIn,
     PartIn,
+    ProvenanceIn,
     SourceIn,
     SourcesFile,
     VocabulariesFile,
@@ -133,10 +136,12 @@ def _schema_problems(error: ValidationError, raw: dict, name: str) -> Iterator[P
     for detail in error.errors():
         record, field = _locate(raw, detail["loc"])
         message = detail["msg"]
-        if detail["type"] not in {"missing", "extra_forbidden"} and "input" in detail:
-            message += f" (got {detail['input']!r})"
-        if detail["type"] == "extra_forbidden":
+        if detail["type"] == "value_error":  # our own validators: their words, not the record
+            message = str(detail.get("ctx", {}).get("error", message))
+        elif detail["type"] == "extra_forbidden":
             message = "unknown field"
+        elif detail["type"] != "missing" and "input" in detail:
+            message += f" (got {detail['input']!r})"
         yield Problem(name, record, field, message)
 
 
@@ -198,6 +203,7 @@ class _CrossCheck:
         self.stages = {item.code for item in vocab.product_stages}
         self.agencies = {item.slug for item in data.agencies}
         self.sources = {item.key for item in data.sources}
+        self.source_kinds = {item.key: item.kind for item in data.sources}
         self.measures = {
             f"{document.slug}/{measure.number}": document.slug
             for document in data.documents
@@ -285,8 +291,28 @@ class _CrossCheck:
                 "more than one document is this edition",
             )
 
+    def check_grade(
+        self, file: str, record: str, item: ProvenanceIn, parent: tuple[str, str]
+    ) -> tuple[str, str]:
+        """A fact may be graded `official` only on an official text (or a full repost of one).
+
+        Returns the fact's effective (source, grade), which its own records inherit.
+        """
+        source = item.source or parent[0]
+        grade = item.grade or parent[1]
+        kind = self.source_kinds.get(source)
+        if grade == Grade.OFFICIAL and kind == SourceKind.SECONDARY:
+            self.add(
+                file,
+                record,
+                "grade",
+                f"graded official but its source {source!r} is a secondary report",
+            )
+        return source, grade
+
     def check_document(self, document: DocumentIn) -> None:
         file, slug = self.names[document.slug], document.slug
+        self.check_grade(file, slug, document, (document.source, document.grade))
         if Path(file).stem != slug:
             self.add(file, slug, "slug", f"file name should be {slug}.yaml")
         self.expect(
@@ -368,6 +394,22 @@ class _CrossCheck:
     def check_measure(self, file: str, document: DocumentIn, measure: MeasureIn) -> None:
         record = f"{document.slug}/{measure.number}"
         self.expect(self.sources, measure.source, "source", file, record, "source")
+        provenance = self.check_grade(file, record, measure, (document.source, document.grade))
+        for role in measure.agencies:
+            self.check_grade(file, f"{record} agency {role.agency}", role, provenance)
+        for link in measure.links:
+            self.check_grade(file, f"{record} link {link.measure}", link, provenance)
+        for target in measure.targets:
+            target_record = f"{record} target {target.key}"
+            target_provenance = self.check_grade(file, target_record, target, provenance)
+            for when in _duplicates(item.observed_on for item in target.observations):
+                self.add(
+                    file, target_record, "observations", f"more than one observation on {when}"
+                )
+            for item in target.observations:
+                where = f"{target_record} observation {item.observed_on}"
+                self.expect(self.sources, item.source, "source", file, where, "source")
+                self.check_grade(file, where, item, target_provenance)
         for topic in measure.topics:
             self.expect(self.topics, topic, "topic", file, record, "topics")
         applies = measure.applies_to

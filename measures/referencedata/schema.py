@@ -105,12 +105,22 @@ class ProvenanceIn(Record):
     def inferred_needs_basis(self):
         if self.grade == Grade.INFERRED and not self.grade_note:
             raise ValueError("an inferred fact needs its basis in grade_note")
+        if self.grade == Grade.UNKNOWN and not self.grade_note:
+            raise ValueError("an unknown fact needs grade_note saying what was looked for")
         return self
 
 
 class AgencyRoleIn(ProvenanceIn):
     agency: Code
     role: AgencyRole
+
+
+class ObservationIn(ProvenanceIn):
+    """A reported value of the target's metric, e.g. start-up time 24.9 weeks in 2024."""
+
+    observed_on: date
+    value: Decimal = Field(max_digits=14, decimal_places=2)
+    note: OptionalText = ""
 
 
 class TargetIn(ProvenanceIn):
@@ -128,6 +138,7 @@ class TargetIn(ProvenanceIn):
     deadline: date | None = None
     deadline_text: OptionalText = ""
     source_span: OptionalText = ""
+    observations: list[ObservationIn] = []
 
     @model_validator(mode="after")
     def rule_is_worded(self):
@@ -177,15 +188,34 @@ class AppliesTo(Record):
 
 class MeasureIn(ProvenanceIn):
     number: PositiveInt
-    title_zh: Text
-    title_en: Text
-    summary_zh: Text
-    summary_en: Text
+    # How sure we are that this is measure (N) of this part; the document's when not given.
+    placement_grade: Grade | None = None
+    placement_note: OptionalText = ""
+    # Required unless the content is unknown (grade `unknown`), when nothing is invented.
+    title_zh: OptionalText = ""
+    title_en: OptionalText = ""
+    summary_zh: OptionalText = ""
+    summary_en: OptionalText = ""
     topics: list[Code] = []
     agencies: list[AgencyRoleIn] = []
     applies_to: AppliesTo = AppliesTo()
     targets: list[TargetIn] = []
     links: list[MeasureLinkIn] = []
+
+    @model_validator(mode="after")
+    def content_unless_unknown(self):
+        if self.grade == Grade.UNKNOWN:
+            if self.summary_zh or self.summary_en or self.targets:
+                raise ValueError("a measure of unknown content has no summary or targets")
+            return self
+        missing = [
+            name
+            for name in ("title_zh", "title_en", "summary_zh", "summary_en")
+            if not getattr(self, name)
+        ]
+        if missing:
+            raise ValueError(f"{', '.join(missing)} required unless grade is unknown")
+        return self
 
 
 class PartIn(Record):
@@ -235,6 +265,9 @@ class DocumentIn(ProvenanceIn):
     # A document states where it came from and how far it is trusted; its records inherit both.
     source: Code
     grade: Grade
+    # How sure we are of the numbering of its measures, unless a measure says otherwise.
+    placement_grade: Grade = Grade.OFFICIAL
+    placement_note: OptionalText = ""
 
     @model_validator(mode="after")
     def edition_needs_series(self):

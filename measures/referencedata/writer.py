@@ -26,7 +26,7 @@ from comparisons.models import (
 from measures import models as m
 
 from .reader import ReferenceData
-from .schema import DocumentIn, MeasureIn, ProvenanceIn
+from .schema import DocumentIn, MeasureIn, ObservationIn, ProvenanceIn
 
 
 @dataclass
@@ -217,6 +217,8 @@ class _Writer:
                 written = self.write_measure(document, section, measure, item, inherited)
                 kept_measures.add(written.pk)
         # Measures first: a part cannot go while a measure still points at it.
+        stale_measures = document.measures.exclude(pk__in=kept_measures)
+        self.release_observations(m.Target.objects.filter(measure__in=stale_measures))
         self.delete_stale(document.measures.all(), kept_measures)
         self.delete_stale(document.sections.all(), kept_sections)
 
@@ -242,11 +244,21 @@ class _Writer:
         sources = self.ids["source"]
         provenance = parent.apply(item, sources)
         scope = item.applies_to.scope or document_item.jurisdiction
+        placement = (
+            (item.placement_grade, item.placement_note)
+            if item.placement_grade
+            else (
+                document_item.placement_grade,
+                item.placement_note or document_item.placement_note,
+            )
+        )
         measure = self.upsert(
             m.Measure,
             {"document": document, "number": item.number},
             {
                 "section_id": section.pk,
+                "placement_grade": placement[0],
+                "placement_note": placement[1],
                 "title_zh": item.title_zh,
                 "title_en": item.title_en,
                 "summary_zh": item.summary_zh,
@@ -278,15 +290,52 @@ class _Writer:
 
         kept_targets = set()
         for target in item.targets:
-            values = target.model_dump(exclude={"key", "source", "grade", "grade_note"})
+            values = target.model_dump(
+                exclude={"key", "source", "grade", "grade_note", "observations"}
+            )
+            target_provenance = inherited.apply(target, sources)
             row = self.upsert(
                 m.Target,
                 {"measure": measure, "key": target.key},
-                {**values, **inherited.apply(target, sources)},
+                {**values, **target_provenance},
             )
             kept_targets.add(row.pk)
+            self.write_observations(
+                row,
+                target.observations,
+                Inherited(target_provenance["source_id"], target_provenance["grade"]),
+            )
+        self.release_observations(measure.targets.exclude(pk__in=kept_targets))
         self.delete_stale(measure.targets.all(), kept_targets)
         return measure
+
+    def write_observations(
+        self, target: m.Target, items: list[ObservationIn], parent: Inherited
+    ) -> None:
+        kept = set()
+        for item in items:
+            row = self.upsert(
+                m.Observation,
+                {"target": target, "observed_on": item.observed_on},
+                {
+                    "value": item.value,
+                    "note": item.note,
+                    "source_url": "",
+                    "origin": m.ObservationOrigin.REFERENCE,
+                    **parent.apply(item, self.ids["source"]),
+                },
+            )
+            kept.add(row.pk)
+        reference = target.observations.filter(origin=m.ObservationOrigin.REFERENCE)
+        self.delete_stale(reference, kept)
+
+    def release_observations(self, targets: models.QuerySet) -> None:
+        """Delete the reference observations of targets about to go; an editor's stay and
+        block the deletion (the load then fails and rolls back)."""
+        observations = m.Observation.objects.filter(
+            target__in=targets, origin=m.ObservationOrigin.REFERENCE
+        )
+        self.delete_stale(observations, keep=set())
 
     # -- links --------------------------------------------------------------------------------
 
