@@ -2,7 +2,10 @@ from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
-from .models import Document, Measure, Section
+from comparisons.models import LinkStatus, MeasureLink
+
+from .models import Document, Measure, Observation, Section
+from .quality import data_quality
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -28,11 +31,24 @@ def document_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def measure_detail(request: HttpRequest, document: str, number: int) -> HttpResponse:
+    links = MeasureLink.objects.exclude(status=LinkStatus.REJECTED)
     measure = get_object_or_404(
         Measure.objects.select_related("document", "section", "source", "scope").prefetch_related(
-            "topics", "entity_types", "stages", "agency_roles__agency", "targets"
+            "topics",
+            "entity_types",
+            "stages",
+            "agency_roles__agency",
+            Prefetch(
+                "targets__observations", queryset=Observation.objects.select_related("source")
+            ),
+            Prefetch("links_to_older", queryset=links.select_related("older__document")),
+            Prefetch("links_to_newer", queryset=links.select_related("newer__document")),
         ),
         document__slug=document,
         number=number,
     )
     return render(request, "measures/measure_detail.html", {"measure": measure})
+
+
+def data_quality_page(request: HttpRequest) -> HttpResponse:
+    return render(request, "measures/data_quality.html", {"reports": data_quality()})

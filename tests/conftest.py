@@ -1,4 +1,6 @@
 import os
+import shutil
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -26,3 +28,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def reference_data(db) -> None:
     """The reference data in measures/data/, loaded as `make run` loads it."""
     call_command("load_policies", data_dir=DATA_DIR, stdout=open(os.devnull, "w"))  # noqa: SIM115
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    """A copy of the reference data that a test may change."""
+    return Path(shutil.copytree(DATA_DIR, tmp_path / "data"))

@@ -1,13 +1,13 @@
 """`manage.py load_policies`: checks every file, then writes in one transaction by stable id."""
 
 import io
-import shutil
 from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from django.apps import apps
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -15,8 +15,7 @@ from django.core.management.base import CommandError
 from comparisons.models import MeasureLink, SectionLink
 from measures.models import Document, Measure, MeasureAgency, Observation, Target
 from measures.referencedata import DATA_DIR
-
-NATIONAL = "documents/national-2025.yaml"
+from tests.datafiles import NATIONAL, add_second_edition, edit_yaml, measure
 
 
 def load(data_dir: Path = DATA_DIR, **options: Any) -> tuple[str, str]:
@@ -32,22 +31,6 @@ def snapshot() -> dict[str, list[dict]]:
         for app in ("measures", "comparisons")
         for model in apps.get_app_config(app).get_models()
     }
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    """A copy of the reference data that a test may change."""
-    return Path(shutil.copytree(DATA_DIR, tmp_path / "data"))
-
-
-def edit_yaml(path: Path, change: Callable[[dict], None]) -> None:
-    content = yaml.safe_load(path.read_text(encoding="utf-8"))
-    change(content)
-    path.write_text(yaml.safe_dump(content, allow_unicode=True, sort_keys=False), encoding="utf-8")
-
-
-def measure(content: dict, number: int) -> dict:
-    return next(m for part in content["parts"] for m in part["measures"] if m["number"] == number)
 
 
 @pytest.mark.django_db
@@ -124,78 +107,6 @@ class TestChangesToTheFiles:
         with pytest.raises(CommandError, match="rolled back"):
             load(data_dir)
         assert snapshot() == before
-
-
-def add_second_edition(data_dir: Path) -> None:
-    """A small Beijing-style series of two editions, linked to each other and to national."""
-    edit_yaml(
-        data_dir / "agencies.yaml",
-        lambda c: c["agencies"].append(
-            {
-                "slug": "bj-ybj",
-                "jurisdiction": "beijing",
-                "name_zh": "北京市医疗保障局",
-                "name_en": "Beijing Healthcare Security Bureau",
-                "aliases": ["市医保局"],
-            }
-        ),
-    )
-
-    def edition(year: int, measures: list[dict], **extra: Any) -> dict:
-        return {
-            "slug": f"test-{year}",
-            "title_zh": f"测试措施({year}年)",
-            "title_en": f"Test {year}",
-            "jurisdiction": "beijing",
-            "series": "beijing-innovative-medicine",
-            "edition": year,
-            "issuers": ["bj-ybj"],
-            "measure_count": len(measures),
-            "source": "beijing-2026-1-notice",
-            "grade": "secondary",
-            "parts": [
-                {
-                    "number": 1,
-                    "title_zh": "一",
-                    "title_en": "One",
-                    "measure_count": len(measures),
-                    "measures": measures,
-                    **extra.pop("part", {}),
-                }
-            ],
-            **extra,
-        }
-
-    def item(number: int, **extra: Any) -> dict:
-        return {
-            "number": number,
-            "title_zh": f"措施{number}",
-            "title_en": f"Measure {number}",
-            "summary_zh": "摘要",
-            "summary_en": "Summary",
-            "agencies": [{"agency": "bj-ybj", "role": "lead"}],
-            **extra,
-        }
-
-    older = edition(2030, [item(1), item(2)])
-    newer = edition(
-        2031,
-        [
-            item(
-                1,
-                links=[
-                    {"measure": "test-2030/1", "relation": "strengthened"},
-                    {"measure": "national-2025/10", "relation": "implements"},
-                ],
-            ),
-            item(2, links=[{"relation": "new"}]),
-        ],
-        dropped=[{"measure": "test-2030/2", "note_en": "no longer listed"}],
-        part={"links": [{"part": "test-2030/1", "relation": "renamed"}]},
-    )
-    for document in (older, newer):
-        path = data_dir / "documents" / f"{document['slug']}.yaml"
-        path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
 
 
 @pytest.mark.django_db
@@ -359,3 +270,113 @@ class TestBadInput:
         )
         assert result.returncode == 1
         assert "national-2025: measure_count: the document declares 17 measures" in result.stderr
+
+
+@pytest.mark.django_db
+class TestGradesAndObservations:
+    def test_a_measure_of_unknown_content_is_kept_with_nothing_invented(self, data_dir):
+        add_second_edition(data_dir)
+
+        def unknown(c: dict) -> None:
+            c["parts"][0]["measures"][1] = {
+                "number": 2,
+                "grade": "unknown",
+                "placement_grade": "inferred",
+                "placement_note": "follows from the part count",
+                "grade_note": "not reconstructed; candidates in the research notes",
+            }
+
+        edit_yaml(data_dir / "documents/test-2030.yaml", unknown)
+        load(data_dir)
+        item = Measure.objects.by_public_id("test-2030/2")
+        assert item.is_unknown
+        assert (item.title_zh, item.summary_zh, item.summary_en) == ("", "", "")
+        assert item.placement_grade == "inferred"
+
+    def test_an_unknown_measure_cannot_carry_a_summary(self, data_dir):
+        edit_yaml(
+            data_dir / NATIONAL,
+            lambda c: measure(c, 4).update(grade="unknown", grade_note="lost"),
+        )
+        err = io.StringIO()
+        with pytest.raises(CommandError):
+            call_command("load_policies", data_dir=data_dir, stdout=io.StringIO(), stderr=err)
+        assert "national-2025/4: -: a measure of unknown content has no summary" in err.getvalue()
+
+    def test_a_fact_cannot_be_graded_above_its_source(self, data_dir):
+        edit_yaml(
+            data_dir / NATIONAL,
+            lambda c: measure(c, 6).update(source="chinadaily-2025-07-02", grade="official"),
+        )
+        err = io.StringIO()
+        with pytest.raises(CommandError):
+            call_command("load_policies", data_dir=data_dir, stdout=io.StringIO(), stderr=err)
+        assert (
+            "national-2025/6: grade: graded official but its source 'chinadaily-2025-07-02' "
+            "is a secondary report" in err.getvalue()
+        )
+
+    def test_observations_are_loaded_and_kept_in_step_with_the_file(self, data_dir):
+        def observe(c: dict) -> None:
+            measure(c, 10)["targets"][0]["observations"] = [
+                {
+                    "observed_on": "2025-12-31",
+                    "value": 2,
+                    "source": "chinadaily-2025-07-02",
+                    "grade": "secondary",
+                    "note": "reported average",
+                },
+                {
+                    "observed_on": "2026-06-30",
+                    "value": 1.5,
+                    "source": "chinadaily-2025-07-02",
+                    "grade": "secondary",
+                },
+            ]
+
+        edit_yaml(data_dir / NATIONAL, observe)
+        load(data_dir)
+        target = Target.objects.get(measure__number=10)
+        assert [(str(o.observed_on), o.value, o.origin) for o in target.observations.all()] == [
+            ("2026-06-30", Decimal("1.50"), "reference"),
+            ("2025-12-31", Decimal("2.00"), "reference"),
+        ]
+        assert (
+            target.observations.first().link
+            == "http://www.chinadaily.com.cn/a/202507/02/WS6864877ea31000e9a5739a98.html"
+        )
+        assert "0 created, 0 updated" in load(data_dir)[0]
+
+        editor = Observation.objects.create(
+            target=target,
+            value=1,
+            observed_on="2026-09-30",
+            grade="secondary",
+            source_url="https://example.org/editor",
+        )
+        edit_yaml(data_dir / NATIONAL, lambda c: measure(c, 10)["targets"][0]["observations"].pop())
+        out, _ = load(data_dir)
+        assert "observations: 1 deleted" in out
+        assert set(target.observations.values_list("observed_on", flat=True)) == {
+            date(2025, 12, 31),
+            date(2026, 9, 30),
+        }
+        assert Observation.objects.get(pk=editor.pk).origin == "editor"
+
+    def test_a_target_whose_only_observations_came_from_the_file_can_be_removed(self, data_dir):
+        def observe(c: dict) -> None:
+            measure(c, 12)["targets"][0]["observations"] = [
+                {
+                    "observed_on": "2025-12-31",
+                    "value": 3,
+                    "source": "chinadaily-2025-07-02",
+                    "grade": "secondary",
+                },
+            ]
+
+        edit_yaml(data_dir / NATIONAL, observe)
+        load(data_dir)
+        edit_yaml(data_dir / NATIONAL, lambda c: measure(c, 12).update(targets=[]))
+        out, _ = load(data_dir)
+        assert "targets: 1 deleted" in out
+        assert not Observation.objects.exists()
