@@ -96,9 +96,13 @@ class TestProvenance:
         assert not known.filter(entity_types__isnull=True, stages__isnull=True).exists()
 
     def test_every_target_is_complete(self, reference_data):
-        for item in Target.objects.all():
-            assert item.metric and item.metric_zh and item.metric_en, item
-            assert item.unit and item.comparator and item.goal_value is not None, item
+        incomplete = [
+            str(item)
+            for item in Target.objects.select_related("measure__document")
+            if not all([item.metric, item.metric_zh, item.metric_en, item.unit, item.comparator])
+            or item.goal_value is None
+        ]
+        assert incomplete == []
 
 
 class TestLinks:
