@@ -104,7 +104,7 @@ class TargetInline(admin.StackedInline):
 @admin.register(m.Measure)
 class MeasureAdmin(admin.ModelAdmin):
     list_display = ["public_id", "title_zh", "title_en", "section", "grade", "updated_at"]
-    list_filter = ["document", "grade", "topics", "entity_types", "stages"]
+    list_filter = ["document", "grade", "placement_grade", "topics", "entity_types", "stages"]
     search_fields = ["title_zh", "title_en", "summary_zh", "summary_en", "full_text"]
     list_select_related = ["document", "section"]
     autocomplete_fields = ["source"]
@@ -139,11 +139,12 @@ class TargetAdmin(admin.ModelAdmin):
 
 @admin.register(m.Observation)
 class ObservationAdmin(admin.ModelAdmin):
-    list_display = ["target", "value", "observed_on", "grade", "source_url"]
-    list_filter = ["grade", "target__measure__document"]
+    list_display = ["target", "value", "observed_on", "grade", "origin", "link"]
+    list_filter = ["grade", "origin", "target__measure__document"]
     search_fields = ["target__metric_zh", "target__metric_en", "note"]
-    list_select_related = ["target__measure__document"]
+    list_select_related = ["target__measure__document", "source"]
     raw_id_fields = ["target"]
+    autocomplete_fields = ["source"]
     date_hierarchy = "observed_on"
 
 
