@@ -76,7 +76,7 @@ class TestLoadingTheNationalDocument:
 
     def test_check_validates_without_writing(self):
         out, _ = load(check=True)
-        assert "Valid: 1 document(s), 16 measure(s)" in out
+        assert "Valid: 3 document(s), 80 measure(s)" in out
         assert not Document.objects.exists()
 
 
@@ -379,4 +379,4 @@ class TestGradesAndObservations:
         edit_yaml(data_dir / NATIONAL, lambda c: measure(c, 12).update(targets=[]))
         out, _ = load(data_dir)
         assert "targets: 1 deleted" in out
-        assert not Observation.objects.exists()
+        assert not Observation.objects.filter(target__measure__document__slug="national-2025")
