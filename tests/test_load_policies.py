@@ -74,6 +74,12 @@ class TestLoadingTheNationalDocument:
         assert "0 created, 0 updated, 0 deleted" in second
         assert snapshot() == before
 
+    def test_an_unchanged_reload_reads_each_table_once(self, django_assert_max_num_queries):
+        load()
+        # One query per table (plus the transaction), however many records the files hold.
+        with django_assert_max_num_queries(25):
+            load()
+
     def test_check_validates_without_writing(self):
         out, _ = load(check=True)
         assert "Valid: 3 document(s), 80 measure(s)" in out

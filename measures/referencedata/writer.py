@@ -1,16 +1,20 @@
 """Write checked reference data to the database, in one transaction, by stable id.
 
-Each record is looked up by its public id (codes, slugs, document + number, measure + key) and
-created, updated or left alone; a row is only saved when a value differs, so a second load
-reports nothing created or updated. Rows that a loaded document owns but its file no longer
-lists (parts, measures, targets, agency roles) are deleted, and so are curated links no file
-declares: the files are the source of truth for curated data. Suggested and rejected links,
-and observations, are never touched (deleting a target that has observations fails the load).
+The pipeline: read once what the database already holds for the files' records — every row of
+each model keyed by its stable id (codes, slugs, document + number, measure + key, …) — then walk
+the files, creating a row that is missing and saving one only when a value differs, so a second
+load reports nothing created or updated and costs a few dozen queries whatever the data's size.
+Last, rows a loaded document owns but its file no longer lists (parts, measures, targets, agency
+roles, reference observations) are deleted, and so are curated links no file declares: the files
+are the source of truth for curated data. Suggested and rejected links, and observations entered
+by editors, are never touched (deleting a target that has an editor's observation fails the
+load, which then rolls back).
 """
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +31,8 @@ from measures import models as m
 
 from .reader import ReferenceData
 from .schema import DocumentIn, MeasureIn, ObservationIn, ProvenanceIn
+
+Key = tuple[Hashable, ...]
 
 
 @dataclass
@@ -53,9 +59,9 @@ class Inherited:
     source_id: int | None
     grade: str
 
-    def apply(self, record: ProvenanceIn, sources: dict[str, int]) -> dict[str, Any]:
+    def apply(self, record: ProvenanceIn, sources: dict[Key, models.Model]) -> dict[str, Any]:
         return {
-            "source_id": sources[record.source] if record.source else self.source_id,
+            "source_id": sources[(record.source,)].pk if record.source else self.source_id,
             "grade": record.grade or self.grade,
             "grade_note": record.grade_note,
         }
@@ -66,105 +72,177 @@ def write_reference_data(data: ReferenceData) -> LoadReport:
         return _Writer(data).run()
 
 
+def _link_key(older_id: int | None, newer_id: int | None, relation: str) -> Key:
+    # A pair is unique; a one-sided link (new, dropped, removed) is unique with its relation.
+    return (older_id, newer_id, relation if older_id is None or newer_id is None else None)
+
+
+# Each model's stable id, as read from a row (attribute names, so no join is needed).
+KEYS: dict[type[models.Model], Callable[[Any], Key]] = {
+    m.Jurisdiction: lambda row: (row.code,),
+    m.Series: lambda row: (row.slug,),
+    m.Topic: lambda row: (row.code,),
+    m.EntityType: lambda row: (row.code,),
+    m.ProductStage: lambda row: (row.code,),
+    m.Agency: lambda row: (row.slug,),
+    m.Source: lambda row: (row.key,),
+    m.Document: lambda row: (row.slug,),
+    m.Section: lambda row: (row.document_id, row.ordinal),
+    m.Measure: lambda row: (row.document_id, row.number),
+    m.MeasureAgency: lambda row: (row.measure_id, row.agency_id),
+    m.Target: lambda row: (row.measure_id, row.key),
+    m.Observation: lambda row: (row.target_id, row.observed_on),
+    MeasureLink: lambda row: _link_key(row.older_id, row.newer_id, row.relation),
+    SectionLink: lambda row: _link_key(row.older_id, row.newer_id, row.relation),
+}
+
+# Many-to-many fields of a measure, with the index that resolves their codes.
+MEASURE_SETS = {"topics": m.Topic, "entity_types": m.EntityType, "stages": m.ProductStage}
+
+
 class _Writer:
     def __init__(self, data: ReferenceData) -> None:
         self.data = data
         self.report = LoadReport()
         self.outcome: dict[tuple[type[models.Model], int], str] = {}
-        self.ids: dict[str, dict[str, int]] = {}
-        self.kept_links: dict[type[models.Model], set[int]] = {
-            MeasureLink: set(),
-            SectionLink: set(),
-        }
+        self.rows: dict[type[models.Model], dict[Key, Any]] = {}
+        self.seen: dict[type[models.Model], set[int]] = defaultdict(set)
+        self.slugs = [document.slug for document in data.documents]
 
     def run(self) -> LoadReport:
+        self.read_existing()
         self.write_vocabularies()
         self.write_agencies_and_sources()
         for document in self.data.documents:
             self.write_document(document)
         for document in self.data.documents:
             self.write_links(document)
-        self.delete_undeclared_links()
+        self.delete_unlisted()
         for (model, _pk), outcome in self.outcome.items():
             self.report.add(model, outcome)
         return self.report
 
+    # -- what is there ------------------------------------------------------------------------
+
+    def read_existing(self) -> None:
+        """One query per model for the rows the files could touch."""
+        in_documents = {"document__slug__in": self.slugs}
+        in_measures = {"measure__document__slug__in": self.slugs}
+        querysets: dict[type[models.Model], Iterable[Any]] = {
+            model: model._default_manager.all()
+            for model in (
+                m.Jurisdiction,
+                m.Series,
+                m.Topic,
+                m.EntityType,
+                m.ProductStage,
+                m.Agency,
+                m.Source,
+                m.Document,
+            )
+        }
+        querysets[m.Section] = m.Section.objects.filter(**in_documents)
+        querysets[m.Measure] = m.Measure.objects.filter(**in_documents)
+        querysets[m.MeasureAgency] = m.MeasureAgency.objects.filter(**in_measures)
+        querysets[m.Target] = m.Target.objects.filter(**in_measures)
+        querysets[m.Observation] = m.Observation.objects.filter(
+            target__measure__document__slug__in=self.slugs
+        )
+        querysets[MeasureLink] = MeasureLink.objects.all()
+        querysets[SectionLink] = SectionLink.objects.all()
+        for model, queryset in querysets.items():
+            self.rows[model] = {KEYS[model](row): row for row in queryset}
+
+        self.measure_sets: dict[str, dict[int, set[int]]] = {}
+        for name, related in MEASURE_SETS.items():
+            through = getattr(m.Measure, name).through
+            column = f"{related._meta.model_name}_id"
+            members: dict[int, set[int]] = defaultdict(set)
+            rows = through.objects.filter(measure__document__slug__in=self.slugs)
+            for measure_id, member_id in rows.values_list("measure_id", column):
+                members[measure_id].add(member_id)
+            self.measure_sets[name] = members
+        self.issuers: dict[int, list[int]] = defaultdict(list)
+        issuer_rows = m.DocumentIssuer.objects.filter(**in_documents).order_by("position")
+        for document_id, agency_id in issuer_rows.values_list("document_id", "agency_id"):
+            self.issuers[document_id].append(agency_id)
+
+    def row(self, model: type[models.Model], *key: Hashable) -> Any:
+        return self.rows[model][key]
+
     # -- generic ------------------------------------------------------------------------------
 
-    def upsert(self, model: type[models.Model], lookup: dict[str, Any], values: dict[str, Any]):
-        obj = model._default_manager.filter(**lookup).first()
+    def upsert(self, model: type[models.Model], key: Key, values: dict[str, Any]) -> Any:
+        """The row with this stable id, created or brought up to date; `values` by attname."""
+        obj = self.rows[model].get(key)
         if obj is None:
-            obj = model._default_manager.create(**{**values, **lookup})
+            obj = model._default_manager.create(**values)
+            self.rows[model][key] = obj
             self.outcome[(model, obj.pk)] = "created"
-            return obj
-        changed = [name for name, value in values.items() if getattr(obj, name) != value]
-        if changed:
-            for name in changed:
-                setattr(obj, name, values[name])
-            obj.save()
-        self.outcome[(model, obj.pk)] = "updated" if changed else "unchanged"
+        else:
+            changed = [name for name, value in values.items() if getattr(obj, name) != value]
+            if changed:
+                for name in changed:
+                    setattr(obj, name, values[name])
+                obj.save()
+            self.outcome[(model, obj.pk)] = "updated" if changed else "unchanged"
+        self.seen[model].add(obj.pk)
         return obj
-
-    def set_many(self, obj: models.Model, name: str, ids: list[int]) -> None:
-        manager = getattr(obj, name)
-        if set(manager.values_list("pk", flat=True)) != set(ids):
-            manager.set(ids)
-            self.touched(obj)
 
     def touched(self, obj: models.Model) -> None:
         key = (type(obj), obj.pk)
         if self.outcome.get(key) == "unchanged":
             self.outcome[key] = "updated"
 
-    def delete_stale(self, queryset: models.QuerySet, keep: set[int]) -> None:
-        stale = queryset.exclude(pk__in=keep)
-        count = stale.count()
-        if count:
-            stale.delete()
-            self.report.add(queryset.model, "deleted", count)
-
     # -- records ------------------------------------------------------------------------------
 
     def write_vocabularies(self) -> None:
         vocab = self.data.vocabularies
-        ids = self.ids.setdefault("jurisdiction", {})
         for item in vocab.jurisdictions:
-            obj = self.upsert(
+            parent = self.row(m.Jurisdiction, item.parent).pk if item.parent else None
+            self.upsert(
                 m.Jurisdiction,
-                {"code": item.code},
+                (item.code,),
                 {
+                    "code": item.code,
                     "name_zh": item.name_zh,
                     "name_en": item.name_en,
                     "level": item.level,
-                    "parent_id": ids[item.parent] if item.parent else None,
+                    "parent_id": parent,
                 },
             )
-            ids[item.code] = obj.pk
         for item in vocab.series:
-            values = {"name_zh": item.name_zh, "name_en": item.name_en}
-            values["jurisdiction_id"] = ids[item.jurisdiction]
-            obj = self.upsert(m.Series, {"slug": item.slug}, values)
-            self.ids.setdefault("series", {})[item.slug] = obj.pk
-        for name, model, items in [
-            ("topic", m.Topic, vocab.topics),
-            ("entity_type", m.EntityType, vocab.entity_types),
-        ]:
+            self.upsert(
+                m.Series,
+                (item.slug,),
+                {
+                    "slug": item.slug,
+                    "name_zh": item.name_zh,
+                    "name_en": item.name_en,
+                    "jurisdiction_id": self.row(m.Jurisdiction, item.jurisdiction).pk,
+                },
+            )
+        for model, items in [(m.Topic, vocab.topics), (m.EntityType, vocab.entity_types)]:
             for item in items:
-                values = {"name_zh": item.name_zh, "name_en": item.name_en}
-                obj = self.upsert(model, {"code": item.code}, values)
-                self.ids.setdefault(name, {})[item.code] = obj.pk
+                values = {"code": item.code, "name_zh": item.name_zh, "name_en": item.name_en}
+                self.upsert(model, (item.code,), values)
         for ordinal, item in enumerate(vocab.product_stages, start=1):
-            values = {"name_zh": item.name_zh, "name_en": item.name_en, "ordinal": ordinal}
-            obj = self.upsert(m.ProductStage, {"code": item.code}, values)
-            self.ids.setdefault("stage", {})[item.code] = obj.pk
+            values = {
+                "code": item.code,
+                "name_zh": item.name_zh,
+                "name_en": item.name_en,
+                "ordinal": ordinal,
+            }
+            self.upsert(m.ProductStage, (item.code,), values)
 
     def write_agencies_and_sources(self) -> None:
         for item in self.data.agencies:
-            obj = self.upsert(
+            self.upsert(
                 m.Agency,
-                {"slug": item.slug},
+                (item.slug,),
                 {
-                    "jurisdiction_id": self.ids["jurisdiction"][item.jurisdiction],
+                    "slug": item.slug,
+                    "jurisdiction_id": self.row(m.Jurisdiction, item.jurisdiction).pk,
                     "kind": item.kind,
                     "name_zh": item.name_zh,
                     "name_en": item.name_en,
@@ -173,23 +251,21 @@ class _Writer:
                     "aliases": list(item.aliases),
                 },
             )
-            self.ids.setdefault("agency", {})[item.slug] = obj.pk
         for item in self.data.sources:
-            values = item.model_dump(exclude={"key"})
-            obj = self.upsert(m.Source, {"key": item.key}, values)
-            self.ids.setdefault("source", {})[item.key] = obj.pk
+            self.upsert(m.Source, (item.key,), item.model_dump())
 
     def write_document(self, item: DocumentIn) -> None:
-        sources = self.ids["source"]
+        sources = self.rows[m.Source]
         document = self.upsert(
             m.Document,
-            {"slug": item.slug},
+            (item.slug,),
             {
+                "slug": item.slug,
                 "title_zh": item.title_zh,
                 "title_en": item.title_en,
                 "number": item.number,
-                "jurisdiction_id": self.ids["jurisdiction"][item.jurisdiction],
-                "series_id": self.ids["series"][item.series] if item.series else None,
+                "jurisdiction_id": self.row(m.Jurisdiction, item.jurisdiction).pk,
+                "series_id": self.row(m.Series, item.series).pk if item.series else None,
                 "edition": item.edition,
                 "signed_on": item.signed_on,
                 "published_on": item.published_on,
@@ -198,35 +274,31 @@ class _Writer:
                 "status": item.status,
                 "summary_zh": item.summary_zh,
                 "summary_en": item.summary_en,
-                "source_id": sources[item.source],
+                "source_id": sources[(item.source,)].pk,
                 "grade": item.grade,
                 "grade_note": item.grade_note,
             },
         )
         self.write_issuers(document, item.issuers)
-        inherited = Inherited(source_id=sources[item.source], grade=item.grade)
-        kept_sections, kept_measures = set(), set()
+        inherited = Inherited(source_id=sources[(item.source,)].pk, grade=item.grade)
         for part in item.parts:
             section = self.upsert(
                 m.Section,
-                {"document": document, "ordinal": part.number},
-                {"title_zh": part.title_zh, "title_en": part.title_en},
+                (document.pk, part.number),
+                {
+                    "document_id": document.pk,
+                    "ordinal": part.number,
+                    "title_zh": part.title_zh,
+                    "title_en": part.title_en,
+                },
             )
-            kept_sections.add(section.pk)
             for measure in part.measures:
-                written = self.write_measure(document, section, measure, item, inherited)
-                kept_measures.add(written.pk)
-        # Measures first: a part cannot go while a measure still points at it.
-        stale_measures = document.measures.exclude(pk__in=kept_measures)
-        self.release_observations(m.Target.objects.filter(measure__in=stale_measures))
-        self.delete_stale(document.measures.all(), kept_measures)
-        self.delete_stale(document.sections.all(), kept_sections)
+                self.write_measure(document, section, measure, item, inherited)
 
     def write_issuers(self, document: m.Document, issuers: list[str]) -> None:
-        wanted = [self.ids["agency"][slug] for slug in issuers]
-        rows = document.issuer_rows.order_by("position")
-        if list(rows.values_list("agency_id", flat=True)) != wanted:
-            rows.delete()
+        wanted = [self.row(m.Agency, slug).pk for slug in issuers]
+        if self.issuers.get(document.pk, []) != wanted:
+            m.DocumentIssuer.objects.filter(document=document).delete()
             m.DocumentIssuer.objects.bulk_create(
                 m.DocumentIssuer(document=document, agency_id=agency_id, position=position)
                 for position, agency_id in enumerate(wanted, start=1)
@@ -240,22 +312,21 @@ class _Writer:
         item: MeasureIn,
         document_item: DocumentIn,
         parent: Inherited,
-    ) -> m.Measure:
-        sources = self.ids["source"]
+    ) -> None:
+        sources = self.rows[m.Source]
         provenance = parent.apply(item, sources)
         scope = item.applies_to.scope or document_item.jurisdiction
-        placement = (
-            (item.placement_grade, item.placement_note)
-            if item.placement_grade
-            else (
-                document_item.placement_grade,
-                item.placement_note or document_item.placement_note,
-            )
-        )
+        if item.placement_grade:
+            placement = (item.placement_grade, item.placement_note)
+        else:
+            note = item.placement_note or document_item.placement_note
+            placement = (document_item.placement_grade, note)
         measure = self.upsert(
             m.Measure,
-            {"document": document, "number": item.number},
+            (document.pk, item.number),
             {
+                "document_id": document.pk,
+                "number": item.number,
                 "section_id": section.pk,
                 "placement_grade": placement[0],
                 "placement_note": placement[1],
@@ -263,93 +334,78 @@ class _Writer:
                 "title_en": item.title_en,
                 "summary_zh": item.summary_zh,
                 "summary_en": item.summary_en,
-                "scope_id": self.ids["jurisdiction"][scope],
+                "scope_id": self.row(m.Jurisdiction, scope).pk,
                 **provenance,
             },
         )
-        self.set_many(measure, "topics", [self.ids["topic"][code] for code in item.topics])
-        self.set_many(
-            measure,
-            "entity_types",
-            [self.ids["entity_type"][code] for code in item.applies_to.entity_types],
-        )
-        self.set_many(
-            measure, "stages", [self.ids["stage"][code] for code in item.applies_to.stages]
-        )
+        codes = {
+            "topics": item.topics,
+            "entity_types": item.applies_to.entity_types,
+            "stages": item.applies_to.stages,
+        }
+        for name, related in MEASURE_SETS.items():
+            wanted = {self.row(related, code).pk for code in codes[name]}
+            if self.measure_sets[name].get(measure.pk, set()) != wanted:
+                getattr(measure, name).set(wanted)
+                self.touched(measure)
+
         inherited = Inherited(provenance["source_id"], provenance["grade"])
-
-        kept_roles = set()
         for role in item.agencies:
-            row = self.upsert(
+            agency_id = self.row(m.Agency, role.agency).pk
+            self.upsert(
                 m.MeasureAgency,
-                {"measure": measure, "agency_id": self.ids["agency"][role.agency]},
-                {"role": role.role, **inherited.apply(role, sources)},
+                (measure.pk, agency_id),
+                {
+                    "measure_id": measure.pk,
+                    "agency_id": agency_id,
+                    "role": role.role,
+                    **inherited.apply(role, sources),
+                },
             )
-            kept_roles.add(row.pk)
-        self.delete_stale(measure.agency_roles.all(), kept_roles)
-
-        kept_targets = set()
         for target in item.targets:
-            values = target.model_dump(
-                exclude={"key", "source", "grade", "grade_note", "observations"}
-            )
+            values = target.model_dump(exclude={"source", "grade", "grade_note", "observations"})
             target_provenance = inherited.apply(target, sources)
             row = self.upsert(
                 m.Target,
-                {"measure": measure, "key": target.key},
-                {**values, **target_provenance},
+                (measure.pk, target.key),
+                {"measure_id": measure.pk, **values, **target_provenance},
             )
-            kept_targets.add(row.pk)
             self.write_observations(
                 row,
                 target.observations,
                 Inherited(target_provenance["source_id"], target_provenance["grade"]),
             )
-        self.release_observations(measure.targets.exclude(pk__in=kept_targets))
-        self.delete_stale(measure.targets.all(), kept_targets)
-        return measure
 
     def write_observations(
         self, target: m.Target, items: list[ObservationIn], parent: Inherited
     ) -> None:
-        kept = set()
         for item in items:
-            row = self.upsert(
+            self.upsert(
                 m.Observation,
-                {"target": target, "observed_on": item.observed_on},
+                (target.pk, item.observed_on),
                 {
+                    "target_id": target.pk,
+                    "observed_on": item.observed_on,
                     "value": item.value,
                     "note": item.note,
                     "source_url": "",
                     "origin": m.ObservationOrigin.REFERENCE,
-                    **parent.apply(item, self.ids["source"]),
+                    **parent.apply(item, self.rows[m.Source]),
                 },
             )
-            kept.add(row.pk)
-        reference = target.observations.filter(origin=m.ObservationOrigin.REFERENCE)
-        self.delete_stale(reference, kept)
-
-    def release_observations(self, targets: models.QuerySet) -> None:
-        """Delete the reference observations of targets about to go; an editor's stay and
-        block the deletion (the load then fails and rolls back)."""
-        observations = m.Observation.objects.filter(
-            target__in=targets, origin=m.ObservationOrigin.REFERENCE
-        )
-        self.delete_stale(observations, keep=set())
 
     # -- links --------------------------------------------------------------------------------
 
     def write_links(self, item: DocumentIn) -> None:
-        sources = self.ids["source"]
-        document = m.Document.objects.get(slug=item.slug)
-        inherited = Inherited(sources[item.source], item.grade)
+        inherited = Inherited(self.row(m.Source, item.source).pk, item.grade)
+        document = self.row(m.Document, item.slug)
         for part in item.parts:
-            section = document.sections.get(ordinal=part.number)
+            section = self.row(m.Section, document.pk, part.number)
             for link in part.links:
                 older = self.section(link.part) if link.part else None
                 self.write_link(SectionLink, older, section, link.relation, link, inherited)
             for measure_item in part.measures:
-                measure = document.measures.get(number=measure_item.number)
+                measure = self.row(m.Measure, document.pk, measure_item.number)
                 for link in measure_item.links:
                     older = self.measure(link.measure) if link.measure else None
                     self.write_link(MeasureLink, older, measure, link.relation, link, inherited)
@@ -363,28 +419,55 @@ class _Writer:
             self.write_link(SectionLink, older, None, relation, removed, inherited)
 
     def write_link(self, model, older, newer, relation: str, item, parent: Inherited) -> None:
-        lookup = {"older": older, "newer": newer}
-        if older is None or newer is None:
-            lookup["relation"] = relation
-        values = {
-            "relation": relation,
-            "status": LinkStatus.CURATED,
-            "score": None,
-            "note_zh": item.note_zh,
-            "note_en": item.note_en,
-            **parent.apply(item, self.ids["source"]),
-        }
-        self.kept_links[model].add(self.upsert(model, lookup, values).pk)
+        older_id = older.pk if older else None
+        newer_id = newer.pk if newer else None
+        self.upsert(
+            model,
+            _link_key(older_id, newer_id, relation),
+            {
+                "older_id": older_id,
+                "newer_id": newer_id,
+                "relation": relation,
+                "status": LinkStatus.CURATED,
+                "score": None,
+                "note_zh": item.note_zh,
+                "note_en": item.note_en,
+                **parent.apply(item, self.rows[m.Source]),
+            },
+        )
 
-    def delete_undeclared_links(self) -> None:
-        for model, kept in self.kept_links.items():
-            self.delete_stale(model.objects.filter(status=LinkStatus.CURATED), kept)
+    def measure(self, public_id: str) -> m.Measure:
+        slug, _, number = public_id.rpartition("/")
+        return self.row(m.Measure, self.row(m.Document, slug).pk, int(number))
 
-    @staticmethod
-    def measure(public_id: str) -> m.Measure:
-        return m.Measure.objects.by_public_id(public_id)
-
-    @staticmethod
-    def section(part_id: str) -> m.Section:
+    def section(self, part_id: str) -> m.Section:
         slug, _, ordinal = part_id.rpartition("/")
-        return m.Section.objects.get(document__slug=slug, ordinal=int(ordinal))
+        return self.row(m.Section, self.row(m.Document, slug).pk, int(ordinal))
+
+    # -- what the files no longer list --------------------------------------------------------
+
+    def delete_unlisted(self) -> None:
+        """Rows of the loaded documents that no file lists, children first; curated links too.
+
+        Only rows read at the start can be unlisted, and those were all read for documents in
+        the files (or are curated links), so nothing outside the files' reach is deleted.
+        """
+        observations = [
+            row.pk
+            for row in self.rows[m.Observation].values()
+            if row.origin == m.ObservationOrigin.REFERENCE
+        ]
+        self.delete(m.Observation, observations)
+        for model in (m.MeasureAgency, m.Target):
+            self.delete(model, [row.pk for row in self.rows[model].values()])
+        for model in (MeasureLink, SectionLink):
+            curated = [row.pk for row in self.rows[model].values() if row.status == "curated"]
+            self.delete(model, curated)
+        for model in (m.Measure, m.Section):
+            self.delete(model, [row.pk for row in self.rows[model].values()])
+
+    def delete(self, model: type[models.Model], candidates: list[int]) -> None:
+        unlisted = [pk for pk in candidates if pk not in self.seen[model]]
+        if unlisted:
+            model._default_manager.filter(pk__in=unlisted).delete()
+            self.report.add(model, "deleted", len(unlisted))
