@@ -1,0 +1,103 @@
+"""Progress of a target: share of the way to the goal and a status, from its observations."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+
+from measures.models import Target
+from measures.progress import Goal, Status, progress
+from measures.tasks import refresh_progress
+from tests.factories import ObservationFactory, TargetFactory
+
+# Trial start-up: 28 weeks on 2025-01-01, at most 20 weeks by 2025-12-31.
+STARTUP = Goal(
+    comparator="lte",
+    goal=Decimal(20),
+    lower_is_better=True,
+    baseline=Decimal(28),
+    start=date(2025, 1, 1),
+    deadline=date(2025, 12, 31),
+)
+MID_YEAR = date(2025, 7, 2)
+
+
+def test_nothing_observed_is_no_data_even_past_the_deadline():
+    assert progress(STARTUP, [], date(2026, 6, 1)).status == Status.NO_DATA
+
+
+def test_a_value_meeting_the_goal_is_achieved():
+    result = progress(STARTUP, [(MID_YEAR, Decimal("19.5"))], MID_YEAR)
+    assert (result.status, result.share, result.latest_value) == (
+        Status.ACHIEVED,
+        1.0,
+        Decimal("19.5"),
+    )
+
+
+def test_at_or_ahead_of_the_straight_path_is_on_track():
+    # Half the year gone; 23 weeks is 5/8 of the way from 28 to 20.
+    result = progress(STARTUP, [(MID_YEAR, Decimal(23))], MID_YEAR)
+    assert result.status == Status.ON_TRACK
+    assert result.share == pytest.approx(0.625)
+
+
+def test_behind_the_straight_path_is_behind():
+    result = progress(STARTUP, [(MID_YEAR, Decimal(26))], MID_YEAR)
+    assert result.status == Status.BEHIND
+    assert result.share == pytest.approx(0.25)
+
+
+def test_past_the_deadline_without_meeting_the_goal_is_missed():
+    result = progress(STARTUP, [(date(2025, 12, 1), Decimal(22))], date(2026, 1, 5))
+    assert result.status == Status.MISSED
+
+
+def test_the_latest_observation_counts():
+    observations = [(date(2025, 3, 1), Decimal(19)), (MID_YEAR, Decimal(27))]
+    assert progress(STARTUP, observations, MID_YEAR).status == Status.BEHIND
+
+
+def test_higher_is_better_counts_up():
+    approvals = Goal(
+        comparator="gte",
+        goal=Decimal(15),
+        lower_is_better=False,
+        baseline=Decimal(0),
+        start=date(2025, 1, 1),
+        deadline=date(2025, 12, 31),
+    )
+    assert progress(approvals, [(MID_YEAR, Decimal(9))], MID_YEAR).status == Status.ON_TRACK
+    assert progress(approvals, [(MID_YEAR, Decimal(15))], MID_YEAR).status == Status.ACHIEVED
+
+
+def test_a_rule_without_a_deadline_is_achieved_or_behind():
+    listing = Goal(comparator="lte", goal=Decimal(1), lower_is_better=True)
+    assert progress(listing, [(MID_YEAR, Decimal("0.8"))], MID_YEAR).status == Status.ACHIEVED
+    assert progress(listing, [(MID_YEAR, Decimal("1.5"))], MID_YEAR).status == Status.BEHIND
+
+
+@pytest.mark.django_db
+class TestRefresh:
+    def test_the_command_stores_each_targets_progress(self, django_assert_max_num_queries):
+        target = TargetFactory(baseline_date=date(2025, 1, 1))
+        ObservationFactory(target=target, value=Decimal("19"), observed_on=date(2025, 6, 30))
+        TargetFactory()
+        call_command("refresh_progress", stdout=open("/dev/null", "w"))  # noqa: SIM115
+        target.refresh_from_db()
+        assert (target.status, target.latest_value, target.progress_share) == (
+            "achieved",
+            Decimal("19.00"),
+            1.0,
+        )
+        assert target.progress_computed_at is not None
+        with django_assert_max_num_queries(4):  # nothing changed: read only
+            assert Target.objects.refresh_progress() == 0
+
+    def test_the_task_refreshes_and_is_idempotent(self):
+        # 30 weeks against at most 20 by 2025-12-31, which has passed.
+        ObservationFactory(value=Decimal("30"), observed_on=date(2025, 6, 30))
+        assert refresh_progress.apply().get() == 1
+        assert refresh_progress.apply().get() == 0
+        assert Target.objects.get().status == "missed"
