@@ -186,6 +186,10 @@ class Agency(BilingualName):
             ),
         ]
 
+    @property
+    def short_name(self) -> str:
+        return pick_language(self.short_name_zh or self.name_zh, self.short_name_en or self.name_en)
+
 
 class Topic(BilingualName):
     code = models.SlugField(max_length=60, unique=True)

@@ -7,6 +7,7 @@ app_name = "measures"
 urlpatterns = [
     path("", views.home, name="home"),
     path("documents/<slug:slug>/", views.document_detail, name="document"),
+    path("measures/", views.measure_list, name="measure_list"),
     path("measures/<slug:document>/<int:number>/", views.measure_detail, name="measure"),
     path("data-quality/", views.data_quality_page, name="data_quality"),
 ]

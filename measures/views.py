@@ -1,9 +1,13 @@
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext
 
 from comparisons.models import LinkStatus, MeasureLink
 
+from .facets import measure_facets
+from .filters import MeasureFilter
 from .models import Document, Measure, Observation, Section
 from .quality import data_quality
 
@@ -52,3 +56,38 @@ def measure_detail(request: HttpRequest, document: str, number: int) -> HttpResp
 
 def data_quality_page(request: HttpRequest) -> HttpResponse:
     return render(request, "measures/data_quality.html", {"reports": data_quality()})
+
+
+PAGE_SIZE = 50
+
+
+def measure_list(request: HttpRequest) -> HttpResponse:
+    base = Measure.objects.all()
+    filterset = MeasureFilter(request.GET, queryset=base)
+    context: dict = {"filterset": filterset, "query": request.GET.get("q", "")}
+    if not filterset.is_valid():
+        context["errors"] = filterset.errors
+        return render(request, "measures/measure_list.html", context, status=400)
+    measures = filterset.qs
+    if not request.GET.get("sort"):
+        measures = measures.order_by("document__jurisdiction__level", "document__slug", "number")
+    paginator = Paginator(measures.for_listing(), PAGE_SIZE)
+    try:
+        page = paginator.page(request.GET.get("page", 1))
+    except PageNotAnInteger:
+        context["errors"] = {"page": [gettext("The page number must be a whole number.")]}
+        return render(request, "measures/measure_list.html", context, status=400)
+    except EmptyPage:
+        context["errors"] = {
+            "page": [
+                gettext("There is no page %(page)s; the last page is %(last)s.")
+                % {"page": request.GET.get("page"), "last": paginator.num_pages}
+            ]
+        }
+        return render(request, "measures/measure_list.html", context, status=404)
+    context.update(
+        page=page,
+        facets=measure_facets(request.GET, filterset),
+        filtered=any(key not in {"page", "sort"} for key in request.GET),
+    )
+    return render(request, "measures/measure_list.html", context)

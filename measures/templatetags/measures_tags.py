@@ -1,5 +1,11 @@
+import re
+
 from django import template
 from django.urls import reverse
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
+
+from measures.filters import search_terms
 
 register = template.Library()
 
@@ -11,3 +17,38 @@ def measure_url(public_id: str) -> str:
     slug, _, number = measure_id.rpartition("/")
     url = reverse("measures:measure", args=[slug, int(number)])
     return f"{url}#target-{target_key}" if target_key else url
+
+
+@register.filter
+def highlight(text: str, query: str) -> str:
+    """Escape `text` and mark every search term in it (case-insensitive)."""
+    escaped = conditional_escape(text)
+    terms = [re.escape(conditional_escape(term)) for term in search_terms(query or "")]
+    if not terms:
+        return escaped
+    pattern = re.compile("|".join(sorted(terms, key=len, reverse=True)), re.IGNORECASE)
+    return mark_safe(pattern.sub(lambda match: f"<mark>{match.group(0)}</mark>", escaped))  # noqa: S308
+
+
+@register.filter
+def excerpt(text: str, query: str, width: int = 40) -> str:
+    """A short window of `text` around the first search term found in it ("" if none)."""
+    lowered = text.lower()
+    hits = [lowered.find(term.lower()) for term in search_terms(query or "")]
+    hits = [hit for hit in hits if hit >= 0]
+    if not hits:
+        return ""
+    start = max(min(hits) - width, 0)
+    end = min(min(hits) + width * 2, len(text))
+    return ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")
+
+
+@register.simple_tag(takes_context=True)
+def query_with(context, **changes) -> str:
+    """The current query string with some parameters replaced (None removes one)."""
+    query = context["request"].GET.copy()
+    for name, value in changes.items():
+        query.pop(name, None)
+        if value is not None:
+            query[name] = value
+    return query.urlencode()
