@@ -186,6 +186,9 @@ class Agency(BilingualName):
             ),
         ]
 
+    def get_absolute_url(self) -> str:
+        return reverse("measures:agency", args=[self.slug])
+
     @property
     def short_name(self) -> str:
         return pick_language(self.short_name_zh or self.name_zh, self.short_name_en or self.name_en)

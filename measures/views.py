@@ -1,24 +1,93 @@
+import datetime
+
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 from django.utils.translation import gettext
 
 from comparisons.models import LinkStatus, MeasureLink
 
 from .facets import measure_facets
 from .filters import MeasureFilter
-from .models import Document, Measure, Observation, Section
+from .models import (
+    Agency,
+    Document,
+    Grade,
+    Measure,
+    MeasureAgency,
+    Observation,
+    Section,
+    Target,
+    TargetStatus,
+    Topic,
+)
 from .quality import data_quality
+
+UPCOMING_DAYS = 90
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    documents = (
-        Document.objects.with_counts()
-        .select_related("jurisdiction")
-        .prefetch_related(Prefetch("measures", queryset=Measure.objects.order_by("number")))
+    today = timezone.localdate()
+    documents = Document.objects.with_counts().select_related("jurisdiction", "series")
+    statuses = dict(Target.objects.values_list("status").annotate(count=Count("pk")))
+    upcoming = (
+        Target.objects.filter(
+            deadline__gte=today, deadline__lte=today + datetime.timedelta(days=UPCOMING_DAYS)
+        )
+        .select_related("measure__document")
+        .order_by("deadline")
     )
-    return render(request, "measures/home.html", {"documents": documents})
+    coverage = (
+        Measure.objects.values("document__slug", "grade").annotate(count=Count("pk")).order_by()
+    )
+    grades_by_document: dict[str, dict[str, int]] = {}
+    for row in coverage:
+        grades_by_document.setdefault(row["document__slug"], {})[row["grade"]] = row["count"]
+    for document in documents:
+        document.grade_counts = [
+            (grade, label, grades_by_document.get(document.slug, {}).get(grade, 0))
+            for grade, label in Grade.choices
+        ]
+    context = {
+        "documents": documents,
+        "statuses": [
+            (status, label, statuses.get(status, 0)) for status, label in TargetStatus.choices
+        ],
+        "upcoming": upcoming,
+        "upcoming_days": UPCOMING_DAYS,
+        "topics": Topic.objects.annotate(count=Count("measures"))
+        .filter(count__gt=0)
+        .order_by("-count"),
+    }
+    return render(request, "measures/home.html", context)
+
+
+def document_list(request: HttpRequest) -> HttpResponse:
+    documents = Document.objects.with_counts().select_related("jurisdiction", "series", "source")
+    documents = documents.prefetch_related("issuer_rows__agency")
+    return render(request, "measures/document_list.html", {"documents": documents})
+
+
+def agency_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    agency = get_object_or_404(Agency.objects.select_related("jurisdiction"), slug=slug)
+    roles = (
+        MeasureAgency.objects.filter(agency=agency)
+        .select_related("measure__document", "measure__section")
+        .prefetch_related("measure__targets")
+        .order_by("measure__document__slug", "measure__number")
+    )
+    return render(request, "measures/agency_detail.html", {"agency": agency, "roles": roles})
+
+
+def agency_list(request: HttpRequest) -> HttpResponse:
+    agencies = (
+        Agency.objects.select_related("jurisdiction")
+        .annotate(count=Count("measure_roles"))
+        .order_by("jurisdiction__code", "-count", "slug")
+    )
+    return render(request, "measures/agency_list.html", {"agencies": agencies})
 
 
 def document_detail(request: HttpRequest, slug: str) -> HttpResponse:
@@ -41,12 +110,15 @@ def measure_detail(request: HttpRequest, document: str, number: int) -> HttpResp
             "topics",
             "entity_types",
             "stages",
-            "agency_roles__agency",
+            Prefetch(
+                "agency_roles", queryset=MeasureAgency.objects.select_related("agency", "source")
+            ),
+            Prefetch("targets", queryset=Target.objects.select_related("source")),
             Prefetch(
                 "targets__observations", queryset=Observation.objects.select_related("source")
             ),
-            Prefetch("links_to_older", queryset=links.select_related("older__document")),
-            Prefetch("links_to_newer", queryset=links.select_related("newer__document")),
+            Prefetch("links_to_older", queryset=links.select_related("older__document", "source")),
+            Prefetch("links_to_newer", queryset=links.select_related("newer__document", "source")),
         ),
         document__slug=document,
         number=number,
