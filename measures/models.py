@@ -235,6 +235,12 @@ class DocumentQuerySet(models.QuerySet["Document"]):
     def in_force(self) -> DocumentQuerySet:
         return self.filter(status=Document.Status.IN_FORCE)
 
+    def in_reading_order(self) -> DocumentQuerySet:
+        """National documents first, then each series edition by edition."""
+        return self.order_by(
+            "jurisdiction__level", "jurisdiction__code", "series", "edition", "slug"
+        )
+
     def with_counts(self) -> DocumentQuerySet:
         return self.annotate(
             measure_count=models.Count("measures", distinct=True),

@@ -54,11 +54,7 @@ class DocumentQuality:
 
 
 def data_quality() -> list[DocumentQuality]:
-    documents = list(
-        Document.objects.select_related("series", "jurisdiction").order_by(
-            "jurisdiction__level", "series", "edition", "slug"
-        )
-    )
+    documents = list(Document.objects.in_reading_order().select_related("series", "jurisdiction"))
     reports = {
         document.pk: DocumentQuality(document.slug, document.title_zh, document.title_en)
         for document in documents

@@ -30,7 +30,9 @@ UPCOMING_DAYS = 90
 
 def home(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
-    documents = Document.objects.with_counts().select_related("jurisdiction", "series")
+    documents = (
+        Document.objects.in_reading_order().with_counts().select_related("jurisdiction", "series")
+    )
     statuses = dict(Target.objects.values_list("status").annotate(count=Count("pk")))
     upcoming = (
         Target.objects.filter(
@@ -65,7 +67,8 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def document_list(request: HttpRequest) -> HttpResponse:
-    documents = Document.objects.with_counts().select_related("jurisdiction", "series", "source")
+    documents = Document.objects.in_reading_order().with_counts()
+    documents = documents.select_related("jurisdiction", "series", "source")
     documents = documents.prefetch_related("issuer_rows__agency")
     return render(request, "measures/document_list.html", {"documents": documents})
 
