@@ -98,12 +98,16 @@ def document_detail(request: HttpRequest, slug: str) -> HttpResponse:
         Prefetch("measures", queryset=Measure.objects.select_related("document").order_by("number"))
     )
     document = get_object_or_404(
-        Document.objects.select_related("jurisdiction", "series").prefetch_related(
+        Document.objects.select_related("jurisdiction", "series", "source").prefetch_related(
             Prefetch("sections", queryset=sections), "issuer_rows__agency"
         ),
         slug=slug,
     )
-    return render(request, "measures/document_detail.html", {"document": document})
+    counts = dict(document.measures.values_list("grade").annotate(count=Count("pk")).order_by())
+    grades = [(grade, label, counts.get(grade, 0)) for grade, label in Grade.choices]
+    return render(
+        request, "measures/document_detail.html", {"document": document, "grades": grades}
+    )
 
 
 def measure_detail(request: HttpRequest, document: str, number: int) -> HttpResponse:
