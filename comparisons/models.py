@@ -17,6 +17,8 @@ from measures.models import Measure, Provenance, Section
 class LinkStatus(models.TextChoices):
     CURATED = "curated", _("curated")
     SUGGESTED = "suggested", _("suggested")
+    # A suggestion an editor accepted; unlike `curated`, it is not owned by the data files.
+    CONFIRMED = "confirmed", _("confirmed")
     REJECTED = "rejected", _("rejected")
 
 

@@ -10,6 +10,8 @@ import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from .models import (
     Agency,
@@ -48,6 +50,11 @@ def matching(queryset: QuerySet[Measure], query: str) -> QuerySet[Measure]:
     return queryset
 
 
+@extend_schema_field(OpenApiTypes.STR)
+class CodeFilter(django_filters.ModelMultipleChoiceFilter):
+    """Records by their code or slug; repeat the parameter for alternatives."""
+
+
 class PartChoiceField(forms.MultipleChoiceField):
     """`beijing-2025/4`: part 4 of that document."""
 
@@ -62,44 +69,48 @@ class PartFilter(django_filters.MultipleChoiceFilter):
 
 class MeasureFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_q", label=_("Search"))
-    document = django_filters.ModelMultipleChoiceFilter(
+    document = CodeFilter(
         field_name="document__slug",
         to_field_name="slug",
         queryset=Document.objects.all(),
         label=_("Document"),
     )
-    jurisdiction = django_filters.ModelMultipleChoiceFilter(
+    jurisdiction = CodeFilter(
         field_name="document__jurisdiction__code",
         to_field_name="code",
         queryset=Jurisdiction.objects.all(),
         label=_("Jurisdiction"),
     )
     section = PartFilter(method="filter_section", label=_("Part"))
-    topic = django_filters.ModelMultipleChoiceFilter(
+    topic = CodeFilter(
         field_name="topics__code",
         to_field_name="code",
         queryset=Topic.objects.all(),
         label=_("Topic"),
     )
-    agency = django_filters.ModelMultipleChoiceFilter(
+    agency = CodeFilter(
         field_name="agencies__slug",
         to_field_name="slug",
         queryset=Agency.objects.all(),
         label=_("Agency"),
     )
-    entity_type = django_filters.ModelMultipleChoiceFilter(
+    entity_type = CodeFilter(
         field_name="entity_types__code",
         to_field_name="code",
         queryset=EntityType.objects.all(),
         label=_("Applies to"),
     )
-    stage = django_filters.ModelMultipleChoiceFilter(
+    stage = CodeFilter(
         field_name="stages__code",
         to_field_name="code",
         queryset=ProductStage.objects.all(),
         label=_("Product stage"),
     )
-    has_target = django_filters.BooleanFilter(method="filter_has_target", label=_("Has a target"))
+    has_target = django_filters.ChoiceFilter(
+        method="filter_has_target",
+        choices=[("true", _("yes")), ("false", _("no"))],
+        label=_("Has a target"),
+    )
     status = django_filters.MultipleChoiceFilter(
         method="filter_status", choices=TargetStatus.choices, label=_("Target status")
     )
@@ -153,11 +164,9 @@ class MeasureFilter(django_filters.FilterSet):
             parts |= Q(document__slug=slug, section__ordinal=int(ordinal))
         return queryset.filter(parts)
 
-    def filter_has_target(self, queryset: QuerySet[Measure], name: str, value: bool | None):
-        if value is None:
-            return queryset
+    def filter_has_target(self, queryset: QuerySet[Measure], name: str, value: str):
         targets = Target.objects.filter(measure=OuterRef("pk"))
-        return queryset.filter(Exists(targets) if value else ~Exists(targets))
+        return queryset.filter(Exists(targets) if value == "true" else ~Exists(targets))
 
     def filter_status(self, queryset: QuerySet[Measure], name: str, value: list[str]):
         targets = Target.objects.filter(measure=OuterRef("pk"), status__in=value)

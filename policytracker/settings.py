@@ -81,7 +81,10 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework.authtoken",
     "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_celery_beat",
     "measures",
     "comparisons",
@@ -172,9 +175,50 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
     SECURE_CONTENT_TYPE_NOSNIFF = True
 
+# The API: open to read; writing needs an editor (the `editors` group) signed in by session or
+# token. Anonymous traffic is throttled (429 with Retry-After).
 REST_FRAMEWORK = {
+    # Token first: an anonymous write then gets 401 with a `WWW-Authenticate: Token` challenge.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["measures.api.permissions.EditorsMayWrite"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    "DEFAULT_PAGINATION_CLASS": "measures.api.pagination.PagePagination",
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+        "measures.api.renderers.CSVRenderer",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["measures.api.throttling.AnonymousThrottle"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+API_ANONYMOUS_RATE = env.str("API_ANONYMOUS_RATE", default="600/minute")
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Policy Tracker API",
+    "DESCRIPTION": (
+        "China's innovative-drug support policies as data: documents, measures, targets, "
+        "observations and the links between editions and levels. Reading is open; writing needs "
+        "an editor's token (`Authorization: Token …`). Every list is also CSV (`?format=csv`)."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "GradeEnum": "measures.models.Grade",
+        "TargetStatusEnum": "measures.models.TargetStatus",
+        "DocumentStatusEnum": "measures.models.DocumentStatus",
+        "MeasureRelationEnum": "comparisons.models.MeasureRelation",
+        "SectionRelationEnum": "comparisons.models.SectionRelation",
+        "LinkStatusEnum": "comparisons.models.LinkStatus",
+        "LinkReviewStatusEnum": ["confirmed", "rejected"],
+    },
 }
 
 # Celery: a real broker when CELERY_BROKER_URL is set; otherwise tasks run inline.

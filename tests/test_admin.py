@@ -3,6 +3,7 @@
 import pytest
 from django.contrib import admin
 from django.urls import reverse
+from rest_framework.authtoken.models import Token
 
 from measures.models import Measure, WorkerPing
 from tests.factories import (
@@ -15,7 +16,9 @@ from tests.factories import (
 
 @pytest.fixture
 def editor_client(client, reference_data):
-    client.force_login(StaffUserFactory())
+    editor = StaffUserFactory()
+    client.force_login(editor)
+    Token.objects.create(user=editor)
     # Rows the reference data does not create, so that every change form has one to show.
     ObservationFactory()
     MeasureLinkFactory()

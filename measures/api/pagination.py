@@ -1,0 +1,51 @@
+from rest_framework.pagination import CursorPagination, PageNumberPagination
+
+
+class CursorExport(CursorPagination):
+    """Stable cursors for walking a large result set to its end."""
+
+    page_size = 500
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+
+
+class PagePagination(PageNumberPagination):
+    """`?page=2&page_size=100` with a total `count` (the default), or `?paginate=cursor` for
+    cursors that stay stable while the data changes (large exports)."""
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+    cursor: CursorExport | None = None
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.cursor = None
+        if request.query_params.get("paginate") == "cursor":
+            self.cursor = CursorExport()
+            self.cursor.ordering = getattr(view, "cursor_ordering", "pk")
+            return self.cursor.paginate_queryset(queryset, request, view)
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_paginated_response(self, data):
+        if self.cursor is not None:
+            return self.cursor.get_paginated_response(data)
+        return super().get_paginated_response(data)
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            *super().get_schema_operation_parameters(view),
+            {
+                "name": "paginate",
+                "required": False,
+                "in": "query",
+                "description": "`cursor` for cursor pagination (then follow `next`), for exports.",
+                "schema": {"type": "string", "enum": ["cursor"]},
+            },
+            {
+                "name": "cursor",
+                "required": False,
+                "in": "query",
+                "description": "The cursor from a previous page's `next` link.",
+                "schema": {"type": "string"},
+            },
+        ]

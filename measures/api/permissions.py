@@ -1,0 +1,21 @@
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+EDITORS = "editors"
+
+
+def is_editor(user) -> bool:
+    return bool(
+        user
+        and user.is_authenticated
+        and (user.is_superuser or user.groups.filter(name=EDITORS).exists())
+    )
+
+
+class EditorsMayWrite(BasePermission):
+    """Anyone may read; only members of the `editors` group (or superusers) may write.
+    Anonymous writers get 401 (with a token challenge), signed-in non-editors 403."""
+
+    message = "Only editors may change data."
+
+    def has_permission(self, request, view) -> bool:
+        return request.method in SAFE_METHODS or is_editor(request.user)

@@ -1,0 +1,530 @@
+"""What the API returns (output serializers) and accepts (input serializers, for editors' writes).
+
+Ids are the public ones: document slugs, `<document>/<number>` for measures, codes for the
+vocabularies; targets, observations and links, which have no natural id, use their database id.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from comparisons.models import LinkStatus, MeasureLink, SectionLink
+from measures import models as m
+
+
+def text(help_text: str, **kwargs) -> serializers.CharField:
+    return serializers.CharField(help_text=help_text, read_only=True, **kwargs)
+
+
+class SourceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = m.Source
+        fields = ["key", "url", "title", "publisher", "published_on", "kind"]
+        extra_kwargs = {
+            "key": {"help_text": "Stable key of the source."},
+            "url": {"help_text": "Where the fact can be checked."},
+            "title": {"help_text": "Title of the page, in our words where it is long."},
+            "publisher": {"help_text": "Who published it."},
+            "published_on": {"help_text": "When it was published, where known."},
+            "kind": {"help_text": "official, repost (of an official text) or secondary."},
+        }
+
+
+class ProvenanceFields(serializers.Serializer):
+    """Grade and source of a fact."""
+
+    grade = text("official, secondary, inferred or unknown: how far to trust the fact.")
+    grade_note = text("Why the fact has this grade (required for inferred and unknown).")
+    source = SourceSerializer(read_only=True, help_text="Where the fact was read.")
+
+
+class VocabularySerializer(serializers.Serializer):
+    code = text("Stable code, used in filters.")
+    name_zh = text("Name in Chinese.")
+    name_en = text("Name in English.")
+
+
+class AgencySerializer(serializers.ModelSerializer):
+    jurisdiction = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, help_text="Jurisdiction code."
+    )
+    measure_count = serializers.IntegerField(
+        read_only=True, help_text="Measures the agency is responsible for."
+    )
+
+    class Meta:
+        model = m.Agency
+        fields = [
+            "slug",
+            "name_zh",
+            "name_en",
+            "short_name_zh",
+            "short_name_en",
+            "aliases",
+            "kind",
+            "jurisdiction",
+            "measure_count",
+        ]
+        extra_kwargs = {
+            "slug": {"help_text": "Stable id, used in the `agency` filter."},
+            "name_zh": {"help_text": "Full name in Chinese."},
+            "name_en": {"help_text": "Full name in English."},
+            "short_name_zh": {"help_text": "Short Chinese name (市医保局)."},
+            "short_name_en": {"help_text": "Short English name."},
+            "aliases": {"help_text": "Other names the texts use."},
+            "kind": {"help_text": "body, or system (a line of authorities at every level)."},
+        }
+
+
+class AgencyRoleSerializer(ProvenanceFields):
+    agency = serializers.CharField(source="agency.slug", read_only=True, help_text="Agency id.")
+    name_zh = serializers.CharField(source="agency.name_zh", read_only=True, help_text="Name (zh).")
+    name_en = serializers.CharField(source="agency.name_en", read_only=True, help_text="Name (en).")
+    role = text("lead, joint or support.")
+
+
+class TargetSerializer(ProvenanceFields, serializers.ModelSerializer):
+    measure = serializers.CharField(
+        source="measure.public_id", read_only=True, help_text="Public id of the measure."
+    )
+    goal_display = text("The goal as text: `≤ 20 weeks`.")
+
+    class Meta:
+        model = m.Target
+        fields = [
+            "id",
+            "measure",
+            "key",
+            "kind",
+            "metric",
+            "metric_zh",
+            "metric_en",
+            "unit",
+            "direction",
+            "baseline_value",
+            "baseline_date",
+            "comparator",
+            "goal_value",
+            "goal_display",
+            "deadline",
+            "deadline_text",
+            "source_span",
+            "status",
+            "progress_share",
+            "latest_value",
+            "latest_observed_on",
+            "progress_computed_at",
+            "grade",
+            "grade_note",
+            "source",
+        ]
+        read_only_fields = fields
+        extra_kwargs = {
+            "id": {"help_text": "Database id of the target."},
+            "key": {"help_text": "Stable id of the target within its measure."},
+            "kind": {"help_text": "level (a value to reach) or rule (a time limit per case)."},
+            "metric": {"help_text": "Metric code, shared across documents for comparison."},
+            "metric_zh": {"help_text": "What is measured, in Chinese."},
+            "metric_en": {"help_text": "What is measured, in English."},
+            "unit": {"help_text": "week, working_day, day, month, percent, count, cny_100m, …"},
+            "direction": {"help_text": "lower or higher: which way is better."},
+            "baseline_value": {"help_text": "Starting value, where the sources give one."},
+            "baseline_date": {"help_text": "Date of the starting value."},
+            "comparator": {"help_text": "lte, lt, gte, gt or eq, against the goal."},
+            "goal_value": {"help_text": "The value to reach."},
+            "deadline": {"help_text": "Date by which the goal is due."},
+            "deadline_text": {"help_text": "The deadline or rule as the source words it."},
+            "source_span": {"help_text": "The short phrase the target was read from."},
+            "status": {"help_text": "achieved, on_track, behind, missed or no_data."},
+            "progress_share": {"help_text": "Share of the way from baseline to goal, 0 to 1."},
+            "latest_value": {"help_text": "The latest observed value."},
+            "latest_observed_on": {"help_text": "Date of the latest observation."},
+            "progress_computed_at": {"help_text": "When progress was last computed."},
+        }
+
+
+class ObservationSerializer(ProvenanceFields, serializers.ModelSerializer):
+    target = serializers.PrimaryKeyRelatedField(read_only=True, help_text="Target id.")
+
+    class Meta:
+        model = m.Observation
+        fields = [
+            "id",
+            "target",
+            "observed_on",
+            "value",
+            "source_url",
+            "note",
+            "origin",
+            "grade",
+            "grade_note",
+            "source",
+            "created_at",
+        ]
+        read_only_fields = fields
+        extra_kwargs = {
+            "id": {"help_text": "Database id of the observation."},
+            "observed_on": {"help_text": "The date the value refers to."},
+            "value": {"help_text": "The observed value, in the target's unit."},
+            "source_url": {"help_text": "Where an editor found the value."},
+            "note": {"help_text": "What was reported."},
+            "origin": {"help_text": "reference (from the data files) or editor."},
+            "created_at": {"help_text": "When the row was recorded."},
+        }
+
+
+class ObservationInput(serializers.ModelSerializer):
+    """An editor's new observation of a target."""
+
+    class Meta:
+        model = m.Observation
+        fields = ["observed_on", "value", "source_url", "grade", "grade_note", "note"]
+        extra_kwargs = {
+            "observed_on": {"help_text": "The date the value refers to."},
+            "value": {"help_text": "The observed value, in the target's unit."},
+            "source_url": {
+                "help_text": "Where the value was reported (required).",
+                "required": True,
+                "allow_blank": False,
+            },
+            "grade": {"help_text": "official, secondary or inferred."},
+            "grade_note": {"help_text": "Basis of the grade; required for inferred."},
+            "note": {"help_text": "What was reported."},
+        }
+
+    def validate_grade(self, grade: str) -> str:
+        if grade == m.Grade.UNKNOWN:
+            raise serializers.ValidationError("An observed value cannot be of unknown content.")
+        return grade
+
+    def validate(self, attrs: dict) -> dict:
+        if attrs.get("grade") == m.Grade.INFERRED and not attrs.get("grade_note"):
+            raise serializers.ValidationError({"grade_note": "Say why the value is inferred."})
+        target = self.context["target"]
+        if m.Observation.objects.filter(target=target, observed_on=attrs["observed_on"]).exists():
+            raise serializers.ValidationError(
+                {"observed_on": "This target already has an observation on this date."}
+            )
+        return attrs
+
+
+class LinkedMeasureSerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="public_id", read_only=True, help_text="Public id.")
+
+    class Meta:
+        model = m.Measure
+        fields = ["id", "title_zh", "title_en"]
+        extra_kwargs = {
+            "title_zh": {"help_text": "Title in Chinese."},
+            "title_en": {"help_text": "Title in English."},
+        }
+
+
+class MeasureLinkSerializer(ProvenanceFields, serializers.ModelSerializer):
+    older = LinkedMeasureSerializer(
+        read_only=True, help_text="The earlier edition's or higher level's measure."
+    )
+    newer = LinkedMeasureSerializer(
+        read_only=True, help_text="The later edition's or lower level's measure."
+    )
+
+    class Meta:
+        model = MeasureLink
+        fields = [
+            "id",
+            "older",
+            "newer",
+            "relation",
+            "status",
+            "score",
+            "note_zh",
+            "note_en",
+            "grade",
+            "grade_note",
+            "source",
+        ]
+        read_only_fields = fields
+        extra_kwargs = {
+            "id": {"help_text": "Database id of the link."},
+            "relation": {
+                "help_text": "continued, strengthened, relaxed, merged, split, new, "
+                "dropped, implements or goes_beyond."
+            },
+            "status": {
+                "help_text": "curated (from the data files), suggested, confirmed "
+                "(by an editor) or rejected."
+            },
+            "score": {"help_text": "Similarity score of a suggested link."},
+            "note_zh": {"help_text": "Note in Chinese."},
+            "note_en": {"help_text": "Note in English."},
+        }
+
+
+class LinkReviewInput(serializers.Serializer):
+    """An editor's decision on a suggested link."""
+
+    status = serializers.ChoiceField(
+        choices=[LinkStatus.CONFIRMED, LinkStatus.REJECTED],
+        help_text="confirmed or rejected.",
+    )
+    relation = serializers.ChoiceField(
+        choices=MeasureLink.Relation.choices, required=False, help_text="Correct the relation."
+    )
+    note_en = serializers.CharField(required=False, allow_blank=True, help_text="Why.")
+
+
+class SectionSerializer(serializers.ModelSerializer):
+    measures = serializers.SerializerMethodField(help_text="Public ids of its measures.")
+
+    class Meta:
+        model = m.Section
+        fields = ["ordinal", "title_zh", "title_en", "measures"]
+        extra_kwargs = {
+            "ordinal": {"help_text": "Part number (1 = 一)."},
+            "title_zh": {"help_text": "Title in Chinese."},
+            "title_en": {"help_text": "Title in English."},
+        }
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_measures(self, section: m.Section) -> list[str]:
+        slug = section.document.slug
+        return [f"{slug}/{measure.number}" for measure in section.measures.all()]
+
+
+class IssuerSerializer(serializers.Serializer):
+    agency = serializers.CharField(source="agency.slug", read_only=True, help_text="Agency id.")
+    position = serializers.IntegerField(read_only=True, help_text="Signing order; 1 is the lead.")
+
+
+class DocumentSerializer(ProvenanceFields, serializers.ModelSerializer):
+    jurisdiction = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, help_text="Jurisdiction code."
+    )
+    series = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, help_text="Series the document is an edition of."
+    )
+    issuers = IssuerSerializer(
+        source="issuer_rows", many=True, read_only=True, help_text="Issuing agencies in order."
+    )
+    measure_count = serializers.IntegerField(read_only=True, help_text="Number of measures.")
+
+    class Meta:
+        model = m.Document
+        fields = [
+            "slug",
+            "title_zh",
+            "title_en",
+            "number",
+            "jurisdiction",
+            "series",
+            "edition",
+            "signed_on",
+            "published_on",
+            "effective_from",
+            "source_url",
+            "status",
+            "summary_zh",
+            "summary_en",
+            "issuers",
+            "measure_count",
+            "grade",
+            "grade_note",
+            "source",
+        ]
+        extra_kwargs = {
+            "slug": {"help_text": "Stable id (national-2025, beijing-2024, …)."},
+            "title_zh": {"help_text": "Official title."},
+            "title_en": {"help_text": "English title, in our words."},
+            "number": {"help_text": "Document number (文号)."},
+            "edition": {"help_text": "Edition within the series."},
+            "signed_on": {"help_text": "Date signed (成文)."},
+            "published_on": {"help_text": "Date published."},
+            "effective_from": {"help_text": "Date it takes effect."},
+            "source_url": {"help_text": "The official page, where known."},
+            "status": {"help_text": "in_force, expired, superseded or repealed."},
+            "summary_zh": {"help_text": "Summary in Chinese, in our words."},
+            "summary_en": {"help_text": "Summary in English, in our words."},
+        }
+
+
+class DocumentDetailSerializer(DocumentSerializer):
+    parts = SectionSerializer(
+        source="sections", many=True, read_only=True, help_text="Its parts and their measures."
+    )
+
+    class Meta(DocumentSerializer.Meta):
+        fields = [*DocumentSerializer.Meta.fields, "parts"]
+
+
+class MeasureSerializer(ProvenanceFields, serializers.ModelSerializer):
+    id = serializers.CharField(source="public_id", read_only=True, help_text="Public id.")
+    document = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, help_text="Document slug."
+    )
+    label = text("The number as the document prints it: (十二).")
+    part = serializers.SerializerMethodField(help_text="The part the measure belongs to.")
+    topics = serializers.SlugRelatedField(
+        slug_field="code", many=True, read_only=True, help_text="Topic codes."
+    )
+    agencies = AgencyRoleSerializer(
+        source="agency_roles", many=True, read_only=True, help_text="Responsible agencies."
+    )
+    applies_to = serializers.SerializerMethodField(
+        help_text="Who the measure applies to: entity types, product stages and scope."
+    )
+    targets = TargetSerializer(many=True, read_only=True, help_text="Targets and progress.")
+    links = serializers.SerializerMethodField(
+        help_text="Related measures of other editions and levels, from either side."
+    )
+    citation = text("Document title, 文号, part and measure number, and source URL.")
+    url = serializers.SerializerMethodField(help_text="The measure's page.")
+
+    class Meta:
+        model = m.Measure
+        fields = [
+            "id",
+            "document",
+            "number",
+            "label",
+            "part",
+            "title_zh",
+            "title_en",
+            "summary_zh",
+            "summary_en",
+            "full_text",
+            "grade",
+            "grade_note",
+            "placement_grade",
+            "placement_note",
+            "source",
+            "topics",
+            "agencies",
+            "applies_to",
+            "targets",
+            "links",
+            "citation",
+            "url",
+            "updated_at",
+        ]
+        read_only_fields = fields
+        extra_kwargs = {
+            "number": {"help_text": "Position in document order, from 1."},
+            "title_zh": {"help_text": "Title in Chinese; empty when the content is unknown."},
+            "title_en": {"help_text": "Title in English, in our words."},
+            "summary_zh": {"help_text": "Summary in Chinese, in our words."},
+            "summary_en": {"help_text": "Summary in English, in our words."},
+            "full_text": {"help_text": "Official text, only when imported from a supplied file."},
+            "placement_grade": {"help_text": "How sure we are this is measure (N) of its part."},
+            "placement_note": {"help_text": "Basis of the placement grade."},
+            "updated_at": {"help_text": "When the record last changed."},
+        }
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "properties": {
+                "ordinal": {"type": "integer"},
+                "title_zh": {"type": "string"},
+                "title_en": {"type": "string"},
+            },
+        }
+    )
+    def get_part(self, measure: m.Measure) -> dict:
+        section = measure.section
+        return {
+            "ordinal": section.ordinal,
+            "title_zh": section.title_zh,
+            "title_en": section.title_en,
+        }
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "properties": {
+                "entity_types": {"type": "array", "items": {"type": "string"}},
+                "stages": {"type": "array", "items": {"type": "string"}},
+                "scope": {"type": "string"},
+            },
+        }
+    )
+    def get_applies_to(self, measure: m.Measure) -> dict:
+        return {
+            "entity_types": [entity.code for entity in measure.entity_types.all()],
+            "stages": [stage.code for stage in measure.stages.all()],
+            "scope": measure.scope.code,
+        }
+
+    @extend_schema_field(
+        {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "measure": {"type": "string", "nullable": True},
+                    "side": {"type": "string"},
+                    "relation": {"type": "string"},
+                    "status": {"type": "string"},
+                    "grade": {"type": "string"},
+                    "link": {"type": "integer"},
+                },
+            },
+        }
+    )
+    def get_links(self, measure: m.Measure) -> list[dict]:
+        links = []
+        for link in measure.links_to_older.all():
+            links.append(self._link(link, link.older, "older"))
+        for link in measure.links_to_newer.all():
+            links.append(self._link(link, link.newer, "newer"))
+        return links
+
+    @staticmethod
+    def _link(link: MeasureLink, other: m.Measure | None, side: str) -> dict:
+        return {
+            "measure": other.public_id if other else None,
+            "side": side,
+            "relation": link.relation,
+            "status": link.status,
+            "grade": link.grade,
+            "link": link.pk,
+        }
+
+    def get_url(self, measure: m.Measure) -> str:
+        request = self.context.get("request")
+        path = measure.get_absolute_url()
+        return request.build_absolute_uri(path) if request else path
+
+
+class SectionLinkSerializer(ProvenanceFields, serializers.ModelSerializer):
+    older = serializers.SerializerMethodField(help_text="`<document>/<part>` of the older side.")
+    newer = serializers.SerializerMethodField(help_text="`<document>/<part>` of the newer side.")
+
+    class Meta:
+        model = SectionLink
+        fields = [
+            "id",
+            "older",
+            "newer",
+            "relation",
+            "status",
+            "note_zh",
+            "note_en",
+            "grade",
+            "grade_note",
+            "source",
+        ]
+        read_only_fields = fields
+        extra_kwargs = {
+            "id": {"help_text": "Database id of the link."},
+            "relation": {"help_text": "same, renamed, merged, split, new or removed."},
+            "status": {"help_text": "curated, suggested, confirmed or rejected."},
+            "note_zh": {"help_text": "Note in Chinese."},
+            "note_en": {"help_text": "Note in English."},
+        }
+
+    def get_older(self, link: SectionLink) -> str | None:
+        return f"{link.older.document.slug}/{link.older.ordinal}" if link.older else None
+
+    def get_newer(self, link: SectionLink) -> str | None:
+        return f"{link.newer.document.slug}/{link.newer.ordinal}" if link.newer else None

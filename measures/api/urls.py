@@ -1,0 +1,29 @@
+from django.urls import path
+from rest_framework.routers import DefaultRouter
+
+from . import views
+
+app_name = "api"
+
+router = DefaultRouter(trailing_slash=True)
+router.register("documents", views.DocumentViewSet, basename="document")
+router.register("targets", views.TargetViewSet, basename="target")
+router.register("links", views.MeasureLinkViewSet, basename="link")
+router.register("section-links", views.SectionLinkViewSet, basename="section-link")
+router.register("agencies", views.AgencyViewSet, basename="agency")
+router.register("topics", views.TopicViewSet, basename="topic")
+router.register("entity-types", views.EntityTypeViewSet, basename="entity-type")
+router.register("stages", views.StageViewSet, basename="stage")
+
+measure_list = views.MeasureViewSet.as_view({"get": "list"})
+measure_detail = views.MeasureViewSet.as_view({"get": "retrieve"})
+
+urlpatterns = [
+    path("measures/", measure_list, name="measure-list"),
+    # A measure's public id has a slash: /measures/beijing-2025/12/
+    path("measures/<slug:document>/<int:number>/", measure_detail, name="measure-detail"),
+    path("vocabularies/", views.VocabulariesView.as_view(), name="vocabularies"),
+    path("health/", views.HealthView.as_view(), name="health"),
+    path("data-quality/", views.DataQualityView.as_view(), name="data-quality"),
+    *router.urls,
+]

@@ -1,0 +1,526 @@
+"""API views: thin; each names the joins its list needs, so a page costs fixed queries."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict
+
+import django_filters
+from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+from django.db import connection, transaction
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from comparisons.models import (
+    LinkStatus,
+    MeasureLink,
+    MeasureRelation,
+    SectionLink,
+    SectionRelation,
+)
+from measures import models as m
+from measures.filters import MeasureFilter
+from measures.quality import data_quality
+
+from . import serializers as s
+
+
+class PreconditionFailed(APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = "The record changed since you read it: fetch it again and retry."
+    default_code = "precondition_failed"
+
+
+class PreconditionRequired(APIException):
+    status_code = 428
+    default_detail = "Send the ETag you read as If-Match, so that no update is lost."
+    default_code = "precondition_required"
+
+
+def etag(data: dict) -> str:
+    digest = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+    return f'"{digest[:32]}"'
+
+
+def audit(request: Request, obj, flag: int, changes: dict) -> None:
+    """Who changed what, when: kept as Django admin log entries, visible in the admin."""
+    LogEntry.objects.log_actions(
+        user_id=request.user.pk,
+        queryset=[obj],
+        action_flag=flag,
+        change_message=json.dumps([{"api": changes}], ensure_ascii=False, default=str),
+        single_object=True,
+    )
+
+
+class CSVListMixin:
+    """`?format=csv` returns every row the filters select (no pages), with `csv_columns`."""
+
+    csv_columns: list = []
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        if request.accepted_renderer.format == "csv":
+            queryset = self.filter_queryset(self.get_queryset())
+            data = self.get_serializer(queryset, many=True).data
+            disposition = f'attachment; filename="{self.basename}.csv"'
+            return Response(data, headers={"Content-Disposition": disposition})
+        return super().list(request, *args, **kwargs)
+
+
+def codes(field: str):
+    return lambda item: list(item.get(field, []))
+
+
+class DocumentViewSet(CSVListMixin, viewsets.ReadOnlyModelViewSet):
+    """The policy documents, with their issuers; one document adds its parts and measure ids."""
+
+    lookup_field = "slug"
+    serializer_class = s.DocumentSerializer
+    cursor_ordering = "slug"
+    csv_columns = [
+        ("slug", lambda d: d["slug"]),
+        ("title_zh", lambda d: d["title_zh"]),
+        ("title_en", lambda d: d["title_en"]),
+        ("number", lambda d: d["number"]),
+        ("jurisdiction", lambda d: d["jurisdiction"]),
+        ("series", lambda d: d["series"]),
+        ("edition", lambda d: d["edition"]),
+        ("signed_on", lambda d: d["signed_on"]),
+        ("published_on", lambda d: d["published_on"]),
+        ("status", lambda d: d["status"]),
+        ("issuers", lambda d: [row["agency"] for row in d["issuers"]]),
+        ("measure_count", lambda d: d["measure_count"]),
+        ("grade", lambda d: d["grade"]),
+        ("source_url", lambda d: d["source_url"] or (d["source"] or {}).get("url")),
+    ]
+
+    def get_queryset(self) -> QuerySet[m.Document]:
+        queryset = (
+            m.Document.objects.in_reading_order()
+            .select_related("jurisdiction", "series", "source")
+            .prefetch_related("issuer_rows__agency")
+            .annotate(measure_count=Count("measures"))
+        )
+        if self.action == "retrieve":
+            measures = m.Measure.objects.order_by("number")
+            queryset = queryset.prefetch_related(
+                Prefetch("sections__measures", queryset=measures), "sections__document"
+            )
+        return queryset
+
+    def get_serializer_class(self):
+        return s.DocumentDetailSerializer if self.action == "retrieve" else s.DocumentSerializer
+
+
+class MeasureViewSet(CSVListMixin, viewsets.ReadOnlyModelViewSet):
+    """Every measure, with targets and progress, agencies, applicability, grades and sources,
+    and links to other editions and levels. Filters are the same as the /measures/ page's."""
+
+    serializer_class = s.MeasureSerializer
+    filterset_class = MeasureFilter
+    cursor_ordering = "pk"
+    csv_columns = [
+        ("id", lambda d: d["id"]),
+        ("document", lambda d: d["document"]),
+        ("number", lambda d: d["number"]),
+        ("part", lambda d: d["part"]["ordinal"]),
+        ("title_zh", lambda d: d["title_zh"]),
+        ("title_en", lambda d: d["title_en"]),
+        ("summary_zh", lambda d: d["summary_zh"]),
+        ("summary_en", lambda d: d["summary_en"]),
+        ("grade", lambda d: d["grade"]),
+        ("placement_grade", lambda d: d["placement_grade"]),
+        ("topics", codes("topics")),
+        ("agencies", lambda d: [f"{a['agency']}:{a['role']}" for a in d["agencies"]]),
+        ("entity_types", lambda d: d["applies_to"]["entity_types"]),
+        ("stages", lambda d: d["applies_to"]["stages"]),
+        (
+            "targets",
+            lambda d: [f"{t['metric']} {t['goal_display']} ({t['status']})" for t in d["targets"]],
+        ),
+        ("source_url", lambda d: (d["source"] or {}).get("url")),
+        ("url", lambda d: d["url"]),
+    ]
+
+    def get_queryset(self) -> QuerySet[m.Measure]:
+        links = MeasureLink.objects.exclude(status=LinkStatus.REJECTED)
+        queryset = m.Measure.objects.select_related(
+            "document", "section", "source", "scope"
+        ).prefetch_related(
+            "topics",
+            "entity_types",
+            "stages",
+            Prefetch(
+                "agency_roles", queryset=m.MeasureAgency.objects.select_related("agency", "source")
+            ),
+            Prefetch(
+                "targets", queryset=m.Target.objects.select_related("source", "measure__document")
+            ),
+            Prefetch("links_to_older", queryset=links.select_related("older__document")),
+            Prefetch("links_to_newer", queryset=links.select_related("newer__document")),
+        )
+        if not self.request.query_params.get("sort"):
+            queryset = queryset.order_by(
+                "document__jurisdiction__level", "document__slug", "number"
+            )
+        return queryset
+
+    def get_object(self) -> m.Measure:
+        return get_object_or_404(
+            self.get_queryset(),
+            document__slug=self.kwargs["document"],
+            number=self.kwargs["number"],
+        )
+
+
+class TargetFilter(django_filters.FilterSet):
+    document = django_filters.CharFilter(
+        field_name="measure__document__slug", help_text="Document slug."
+    )
+    measure = django_filters.CharFilter(method="filter_measure", help_text="Measure public id.")
+    metric = django_filters.CharFilter(help_text="Metric code.")
+    status = django_filters.MultipleChoiceFilter(
+        choices=m.TargetStatus.choices, help_text="Progress status."
+    )
+    unit = django_filters.ChoiceFilter(choices=m.Unit.choices, help_text="Unit.")
+    kind = django_filters.ChoiceFilter(choices=m.TargetKind.choices, help_text="level or rule.")
+
+    class Meta:
+        model = m.Target
+        fields: list[str] = []
+
+    def filter_measure(self, queryset, name, value):
+        slug, _, number = value.rpartition("/")
+        if not number.isdigit():
+            raise ValidationError({"measure": "Give a measure id such as beijing-2025/12."})
+        return queryset.filter(measure__document__slug=slug, measure__number=int(number))
+
+
+class TargetViewSet(CSVListMixin, viewsets.ReadOnlyModelViewSet):
+    """Targets with their progress; their observations; editors add observations."""
+
+    serializer_class = s.TargetSerializer
+    filterset_class = TargetFilter
+    csv_columns = [
+        (name, (lambda key: lambda d: d[key])(name))
+        for name in [
+            "id",
+            "measure",
+            "key",
+            "kind",
+            "metric",
+            "metric_zh",
+            "metric_en",
+            "unit",
+            "direction",
+            "baseline_value",
+            "baseline_date",
+            "comparator",
+            "goal_value",
+            "deadline",
+            "deadline_text",
+            "status",
+            "progress_share",
+            "latest_value",
+            "latest_observed_on",
+            "grade",
+        ]
+    ]
+
+    def get_queryset(self) -> QuerySet[m.Target]:
+        return m.Target.objects.select_related("measure__document", "source").order_by("pk")
+
+    @extend_schema(
+        methods=["GET"],
+        responses=s.ObservationSerializer(many=True),
+        description="The observations of this target, latest first.",
+    )
+    @extend_schema(
+        methods=["POST"],
+        request=s.ObservationInput,
+        responses={201: s.ObservationSerializer},
+        description="Record an observation of this target (editors). Its progress is recomputed.",
+    )
+    @action(detail=True, methods=["get", "post"], serializer_class=s.ObservationSerializer)
+    def observations(self, request: Request, pk: str | None = None) -> Response:
+        target = self.get_object()
+        if request.method == "GET":
+            rows = target.observations.select_related("source", "target")
+            page = self.paginate_queryset(rows)
+            data = s.ObservationSerializer(page, many=True).data
+            return self.get_paginated_response(data)
+        entry = s.ObservationInput(data=request.data, context={"target": target})
+        entry.is_valid(raise_exception=True)
+        with transaction.atomic():
+            observation = entry.save(target=target, origin=m.ObservationOrigin.EDITOR)
+            m.Target.objects.filter(pk=target.pk).refresh_progress()
+            audit(request, observation, ADDITION, entry.validated_data)
+        return Response(s.ObservationSerializer(observation).data, status=status.HTTP_201_CREATED)
+
+
+class LinkFilter(django_filters.FilterSet):
+    document = django_filters.CharFilter(
+        method="filter_document", help_text="Either side in this document (slug)."
+    )
+    older_document = django_filters.CharFilter(
+        field_name="older__document__slug", help_text="Older side's document (slug)."
+    )
+    newer_document = django_filters.CharFilter(
+        field_name="newer__document__slug", help_text="Newer side's document (slug)."
+    )
+    relation = django_filters.MultipleChoiceFilter(
+        choices=MeasureRelation.choices, help_text="Relation."
+    )
+    status = django_filters.MultipleChoiceFilter(choices=LinkStatus.choices, help_text="Status.")
+
+    class Meta:
+        model = MeasureLink
+        fields: list[str] = []
+
+    def filter_document(self, queryset, name, value):
+        return queryset.filter(Q(older__document__slug=value) | Q(newer__document__slug=value))
+
+
+class MeasureLinkViewSet(CSVListMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """How measures relate across editions and levels. Editors confirm or reject suggestions
+    with PATCH, sending the ETag they read as If-Match."""
+
+    serializer_class = s.MeasureLinkSerializer
+    filterset_class = LinkFilter
+    http_method_names = ["get", "patch", "head", "options"]
+    csv_columns = [
+        ("id", lambda d: d["id"]),
+        ("older", lambda d: (d["older"] or {}).get("id")),
+        ("newer", lambda d: (d["newer"] or {}).get("id")),
+        ("relation", lambda d: d["relation"]),
+        ("status", lambda d: d["status"]),
+        ("score", lambda d: d["score"]),
+        ("grade", lambda d: d["grade"]),
+        ("note_en", lambda d: d["note_en"]),
+    ]
+
+    def get_queryset(self) -> QuerySet[MeasureLink]:
+        return MeasureLink.objects.select_related(
+            "older__document", "newer__document", "source"
+        ).order_by("pk")
+
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        data = self.get_serializer(self.get_object()).data
+        return Response(data, headers={"ETag": etag(data)})
+
+    @extend_schema(
+        request=s.LinkReviewInput,
+        responses=s.MeasureLinkSerializer,
+        parameters=[
+            OpenApiParameter(
+                "If-Match",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                required=True,
+                description="The ETag you read.",
+            )
+        ],
+        description="Confirm or reject a suggested link (editors).",
+    )
+    def partial_update(self, request: Request, *args, **kwargs) -> Response:
+        review = s.LinkReviewInput(data=request.data)
+        review.is_valid(raise_exception=True)
+        expected = request.headers.get("If-Match")
+        if not expected:
+            raise PreconditionRequired()
+        with transaction.atomic():
+            link = get_object_or_404(
+                self.get_queryset().select_for_update(of=("self",)), pk=kwargs["pk"]
+            )
+            if etag(self.get_serializer(link).data) != expected:
+                raise PreconditionFailed()
+            if link.status == LinkStatus.CURATED:
+                raise ValidationError(
+                    {"status": "Curated links come from the data files; change them there."}
+                )
+            for name, value in review.validated_data.items():
+                setattr(link, name, value)
+            link.save()
+            audit(request, link, CHANGE, review.validated_data)
+        data = self.get_serializer(link).data
+        return Response(data, headers={"ETag": etag(data)})
+
+    def update(self, request, *args, **kwargs):
+        if not kwargs.get("partial"):
+            return Response(status=status.HTTP_405_METHOD_NOT_ALLOWED)
+        return self.partial_update(request, *args, **kwargs)
+
+
+class SectionLinkViewSet(CSVListMixin, viewsets.ReadOnlyModelViewSet):
+    """How the parts of documents relate (the 2025 part 四 takes in the 2024 parts 四 and 五)."""
+
+    serializer_class = s.SectionLinkSerializer
+    csv_columns = [
+        (name, (lambda key: lambda d: d[key])(name))
+        for name in ["id", "older", "newer", "relation", "status", "grade", "note_en"]
+    ]
+
+    def get_queryset(self) -> QuerySet[SectionLink]:
+        return SectionLink.objects.select_related(
+            "older__document", "newer__document", "source"
+        ).order_by("pk")
+
+
+class AgencyViewSet(CSVListMixin, viewsets.ReadOnlyModelViewSet):
+    """Agencies, with how many measures each is responsible for."""
+
+    serializer_class = s.AgencySerializer
+    lookup_field = "slug"
+    csv_columns = [
+        (name, (lambda key: lambda d: d[key])(name))
+        for name in [
+            "slug",
+            "name_zh",
+            "name_en",
+            "short_name_zh",
+            "jurisdiction",
+            "kind",
+            "measure_count",
+        ]
+    ]
+
+    def get_queryset(self) -> QuerySet[m.Agency]:
+        return (
+            m.Agency.objects.select_related("jurisdiction")
+            .annotate(measure_count=Count("measure_roles"))
+            .order_by("jurisdiction__code", "slug")
+        )
+
+
+def vocabulary_viewset(model: type, doc: str) -> type:
+    class VocabularyViewSet(CSVListMixin, viewsets.ReadOnlyModelViewSet):
+        __doc__ = doc
+        serializer_class = s.VocabularySerializer
+        lookup_field = "code"
+        pagination_class = None
+        queryset = model.objects.all()
+        csv_columns = [
+            (name, (lambda key: lambda d: d[key])(name)) for name in ["code", "name_zh", "name_en"]
+        ]
+
+    VocabularyViewSet.__name__ = f"{model.__name__}ViewSet"
+    return VocabularyViewSet
+
+
+TopicViewSet = vocabulary_viewset(m.Topic, "Topics measures are tagged with.")
+EntityTypeViewSet = vocabulary_viewset(m.EntityType, "Who a measure can apply to.")
+StageViewSet = vocabulary_viewset(m.ProductStage, "Product stages, in the order of a life.")
+
+
+def choices(enum) -> list[dict]:
+    return [{"code": value, "name": str(label)} for value, label in enum.choices]
+
+
+class VocabulariesView(APIView):
+    """Every code a filter or a field can take, so a client can build its own filters."""
+
+    @extend_schema(
+        responses=inline_serializer(
+            "Vocabularies",
+            {
+                name: serializers.ListField(child=serializers.DictField(), help_text=help_text)
+                for name, help_text in [
+                    ("grades", "How far a fact can be trusted."),
+                    ("target_statuses", "Progress."),
+                    ("units", "Target units."),
+                    ("measure_relations", "Measure link relations."),
+                    ("section_relations", "Part link relations."),
+                    ("link_statuses", "Link statuses."),
+                    ("jurisdictions", "Jurisdictions."),
+                    ("topics", "Topics."),
+                    ("entity_types", "Entity types."),
+                    ("stages", "Product stages."),
+                ]
+            },
+        )
+    )
+    def get(self, request: Request) -> Response:
+        def rows(model) -> list[dict]:
+            return list(model.objects.values("code", "name_zh", "name_en"))
+
+        return Response(
+            {
+                "grades": choices(m.Grade),
+                "target_statuses": choices(m.TargetStatus),
+                "units": choices(m.Unit),
+                "measure_relations": choices(MeasureRelation),
+                "section_relations": choices(SectionRelation),
+                "link_statuses": choices(LinkStatus),
+                "jurisdictions": rows(m.Jurisdiction),
+                "topics": rows(m.Topic),
+                "entity_types": rows(m.EntityType),
+                "stages": rows(m.ProductStage),
+            }
+        )
+
+
+class HealthView(APIView):
+    """Whether the database and the task broker can be reached (503 when one cannot)."""
+
+    authentication_classes: list = []
+    throttle_classes: list = []
+
+    @extend_schema(
+        responses={
+            (200, "application/json"): inline_serializer(
+                "Health",
+                {
+                    "database": serializers.CharField(help_text="ok, or the error."),
+                    "broker": serializers.CharField(
+                        help_text="ok, inline (no broker), or the error."
+                    ),
+                },
+            ),
+            (503, "application/json"): OpenApiTypes.OBJECT,
+        }
+    )
+    def get(self, request: Request) -> Response:
+        report = {"database": _check_database(), "broker": _check_broker()}
+        healthy = all(value in {"ok", "inline"} for value in report.values())
+        return Response(report, status=200 if healthy else 503)
+
+
+def _check_database() -> str:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception as error:  # any failure is the answer, not a crash
+        return f"error: {error.__class__.__name__}"
+    return "ok"
+
+
+def _check_broker() -> str:
+    from django.conf import settings
+
+    from policytracker.celery import app
+
+    if not settings.CELERY_BROKER_URL:
+        return "inline"
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+    except Exception as error:  # any failure is the answer, not a crash
+        return f"error: {error.__class__.__name__}"
+    return "ok"
+
+
+class DataQualityView(APIView):
+    """Coverage and certainty of the data per document: grades, missing fields, link gaps."""
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request) -> Response:
+        return Response([asdict(report) for report in data_quality()])
