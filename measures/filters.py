@@ -10,8 +10,6 @@ import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
 
 from .models import (
     Agency,
@@ -50,9 +48,13 @@ def matching(queryset: QuerySet[Measure], query: str) -> QuerySet[Measure]:
     return queryset
 
 
-@extend_schema_field(OpenApiTypes.STR)
 class CodeFilter(django_filters.ModelMultipleChoiceFilter):
-    """Records by their code or slug; repeat the parameter for alternatives."""
+    """Records by their code or slug (`to_field_name`); repeat the parameter for alternatives."""
+
+    def get_filter_predicate(self, value) -> dict:
+        # Compare the code itself, so the lookup needs no second query for the records' ids.
+        name = f"{self.field_name}__{self.field.to_field_name}"
+        return {name: getattr(value, self.field.to_field_name)}
 
 
 class PartChoiceField(forms.MultipleChoiceField):
@@ -63,60 +65,96 @@ class PartChoiceField(forms.MultipleChoiceField):
         return bool(slug) and ordinal.isdigit()
 
 
+class MeasureFilterForm(forms.Form):
+    def clean(self) -> dict:
+        # An empty date is no date: say so rather than silently list everything.
+        if self.data.get("updated_since") == "":
+            self.add_error("updated_since", _("Give a date and time, e.g. 2025-04-07T00:00:00Z."))
+        return super().clean()
+
+
 class PartFilter(django_filters.MultipleChoiceFilter):
     field_class = PartChoiceField
 
 
 class MeasureFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="filter_q", label=_("Search"))
+    q = django_filters.CharFilter(
+        method="filter_q",
+        label=_("Search"),
+        help_text=(
+            "Words that must all appear in the title, summary, full text or a target's metric "
+            "(substring match; Chinese needs no segmentation)."
+        ),
+    )
     document = CodeFilter(
-        field_name="document__slug",
+        field_name="document",
         to_field_name="slug",
         queryset=Document.objects.all(),
         label=_("Document"),
+        help_text="Document slug, e.g. beijing-2025; repeat for alternatives.",
     )
     jurisdiction = CodeFilter(
-        field_name="document__jurisdiction__code",
+        field_name="document__jurisdiction",
         to_field_name="code",
         queryset=Jurisdiction.objects.all(),
         label=_("Jurisdiction"),
+        help_text="Jurisdiction code: national, beijing.",
     )
-    section = PartFilter(method="filter_section", label=_("Part"))
+    section = PartFilter(
+        method="filter_section",
+        label=_("Part"),
+        help_text="Part as <document>/<ordinal>, e.g. beijing-2025/4.",
+    )
     topic = CodeFilter(
-        field_name="topics__code",
+        field_name="topics",
         to_field_name="code",
         queryset=Topic.objects.all(),
         label=_("Topic"),
+        help_text="Topic code (see /api/v1/topics/).",
     )
     agency = CodeFilter(
-        field_name="agencies__slug",
+        field_name="agencies",
         to_field_name="slug",
         queryset=Agency.objects.all(),
         label=_("Agency"),
+        help_text="Responsible agency's slug (see /api/v1/agencies/).",
     )
     entity_type = CodeFilter(
-        field_name="entity_types__code",
+        field_name="entity_types",
         to_field_name="code",
         queryset=EntityType.objects.all(),
         label=_("Applies to"),
+        help_text="Who it applies to (see /api/v1/entity-types/).",
     )
     stage = CodeFilter(
-        field_name="stages__code",
+        field_name="stages",
         to_field_name="code",
         queryset=ProductStage.objects.all(),
         label=_("Product stage"),
+        help_text="Product stage (see /api/v1/stages/).",
     )
     has_target = django_filters.ChoiceFilter(
         method="filter_has_target",
         choices=[("true", _("yes")), ("false", _("no"))],
         label=_("Has a target"),
+        help_text="true: only measures with a quantitative target; false: only those without.",
     )
     status = django_filters.MultipleChoiceFilter(
-        method="filter_status", choices=TargetStatus.choices, label=_("Target status")
+        method="filter_status",
+        choices=TargetStatus.choices,
+        label=_("Target status"),
+        help_text="Measures with a target in this progress status.",
     )
-    grade = django_filters.MultipleChoiceFilter(choices=Grade.choices, label=_("Grade"))
+    grade = django_filters.MultipleChoiceFilter(
+        choices=Grade.choices,
+        label=_("Grade"),
+        help_text="Content grade: official, secondary, inferred or unknown.",
+    )
     updated_since = django_filters.IsoDateTimeFilter(
-        field_name="updated_at", lookup_expr="gte", label=_("Updated since")
+        field_name="updated_at",
+        lookup_expr="gte",
+        label=_("Updated since"),
+        help_text="Changed at or after this ISO 8601 time.",
     )
     sort = django_filters.OrderingFilter(
         fields=(
@@ -126,11 +164,13 @@ class MeasureFilter(django_filters.FilterSet):
             ("grade", "grade"),
         ),
         label=_("Sort"),
+        help_text="Order: document, title, updated or grade; prefix - for descending.",
     )
 
     class Meta:
         model = Measure
         fields: list[str] = []
+        form = MeasureFilterForm
 
     def filter_queryset(self, queryset: QuerySet[Measure]) -> QuerySet[Measure]:
         queryset = self.qs_without(None, queryset)

@@ -192,7 +192,7 @@ REST_FRAMEWORK = {
         "measures.api.renderers.CSVRenderer",
     ],
     "DEFAULT_THROTTLE_CLASSES": ["measures.api.throttling.AnonymousThrottle"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "measures.api.schema.DescribedSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 API_ANONYMOUS_RATE = env.str("API_ANONYMOUS_RATE", default="600/minute")
@@ -210,6 +210,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "measures.api.schema.add_error_responses",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "GradeEnum": "measures.models.Grade",
         "TargetStatusEnum": "measures.models.TargetStatus",

@@ -10,3 +10,5 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("", include("measures.urls")),
 ]
+
+handler404 = "policytracker.views.not_found"

@@ -204,9 +204,35 @@ class TestBadInput:
         assert response.status_code == status
         assert field in response.json()
 
+    @pytest.mark.parametrize(
+        ("url", "field"),
+        [
+            (f"{API}/measures/?page_size=none", "page_size"),
+            (f"{API}/links/?paginate=pages", "paginate"),
+            (f"{API}/documents/?page_size=0&format=csv", "page_size"),
+            (f"{API}/measures/?updated_since=", "updated_since"),
+        ],
+    )
+    def test_paging_and_dates_that_make_no_sense_are_refused(self, api, reference_data, url, field):
+        response = api.get(url)
+        assert response.status_code == 400
+        assert field in response.json()
+
+    def test_errors_are_json_even_when_csv_was_asked_for(self, api, reference_data):
+        response = api.get(f"{API}/measures/", {"topic": "nope", "format": "csv"})
+        assert (response.status_code, response["Content-Type"]) == (400, "application/json")
+
+    def test_an_address_matching_no_route_is_a_json_404(self, api, db, settings):
+        settings.DEBUG = False
+        response = api.get(f"{API}/measures/national-2025/not-a-number/")
+        assert response.status_code == 404
+        assert response.json() == {"detail": "Not found."}
+        assert api.get("/no-such-page/")["Content-Type"].startswith("text/html")
+
     def test_a_wrong_method_is_405(self, api, reference_data):
         assert api.delete(f"{API}/documents/national-2025/").status_code in (401, 405)
         assert editor_client().delete(f"{API}/documents/national-2025/").status_code == 405
+        assert api.post(f"{API}/health/").status_code == 405
 
 
 class TestWriting:

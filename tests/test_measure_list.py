@@ -98,6 +98,14 @@ class TestFilters:
         assert "document=" not in chosen.group(1)
         assert "清除筛选" in page
 
+    def test_the_rows_can_be_downloaded_with_the_same_filters(self, client, reference_data):
+        page = get(client, "?document=beijing-2024&topic=clinical_trials&page=1")
+        link = re.search(r'href="(/api/v1/measures/\?[^"]*format=csv[^"]*)"', page).group(1)
+        assert "page=" not in link
+        csv_body = client.get(link.replace("&amp;", "&")).content.decode("utf-8-sig")
+        listed = ids_on(page)
+        assert [line.split(",")[0] for line in csv_body.splitlines()[1:]] == listed
+
     def test_an_empty_result_says_so_and_offers_to_clear(self, client, reference_data):
         page = get(client, "?document=national-2025&jurisdiction=beijing")
         assert ids_on(page) == []

@@ -1,3 +1,4 @@
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination, PageNumberPagination
 
 
@@ -18,7 +19,16 @@ class PagePagination(PageNumberPagination):
     max_page_size = 500
     cursor: CursorExport | None = None
 
+    def check_parameters(self, request) -> None:
+        """Refuse paging parameters that make no sense, rather than silently ignore them."""
+        if request.query_params.get("paginate") not in (None, "cursor"):
+            raise ValidationError({"paginate": "The only value is `cursor`."})
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is not None and not (raw.isdigit() and int(raw) > 0):
+            raise ValidationError({"page_size": f"A whole number from 1 to {self.max_page_size}."})
+
     def paginate_queryset(self, queryset, request, view=None):
+        self.check_parameters(request)
         self.cursor = None
         if request.query_params.get("paginate") == "cursor":
             self.cursor = CursorExport()
@@ -30,6 +40,19 @@ class PagePagination(PageNumberPagination):
         if self.cursor is not None:
             return self.cursor.get_paginated_response(data)
         return super().get_paginated_response(data)
+
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        envelope = super().get_paginated_response_schema(schema)
+        descriptions = {
+            "count": "How many records match, across all pages (page-number pagination only).",
+            "next": "The next page's address; null on the last page.",
+            "previous": "The previous page's address; null on the first page.",
+            "results": "The records of this page.",
+        }
+        for name, description in descriptions.items():
+            envelope["properties"][name]["description"] = description
+        envelope["required"] = ["results"]  # cursor pages carry no count
+        return envelope
 
     def get_schema_operation_parameters(self, view):
         return [

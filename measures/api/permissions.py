@@ -1,4 +1,4 @@
-from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.permissions import SAFE_METHODS, IsAuthenticatedOrReadOnly
 
 EDITORS = "editors"
 
@@ -11,11 +11,14 @@ def is_editor(user) -> bool:
     )
 
 
-class EditorsMayWrite(BasePermission):
+class EditorsMayWrite(IsAuthenticatedOrReadOnly):
     """Anyone may read; only members of the `editors` group (or superusers) may write.
-    Anonymous writers get 401 (with a token challenge), signed-in non-editors 403."""
+    Anonymous writers get 401 (with a token challenge), signed-in non-editors 403.
+    (A kind of IsAuthenticatedOrReadOnly, so the schema shows reads need no credentials.)"""
 
     message = "Only editors may change data."
 
     def has_permission(self, request, view) -> bool:
+        if not hasattr(view, request.method.lower()):
+            return True  # not offered here at all: let dispatch answer 405
         return request.method in SAFE_METHODS or is_editor(request.user)

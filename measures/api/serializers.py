@@ -13,6 +13,16 @@ from comparisons.models import LinkStatus, MeasureLink, SectionLink
 from measures import models as m
 
 
+class OptionalURLField(serializers.URLField):
+    """A link that may be missing: `null` rather than an empty string, which is no URL."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(allow_null=True, read_only=True, **kwargs)
+
+    def to_representation(self, value: str) -> str | None:
+        return value or None
+
+
 def text(help_text: str, **kwargs) -> serializers.CharField:
     return serializers.CharField(help_text=help_text, read_only=True, **kwargs)
 
@@ -36,7 +46,7 @@ class ProvenanceFields(serializers.Serializer):
 
     grade = text("official, secondary, inferred or unknown: how far to trust the fact.")
     grade_note = text("Why the fact has this grade (required for inferred and unknown).")
-    source = SourceSerializer(read_only=True, help_text="Where the fact was read.")
+    source = SourceSerializer(read_only=True, allow_null=True, help_text="Where the fact was read.")
 
 
 class VocabularySerializer(serializers.Serializer):
@@ -146,6 +156,7 @@ class TargetSerializer(ProvenanceFields, serializers.ModelSerializer):
 
 class ObservationSerializer(ProvenanceFields, serializers.ModelSerializer):
     target = serializers.PrimaryKeyRelatedField(read_only=True, help_text="Target id.")
+    source_url = OptionalURLField(help_text="Where an editor found the value.")
 
     class Meta:
         model = m.Observation
@@ -223,10 +234,14 @@ class LinkedMeasureSerializer(serializers.ModelSerializer):
 
 class MeasureLinkSerializer(ProvenanceFields, serializers.ModelSerializer):
     older = LinkedMeasureSerializer(
-        read_only=True, help_text="The earlier edition's or higher level's measure."
+        read_only=True,
+        allow_null=True,
+        help_text="The earlier edition's or higher level's measure (null for `new`).",
     )
     newer = LinkedMeasureSerializer(
-        read_only=True, help_text="The later edition's or lower level's measure."
+        read_only=True,
+        allow_null=True,
+        help_text="The later edition's or lower level's measure (null for `dropped`).",
     )
 
     class Meta:
@@ -302,12 +317,16 @@ class DocumentSerializer(ProvenanceFields, serializers.ModelSerializer):
         slug_field="code", read_only=True, help_text="Jurisdiction code."
     )
     series = serializers.SlugRelatedField(
-        slug_field="slug", read_only=True, help_text="Series the document is an edition of."
+        slug_field="slug",
+        read_only=True,
+        allow_null=True,
+        help_text="Series the document is an edition of.",
     )
     issuers = IssuerSerializer(
         source="issuer_rows", many=True, read_only=True, help_text="Issuing agencies in order."
     )
     measure_count = serializers.IntegerField(read_only=True, help_text="Number of measures.")
+    source_url = OptionalURLField(help_text="The official page, where known.")
 
     class Meta:
         model = m.Document
@@ -528,3 +547,40 @@ class SectionLinkSerializer(ProvenanceFields, serializers.ModelSerializer):
 
     def get_newer(self, link: SectionLink) -> str | None:
         return f"{link.newer.document.slug}/{link.newer.ordinal}" if link.newer else None
+
+
+def id_list(help_text: str) -> serializers.ListField:
+    return serializers.ListField(child=serializers.CharField(), help_text=help_text)
+
+
+class DocumentQualitySerializer(serializers.Serializer):
+    """How complete and how certain one document's data is (see measures/quality.py)."""
+
+    slug = text("Document slug.")
+    title_zh = text("Title in Chinese.")
+    title_en = text("Title in English.")
+    measures = serializers.IntegerField(help_text="Number of measures.")
+    by_grade = serializers.DictField(child=serializers.IntegerField(), help_text="Content grades.")
+    by_placement_grade = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Placement grades."
+    )
+    unknown_content = id_list("Measures whose content could not be reconstructed.")
+    without_agency = id_list("Measures with no responsible agency.")
+    without_topic = id_list("Measures with no topic.")
+    without_applicability = id_list("Measures with no entity type or stage.")
+    targets = serializers.IntegerField(help_text="Number of targets.")
+    targets_without_deadline = id_list("Targets (`<measure>#<key>`) without a deadline.")
+    observations = serializers.IntegerField(help_text="Number of observations.")
+    next_edition = serializers.CharField(allow_null=True, help_text="The next edition's slug.")
+    not_accounted_for_in_next_edition = id_list(
+        "Measures the next edition neither carries on nor marks dropped."
+    )
+    previous_edition = serializers.CharField(allow_null=True, help_text="The previous edition.")
+    without_relation_to_previous_edition = id_list(
+        "Measures with no stated relation to the previous edition."
+    )
+    without_local_counterpart = serializers.ListField(
+        child=serializers.CharField(),
+        allow_null=True,
+        help_text="National documents: measures no local measure implements.",
+    )

@@ -16,6 +16,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -62,13 +63,39 @@ def audit(request: Request, obj, flag: int, changes: dict) -> None:
     )
 
 
-class CSVListMixin:
-    """`?format=csv` returns every row the filters select (no pages), with `csv_columns`."""
+class JSONErrors:
+    """Errors are JSON whatever format was asked for: a client can always read what went wrong."""
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        renderer = getattr(request, "accepted_renderer", None)
+        if response.status_code >= 400 and renderer and renderer.format != "json":
+            request.accepted_renderer = JSONRenderer()
+            request.accepted_media_type = JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
+
+
+class ReadView(JSONErrors, APIView):
+    """A read-only endpoint that answers JSON (no CSV: it is not a list of records)."""
+
+    renderer_classes = [JSONRenderer, BrowsableAPIRenderer]
+
+
+class CSVListMixin(JSONErrors):
+    """`?format=csv` returns every row the filters select (no pages), with `csv_columns`.
+    Only lists offer CSV; one record is JSON."""
 
     csv_columns: list = []
 
+    def get_renderers(self):
+        renderers = super().get_renderers()
+        if getattr(self, "action", "list") == "list":
+            return renderers
+        return [renderer for renderer in renderers if renderer.format != "csv"]
+
     def list(self, request: Request, *args, **kwargs) -> Response:
         if request.accepted_renderer.format == "csv":
+            if self.paginator is not None:
+                self.paginator.check_parameters(request)
             queryset = self.filter_queryset(self.get_queryset())
             data = self.get_serializer(queryset, many=True).data
             disposition = f'attachment; filename="{self.basename}.csv"'
@@ -425,7 +452,7 @@ def choices(enum) -> list[dict]:
     return [{"code": value, "name": str(label)} for value, label in enum.choices]
 
 
-class VocabulariesView(APIView):
+class VocabulariesView(ReadView):
     """Every code a filter or a field can take, so a client can build its own filters."""
 
     @extend_schema(
@@ -468,7 +495,7 @@ class VocabulariesView(APIView):
         )
 
 
-class HealthView(APIView):
+class HealthView(ReadView):
     """Whether the database and the task broker can be reached (503 when one cannot)."""
 
     authentication_classes: list = []
@@ -518,9 +545,9 @@ def _check_broker() -> str:
     return "ok"
 
 
-class DataQualityView(APIView):
+class DataQualityView(ReadView):
     """Coverage and certainty of the data per document: grades, missing fields, link gaps."""
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=s.DocumentQualitySerializer(many=True))
     def get(self, request: Request) -> Response:
         return Response([asdict(report) for report in data_quality()])
