@@ -2,6 +2,8 @@
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from schemathesis.specs.openapi.checks import (
@@ -79,6 +81,19 @@ def test_the_docs_work_offline(client):
     assert "unpkg" not in page
 
 
+@pytest.fixture
+def connection_kept_between_requests():
+    """Requests made straight to the WSGI app end with Django closing the database connection,
+    which would end the test's transaction (PostgreSQL); Django's test client avoids that the
+    same way, by not closing connections while a test runs."""
+    signals = (request_started, request_finished)
+    for signal in signals:
+        signal.disconnect(close_old_connections)
+    yield
+    for signal in signals:
+        signal.connect(close_old_connections)
+
+
 # Loaded once, in-process (generating the schema needs no database). schemathesis' lazy
 # fixture loader relies on a pytest internal that pytest 9 no longer has.
 schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
@@ -94,7 +109,9 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
         HealthCheck.filter_too_much,
     ],
 )
-def test_the_api_keeps_its_schema_under_fuzzing(case, reference_data, settings):
+def test_the_api_keeps_its_schema_under_fuzzing(
+    case, reference_data, settings, connection_kept_between_requests
+):
     settings.API_ANONYMOUS_RATE = "100000/minute"
     # Every response check (no server error; status codes, content types, headers and bodies
     # as documented; credentials honoured). Two input heuristics are left out on purpose: a code
