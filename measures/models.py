@@ -417,9 +417,16 @@ class Measure(Provenance):
             models.CheckConstraint(
                 condition=Q(placement_grade__in=Grade.values), name="measure_placement_grade_valid"
             ),
+            # Known content is complete; unknown content is not invented (no summary).
             models.CheckConstraint(
-                condition=Q(grade=Grade.UNKNOWN)
-                | (~Q(title_zh="") & ~Q(title_en="") & ~Q(summary_zh="") & ~Q(summary_en="")),
+                condition=(Q(grade=Grade.UNKNOWN) & Q(summary_zh="") & Q(summary_en=""))
+                | (
+                    ~Q(grade=Grade.UNKNOWN)
+                    & ~Q(title_zh="")
+                    & ~Q(title_en="")
+                    & ~Q(summary_zh="")
+                    & ~Q(summary_en="")
+                ),
                 name="measure_content_unless_unknown",
             ),
         ]

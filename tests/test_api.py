@@ -324,6 +324,59 @@ class TestWriting:
         assert link.status == "confirmed"
         assert LogEntry.objects.filter(object_id=str(link.pk)).count() == 1
 
+    def patch(self, client, url: str, body: dict, tag: str | None = None):
+        tag = tag or client.get(url)["ETag"]
+        return client.patch(url, body, format="json", HTTP_IF_MATCH=tag)
+
+    def test_an_editor_corrects_a_measure_and_the_change_is_logged(self, reference_data):
+        client, url = editor_client(), f"{API}/measures/national-2025/3/"
+        tag = client.get(url)["ETag"]
+        response = self.patch(client, url, {"summary_en": "Corrected summary."}, tag)
+        assert response.status_code == 200, response.json()
+        assert response.json()["summary_en"] == "Corrected summary."
+        assert Measure.objects.by_public_id("national-2025/3").summary_en == "Corrected summary."
+        assert self.patch(client, url, {"summary_en": "Lost?"}, tag).status_code == 412
+        entry = LogEntry.objects.get(
+            object_id=str(Measure.objects.by_public_id("national-2025/3").pk)
+        )
+        assert "Corrected summary." in entry.change_message
+
+    @pytest.mark.parametrize(
+        ("body", "field"),
+        [
+            ({"grade": "unknown", "grade_note": "lost"}, "__all__"),
+            ({"grade": "rumour"}, "grade"),
+            ({"grade": "inferred", "grade_note": ""}, "grade_note"),
+            ({"title_zh": "x" * 400}, "title_zh"),
+        ],
+    )
+    def test_a_correction_that_breaks_a_rule_changes_nothing(self, reference_data, body, field):
+        client, url = editor_client(), f"{API}/measures/national-2025/3/"
+        before = client.get(url).json()
+        response = self.patch(client, url, body)
+        assert response.status_code == 400
+        assert field in response.json()
+        assert client.get(url).json() == before
+
+    def test_an_editor_corrects_a_target_and_progress_follows(self, reference_data):
+        target = Target.objects.get(
+            measure__document__slug="beijing-2024", metric="trial_startup_weeks"
+        )
+        client, url = editor_client(), f"{API}/targets/{target.pk}/"
+        response = self.patch(client, url, {"goal_value": "20"})
+        assert response.status_code == 200, response.json()
+        # 24.9 weeks observed against a goal of 20, with no deadline: behind, not yet missed.
+        assert response.json()["status"] == "behind"
+        assert self.patch(client, url, {"goal_value": "-1"}).status_code == 400
+
+    def test_only_editors_may_correct(self, api, reference_data):
+        url = f"{API}/measures/national-2025/3/"
+        tag = api.get(url)["ETag"]
+        assert (
+            api.patch(url, {"summary_en": "x"}, format="json", HTTP_IF_MATCH=tag).status_code == 401
+        )
+        assert api.put(url, {}, format="json").status_code in (401, 405)
+
     def test_curated_links_are_changed_in_the_data_files(self, reference_data):
         link = MeasureLink.objects.filter(status="curated").first()
         client, url = editor_client(), f"{API}/links/{link.pk}/"

@@ -584,3 +584,46 @@ class DocumentQualitySerializer(serializers.Serializer):
         allow_null=True,
         help_text="National documents: measures no local measure implements.",
     )
+
+
+class MeasureUpdateInput(serializers.ModelSerializer):
+    """An editor's correction of a measure's text or grade."""
+
+    class Meta:
+        model = m.Measure
+        fields = ["title_zh", "title_en", "summary_zh", "summary_en", "grade", "grade_note"]
+        extra_kwargs = {
+            "title_zh": {"help_text": "Title in Chinese."},
+            "title_en": {"help_text": "Title in English, in our words."},
+            "summary_zh": {"help_text": "Summary in Chinese, in our words."},
+            "summary_en": {"help_text": "Summary in English, in our words."},
+            "grade": {"help_text": "official, secondary, inferred or unknown."},
+            "grade_note": {"help_text": "Basis of the grade."},
+        }
+
+
+class TargetUpdateInput(serializers.ModelSerializer):
+    """An editor's correction of a target's baseline, goal or deadline."""
+
+    class Meta:
+        model = m.Target
+        fields = [
+            "baseline_value",
+            "baseline_date",
+            "comparator",
+            "goal_value",
+            "deadline",
+            "deadline_text",
+            "grade",
+            "grade_note",
+        ]
+        extra_kwargs = {
+            "baseline_value": {"help_text": "Starting value."},
+            "baseline_date": {"help_text": "Date of the starting value."},
+            "comparator": {"help_text": "lte, lt, gte, gt or eq."},
+            "goal_value": {"help_text": "The value to reach (not negative)."},
+            "deadline": {"help_text": "Date by which the goal is due (none for a rule)."},
+            "deadline_text": {"help_text": "The deadline or rule as the source words it."},
+            "grade": {"help_text": "official, secondary, inferred or unknown."},
+            "grade_note": {"help_text": "Basis of the grade."},
+        }

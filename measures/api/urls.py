@@ -16,7 +16,7 @@ router.register("entity-types", views.EntityTypeViewSet, basename="entity-type")
 router.register("stages", views.StageViewSet, basename="stage")
 
 measure_list = views.MeasureViewSet.as_view({"get": "list"})
-measure_detail = views.MeasureViewSet.as_view({"get": "retrieve"})
+measure_detail = views.MeasureViewSet.as_view({"get": "retrieve", "patch": "partial_update"})
 
 urlpatterns = [
     path("measures/", measure_list, name="measure-list"),

@@ -8,6 +8,7 @@ from dataclasses import asdict
 
 import django_filters
 from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connection, transaction
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
@@ -33,6 +34,14 @@ from measures.filters import MeasureFilter
 from measures.quality import data_quality
 
 from . import serializers as s
+
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=True,
+    description="The ETag you read (GET returns it), so that no update is lost.",
+)
 
 
 class PreconditionFailed(APIException):
@@ -103,6 +112,54 @@ class CSVListMixin(JSONErrors):
         return super().list(request, *args, **kwargs)
 
 
+class GuardedUpdate:
+    """PATCH by editors without lost updates: send the ETag you read as If-Match (428 without
+    it, 412 if the record changed meanwhile). The change is checked against the model's own
+    rules and constraints, then logged."""
+
+    update_input: type[serializers.Serializer]
+
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        data = self.get_serializer(self.get_object()).data
+        return Response(data, headers={"ETag": etag(data)})
+
+    def partial_update(self, request: Request, *args, **kwargs) -> Response:
+        entry = self.update_input(data=request.data, partial=True)
+        entry.is_valid(raise_exception=True)
+        expected = request.headers.get("If-Match")
+        if not expected:
+            raise PreconditionRequired()
+        with transaction.atomic():
+            record = self.get_object()
+            locked = type(record).objects.select_for_update().filter(pk=record.pk)
+            list(locked.values_list("pk", flat=True))  # hold the row until the change commits
+            record.refresh_from_db()
+            if etag(self.get_serializer(record).data) != expected:
+                raise PreconditionFailed()
+            self.check_update(record, entry.validated_data)
+            for name, value in entry.validated_data.items():
+                setattr(record, name, value)
+            try:
+                record.full_clean()
+            except DjangoValidationError as error:
+                raise ValidationError(error.message_dict) from None
+            record.save()
+            self.after_update(record)
+            audit(request, record, CHANGE, entry.validated_data)
+        data = self.get_serializer(self.get_object()).data
+        return Response(data, headers={"ETag": etag(data)})
+
+    def check_update(self, record, changes: dict) -> None:
+        """Refuse a change the record's nature forbids (raise ValidationError)."""
+        grade = changes.get("grade", getattr(record, "grade", None))
+        note = changes.get("grade_note", getattr(record, "grade_note", ""))
+        if grade in (m.Grade.INFERRED, m.Grade.UNKNOWN) and not note:
+            raise ValidationError({"grade_note": "Say why the fact is graded so."})
+
+    def after_update(self, record) -> None:
+        """Work that follows a change (recomputing progress, say)."""
+
+
 def codes(field: str):
     return lambda item: list(item.get(field, []))
 
@@ -148,11 +205,12 @@ class DocumentViewSet(CSVListMixin, viewsets.ReadOnlyModelViewSet):
         return s.DocumentDetailSerializer if self.action == "retrieve" else s.DocumentSerializer
 
 
-class MeasureViewSet(CSVListMixin, viewsets.ReadOnlyModelViewSet):
+class MeasureViewSet(GuardedUpdate, CSVListMixin, viewsets.ReadOnlyModelViewSet):
     """Every measure, with targets and progress, agencies, applicability, grades and sources,
     and links to other editions and levels. Filters are the same as the /measures/ page's."""
 
     serializer_class = s.MeasureSerializer
+    update_input = s.MeasureUpdateInput
     filterset_class = MeasureFilter
     cursor_ordering = "pk"
     csv_columns = [
@@ -208,6 +266,17 @@ class MeasureViewSet(CSVListMixin, viewsets.ReadOnlyModelViewSet):
             number=self.kwargs["number"],
         )
 
+    @extend_schema(
+        request=s.MeasureUpdateInput,
+        responses=s.MeasureSerializer,
+        parameters=[IF_MATCH],
+        description="Correct a measure's text or grade (editors). The data files stay the "
+        "source of truth: the next load restores what they say, so make lasting corrections "
+        "there too.",
+    )
+    def partial_update(self, request: Request, *args, **kwargs) -> Response:
+        return super().partial_update(request, *args, **kwargs)
+
 
 class TargetFilter(django_filters.FilterSet):
     document = django_filters.CharFilter(
@@ -232,10 +301,15 @@ class TargetFilter(django_filters.FilterSet):
         return queryset.filter(measure__document__slug=slug, measure__number=int(number))
 
 
-class TargetViewSet(CSVListMixin, viewsets.ReadOnlyModelViewSet):
-    """Targets with their progress; their observations; editors add observations."""
+class TargetViewSet(
+    GuardedUpdate, CSVListMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
+):
+    """Targets with their progress; their observations; editors correct targets and add
+    observations."""
 
     serializer_class = s.TargetSerializer
+    update_input = s.TargetUpdateInput
+    http_method_names = ["get", "post", "patch", "head", "options"]
     filterset_class = TargetFilter
     csv_columns = [
         (name, (lambda key: lambda d: d[key])(name))
@@ -265,6 +339,19 @@ class TargetViewSet(CSVListMixin, viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self) -> QuerySet[m.Target]:
         return m.Target.objects.select_related("measure__document", "source").order_by("pk")
+
+    @extend_schema(
+        request=s.TargetUpdateInput,
+        responses=s.TargetSerializer,
+        parameters=[IF_MATCH],
+        description="Correct a target's baseline, goal or deadline (editors); progress is "
+        "recomputed.",
+    )
+    def partial_update(self, request: Request, *args, **kwargs) -> Response:
+        return super().partial_update(request, *args, **kwargs)
+
+    def after_update(self, target: m.Target) -> None:
+        m.Target.objects.filter(pk=target.pk).refresh_progress()
 
     @extend_schema(
         methods=["GET"],
@@ -317,11 +404,14 @@ class LinkFilter(django_filters.FilterSet):
         return queryset.filter(Q(older__document__slug=value) | Q(newer__document__slug=value))
 
 
-class MeasureLinkViewSet(CSVListMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+class MeasureLinkViewSet(
+    GuardedUpdate, CSVListMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
+):
     """How measures relate across editions and levels. Editors confirm or reject suggestions
     with PATCH, sending the ETag they read as If-Match."""
 
     serializer_class = s.MeasureLinkSerializer
+    update_input = s.LinkReviewInput
     filterset_class = LinkFilter
     http_method_names = ["get", "patch", "head", "options"]
     csv_columns = [
@@ -340,51 +430,21 @@ class MeasureLinkViewSet(CSVListMixin, mixins.UpdateModelMixin, viewsets.ReadOnl
             "older__document", "newer__document", "source"
         ).order_by("pk")
 
-    def retrieve(self, request: Request, *args, **kwargs) -> Response:
-        data = self.get_serializer(self.get_object()).data
-        return Response(data, headers={"ETag": etag(data)})
-
     @extend_schema(
         request=s.LinkReviewInput,
         responses=s.MeasureLinkSerializer,
-        parameters=[
-            OpenApiParameter(
-                "If-Match",
-                OpenApiTypes.STR,
-                OpenApiParameter.HEADER,
-                required=True,
-                description="The ETag you read.",
-            )
-        ],
+        parameters=[IF_MATCH],
         description="Confirm or reject a suggested link (editors).",
     )
     def partial_update(self, request: Request, *args, **kwargs) -> Response:
-        review = s.LinkReviewInput(data=request.data)
-        review.is_valid(raise_exception=True)
-        expected = request.headers.get("If-Match")
-        if not expected:
-            raise PreconditionRequired()
-        with transaction.atomic():
-            link = get_object_or_404(
-                self.get_queryset().select_for_update(of=("self",)), pk=kwargs["pk"]
-            )
-            if etag(self.get_serializer(link).data) != expected:
-                raise PreconditionFailed()
-            if link.status == LinkStatus.CURATED:
-                raise ValidationError(
-                    {"status": "Curated links come from the data files; change them there."}
-                )
-            for name, value in review.validated_data.items():
-                setattr(link, name, value)
-            link.save()
-            audit(request, link, CHANGE, review.validated_data)
-        data = self.get_serializer(link).data
-        return Response(data, headers={"ETag": etag(data)})
+        return super().partial_update(request, *args, **kwargs)
 
-    def update(self, request, *args, **kwargs):
-        if not kwargs.get("partial"):
-            return Response(status=status.HTTP_405_METHOD_NOT_ALLOWED)
-        return self.partial_update(request, *args, **kwargs)
+    def check_update(self, link: MeasureLink, changes: dict) -> None:
+        super().check_update(link, changes)
+        if link.status == LinkStatus.CURATED:
+            raise ValidationError(
+                {"status": "Curated links come from the data files; change them there."}
+            )
 
 
 class SectionLinkViewSet(CSVListMixin, viewsets.ReadOnlyModelViewSet):
