@@ -131,7 +131,8 @@ class GuardedUpdate:
             raise PreconditionRequired()
         with transaction.atomic():
             record = self.get_object()
-            locked = type(record).objects.select_for_update().filter(pk=record.pk)
+            locked = type(record).objects.select_for_update(of=("self",)).filter(pk=record.pk)
+            locked = locked.order_by()  # default orderings join nullable relations
             list(locked.values_list("pk", flat=True))  # hold the row until the change commits
             record.refresh_from_db()
             if etag(self.get_serializer(record).data) != expected:
