@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import asdict
+from operator import itemgetter
 
 import django_filters
 from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
@@ -161,6 +163,11 @@ class GuardedUpdate:
         """Work that follows a change (recomputing progress, say)."""
 
 
+def fields(*names: str) -> list[tuple[str, Callable]]:
+    """CSV columns that are plain fields of the JSON record, under the same names."""
+    return [(name, itemgetter(name)) for name in names]
+
+
 def codes(field: str):
     return lambda item: list(item.get(field, []))
 
@@ -312,31 +319,28 @@ class TargetViewSet(
     update_input = s.TargetUpdateInput
     http_method_names = ["get", "post", "patch", "head", "options"]
     filterset_class = TargetFilter
-    csv_columns = [
-        (name, (lambda key: lambda d: d[key])(name))
-        for name in [
-            "id",
-            "measure",
-            "key",
-            "kind",
-            "metric",
-            "metric_zh",
-            "metric_en",
-            "unit",
-            "direction",
-            "baseline_value",
-            "baseline_date",
-            "comparator",
-            "goal_value",
-            "deadline",
-            "deadline_text",
-            "status",
-            "progress_share",
-            "latest_value",
-            "latest_observed_on",
-            "grade",
-        ]
-    ]
+    csv_columns = fields(
+        "id",
+        "measure",
+        "key",
+        "kind",
+        "metric",
+        "metric_zh",
+        "metric_en",
+        "unit",
+        "direction",
+        "baseline_value",
+        "baseline_date",
+        "comparator",
+        "goal_value",
+        "deadline",
+        "deadline_text",
+        "status",
+        "progress_share",
+        "latest_value",
+        "latest_observed_on",
+        "grade",
+    )
 
     def get_queryset(self) -> QuerySet[m.Target]:
         return m.Target.objects.select_related("measure__document", "source").order_by("pk")
@@ -452,10 +456,7 @@ class SectionLinkViewSet(CSVListMixin, viewsets.ReadOnlyModelViewSet):
     """How the parts of documents relate (the 2025 part 四 takes in the 2024 parts 四 and 五)."""
 
     serializer_class = s.SectionLinkSerializer
-    csv_columns = [
-        (name, (lambda key: lambda d: d[key])(name))
-        for name in ["id", "older", "newer", "relation", "status", "grade", "note_en"]
-    ]
+    csv_columns = fields("id", "older", "newer", "relation", "status", "grade", "note_en")
 
     def get_queryset(self) -> QuerySet[SectionLink]:
         return SectionLink.objects.select_related(
@@ -468,18 +469,9 @@ class AgencyViewSet(CSVListMixin, viewsets.ReadOnlyModelViewSet):
 
     serializer_class = s.AgencySerializer
     lookup_field = "slug"
-    csv_columns = [
-        (name, (lambda key: lambda d: d[key])(name))
-        for name in [
-            "slug",
-            "name_zh",
-            "name_en",
-            "short_name_zh",
-            "jurisdiction",
-            "kind",
-            "measure_count",
-        ]
-    ]
+    csv_columns = fields(
+        "slug", "name_zh", "name_en", "short_name_zh", "jurisdiction", "kind", "measure_count"
+    )
 
     def get_queryset(self) -> QuerySet[m.Agency]:
         return (
@@ -496,9 +488,7 @@ def vocabulary_viewset(model: type, doc: str) -> type:
         lookup_field = "code"
         pagination_class = None
         queryset = model.objects.all()
-        csv_columns = [
-            (name, (lambda key: lambda d: d[key])(name)) for name in ["code", "name_zh", "name_en"]
-        ]
+        csv_columns = fields("code", "name_zh", "name_en")
 
     VocabularyViewSet.__name__ = f"{model.__name__}ViewSet"
     return VocabularyViewSet
