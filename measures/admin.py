@@ -173,3 +173,14 @@ class LogEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(m.ProgressSnapshot)
+class ProgressSnapshotAdmin(admin.ModelAdmin):
+    """Computed by refresh_progress: to read, not to edit."""
+
+    list_display = ["target", "taken_on", "status", "share", "latest_value"]
+    list_filter = ["status", "taken_on"]
+    list_select_related = ["target__measure__document"]
+    raw_id_fields = ["target"]
+    date_hierarchy = "taken_on"

@@ -520,8 +520,9 @@ class TargetStatus(models.TextChoices):
 
 class TargetQuerySet(models.QuerySet["Target"]):
     def refresh_progress(self, today: datetime.date | None = None) -> int:
-        """Recompute the progress of these targets from their observations; return how many
-        changed. Three queries to read, one bulk update to write, whatever the number."""
+        """Recompute the progress of these targets from their observations, store today's
+        snapshot of each, and return how many changed. A fixed number of queries to read and
+        batched writes, whatever the number of targets."""
         from .progress import Goal, progress
 
         today = today or timezone.localdate()
@@ -571,6 +572,24 @@ class TargetQuerySet(models.QuerySet["Target"]):
                 "latest_observed_on",
                 "progress_computed_at",
             ],
+            batch_size=1000,
+        )
+        # Today's snapshot of every target, as an upsert: a second run the same day (or a
+        # second worker) overwrites the same rows instead of adding any.
+        ProgressSnapshot.objects.bulk_create(
+            [
+                ProgressSnapshot(
+                    target=target,
+                    taken_on=today,
+                    status=target.status,
+                    share=target.progress_share,
+                    latest_value=target.latest_value,
+                )
+                for target in targets
+            ],
+            update_conflicts=True,
+            unique_fields=["target", "taken_on"],
+            update_fields=["status", "share", "latest_value"],
             batch_size=1000,
         )
         return len(changed)
@@ -662,6 +681,32 @@ class Target(Provenance):
         """`≤ 20 weeks`, `≥ 90 %`"""
         value = f"{Decimal(self.goal_value).normalize():f}"
         return f"{self.get_comparator_display()} {value} {self.get_unit_display()}"
+
+
+class ProgressSnapshot(models.Model):
+    """A target's progress as computed on one day: the history behind the charts.
+
+    One row per target and day (a unique constraint, written with an upsert), so running the
+    refresh twice in a day, or in two workers at once, leaves exactly one.
+    """
+
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="snapshots")
+    taken_on = models.DateField()
+    status = models.CharField(max_length=20, choices=TargetStatus.choices)
+    share = models.FloatField(null=True, blank=True)
+    latest_value = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+
+    class Meta:
+        ordering = ["target", "taken_on"]
+        constraints = [
+            models.UniqueConstraint(fields=["target", "taken_on"], name="snapshot_one_per_day"),
+            models.CheckConstraint(
+                condition=Q(status__in=TargetStatus.values), name="snapshot_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.target} on {self.taken_on}: {self.status}"
 
 
 class ObservationOrigin(models.TextChoices):

@@ -1,7 +1,7 @@
 import datetime
 
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
-from django.db.models import Count, Prefetch
+from django.db.models import Avg, Count, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -9,6 +9,8 @@ from django.utils.translation import gettext
 
 from comparisons.models import LinkStatus, MeasureLink
 
+from .calendar import deadlines_calendar
+from .charts import Path, progress_chart
 from .facets import measure_facets
 from .filters import MeasureFilter
 from .models import (
@@ -170,3 +172,92 @@ def measure_list(request: HttpRequest) -> HttpResponse:
         filtered=any(key not in {"page", "sort"} for key in request.GET),
     )
     return render(request, "measures/measure_list.html", context)
+
+
+def progress_targets(request: HttpRequest):
+    """The targets the progress page and feed show, narrowed by ?document, agency, topic, status."""
+    targets = Target.objects.select_related("measure__document", "measure__section")
+    filters = {
+        "document": ("measure__document__slug", Document.objects.values_list("slug", flat=True)),
+        "agency": ("measure__agencies__slug", Agency.objects.values_list("slug", flat=True)),
+        "topic": ("measure__topics__code", Topic.objects.values_list("code", flat=True)),
+        "status": ("status", TargetStatus.values),
+    }
+    errors = {}
+    for name, (path, known) in filters.items():
+        value = request.GET.get(name)
+        if value:
+            if value not in set(known):
+                errors[name] = [gettext("Unknown value “%(value)s”.") % {"value": value}]
+            targets = targets.filter(**{path: value})
+    return targets.distinct().order_by("measure__document__slug", "measure__number", "key"), errors
+
+
+def progress(request: HttpRequest) -> HttpResponse:
+    targets, errors = progress_targets(request)
+    if errors:
+        return render(request, "measures/progress.html", {"errors": errors}, status=400)
+    targets = list(
+        targets.prefetch_related(
+            Prefetch("observations", queryset=Observation.objects.order_by("observed_on"))
+        )
+    )
+    for target in targets:
+        document = target.measure.document
+        target.chart = progress_chart(
+            [(o.observed_on, o.value) for o in target.observations.all()],
+            Path(
+                start=target.baseline_date or document.effective_from or document.signed_on,
+                baseline=target.baseline_value,
+                deadline=target.deadline,
+                goal=target.goal_value,
+            ),
+            f"{target.measure.public_id} {target.metric_label}",
+        )
+    context = {
+        "targets": targets,
+        "by_document": rollup("measure__document__slug", "measure__document__title_zh"),
+        "by_agency": rollup("measure__agencies__slug", "measure__agencies__short_name_zh"),
+        "statuses": TargetStatus.choices,
+    }
+    return render(request, "measures/progress.html", context)
+
+
+def rollup(key: str, label: str) -> list[dict]:
+    """Targets per status, and the average share of the way, grouped by `key`: one query."""
+    counts = {
+        status: Count("pk", filter=Q(status=status), distinct=True)
+        for status in TargetStatus.values
+    }
+    rows = (
+        Target.objects.exclude(**{f"{key}__isnull": True})
+        .values(key, label)
+        .annotate(total=Count("pk", distinct=True), share=Avg("progress_share"), **counts)
+        .order_by(key)
+    )
+    return [
+        {
+            "key": row[key],
+            "label": row[label],
+            "total": row["total"],
+            "share": row["share"],
+            "counts": [(status, row[status]) for status in TargetStatus.values],
+        }
+        for row in rows
+    ]
+
+
+def deadlines_ics(request: HttpRequest) -> HttpResponse:
+    targets, errors = progress_targets(request)
+    if errors:
+        return HttpResponse(
+            "; ".join(f"{name}: {' '.join(messages)}" for name, messages in errors.items()),
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    body = deadlines_calendar(
+        targets.filter(deadline__isnull=False), timezone.now(), request.build_absolute_uri("/")[:-1]
+    )
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="policy-tracker-deadlines.ics"'
+    return response

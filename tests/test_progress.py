@@ -92,7 +92,7 @@ class TestRefresh:
             1.0,
         )
         assert target.progress_computed_at is not None
-        with django_assert_max_num_queries(4):  # nothing changed: read only
+        with django_assert_max_num_queries(5):  # nothing changed: read, and the day's snapshots
             assert Target.objects.refresh_progress() == 0
 
     def test_the_task_refreshes_and_is_idempotent(self):

@@ -1,0 +1,86 @@
+"""The progress page, its iCal feed of deadlines, and the daily snapshots behind the charts."""
+
+from datetime import date
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from measures.calendar import _fold
+from measures.models import Observation, ProgressSnapshot, Target
+from tests.factories import ObservationFactory, TargetFactory
+
+pytestmark = pytest.mark.django_db
+
+
+class TestProgressPage:
+    def test_it_shows_real_statuses_and_a_chart(
+        self, client, reference_data, django_assert_max_num_queries
+    ):
+        with django_assert_max_num_queries(10):
+            response = client.get("/progress/?document=beijing-2024")
+        page = response.content.decode()
+        assert response.status_code == 200
+        assert 'href="/measures/beijing-2024/1/#target-startup-weeks"' in page
+        assert "<strong>24.90</strong>" in page
+        assert '<svg class="chart"' in page
+        assert "已实现" in page  # achieved
+
+    def test_filters_and_rollups(self, client, reference_data):
+        page = client.get("/progress/?status=achieved&agency=bj-medical-products").content.decode()
+        assert 'class="status status-no_data">暂无数据</span></td>' not in page
+        assert 'href="?document=beijing-2025"' in page  # roll-up by document
+
+    def test_an_unknown_filter_value_is_explained(self, client, reference_data):
+        response = client.get("/progress/?status=lost")
+        assert response.status_code == 400
+        assert "lost" in response.content.decode()
+
+
+class TestDeadlinesFeed:
+    def test_every_dated_target_is_an_event(self, client, reference_data):
+        response = client.get("/progress/deadlines.ics?document=beijing-2025")
+        assert response["Content-Type"] == "text/calendar; charset=utf-8"
+        body = response.content.decode()
+        assert body.startswith("BEGIN:VCALENDAR\r\n")
+        assert body.endswith("END:VCALENDAR\r\n")
+        dated = Target.objects.filter(
+            measure__document__slug="beijing-2025", deadline__isnull=False
+        )
+        assert body.count("BEGIN:VEVENT") == dated.count() > 0
+        assert "DTSTART;VALUE=DATE:20251231" in body
+        assert all(len(line.encode()) <= 75 for line in body.split("\r\n"))
+
+    def test_long_lines_fold_without_splitting_characters(self):
+        folded = _fold("SUMMARY:" + "临床试验启动用时" * 10)
+        assert all(len(part.encode()) <= 75 for part in folded.split("\r\n"))
+        assert folded.replace("\r\n ", "") == "SUMMARY:" + "临床试验启动用时" * 10
+
+    def test_a_bad_filter_is_a_400(self, client, db):
+        assert client.get("/progress/deadlines.ics?agency=nobody").status_code == 400
+
+
+class TestSnapshots:
+    def test_one_snapshot_per_target_and_day_however_often_it_runs(self):
+        target = TargetFactory(baseline_date=date(2025, 1, 1))
+        ObservationFactory(target=target, value=19, observed_on=date(2025, 6, 30))
+        for _ in range(3):
+            Target.objects.refresh_progress(today=date(2025, 7, 1))
+        Target.objects.refresh_progress(today=date(2025, 7, 2))
+        snapshots = ProgressSnapshot.objects.filter(target=target)
+        assert [(s.taken_on, s.status) for s in snapshots] == [
+            (date(2025, 7, 1), "achieved"),
+            (date(2025, 7, 2), "achieved"),
+        ]
+
+    def test_the_refresh_costs_the_same_queries_for_few_or_many_targets(self):
+        counts = []
+        for size in (5, 50):
+            Observation.objects.all().delete()
+            Target.objects.all().delete()
+            for target in TargetFactory.create_batch(size):
+                ObservationFactory(target=target)
+            with CaptureQueriesContext(connection) as queries:
+                Target.objects.refresh_progress(today=date(2025, 7, 1))
+            counts.append(len(queries))
+        assert counts[0] == counts[1]
