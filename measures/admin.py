@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.admin.models import LogEntry
 
 from . import models as m
+from .tasks import refresh_after_commit
 
 
 @admin.register(m.Jurisdiction)
@@ -129,6 +130,10 @@ class ObservationInline(admin.TabularInline):
 
 @admin.register(m.Target)
 class TargetAdmin(admin.ModelAdmin):
+    def save_related(self, request, form, formsets, change) -> None:
+        super().save_related(request, form, formsets, change)
+        refresh_after_commit(form.instance.pk)  # its observations may have changed
+
     list_display = ["measure", "key", "metric_zh", "goal_display", "deadline", "deadline_text"]
     list_filter = ["unit", "kind", "direction", "grade", "measure__document"]
     search_fields = ["key", "metric", "metric_zh", "metric_en", "deadline_text"]
@@ -140,6 +145,14 @@ class TargetAdmin(admin.ModelAdmin):
 
 @admin.register(m.Observation)
 class ObservationAdmin(admin.ModelAdmin):
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        refresh_after_commit(obj.target_id)
+
+    def delete_model(self, request, obj) -> None:
+        super().delete_model(request, obj)
+        refresh_after_commit(obj.target_id)
+
     list_display = ["target", "value", "observed_on", "grade", "origin", "link"]
     list_filter = ["grade", "origin", "target__measure__document"]
     search_fields = ["target__metric_zh", "target__metric_en", "note"]

@@ -519,6 +519,34 @@ class TargetStatus(models.TextChoices):
 
 
 class TargetQuerySet(models.QuerySet["Target"]):
+    def rollup(self, key: str, label: str) -> list[dict]:
+        """Targets per status and their average share of the way, grouped by `key` (a path such
+        as `measure__document__slug`), labelled by `label`: one grouped query."""
+        counts = {
+            status: models.Count("pk", filter=Q(status=status), distinct=True)
+            for status in TargetStatus.values
+        }
+        rows = (
+            self.exclude(**{f"{key}__isnull": True})
+            .values(key, label)
+            .annotate(
+                total=models.Count("pk", distinct=True),
+                share=models.Avg("progress_share"),
+                **counts,
+            )
+            .order_by(key)
+        )
+        return [
+            {
+                "key": row[key],
+                "label": row[label],
+                "total": row["total"],
+                "share": row["share"],
+                "counts": {status: row[status] for status in TargetStatus.values},
+            }
+            for row in rows
+        ]
+
     def refresh_progress(self, today: datetime.date | None = None) -> int:
         """Recompute the progress of these targets from their observations, store today's
         snapshot of each, and return how many changed. A fixed number of queries to read and

@@ -1,7 +1,7 @@
 import datetime
 
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
-from django.db.models import Avg, Count, Prefetch, Q
+from django.db.models import Count, Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -216,35 +216,15 @@ def progress(request: HttpRequest) -> HttpResponse:
         )
     context = {
         "targets": targets,
-        "by_document": rollup("measure__document__slug", "measure__document__title_zh"),
-        "by_agency": rollup("measure__agencies__slug", "measure__agencies__short_name_zh"),
+        "by_document": Target.objects.rollup(
+            "measure__document__slug", "measure__document__title_zh"
+        ),
+        "by_agency": Target.objects.rollup(
+            "measure__agencies__slug", "measure__agencies__short_name_zh"
+        ),
         "statuses": TargetStatus.choices,
     }
     return render(request, "measures/progress.html", context)
-
-
-def rollup(key: str, label: str) -> list[dict]:
-    """Targets per status, and the average share of the way, grouped by `key`: one query."""
-    counts = {
-        status: Count("pk", filter=Q(status=status), distinct=True)
-        for status in TargetStatus.values
-    }
-    rows = (
-        Target.objects.exclude(**{f"{key}__isnull": True})
-        .values(key, label)
-        .annotate(total=Count("pk", distinct=True), share=Avg("progress_share"), **counts)
-        .order_by(key)
-    )
-    return [
-        {
-            "key": row[key],
-            "label": row[label],
-            "total": row["total"],
-            "share": row["share"],
-            "counts": [(status, row[status]) for status in TargetStatus.values],
-        }
-        for row in rows
-    ]
 
 
 def deadlines_ics(request: HttpRequest) -> HttpResponse:

@@ -39,6 +39,8 @@ PUBLIC_ENDPOINTS = {
     "/api/v1/vocabularies/",
     "/api/v1/health/",
     "/api/v1/data-quality/",
+    "/api/v1/progress/",
+    "/api/v1/targets/{id}/snapshots/",
 }
 
 

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from measures.calendar import _fold
 from measures.models import Observation, ProgressSnapshot, Target
-from tests.factories import ObservationFactory, TargetFactory
+from tests.factories import ObservationFactory, StaffUserFactory, TargetFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -84,3 +84,52 @@ class TestSnapshots:
                 Target.objects.refresh_progress(today=date(2025, 7, 1))
             counts.append(len(queries))
         assert counts[0] == counts[1]
+
+
+class TestProgressThroughTheApiAndTheAdmin:
+    def test_rollups_and_snapshot_history(self, client, reference_data):
+        rollups = client.get("/api/v1/progress/").json()
+        beijing_2024 = next(row for row in rollups["by_document"] if row["key"] == "beijing-2024")
+        assert beijing_2024["counts"]["achieved"] >= 4
+        assert (
+            beijing_2024["total"]
+            == Target.objects.filter(measure__document__slug="beijing-2024").count()
+        )
+        assert {"by_agency", "by_topic"} <= set(rollups)
+        target = Target.objects.get(
+            measure__document__slug="beijing-2024", metric="trial_startup_weeks"
+        )
+        history = client.get(f"/api/v1/targets/{target.pk}/snapshots/").json()["results"]
+        assert history[-1]["status"] == "achieved"
+
+    def test_an_observation_saved_in_the_admin_refreshes_progress_after_commit(
+        self, client, reference_data, django_capture_on_commit_callbacks
+    ):
+        from policytracker.celery import app
+
+        client.force_login(StaffUserFactory())
+        target = Target.objects.get(
+            measure__document__slug="beijing-2025", metric="trial_startup_weeks"
+        )
+        assert target.status == "no_data"
+        previous, app.conf.task_always_eager = app.conf.task_always_eager, True
+        try:
+            with django_capture_on_commit_callbacks(execute=True) as callbacks:
+                response = client.post(
+                    "/admin/measures/observation/add/",
+                    {
+                        "target": target.pk,
+                        "value": "19",
+                        "observed_on": "2026-06-30",
+                        "source_url": "https://example.org/report",
+                        "grade": "secondary",
+                        "origin": "editor",
+                        "note": "",
+                    },
+                )
+        finally:
+            app.conf.task_always_eager = previous
+        assert response.status_code == 302, response.content.decode()[:2000]
+        assert len(callbacks) == 1
+        target.refresh_from_db()
+        assert target.status == "achieved"

@@ -627,3 +627,32 @@ class TargetUpdateInput(serializers.ModelSerializer):
             "grade": {"help_text": "official, secondary, inferred or unknown."},
             "grade_note": {"help_text": "Basis of the grade."},
         }
+
+
+class SnapshotSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = m.ProgressSnapshot
+        fields = ["taken_on", "status", "share", "latest_value"]
+        read_only_fields = fields
+        extra_kwargs = {
+            "taken_on": {"help_text": "The day the progress was computed."},
+            "status": {"help_text": "achieved, on_track, behind, missed or no_data."},
+            "share": {"help_text": "Share of the way from baseline to goal, 0 to 1."},
+            "latest_value": {"help_text": "The latest observed value that day."},
+        }
+
+
+class RollupSerializer(serializers.Serializer):
+    key = text("Document slug, agency slug or topic code.")
+    label = text("Its Chinese name.")
+    total = serializers.IntegerField(help_text="Number of targets.")
+    share = serializers.FloatField(allow_null=True, help_text="Average share of the way.")
+    counts = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Targets per status."
+    )
+
+
+class ProgressRollupSerializer(serializers.Serializer):
+    by_document = RollupSerializer(many=True, help_text="Per document.")
+    by_agency = RollupSerializer(many=True, help_text="Per responsible agency.")
+    by_topic = RollupSerializer(many=True, help_text="Per topic.")

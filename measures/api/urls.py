@@ -24,6 +24,7 @@ urlpatterns = [
     path("measures/<slug:document>/<int:number>/", measure_detail, name="measure-detail"),
     path("vocabularies/", views.VocabulariesView.as_view(), name="vocabularies"),
     path("health/", views.HealthView.as_view(), name="health"),
+    path("progress/", views.ProgressView.as_view(), name="progress"),
     path("data-quality/", views.DataQualityView.as_view(), name="data-quality"),
     *router.urls,
 ]

@@ -34,6 +34,7 @@ from comparisons.models import (
 from measures import models as m
 from measures.filters import MeasureFilter
 from measures.quality import data_quality
+from measures.tasks import refresh_after_commit
 
 from . import serializers as s
 
@@ -355,8 +356,18 @@ class TargetViewSet(
     def partial_update(self, request: Request, *args, **kwargs) -> Response:
         return super().partial_update(request, *args, **kwargs)
 
+    @extend_schema(
+        responses=s.SnapshotSerializer(many=True),
+        description="The target's progress day by day, oldest first (for history charts).",
+    )
+    @action(detail=True, methods=["get"], serializer_class=s.SnapshotSerializer)
+    def snapshots(self, request: Request, pk: str | None = None) -> Response:
+        rows = self.get_object().snapshots.order_by("taken_on")
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(s.SnapshotSerializer(page, many=True).data)
+
     def after_update(self, target: m.Target) -> None:
-        m.Target.objects.filter(pk=target.pk).refresh_progress()
+        refresh_after_commit(target.pk)
 
     @extend_schema(
         methods=["GET"],
@@ -381,9 +392,28 @@ class TargetViewSet(
         entry.is_valid(raise_exception=True)
         with transaction.atomic():
             observation = entry.save(target=target, origin=m.ObservationOrigin.EDITOR)
-            m.Target.objects.filter(pk=target.pk).refresh_progress()
             audit(request, observation, ADDITION, entry.validated_data)
+            refresh_after_commit(target.pk)
         return Response(s.ObservationSerializer(observation).data, status=status.HTTP_201_CREATED)
+
+
+class ProgressView(ReadView):
+    """How far the targets have come, rolled up by document, agency and topic."""
+
+    @extend_schema(responses=s.ProgressRollupSerializer)
+    def get(self, request: Request) -> Response:
+        targets = m.Target.objects.all()
+        return Response(
+            {
+                "by_document": targets.rollup(
+                    "measure__document__slug", "measure__document__title_zh"
+                ),
+                "by_agency": targets.rollup(
+                    "measure__agencies__slug", "measure__agencies__name_zh"
+                ),
+                "by_topic": targets.rollup("measure__topics__code", "measure__topics__name_zh"),
+            }
+        )
 
 
 class LinkFilter(django_filters.FilterSet):
