@@ -132,7 +132,21 @@ def measure_detail(request: HttpRequest, document: str, number: int) -> HttpResp
         document__slug=document,
         number=number,
     )
+    for target in measure.targets.all():
+        target.chart = chart_for(target, measure.document)
     return render(request, "measures/measure_detail.html", {"measure": measure})
+
+
+def chart_for(target: Target, document: Document) -> str:
+    """The target's observations against its straight path, as inline SVG."""
+    observations = sorted((o.observed_on, o.value) for o in target.observations.all())
+    path = Path(
+        start=target.baseline_date or document.effective_from or document.signed_on,
+        baseline=target.baseline_value,
+        deadline=target.deadline,
+        goal=target.goal_value,
+    )
+    return progress_chart(observations, path, f"{target.measure.public_id} {target.metric_label}")
 
 
 def data_quality_page(request: HttpRequest) -> HttpResponse:
@@ -203,17 +217,7 @@ def progress(request: HttpRequest) -> HttpResponse:
         )
     )
     for target in targets:
-        document = target.measure.document
-        target.chart = progress_chart(
-            [(o.observed_on, o.value) for o in target.observations.all()],
-            Path(
-                start=target.baseline_date or document.effective_from or document.signed_on,
-                baseline=target.baseline_value,
-                deadline=target.deadline,
-                goal=target.goal_value,
-            ),
-            f"{target.measure.public_id} {target.metric_label}",
-        )
+        target.chart = chart_for(target, target.measure.document)
     context = {
         "targets": targets,
         "by_document": Target.objects.rollup(

@@ -9,6 +9,7 @@ A malformed or missing required value stops start-up with a message naming the v
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -244,7 +245,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Periodic jobs; django-celery-beat copies these into the database, where admins can edit them.
 CELERY_BEAT_SCHEDULE = {
-    "refresh-progress": {"task": "measures.refresh_progress", "schedule": 60 * 60},
+    # Nightly, after the day's observations are in; editors' changes refresh at once anyway.
+    "refresh-progress": {
+        "task": "measures.refresh_progress",
+        "schedule": crontab(hour=env_int("PROGRESS_REFRESH_HOUR", default=2), minute=0),
+    },
 }
 
 LOGGING = {

@@ -133,3 +133,16 @@ class TestProgressThroughTheApiAndTheAdmin:
         assert len(callbacks) == 1
         target.refresh_from_db()
         assert target.status == "achieved"
+
+
+def test_the_measure_page_charts_its_targets(client, reference_data, django_assert_max_num_queries):
+    with django_assert_max_num_queries(12):
+        page = client.get("/measures/beijing-2025/6/").content.decode()
+    assert page.count('<svg class="chart"') == 1
+    assert "2025-04-25" in page  # the first reported value of the review-time pilot
+
+
+def test_the_refresh_is_scheduled_nightly(settings):
+    job = settings.CELERY_BEAT_SCHEDULE["refresh-progress"]
+    assert job["task"] == "measures.refresh_progress"
+    assert job["schedule"].hour == {2}
