@@ -572,21 +572,34 @@ class TargetQuerySet(models.QuerySet["Target"]):
                     baseline=target.baseline_value,
                     start=target.baseline_date or document.effective_from or document.signed_on,
                     deadline=target.deadline,
+                    reporting_interval=(
+                        datetime.timedelta(days=target.reporting_interval_days)
+                        if target.reporting_interval_days
+                        else None
+                    ),
                 ),
                 observed.get(target.pk, []),
                 today,
             )
             share = round(result.share, 4) if result.share is not None else None
-            values = (result.status.value, share, result.latest_value, result.latest_on)
+            values = (
+                result.status.value,
+                share,
+                result.latest_value,
+                result.latest_on,
+                result.stale,
+            )
             current = (
                 target.status,
                 target.progress_share,
                 target.latest_value,
                 target.latest_observed_on,
+                target.is_stale,
             )
             if values != current:
                 target.status, target.progress_share = values[0], values[1]
                 target.latest_value, target.latest_observed_on = values[2], values[3]
+                target.is_stale = values[4]
                 changed.append(target)
         now = timezone.now()
         for target in changed:
@@ -599,6 +612,7 @@ class TargetQuerySet(models.QuerySet["Target"]):
                 "latest_value",
                 "latest_observed_on",
                 "progress_computed_at",
+                "is_stale",
             ],
             batch_size=1000,
         )
@@ -662,7 +676,13 @@ class Target(Provenance):
     status = models.CharField(
         max_length=20, choices=TargetStatus.choices, default=TargetStatus.NO_DATA, editable=False
     )
+    reporting_interval_days = models.PositiveIntegerField(
+        null=True, blank=True, help_text=_("how often a value is expected to be reported")
+    )
     progress_share = models.FloatField(null=True, blank=True, editable=False)
+    is_stale = models.BooleanField(
+        default=False, editable=False, help_text=_("the latest value is older than expected")
+    )
     latest_value = models.DecimalField(
         max_digits=14, decimal_places=2, null=True, blank=True, editable=False
     )

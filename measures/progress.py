@@ -12,6 +12,10 @@ is progress); and a status:
   deadline), deadline not passed;
 - `no_data`: nothing observed yet (even past the deadline: absence of a report is not a miss).
 
+Freshness: a target may say how often it is expected to be reported (`reporting_interval`);
+when its latest observation is older than that, the indicator is `stale` — still shown, but not
+to be trusted as current. Without an interval nothing is ever stale.
+
 The starting point is the target's baseline; its date defaults to the date the document took
 effect. A rule target (a time limit for every case, such as listing within one month of approval)
 has no deadline: its observations are the measured times, so it is achieved or behind.
@@ -20,7 +24,7 @@ has no deadline: its observations are the measured times, so it is achieved or b
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
@@ -43,6 +47,7 @@ class Goal:
     baseline: Decimal | None = None
     start: date | None = None
     deadline: date | None = None
+    reporting_interval: timedelta | None = None
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,7 @@ class Progress:
     latest_value: Decimal | None = None
     latest_on: date | None = None
     share: float | None = None  # 0 … 1 of the way from the start to the goal, clipped
+    stale: bool = False
 
 
 def meets(value: Decimal, comparator: str, goal: Decimal) -> bool:
@@ -69,14 +75,16 @@ def progress(goal: Goal, observations: list[tuple[date, Decimal]], today: date) 
         # Past the deadline with nothing reported we still cannot say the goal was missed.
         return Progress(Status.NO_DATA)
     latest_on, latest = max(observations)
+    stale = bool(goal.reporting_interval and latest_on + goal.reporting_interval < today)
     share = _share(goal, latest)
     if meets(latest, goal.comparator, goal.goal):
-        return Progress(Status.ACHIEVED, latest, latest_on, 1.0)
+        return Progress(Status.ACHIEVED, latest, latest_on, 1.0, stale)
     if goal.deadline and today > goal.deadline:
-        return Progress(Status.MISSED, latest, latest_on, share)
+        return Progress(Status.MISSED, latest, latest_on, share, stale)
     expected = _expected_share(goal, latest_on)
     on_path = share is not None and expected is not None and share >= expected
-    return Progress(Status.ON_TRACK if on_path else Status.BEHIND, latest, latest_on, share)
+    status = Status.ON_TRACK if on_path else Status.BEHIND
+    return Progress(status, latest, latest_on, share, stale)
 
 
 def _share(goal: Goal, value: Decimal) -> float | None:

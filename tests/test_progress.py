@@ -1,6 +1,6 @@
 """Progress of a target: share of the way to the goal and a status, from its observations."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -72,6 +72,14 @@ def test_higher_is_better_counts_up():
     assert progress(approvals, [(MID_YEAR, Decimal(15))], MID_YEAR).status == Status.ACHIEVED
 
 
+def test_a_value_older_than_the_reporting_interval_is_stale():
+    quarterly = Goal(**{**STARTUP.__dict__, "reporting_interval": timedelta(days=92)})
+    observed = [(date(2025, 3, 31), Decimal(25))]
+    assert not progress(quarterly, observed, date(2025, 7, 1)).stale  # exactly 92 days on
+    assert progress(quarterly, observed, date(2025, 7, 2)).stale
+    assert not progress(STARTUP, observed, date(2026, 7, 2)).stale  # no interval: never stale
+
+
 def test_a_rule_without_a_deadline_is_achieved_or_behind():
     listing = Goal(comparator="lte", goal=Decimal(1), lower_is_better=True)
     assert progress(listing, [(MID_YEAR, Decimal("0.8"))], MID_YEAR).status == Status.ACHIEVED
@@ -94,6 +102,13 @@ class TestRefresh:
         assert target.progress_computed_at is not None
         with django_assert_max_num_queries(5):  # nothing changed: read, and the day's snapshots
             assert Target.objects.refresh_progress() == 0
+
+    def test_the_refresh_marks_a_late_report_stale(self):
+        target = TargetFactory(reporting_interval_days=30)
+        ObservationFactory(target=target, observed_on=date(2025, 6, 30))
+        Target.objects.refresh_progress(today=date(2025, 8, 15))
+        target.refresh_from_db()
+        assert target.is_stale
 
     def test_the_task_refreshes_and_is_idempotent(self):
         # 30 weeks against at most 20 by 2025-12-31, which has passed.

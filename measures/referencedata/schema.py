@@ -138,6 +138,8 @@ class TargetIn(ProvenanceIn):
     deadline: date | None = None
     deadline_text: OptionalText = ""
     source_span: OptionalText = ""
+    # How often a value is expected; older than this, the progress indicator is stale.
+    reporting_interval_days: PositiveInt | None = None
     observations: list[ObservationIn] = []
 
     @model_validator(mode="after")
