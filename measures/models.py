@@ -577,6 +577,7 @@ class TargetQuerySet(models.QuerySet["Target"]):
                         if target.reporting_interval_days
                         else None
                     ),
+                    per_case=target.kind == TargetKind.RULE,
                 ),
                 observed.get(target.pk, []),
                 today,

@@ -17,8 +17,12 @@ when its latest observation is older than that, the indicator is `stale` — sti
 to be trusted as current. Without an interval nothing is ever stale.
 
 The starting point is the target's baseline; its date defaults to the date the document took
-effect. A rule target (a time limit for every case, such as listing within one month of approval)
-has no deadline: its observations are the measured times, so it is achieved or behind.
+effect.
+
+A rule target (a time limit for every case, such as listing within one month of approval) is
+judged case by case: each observation is one case's measured time, the share is the fraction of
+cases within the limit, and the rule is `achieved` when every case is, `behind` otherwise. It has
+no deadline, so it is never `missed`.
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ class Goal:
     start: date | None = None
     deadline: date | None = None
     reporting_interval: timedelta | None = None
+    per_case: bool = False  # a rule: each observation is a case
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,11 @@ def progress(goal: Goal, observations: list[tuple[date, Decimal]], today: date) 
         return Progress(Status.NO_DATA)
     latest_on, latest = max(observations)
     stale = bool(goal.reporting_interval and latest_on + goal.reporting_interval < today)
+    if goal.per_case:
+        within = sum(meets(value, goal.comparator, goal.goal) for _, value in observations)
+        share = within / len(observations)
+        status = Status.ACHIEVED if within == len(observations) else Status.BEHIND
+        return Progress(status, latest, latest_on, share, stale)
     share = _share(goal, latest)
     if meets(latest, goal.comparator, goal.goal):
         return Progress(Status.ACHIEVED, latest, latest_on, 1.0, stale)

@@ -80,10 +80,17 @@ def test_a_value_older_than_the_reporting_interval_is_stale():
     assert not progress(STARTUP, observed, date(2026, 7, 2)).stale  # no interval: never stale
 
 
-def test_a_rule_without_a_deadline_is_achieved_or_behind():
-    listing = Goal(comparator="lte", goal=Decimal(1), lower_is_better=True)
-    assert progress(listing, [(MID_YEAR, Decimal("0.8"))], MID_YEAR).status == Status.ACHIEVED
-    assert progress(listing, [(MID_YEAR, Decimal("1.5"))], MID_YEAR).status == Status.BEHIND
+def test_a_rule_is_judged_case_by_case():
+    # Class-1 drugs listed within 1 month of approval: each observation is one drug's time.
+    listing = Goal(comparator="lte", goal=Decimal(1), lower_is_better=True, per_case=True)
+    cases = [(date(2025, 5, 1), Decimal("0.8")), (date(2025, 6, 1), Decimal("1"))]
+    result = progress(listing, cases, MID_YEAR)
+    assert (result.status, result.share) == (Status.ACHIEVED, 1.0)
+    late = [*cases, (date(2025, 6, 20), Decimal("1.5")), (date(2025, 6, 25), Decimal("0.5"))]
+    result = progress(listing, late, MID_YEAR)
+    assert (result.status, result.share) == (Status.BEHIND, 0.75)
+    # No deadline: a rule is never missed, however late it is judged.
+    assert progress(listing, late, date(2030, 1, 1)).status == Status.BEHIND
 
 
 @pytest.mark.django_db
@@ -102,6 +109,16 @@ class TestRefresh:
         assert target.progress_computed_at is not None
         with django_assert_max_num_queries(5):  # nothing changed: read, and the day's snapshots
             assert Target.objects.refresh_progress() == 0
+
+    def test_the_refresh_judges_a_rule_by_its_cases(self):
+        rule = TargetFactory(
+            kind="rule", unit="month", goal_value=1, deadline=None, deadline_text="获批后1个月内"
+        )
+        ObservationFactory(target=rule, value=Decimal("0.5"), observed_on=date(2025, 5, 1))
+        ObservationFactory(target=rule, value=Decimal("2"), observed_on=date(2025, 6, 1))
+        Target.objects.refresh_progress(today=date(2025, 7, 1))
+        rule.refresh_from_db()
+        assert (rule.status, rule.progress_share) == ("behind", 0.5)
 
     def test_the_refresh_marks_a_late_report_stale(self):
         target = TargetFactory(reporting_interval_days=30)
