@@ -12,6 +12,77 @@ from rest_framework import serializers
 from comparisons.models import LinkStatus, MeasureLink, SectionLink
 from measures import models as m
 
+# One description per field name, shared by every serializer that shows the field.
+FIELD_DESCRIPTIONS = {
+    "aliases": "Other names the texts use.",
+    "baseline_date": "Date of the starting value.",
+    "baseline_value": "Starting value, where the sources give one.",
+    "comparator": "lte, lt, gte, gt or eq, against the goal.",
+    "created_at": "When the row was recorded.",
+    "deadline": "Date by which the goal is due.",
+    "deadline_text": "The deadline or rule as the source words it.",
+    "direction": "lower or higher: which way is better.",
+    "edition": "Edition within the series.",
+    "effective_from": "Date it takes effect.",
+    "full_text": "Official text, only when imported from a supplied file.",
+    "goal_value": "The value to reach.",
+    "grade": "official, secondary, inferred or unknown.",
+    "grade_note": "Basis of the grade.",
+    "id": "Database id of the target.",
+    "is_stale": "The latest value is older than the reporting interval.",
+    "key": "Stable key of the source.",
+    "kind": "official, repost (of an official text) or secondary.",
+    "latest_observed_on": "Date of the latest observation.",
+    "latest_value": "The latest observed value.",
+    "metric": "Metric code, shared across documents for comparison.",
+    "metric_en": "What is measured, in English.",
+    "metric_zh": "What is measured, in Chinese.",
+    "name_en": "Full name in English.",
+    "name_zh": "Full name in Chinese.",
+    "note": "What was reported.",
+    "note_en": "Note in English.",
+    "note_zh": "Note in Chinese.",
+    "number": "Document number (文号).",
+    "observed_on": "The date the value refers to.",
+    "ordinal": "Part number (1 = 一).",
+    "origin": "reference (from the data files) or editor.",
+    "placement_grade": "How sure we are this is measure (N) of its part.",
+    "placement_note": "Basis of the placement grade.",
+    "progress_computed_at": "When progress was last computed.",
+    "progress_share": "Share of the way from baseline to goal, 0 to 1.",
+    "published_on": "When it was published, where known.",
+    "publisher": "Who published it.",
+    "relation": (
+        "continued, strengthened, relaxed, merged, split, new, dropped, implements or goes_beyond."
+    ),
+    "reporting_interval_days": "How often a value is expected, in days.",
+    "score": "Similarity score of a suggested link.",
+    "share": "Share of the way from baseline to goal, 0 to 1.",
+    "short_name_en": "Short English name.",
+    "short_name_zh": "Short Chinese name (市医保局).",
+    "signed_on": "Date signed (成文).",
+    "slug": "Stable id, used in the `agency` filter.",
+    "source_span": "The short phrase the target was read from.",
+    "source_url": "Where an editor found the value.",
+    "status": "achieved, on_track, behind, missed or no_data.",
+    "summary_en": "Summary in English, in our words.",
+    "summary_zh": "Summary in Chinese, in our words.",
+    "taken_on": "The day the progress was computed.",
+    "title": "Title of the page, in our words where it is long.",
+    "title_en": "Title in English.",
+    "title_zh": "Title in Chinese.",
+    "unit": "week, working_day, day, month, percent, count, cny_100m, …",
+    "updated_at": "When the record last changed.",
+    "url": "Where the fact can be checked.",
+    "value": "The observed value, in the target's unit.",
+}
+
+
+def described(*names: str, **overrides: str) -> dict[str, dict[str, str]]:
+    """`extra_kwargs` giving each field its description (or a more specific one)."""
+    texts = {name: FIELD_DESCRIPTIONS[name] for name in names} | overrides
+    return {name: {"help_text": text} for name, text in texts.items()}
+
 
 class OptionalURLField(serializers.URLField):
     """A link that may be missing: `null` rather than an empty string, which is no URL."""
@@ -31,14 +102,7 @@ class SourceSerializer(serializers.ModelSerializer):
     class Meta:
         model = m.Source
         fields = ["key", "url", "title", "publisher", "published_on", "kind"]
-        extra_kwargs = {
-            "key": {"help_text": "Stable key of the source."},
-            "url": {"help_text": "Where the fact can be checked."},
-            "title": {"help_text": "Title of the page, in our words where it is long."},
-            "publisher": {"help_text": "Who published it."},
-            "published_on": {"help_text": "When it was published, where known."},
-            "kind": {"help_text": "official, repost (of an official text) or secondary."},
-        }
+        extra_kwargs = described("key", "url", "title", "publisher", "published_on", "kind")
 
 
 class ProvenanceFields(serializers.Serializer):
@@ -76,15 +140,15 @@ class AgencySerializer(serializers.ModelSerializer):
             "jurisdiction",
             "measure_count",
         ]
-        extra_kwargs = {
-            "slug": {"help_text": "Stable id, used in the `agency` filter."},
-            "name_zh": {"help_text": "Full name in Chinese."},
-            "name_en": {"help_text": "Full name in English."},
-            "short_name_zh": {"help_text": "Short Chinese name (市医保局)."},
-            "short_name_en": {"help_text": "Short English name."},
-            "aliases": {"help_text": "Other names the texts use."},
-            "kind": {"help_text": "body, or system (a line of authorities at every level)."},
-        }
+        extra_kwargs = described(
+            "slug",
+            "name_zh",
+            "name_en",
+            "short_name_zh",
+            "short_name_en",
+            "aliases",
+            kind="body, or system (a line of authorities at every level).",
+        )
 
 
 class AgencyRoleSerializer(ProvenanceFields):
@@ -132,30 +196,30 @@ class TargetSerializer(ProvenanceFields, serializers.ModelSerializer):
             "source",
         ]
         read_only_fields = fields
-        extra_kwargs = {
-            "id": {"help_text": "Database id of the target."},
-            "key": {"help_text": "Stable id of the target within its measure."},
-            "kind": {"help_text": "level (a value to reach) or rule (a time limit per case)."},
-            "metric": {"help_text": "Metric code, shared across documents for comparison."},
-            "metric_zh": {"help_text": "What is measured, in Chinese."},
-            "metric_en": {"help_text": "What is measured, in English."},
-            "unit": {"help_text": "week, working_day, day, month, percent, count, cny_100m, …"},
-            "direction": {"help_text": "lower or higher: which way is better."},
-            "baseline_value": {"help_text": "Starting value, where the sources give one."},
-            "baseline_date": {"help_text": "Date of the starting value."},
-            "comparator": {"help_text": "lte, lt, gte, gt or eq, against the goal."},
-            "goal_value": {"help_text": "The value to reach."},
-            "deadline": {"help_text": "Date by which the goal is due."},
-            "deadline_text": {"help_text": "The deadline or rule as the source words it."},
-            "source_span": {"help_text": "The short phrase the target was read from."},
-            "status": {"help_text": "achieved, on_track, behind, missed or no_data."},
-            "reporting_interval_days": {"help_text": "How often a value is expected, in days."},
-            "is_stale": {"help_text": "The latest value is older than the reporting interval."},
-            "progress_share": {"help_text": "Share of the way from baseline to goal, 0 to 1."},
-            "latest_value": {"help_text": "The latest observed value."},
-            "latest_observed_on": {"help_text": "Date of the latest observation."},
-            "progress_computed_at": {"help_text": "When progress was last computed."},
-        }
+        extra_kwargs = described(
+            "id",
+            "metric",
+            "metric_zh",
+            "metric_en",
+            "unit",
+            "direction",
+            "baseline_value",
+            "baseline_date",
+            "comparator",
+            "goal_value",
+            "deadline",
+            "deadline_text",
+            "source_span",
+            "status",
+            "reporting_interval_days",
+            "is_stale",
+            "progress_share",
+            "latest_value",
+            "latest_observed_on",
+            "progress_computed_at",
+            key="Stable id of the target within its measure.",
+            kind="level (a value to reach) or rule (a time limit per case).",
+        )
 
 
 class ObservationSerializer(ProvenanceFields, serializers.ModelSerializer):
@@ -178,15 +242,15 @@ class ObservationSerializer(ProvenanceFields, serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = fields
-        extra_kwargs = {
-            "id": {"help_text": "Database id of the observation."},
-            "observed_on": {"help_text": "The date the value refers to."},
-            "value": {"help_text": "The observed value, in the target's unit."},
-            "source_url": {"help_text": "Where an editor found the value."},
-            "note": {"help_text": "What was reported."},
-            "origin": {"help_text": "reference (from the data files) or editor."},
-            "created_at": {"help_text": "When the row was recorded."},
-        }
+        extra_kwargs = described(
+            "observed_on",
+            "value",
+            "source_url",
+            "note",
+            "origin",
+            "created_at",
+            id="Database id of the observation.",
+        )
 
 
 class ObservationInput(serializers.ModelSerializer):
@@ -230,10 +294,7 @@ class LinkedMeasureSerializer(serializers.ModelSerializer):
     class Meta:
         model = m.Measure
         fields = ["id", "title_zh", "title_en"]
-        extra_kwargs = {
-            "title_zh": {"help_text": "Title in Chinese."},
-            "title_en": {"help_text": "Title in English."},
-        }
+        extra_kwargs = described("title_zh", "title_en")
 
 
 class MeasureLinkSerializer(ProvenanceFields, serializers.ModelSerializer):
@@ -264,20 +325,16 @@ class MeasureLinkSerializer(ProvenanceFields, serializers.ModelSerializer):
             "source",
         ]
         read_only_fields = fields
-        extra_kwargs = {
-            "id": {"help_text": "Database id of the link."},
-            "relation": {
-                "help_text": "continued, strengthened, relaxed, merged, split, new, "
-                "dropped, implements or goes_beyond."
-            },
-            "status": {
-                "help_text": "curated (from the data files), suggested, confirmed "
-                "(by an editor) or rejected."
-            },
-            "score": {"help_text": "Similarity score of a suggested link."},
-            "note_zh": {"help_text": "Note in Chinese."},
-            "note_en": {"help_text": "Note in English."},
-        }
+        extra_kwargs = described(
+            "relation",
+            "score",
+            "note_zh",
+            "note_en",
+            id="Database id of the link.",
+            status=(
+                "curated (from the data files), suggested, confirmed (by an editor) or rejected."
+            ),
+        )
 
 
 class LinkReviewInput(serializers.Serializer):
@@ -299,11 +356,7 @@ class SectionSerializer(serializers.ModelSerializer):
     class Meta:
         model = m.Section
         fields = ["ordinal", "title_zh", "title_en", "measures"]
-        extra_kwargs = {
-            "ordinal": {"help_text": "Part number (1 = 一)."},
-            "title_zh": {"help_text": "Title in Chinese."},
-            "title_en": {"help_text": "Title in English."},
-        }
+        extra_kwargs = described("ordinal", "title_zh", "title_en")
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_measures(self, section: m.Section) -> list[str]:
@@ -355,20 +408,20 @@ class DocumentSerializer(ProvenanceFields, serializers.ModelSerializer):
             "grade_note",
             "source",
         ]
-        extra_kwargs = {
-            "slug": {"help_text": "Stable id (national-2025, beijing-2024, …)."},
-            "title_zh": {"help_text": "Official title."},
-            "title_en": {"help_text": "English title, in our words."},
-            "number": {"help_text": "Document number (文号)."},
-            "edition": {"help_text": "Edition within the series."},
-            "signed_on": {"help_text": "Date signed (成文)."},
-            "published_on": {"help_text": "Date published."},
-            "effective_from": {"help_text": "Date it takes effect."},
-            "source_url": {"help_text": "The official page, where known."},
-            "status": {"help_text": "in_force, expired, superseded or repealed."},
-            "summary_zh": {"help_text": "Summary in Chinese, in our words."},
-            "summary_en": {"help_text": "Summary in English, in our words."},
-        }
+        extra_kwargs = described(
+            "number",
+            "edition",
+            "signed_on",
+            "effective_from",
+            "summary_zh",
+            "summary_en",
+            slug="Stable id (national-2025, beijing-2024, …).",
+            title_zh="Official title.",
+            title_en="English title, in our words.",
+            published_on="Date published.",
+            source_url="The official page, where known.",
+            status="in_force, expired, superseded or repealed.",
+        )
 
 
 class DocumentDetailSerializer(DocumentSerializer):
@@ -431,17 +484,17 @@ class MeasureSerializer(ProvenanceFields, serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
-        extra_kwargs = {
-            "number": {"help_text": "Position in document order, from 1."},
-            "title_zh": {"help_text": "Title in Chinese; empty when the content is unknown."},
-            "title_en": {"help_text": "Title in English, in our words."},
-            "summary_zh": {"help_text": "Summary in Chinese, in our words."},
-            "summary_en": {"help_text": "Summary in English, in our words."},
-            "full_text": {"help_text": "Official text, only when imported from a supplied file."},
-            "placement_grade": {"help_text": "How sure we are this is measure (N) of its part."},
-            "placement_note": {"help_text": "Basis of the placement grade."},
-            "updated_at": {"help_text": "When the record last changed."},
-        }
+        extra_kwargs = described(
+            "summary_zh",
+            "summary_en",
+            "full_text",
+            "placement_grade",
+            "placement_note",
+            "updated_at",
+            number="Position in document order, from 1.",
+            title_zh="Title in Chinese; empty when the content is unknown.",
+            title_en="Title in English, in our words.",
+        )
 
     @extend_schema_field(
         {
@@ -538,13 +591,13 @@ class SectionLinkSerializer(ProvenanceFields, serializers.ModelSerializer):
             "source",
         ]
         read_only_fields = fields
-        extra_kwargs = {
-            "id": {"help_text": "Database id of the link."},
-            "relation": {"help_text": "same, renamed, merged, split, new or removed."},
-            "status": {"help_text": "curated, suggested, confirmed or rejected."},
-            "note_zh": {"help_text": "Note in Chinese."},
-            "note_en": {"help_text": "Note in English."},
-        }
+        extra_kwargs = described(
+            "note_zh",
+            "note_en",
+            id="Database id of the link.",
+            relation="same, renamed, merged, split, new or removed.",
+            status="curated, suggested, confirmed or rejected.",
+        )
 
     def get_older(self, link: SectionLink) -> str | None:
         return f"{link.older.document.slug}/{link.older.ordinal}" if link.older else None
@@ -596,14 +649,14 @@ class MeasureUpdateInput(serializers.ModelSerializer):
     class Meta:
         model = m.Measure
         fields = ["title_zh", "title_en", "summary_zh", "summary_en", "grade", "grade_note"]
-        extra_kwargs = {
-            "title_zh": {"help_text": "Title in Chinese."},
-            "title_en": {"help_text": "Title in English, in our words."},
-            "summary_zh": {"help_text": "Summary in Chinese, in our words."},
-            "summary_en": {"help_text": "Summary in English, in our words."},
-            "grade": {"help_text": "official, secondary, inferred or unknown."},
-            "grade_note": {"help_text": "Basis of the grade."},
-        }
+        extra_kwargs = described(
+            "title_zh",
+            "summary_zh",
+            "summary_en",
+            "grade",
+            "grade_note",
+            title_en="Title in English, in our words.",
+        )
 
 
 class TargetUpdateInput(serializers.ModelSerializer):
@@ -621,16 +674,16 @@ class TargetUpdateInput(serializers.ModelSerializer):
             "grade",
             "grade_note",
         ]
-        extra_kwargs = {
-            "baseline_value": {"help_text": "Starting value."},
-            "baseline_date": {"help_text": "Date of the starting value."},
-            "comparator": {"help_text": "lte, lt, gte, gt or eq."},
-            "goal_value": {"help_text": "The value to reach (not negative)."},
-            "deadline": {"help_text": "Date by which the goal is due (none for a rule)."},
-            "deadline_text": {"help_text": "The deadline or rule as the source words it."},
-            "grade": {"help_text": "official, secondary, inferred or unknown."},
-            "grade_note": {"help_text": "Basis of the grade."},
-        }
+        extra_kwargs = described(
+            "baseline_date",
+            "deadline_text",
+            "grade",
+            "grade_note",
+            baseline_value="Starting value.",
+            comparator="lte, lt, gte, gt or eq.",
+            goal_value="The value to reach (not negative).",
+            deadline="Date by which the goal is due (none for a rule).",
+        )
 
 
 class SnapshotSerializer(serializers.ModelSerializer):
@@ -638,12 +691,9 @@ class SnapshotSerializer(serializers.ModelSerializer):
         model = m.ProgressSnapshot
         fields = ["taken_on", "status", "share", "latest_value"]
         read_only_fields = fields
-        extra_kwargs = {
-            "taken_on": {"help_text": "The day the progress was computed."},
-            "status": {"help_text": "achieved, on_track, behind, missed or no_data."},
-            "share": {"help_text": "Share of the way from baseline to goal, 0 to 1."},
-            "latest_value": {"help_text": "The latest observed value that day."},
-        }
+        extra_kwargs = described(
+            "taken_on", "status", "share", latest_value="The latest observed value that day."
+        )
 
 
 class RollupSerializer(serializers.Serializer):
