@@ -220,6 +220,23 @@ class ProductStage(BilingualName):
         ordering = ["ordinal"]
 
 
+class ProductType(BilingualName):
+    """What a firm makes: chemical drug, biologic, traditional Chinese medicine, device, IVD."""
+
+    code = models.SlugField(max_length=60, unique=True)
+
+    class Meta:
+        ordering = ["code"]
+
+
+class Location(models.TextChoices):
+    """Where a firm operates, as the applicability finder asks it (codes are API contract)."""
+
+    BEIJING = "beijing", _("Beijing")
+    CHINA_OTHER = "china_other", _("elsewhere in China")
+    ABROAD = "abroad", _("abroad")
+
+
 class Series(BilingualName):
     """Documents issued again as new editions, such as Beijing's yearly measures."""
 
@@ -471,6 +488,58 @@ class Measure(Provenance):
         if url:
             parts.append(url)
         return " ".join(parts)
+
+
+class Eligibility(Provenance):
+    """Who can claim a measure, beyond the entity types and stages it lists, and what to do.
+
+    The finder (`measures/applicability.py`) reads these columns in its database filter: the
+    product types the measure is limited to (none: any), whether only Class-1 innovative drugs
+    qualify, and in which of the three locations a firm can benefit. The next step and the agency
+    to approach are our reading of the measure, graded like any other fact.
+    """
+
+    measure = models.OneToOneField(Measure, on_delete=models.CASCADE, related_name="eligibility")
+    product_types = models.ManyToManyField(ProductType, blank=True, related_name="eligibilities")
+    class1_only = models.BooleanField(_("Class-1 innovative drugs only"), default=False)
+    for_beijing = models.BooleanField(_("firms in Beijing"), default=True)
+    for_china_other = models.BooleanField(_("firms elsewhere in China"), default=True)
+    for_abroad = models.BooleanField(_("firms abroad"), default=True)
+    next_step_zh = models.TextField(_("next step (Chinese)"))
+    next_step_en = models.TextField(_("next step (English)"))
+    approach = models.ForeignKey(
+        Agency,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("the agency a firm should approach"),
+    )
+
+    class Meta:
+        ordering = ["measure"]
+        verbose_name_plural = "eligibilities"
+        constraints = [
+            *Provenance.Meta.constraints,
+            models.CheckConstraint(
+                condition=Q(for_beijing=True) | Q(for_china_other=True) | Q(for_abroad=True),
+                name="eligibility_some_location",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"eligibility of {self.measure_id}"
+
+    @property
+    def next_step(self) -> str:
+        return pick_language(self.next_step_zh, self.next_step_en)
+
+    def allows(self, location: str) -> bool:
+        return getattr(self, f"for_{location}")
+
+    @property
+    def locations(self) -> list[str]:
+        return [code for code in Location.values if self.allows(code)]
 
 
 class MeasureAgency(Provenance):

@@ -201,6 +201,7 @@ class _CrossCheck:
         self.topics = {item.code for item in vocab.topics}
         self.entity_types = {item.code for item in vocab.entity_types}
         self.stages = {item.code for item in vocab.product_stages}
+        self.product_types = {item.code for item in vocab.product_types}
         self.agencies = {item.slug for item in data.agencies}
         self.sources = {item.key for item in data.sources}
         self.source_kinds = {item.key: item.kind for item in data.sources}
@@ -240,6 +241,7 @@ class _CrossCheck:
             ("topics", [item.code for item in vocab.topics]),
             ("entity_types", [item.code for item in vocab.entity_types]),
             ("product_stages", [item.code for item in vocab.product_stages]),
+            ("product_types", [item.code for item in vocab.product_types]),
         ]:
             for code in _duplicates(codes):
                 self.add(file, f"{section} {code}", "code", "defined more than once")
@@ -422,6 +424,8 @@ class _CrossCheck:
         self.expect(
             self.jurisdictions, applies.scope, "jurisdiction", file, record, "applies_to.scope"
         )
+        if measure.eligibility:
+            self.check_eligibility(file, record, measure, provenance)
         for field, values in [
             ("topics", measure.topics),
             ("applies_to.entity_types", applies.entity_types),
@@ -450,3 +454,24 @@ class _CrossCheck:
             self.expect(self.sources, link.source, "source", file, record, "links.source")
             if link.measure and self.measures.get(link.measure) == document.slug:
                 self.add(file, record, "links.measure", "a measure cannot link to its own document")
+
+    def check_eligibility(
+        self, file: str, record: str, measure: MeasureIn, provenance: tuple[str, str]
+    ) -> None:
+        rule = measure.eligibility
+        assert rule is not None
+        where = f"{record} eligibility"
+        self.check_grade(file, where, rule, provenance)
+        self.expect(self.sources, rule.source, "source", file, where, "source")
+        self.expect(self.agencies, rule.approach, "agency", file, where, "approach")
+        for code in rule.product_types:
+            self.expect(self.product_types, code, "product type", file, where, "product_types")
+        for field, values in [
+            ("product_types", rule.product_types),
+            ("locations", rule.locations),
+        ]:
+            for value in _duplicates(values):
+                self.add(file, where, field, f"{value!r} is listed more than once")
+        if not measure.applies_to.entity_types:
+            # The finder matches a firm by entity type first; a rule for nobody finds no one.
+            self.add(file, where, "-", "a rule needs applies_to.entity_types to say who it is for")

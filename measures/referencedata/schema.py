@@ -23,6 +23,7 @@ from measures.models import (
     DocumentStatus,
     Grade,
     JurisdictionLevel,
+    Location,
     SourceKind,
     TargetKind,
     Unit,
@@ -65,6 +66,7 @@ class VocabulariesFile(Record):
     entity_types: list[VocabularyItem]
     # In the order of a product's life; the position becomes the stage's ordinal.
     product_stages: list[VocabularyItem]
+    product_types: list[VocabularyItem] = []
 
 
 class AgencyIn(Record):
@@ -188,6 +190,23 @@ class AppliesTo(Record):
     scope: Code | None = None
 
 
+class EligibilityIn(ProvenanceIn):
+    """Who can claim the measure beyond `applies_to`, and what to do: the finder's rule.
+
+    `applies_to` already says which entity types and product stages the measure is for; this
+    adds the product types it is limited to (none: any), whether only Class-1 innovative drugs
+    qualify, where a firm must operate to benefit (none: the scope's — everywhere for a national
+    measure, the jurisdiction itself for a local one), the next step and the agency to approach.
+    """
+
+    product_types: list[Code] = []
+    class1_only: bool = False
+    locations: list[Location] = []
+    next_step_zh: Text
+    next_step_en: Text
+    approach: Code | None = None
+
+
 class MeasureIn(ProvenanceIn):
     number: PositiveInt
     # How sure we are that this is measure (N) of this part; the document's when not given.
@@ -201,14 +220,17 @@ class MeasureIn(ProvenanceIn):
     topics: list[Code] = []
     agencies: list[AgencyRoleIn] = []
     applies_to: AppliesTo = AppliesTo()
+    eligibility: EligibilityIn | None = None
     targets: list[TargetIn] = []
     links: list[MeasureLinkIn] = []
 
     @model_validator(mode="after")
     def content_unless_unknown(self):
         if self.grade == Grade.UNKNOWN:
-            if self.summary_zh or self.summary_en or self.targets:
-                raise ValueError("a measure of unknown content has no summary or targets")
+            if self.summary_zh or self.summary_en or self.targets or self.eligibility:
+                raise ValueError(
+                    "a measure of unknown content has no summary, targets or eligibility"
+                )
             return self
         missing = [
             name

@@ -30,7 +30,7 @@ from comparisons.models import (
 from measures import models as m
 
 from .reader import ReferenceData
-from .schema import DocumentIn, MeasureIn, ObservationIn, ProvenanceIn
+from .schema import DocumentIn, EligibilityIn, MeasureIn, ObservationIn, ProvenanceIn
 
 Key = tuple[Hashable, ...]
 
@@ -83,12 +83,14 @@ KEYS: dict[type[models.Model], Callable[[Any], Key]] = {
     m.Series: lambda row: (row.slug,),
     m.Topic: lambda row: (row.code,),
     m.EntityType: lambda row: (row.code,),
+    m.ProductType: lambda row: (row.code,),
     m.ProductStage: lambda row: (row.code,),
     m.Agency: lambda row: (row.slug,),
     m.Source: lambda row: (row.key,),
     m.Document: lambda row: (row.slug,),
     m.Section: lambda row: (row.document_id, row.ordinal),
     m.Measure: lambda row: (row.document_id, row.number),
+    m.Eligibility: lambda row: (row.measure_id,),
     m.MeasureAgency: lambda row: (row.measure_id, row.agency_id),
     m.Target: lambda row: (row.measure_id, row.key),
     m.Observation: lambda row: (row.target_id, row.observed_on),
@@ -135,6 +137,7 @@ class _Writer:
                 m.Series,
                 m.Topic,
                 m.EntityType,
+                m.ProductType,
                 m.ProductStage,
                 m.Agency,
                 m.Source,
@@ -144,6 +147,7 @@ class _Writer:
         querysets[m.Section] = m.Section.objects.filter(**in_documents)
         querysets[m.Measure] = m.Measure.objects.filter(**in_documents)
         querysets[m.MeasureAgency] = m.MeasureAgency.objects.filter(**in_measures)
+        querysets[m.Eligibility] = m.Eligibility.objects.filter(**in_measures)
         querysets[m.Target] = m.Target.objects.filter(**in_measures)
         querysets[m.Observation] = m.Observation.objects.filter(
             target__measure__document__slug__in=self.slugs
@@ -162,6 +166,12 @@ class _Writer:
             for measure_id, member_id in rows.values_list("measure_id", column):
                 members[measure_id].add(member_id)
             self.measure_sets[name] = members
+        self.rule_product_types: dict[int, set[int]] = defaultdict(set)
+        rows = m.Eligibility.product_types.through.objects.filter(
+            eligibility__measure__document__slug__in=self.slugs
+        )
+        for eligibility_id, type_id in rows.values_list("eligibility_id", "producttype_id"):
+            self.rule_product_types[eligibility_id].add(type_id)
         self.issuers: dict[int, list[int]] = defaultdict(list)
         issuer_rows = m.DocumentIssuer.objects.filter(**in_documents).order_by("position")
         for document_id, agency_id in issuer_rows.values_list("document_id", "agency_id"):
@@ -222,7 +232,11 @@ class _Writer:
                     "jurisdiction_id": self.row(m.Jurisdiction, item.jurisdiction).pk,
                 },
             )
-        for model, items in [(m.Topic, vocab.topics), (m.EntityType, vocab.entity_types)]:
+        for model, items in [
+            (m.Topic, vocab.topics),
+            (m.EntityType, vocab.entity_types),
+            (m.ProductType, vocab.product_types),
+        ]:
             for item in items:
                 values = {"code": item.code, "name_zh": item.name_zh, "name_en": item.name_en}
                 self.upsert(model, (item.code,), values)
@@ -350,6 +364,8 @@ class _Writer:
                 self.touched(measure)
 
         inherited = Inherited(provenance["source_id"], provenance["grade"])
+        if item.eligibility:
+            self.write_eligibility(measure, item.eligibility, scope, inherited)
         for role in item.agencies:
             agency_id = self.row(m.Agency, role.agency).pk
             self.upsert(
@@ -375,6 +391,39 @@ class _Writer:
                 target.observations,
                 Inherited(target_provenance["source_id"], target_provenance["grade"]),
             )
+
+    def write_eligibility(
+        self, measure: m.Measure, item: EligibilityIn, scope: str, parent: Inherited
+    ) -> None:
+        locations = set(item.locations) or self.default_locations(scope)
+        rule = self.upsert(
+            m.Eligibility,
+            (measure.pk,),
+            {
+                "measure_id": measure.pk,
+                "class1_only": item.class1_only,
+                **{f"for_{code}": code in locations for code in m.Location.values},
+                "next_step_zh": item.next_step_zh,
+                "next_step_en": item.next_step_en,
+                "approach_id": self.row(m.Agency, item.approach).pk if item.approach else None,
+                **parent.apply(item, self.rows[m.Source]),
+            },
+        )
+        wanted = {self.row(m.ProductType, code).pk for code in item.product_types}
+        if self.rule_product_types.get(rule.pk, set()) != wanted:
+            rule.product_types.set(wanted)
+            self.touched(rule)
+
+    def default_locations(self, scope: str) -> set[str]:
+        """A national measure helps firms wherever they are; a local one, firms located there
+        (the finder's locations name Beijing and, for any other local jurisdiction, the rest of
+        China)."""
+        jurisdiction = self.row(m.Jurisdiction, scope)
+        if jurisdiction.level == m.JurisdictionLevel.NATIONAL:
+            return set(m.Location.values)
+        if jurisdiction.code == m.Location.BEIJING:
+            return {m.Location.BEIJING}
+        return {m.Location.CHINA_OTHER}
 
     def write_observations(
         self, target: m.Target, items: list[ObservationIn], parent: Inherited
@@ -458,7 +507,7 @@ class _Writer:
             if row.origin == m.ObservationOrigin.REFERENCE
         ]
         self.delete(m.Observation, observations)
-        for model in (m.MeasureAgency, m.Target):
+        for model in (m.MeasureAgency, m.Eligibility, m.Target):
             self.delete(model, [row.pk for row in self.rows[model].values()])
         for model in (MeasureLink, SectionLink):
             curated = [row.pk for row in self.rows[model].values() if row.status == "curated"]
