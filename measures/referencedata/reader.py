@@ -24,6 +24,7 @@ from .schema import (
     AgenciesFile,
     AgencyIn,
     DocumentIn,
+    EligibilityIn,
     MeasureIn,
     PartIn,
     ProvenanceIn,
@@ -425,7 +426,7 @@ class _CrossCheck:
             self.jurisdictions, applies.scope, "jurisdiction", file, record, "applies_to.scope"
         )
         if measure.eligibility:
-            self.check_eligibility(file, record, measure, provenance)
+            self.check_eligibility(file, record, measure, measure.eligibility, provenance)
         for field, values in [
             ("topics", measure.topics),
             ("applies_to.entity_types", applies.entity_types),
@@ -456,10 +457,13 @@ class _CrossCheck:
                 self.add(file, record, "links.measure", "a measure cannot link to its own document")
 
     def check_eligibility(
-        self, file: str, record: str, measure: MeasureIn, provenance: tuple[str, str]
+        self,
+        file: str,
+        record: str,
+        measure: MeasureIn,
+        rule: EligibilityIn,
+        provenance: tuple[str, str],
     ) -> None:
-        rule = measure.eligibility
-        assert rule is not None
         where = f"{record} eligibility"
         self.check_grade(file, where, rule, provenance)
         self.expect(self.sources, rule.source, "source", file, where, "source")
