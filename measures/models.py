@@ -11,7 +11,7 @@ import datetime
 from decimal import Decimal
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -384,6 +384,64 @@ class MeasureQuerySet(models.QuerySet["Measure"]):
         """`beijing-2025/12` → that measure; raises DoesNotExist (or ValueError) otherwise."""
         slug, _, number = public_id.rpartition("/")
         return self.get(document__slug=slug, number=int(number))
+
+    def eligible_for(
+        self,
+        *,
+        entity_type: str,
+        location: str,
+        stage_window: tuple[int, int] | None = None,
+        product_type: str = "",
+        class1: bool = False,
+        max_unmet: int = 1,
+    ) -> MeasureQuerySet:
+        """Measures with an eligibility rule for this entity type whose other conditions (stage,
+        product type, Class-1, location) fail at most `max_unmet` times, annotated with `unmet`.
+
+        The whole selection is one filter in the database, so its cost follows the matches, not
+        the catalogue. `stage_window` is the range of stage ordinals that counts (the product's
+        stage and the next ones); a measure that lists no stages or product types is not limited
+        by them.
+        """
+        through_stage = Measure.stages.through.objects.filter(measure_id=OuterRef("pk"))
+        through_type = Eligibility.product_types.through.objects.filter(
+            eligibility__measure_id=OuterRef("pk")
+        )
+        unmet: dict[str, models.Expression] = {
+            "location_unmet": Case(
+                When(**{f"eligibility__for_{location}": False}, then=1), default=0
+            ),
+            "class1_unmet": Case(
+                When(eligibility__class1_only=True, then=0 if class1 else 1), default=0
+            ),
+        }
+        queryset = self.filter(entity_types__code=entity_type, eligibility__isnull=False)
+        if stage_window is not None:
+            low, high = stage_window
+            queryset = queryset.annotate(
+                has_stages=Exists(through_stage),
+                stage_in_window=Exists(
+                    through_stage.filter(
+                        productstage__ordinal__gte=low, productstage__ordinal__lte=high
+                    )
+                ),
+                stage_ahead=Exists(through_stage.filter(productstage__ordinal__gt=high)),
+            )
+            # A stage the product has left cannot be met again: it counts as two, so such a
+            # measure is neither applicable nor nearly so.
+            unmet["stage_unmet"] = Case(
+                When(has_stages=True, stage_in_window=False, stage_ahead=True, then=1),
+                When(has_stages=True, stage_in_window=False, then=2),
+                default=0,
+            )
+        if product_type:
+            queryset = queryset.annotate(
+                has_types=Exists(through_type),
+                type_matches=Exists(through_type.filter(producttype__code=product_type)),
+            )
+            unmet["type_unmet"] = Case(When(has_types=True, type_matches=False, then=1), default=0)
+        total = sum((F(name) for name in unmet), start=Value(0))
+        return queryset.annotate(**unmet).annotate(unmet=total).filter(unmet__lte=max_unmet)
 
     def for_listing(self) -> MeasureQuerySet:
         """Everything a list of measures shows, in a fixed number of queries."""
