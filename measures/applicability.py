@@ -49,12 +49,47 @@ from .models import (
 
 STAGE_HORIZON = 2
 
+# The codes a profile may use: part of the API contract, and equal to the vocabularies in
+# measures/data/vocabularies.yaml (a test holds them together). Research institutes are an
+# entity type of the data that the finder accepts as well.
+ENTITY_TYPES = (
+    "innovative_drug_firm",
+    "device_firm",
+    "cro_cdmo",
+    "hospital",
+    "pharmacy",
+    "wholesaler",
+    "commercial_insurer",
+    "investor",
+    "foreign_mah",
+    "data_ai_firm",
+    "research_institute",
+)
+STAGES = (
+    "preclinical",
+    "clinical_trial",
+    "application_filed",
+    "application_accepted",
+    "approved",
+    "nrdl_listed",
+    "commercial_list",
+)
+PRODUCT_TYPES = ("chemical_drug", "biologic", "tcm", "device", "ivd")
+
 # Both languages at once: the API returns both, whatever the interface language.
 LOCATION_NAMES: dict[str, tuple[str, str]] = {
-    Location.BEIJING: ("北京", "Beijing"),
+    Location.BEIJING: ("北京", "in Beijing"),
     Location.CHINA_OTHER: ("中国其他地区", "elsewhere in China"),
     Location.ABROAD: ("境外", "abroad"),
 }
+
+
+class UnknownCode(ValueError):
+    """A profile code the vocabularies do not know; `field` names the profile field."""
+
+    def __init__(self, field: str, code: str) -> None:
+        super().__init__(f"Unknown code {code!r}.")
+        self.field = field
 
 
 class Outcome(StrEnum):
@@ -126,7 +161,7 @@ class Finding:
 
 def find_applicable(profile: Profile) -> Finding:
     """The measures that apply to the firm and those that nearly do, ranked; see the module
-    docstring. Raises ValueError for a code the vocabularies do not know."""
+    docstring. Raises UnknownCode for a code the vocabularies do not know."""
     stages = list(ProductStage.objects.order_by("ordinal"))
     stage = _lookup(stages, profile.stage, "stage") if profile.stage else None
     product_types = list(ProductType.objects.all())
@@ -137,7 +172,7 @@ def find_applicable(profile: Profile) -> Finding:
     )
     entity = _lookup(list(EntityType.objects.all()), profile.entity_type, "entity_type")
     if profile.location not in Location.values:
-        raise ValueError(f"location: unknown code {profile.location!r}")
+        raise UnknownCode("location", profile.location)
 
     window = (stage.ordinal, stage.ordinal + STAGE_HORIZON) if stage else None
     candidates = (
@@ -171,7 +206,7 @@ def _lookup(items: Iterable, code: str, name: str):
     for item in items:
         if item.code == code:
             return item
-    raise ValueError(f"{name}: unknown code {code!r}")
+    raise UnknownCode(name, code)
 
 
 def _rank(match: Match) -> tuple:
@@ -288,16 +323,16 @@ def _judge(
 
     allowed = rule.locations
     where_zh = "、".join(LOCATION_NAMES[code][0] for code in allowed)
-    where_en = ", ".join(LOCATION_NAMES[code][1] for code in allowed)
+    where_en = " or ".join(LOCATION_NAMES[code][1] for code in allowed)
     here_zh, here_en = LOCATION_NAMES[profile.location]
     national = measure.scope.level == JurisdictionLevel.NATIONAL
     if rule.allows(profile.location):
         if national:
             zh = f"全国性措施,适用于在{where_zh}经营的企业,包括你所在的{here_zh}。"
-            en = f"A national measure, open to firms {where_en} — including you ({here_en})."
+            en = f"A national measure, open to firms {where_en}: yours is {here_en}."
         else:
             zh = f"{measure.scope.name_zh}措施,适用于在{where_zh}的企业,你在{here_zh}。"
-            en = f"A {measure.scope.name_en} measure for firms in: {where_en}; you are {here_en}."
+            en = f"A {measure.scope.name_en} measure for firms {where_en}: yours is {here_en}."
             score += 1 if profile.location == Location.BEIJING else 0
         checks.append(Check(Condition.LOCATION, Outcome.PASSED, zh, en))
     else:
@@ -306,8 +341,7 @@ def _judge(
                 Condition.LOCATION,
                 Outcome.FAILED,
                 f"{measure.scope.name_zh}措施,只适用于在{where_zh}的企业,你在{here_zh}。",
-                f"A {measure.scope.name_en} measure only for firms in: {where_en}; you are "
-                f"{here_en}.",
+                f"A {measure.scope.name_en} measure only for firms {where_en}; yours is {here_en}.",
             )
         )
 

@@ -2,6 +2,7 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from . import views
+from .applicability import ApplicabilityView
 
 app_name = "api"
 
@@ -26,5 +27,6 @@ urlpatterns = [
     path("health/", views.HealthView.as_view(), name="health"),
     path("progress/", views.ProgressView.as_view(), name="progress"),
     path("data-quality/", views.DataQualityView.as_view(), name="data-quality"),
+    path("applicability/", ApplicabilityView.as_view(), name="applicability"),
     *router.urls,
 ]
