@@ -184,7 +184,13 @@ def find_applicable(profile: Profile) -> Finding:
             product_type=profile.product_type,
             class1=profile.class1,
         )
-        .select_related("document__jurisdiction", "section", "scope", "eligibility__approach")
+        .select_related(
+            "document__jurisdiction",
+            "section",
+            "scope",
+            "eligibility__approach",
+            "eligibility__source",
+        )
         .prefetch_related(
             "entity_types",
             "stages",
@@ -233,14 +239,12 @@ def _judge(
 
     entity_types = list(measure.entity_types.all())
     zh, en = _names(entity_types)
-    checks.append(
-        Check(
-            Condition.ENTITY_TYPE,
-            Outcome.PASSED,
-            f"该措施面向{zh},其中包括{entity.name_zh}。",
-            f"The measure is for: {en} — which includes you ({entity.name_en}).",
-        )
-    )
+    if len(entity_types) == 1:
+        zh, en = f"该措施专门面向{zh}。", f"The measure is meant for you: {en}."
+    else:
+        zh = f"该措施面向{zh},其中包括{entity.name_zh}。"
+        en = f"The measure is for: {en} — which includes you ({entity.name_en})."
+    checks.append(Check(Condition.ENTITY_TYPE, Outcome.PASSED, zh, en))
     score += 2 + (1 if len(entity_types) <= 2 else 0)
 
     steps_ahead, check = _check_stage(list(measure.stages.all()), stage)
@@ -327,8 +331,13 @@ def _judge(
     here_zh, here_en = LOCATION_NAMES[profile.location]
     national = measure.scope.level == JurisdictionLevel.NATIONAL
     if rule.allows(profile.location):
-        if national:
-            zh = f"全国性措施,适用于在{where_zh}经营的企业,包括你所在的{here_zh}。"
+        if national and len(allowed) == len(Location.values):
+            zh, en = (
+                "全国性措施,不限企业所在地。",
+                "A national measure: open to firms wherever they are.",
+            )
+        elif national:
+            zh = f"全国性措施,适用于在{where_zh}经营的企业,你在{here_zh}。"
             en = f"A national measure, open to firms {where_en}: yours is {here_en}."
         else:
             zh = f"{measure.scope.name_zh}措施,适用于在{where_zh}的企业,你在{here_zh}。"

@@ -15,4 +15,5 @@ urlpatterns = [
     path("data-quality/", views.data_quality_page, name="data_quality"),
     path("progress/", views.progress, name="progress"),
     path("progress/deadlines.ics", views.deadlines_ics, name="deadlines_ics"),
+    path("applicability/", views.applicability, name="applicability"),
 ]

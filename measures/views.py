@@ -1,4 +1,6 @@
+import csv
 import datetime
+import io
 
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db.models import Count, Prefetch
@@ -9,10 +11,12 @@ from django.utils.translation import gettext
 
 from comparisons.models import LinkStatus, MeasureLink
 
+from .applicability import Finding, find_applicable
 from .calendar import deadlines_calendar
 from .charts import Path, progress_chart
 from .facets import measure_facets
 from .filters import MeasureFilter
+from .forms import ProfileForm
 from .models import (
     Agency,
     Document,
@@ -245,3 +249,69 @@ def deadlines_ics(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="policy-tracker-deadlines.ics"'
     return response
+
+
+def applicability(request: HttpRequest) -> HttpResponse:
+    """The finder: the profile is the query string, so a result can be bookmarked or shared;
+    `format=csv` downloads the same result."""
+    form = ProfileForm(request.GET) if "entity_type" in request.GET else ProfileForm()
+    if not form.is_bound:
+        return render(request, "measures/applicability.html", {"form": form})
+    if not form.is_valid():
+        return render(request, "measures/applicability.html", {"form": form}, status=400)
+    finding = find_applicable(form.profile())
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(finding_csv(finding), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="applicability.csv"'
+        return response
+    query = request.GET.copy()
+    query["format"] = "csv"
+    context = {"form": form, "finding": finding, "csv_query": query.urlencode()}
+    return render(request, "measures/applicability.html", context)
+
+
+def finding_csv(finding: Finding) -> str:
+    """One row per measure, those that apply first; UTF-8 with a BOM for spreadsheets."""
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer)
+    writer.writerow(
+        [
+            "result",
+            "rank",
+            "measure",
+            "title_zh",
+            "title_en",
+            "score",
+            "failed_condition",
+            "checks",
+            "next_step_zh",
+            "next_step_en",
+            "approach",
+            "targets",
+        ]
+    )
+    for result, matches in (("applies", finding.applies), ("nearly", finding.nearly)):
+        for rank, match in enumerate(matches, start=1):
+            rule = match.measure.eligibility
+            writer.writerow(
+                [
+                    result,
+                    rank,
+                    match.measure.public_id,
+                    match.measure.title_zh,
+                    match.measure.title_en,
+                    match.score,
+                    " ".join(check.condition for check in match.failed),
+                    "; ".join(f"{check.condition}={check.outcome}" for check in match.checks),
+                    rule.next_step_zh,
+                    rule.next_step_en,
+                    rule.approach.slug if rule.approach else "",
+                    "; ".join(
+                        f"{target.metric_en} {target.goal_display}"
+                        + (f" ({target.deadline_text})" if target.deadline_text else "")
+                        for target in match.targets
+                    ),
+                ]
+            )
+    return buffer.getvalue()
