@@ -1,0 +1,524 @@
+"""The applicability finder: which measures a firm can claim, why, and what to do next.
+
+The profile table is the heart of it: for each kind of organisation and each product stage, the
+measures it must get and those it must not, read off the reference data by hand.
+"""
+
+import csv
+import io
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from measures.applicability import (
+    ENTITY_TYPES,
+    PRODUCT_TYPES,
+    STAGES,
+    Condition,
+    Outcome,
+    Profile,
+    find_applicable,
+)
+from measures.models import (
+    Eligibility,
+    EntityType,
+    Grade,
+    Measure,
+    ProductStage,
+    ProductType,
+)
+from tests.datafiles import NATIONAL, edit_yaml, measure
+
+pytestmark = pytest.mark.django_db
+
+NATIONAL_16 = {f"national-2025/{number}" for number in range(1, 17)}
+
+
+def ids(matches) -> set[str]:
+    return {match.measure.public_id for match in matches}
+
+
+def match_for(matches, public_id: str):
+    return next(match for match in matches if match.measure.public_id == public_id)
+
+
+# (profile, must apply, must not apply). Every entity type and every stage appears.
+PROFILES = {
+    "Beijing Class-1 drug, application just accepted": (
+        Profile("innovative_drug_firm", "beijing", "application_accepted", "chemical_drug", True),
+        # One-to-one guidance; Beijing's early engagement after filing and fast listing.
+        {"national-2025/3", "beijing-2025/20", "beijing-2025/19"},
+        {"national-2025/1", "beijing-2025/6", "national-2025/11", "beijing-2025/15"},
+    ),
+    "foreign marketing-authorisation holder": (
+        Profile("foreign_mah", "abroad", "approved"),
+        # Cross-border production, local production, and the import routes of both editions.
+        {
+            "beijing-2025/12",
+            "beijing-2025/17",
+            "beijing-2025/13",
+            "beijing-2025/14",
+            "beijing-2024/8",
+            "beijing-2024/9",
+            "beijing-2024/11",
+            "national-2025/15",
+        },
+        {"beijing-2024/27", "beijing-2025/19", "national-2025/3"},
+    ),
+    "commercial insurer": (
+        Profile("commercial_insurer", "china_other"),
+        {"national-2025/2", "national-2025/7", "national-2025/14"},
+        {"national-2025/3", "beijing-2024/20", "beijing-2025/21"},
+    ),
+    "device firm, application filed": (
+        Profile("device_firm", "beijing", "application_filed", "device"),
+        {"beijing-2024/7", "beijing-2025/8", "beijing-2025/9"},
+        {"beijing-2025/20", "national-2025/3", "beijing-2025/7"},
+    ),
+    "CRO in clinical trials": (
+        Profile("cro_cdmo", "beijing", "clinical_trial"),
+        {"beijing-2025/1", "beijing-2024/1", "beijing-2024/4", "beijing-2025/4"},
+        {"national-2025/3", "beijing-2025/20"},
+    ),
+    "hospital": (
+        Profile("hospital", "beijing"),
+        {"national-2025/10", "national-2025/11", "national-2025/12", "beijing-2025/18"},
+        {"beijing-2025/20", "beijing-2025/15"},
+    ),
+    "pharmacy": (
+        Profile("pharmacy", "beijing"),
+        {"beijing-2025/16", "national-2025/13", "beijing-2024/17"},
+        {"beijing-2025/15", "national-2025/3"},
+    ),
+    "wholesaler": (
+        Profile("wholesaler", "beijing"),
+        {"beijing-2025/15", "beijing-2024/11"},
+        {"beijing-2025/16", "national-2025/13"},
+    ),
+    "investor backing preclinical projects": (
+        Profile("investor", "beijing", "preclinical"),
+        {"national-2025/2", "beijing-2025/25", "beijing-2024/28"},
+        {"national-2025/7", "beijing-2025/19"},
+    ),
+    "data and AI firm": (
+        Profile("data_ai_firm", "beijing", "preclinical"),
+        {"beijing-2025/23", "beijing-2025/24", "beijing-2024/24"},
+        {"beijing-2025/21", "national-2025/1"},
+    ),
+    "research institute outside Beijing": (
+        Profile("research_institute", "china_other", "preclinical"),
+        {"national-2025/1", "national-2025/4"},
+        {"beijing-2025/3", "beijing-2025/32"},
+    ),
+    "drug in the national reimbursement list": (
+        Profile("innovative_drug_firm", "beijing", "nrdl_listed", "biologic"),
+        {"national-2025/12", "national-2025/13", "beijing-2025/18", "beijing-2025/21"},
+        {"national-2025/3", "beijing-2025/20", "beijing-2025/6"},
+    ),
+    "drug in the commercial-insurance list": (
+        Profile("innovative_drug_firm", "beijing", "commercial_list", "tcm"),
+        {"national-2025/7", "national-2025/9", "national-2025/10", "national-2025/14"},
+        {"national-2025/5", "national-2025/3"},
+    ),
+}
+
+
+@pytest.mark.parametrize("name", PROFILES)
+def test_each_profile_gets_the_measures_it_must_and_not_those_it_must_not(reference_data, name):
+    profile, must, must_not = PROFILES[name]
+    applies = ids(find_applicable(profile).applies)
+    assert must <= applies, must - applies
+    assert not (must_not & applies), must_not & applies
+
+
+def test_the_table_covers_every_entity_type_and_stage():
+    profiles = [profile for profile, _, _ in PROFILES.values()]
+    assert {profile.entity_type for profile in profiles} == set(ENTITY_TYPES)
+    assert {profile.stage for profile in profiles} - {""} == set(STAGES)
+
+
+def test_a_firm_outside_beijing_gets_every_fitting_national_measure_and_no_beijing_one(
+    reference_data,
+):
+    finding = find_applicable(Profile("innovative_drug_firm", "china_other", "approved"))
+    applies = ids(finding.applies)
+    assert all(public_id.startswith("national-2025/") for public_id in applies)
+    # Read off the data: every national measure for drug firms at or up to two steps after
+    # approval; not (一)(二)(四) (R&D stages), (三) (before approval) or (十一) (hospitals only).
+    assert applies == NATIONAL_16 - {
+        "national-2025/1",
+        "national-2025/2",
+        "national-2025/3",
+        "national-2025/4",
+        "national-2025/11",
+    }
+    # Beijing measures show as nearly applying, for want of a Beijing presence.
+    near = match_for(finding.nearly, "beijing-2024/12")
+    assert [check.condition for check in near.failed] == [Condition.LOCATION]
+
+
+def test_a_drug_that_is_not_class_1_nearly_gets_the_one_month_listing(reference_data):
+    finding = find_applicable(
+        Profile("innovative_drug_firm", "beijing", "approved", "chemical_drug", False)
+    )
+    assert "beijing-2025/19" not in ids(finding.applies)
+    near = match_for(finding.nearly, "beijing-2025/19")
+    (failed,) = near.failed
+    assert failed.condition == Condition.CLASS1
+    assert "Class-1" in failed.explanation_en
+    assert "1类创新药" in failed.explanation_zh
+
+
+def test_a_stage_far_ahead_nearly_applies_but_a_stage_left_behind_does_not(reference_data):
+    finding = find_applicable(Profile("innovative_drug_firm", "beijing", "application_accepted"))
+    # The commercial-insurance list is three steps after acceptance: not yet, but coming.
+    near = match_for(finding.nearly, "national-2025/7")
+    assert [check.condition for check in near.failed] == [Condition.STAGE]
+    # Trial-application review is behind the product: neither applies nor nearly applies.
+    assert "beijing-2025/6" not in ids(finding.applies) | ids(finding.nearly)
+
+
+def test_each_match_explains_its_checks_next_step_agency_and_targets(reference_data):
+    finding = find_applicable(
+        Profile("innovative_drug_firm", "beijing", "application_accepted", "chemical_drug", True)
+    )
+    guidance = match_for(finding.applies, "national-2025/3")
+    outcomes = {check.condition: check.outcome for check in guidance.checks}
+    assert outcomes == {
+        Condition.ENTITY_TYPE: Outcome.PASSED,
+        Condition.STAGE: Outcome.PASSED,
+        Condition.PRODUCT_TYPE: Outcome.PASSED,
+        Condition.CLASS1: Outcome.NOT_APPLICABLE,
+        Condition.LOCATION: Outcome.PASSED,
+    }
+    stage = next(check for check in guidance.checks if check.condition == Condition.STAGE)
+    assert "Marketing application accepted" in stage.explanation_en
+    assert "上市申请已受理" in stage.explanation_zh
+    assert guidance.steps_ahead == 0
+    rule = guidance.measure.eligibility
+    assert rule.approach.slug == "nhsa"
+    assert "one-to-one guidance" in rule.next_step_en
+
+    listing = match_for(finding.applies, "beijing-2025/19")
+    assert listing.steps_ahead == 1  # approval is the next step
+    assert [target.deadline_text for target in listing.targets] == ["获批上市后1个月内"]
+    assert listing.measure.eligibility.approach.slug == "bj-healthcare-security"
+
+
+def test_measures_at_the_stage_now_rank_above_those_ahead(reference_data):
+    finding = find_applicable(
+        Profile("innovative_drug_firm", "beijing", "application_accepted", "chemical_drug", True)
+    )
+    order = [match.measure.public_id for match in finding.applies]
+    assert order.index("national-2025/3") < order.index("national-2025/13")
+    assert [match.score for match in finding.applies] == sorted(
+        (match.score for match in finding.applies), reverse=True
+    )
+
+
+def test_topics_of_interest_raise_a_measure(reference_data):
+    plain = find_applicable(Profile("commercial_insurer", "beijing"))
+    keen = find_applicable(Profile("commercial_insurer", "beijing", topics=("investment",)))
+    assert ids(plain.applies) == ids(keen.applies)
+    assert {topic.code for topic in keen.applies[0].measure.topics.all()} >= {"investment"}
+    assert match_for(keen.applies, "national-2025/2").topics
+    assert (
+        match_for(keen.applies, "national-2025/2").score
+        > match_for(plain.applies, "national-2025/2").score
+    )
+
+
+def test_no_stage_means_stage_conditions_are_not_checked(reference_data):
+    finding = find_applicable(Profile("hospital", "beijing"))
+    match = match_for(finding.applies, "national-2025/11")
+    stage = next(check for check in match.checks if check.condition == Condition.STAGE)
+    assert stage.outcome == Outcome.NOT_APPLICABLE
+    assert match.steps_ahead is None
+
+
+def test_the_finder_reads_a_fixed_number_of_queries(reference_data, django_assert_num_queries):
+    # Vocabularies (3), candidates (1) and five prefetches, however many measures match.
+    with django_assert_num_queries(9):
+        many = find_applicable(Profile("innovative_drug_firm", "beijing", "approved"))
+        for match in [*many.applies, *many.nearly]:
+            match.measure.eligibility.approach  # noqa: B018 - already joined
+            match.measure.eligibility.source  # noqa: B018
+    with django_assert_num_queries(9):
+        few = find_applicable(Profile("wholesaler", "beijing"))
+    assert len(many.applies) > 10 * len(few.applies)
+
+
+# -- the data ------------------------------------------------------------------------------------
+
+
+def test_the_api_codes_are_the_vocabularies(reference_data):
+    assert set(EntityType.objects.values_list("code", flat=True)) == set(ENTITY_TYPES)
+    assert list(ProductStage.objects.order_by("ordinal").values_list("code", flat=True)) == list(
+        STAGES
+    )
+    assert set(ProductType.objects.values_list("code", flat=True)) == set(PRODUCT_TYPES)
+
+
+def test_every_known_measure_has_a_graded_rule_and_no_unknown_one_does(reference_data):
+    measures = Measure.objects.select_related("eligibility")
+    assert measures.count() == 80
+    unknown = [m for m in measures if m.is_unknown]
+    assert {m.public_id for m in unknown} == {
+        "beijing-2024/19",
+        "beijing-2024/21",
+        "beijing-2024/22",
+    }
+    assert not Eligibility.objects.filter(measure__in=unknown).exists()
+    rules = Eligibility.objects.select_related("measure")
+    assert rules.count() == 77
+    for rule in rules:
+        assert rule.source_id, rule.measure
+        assert rule.grade in Grade.values, rule.measure
+        if rule.grade == Grade.INFERRED:
+            assert rule.grade_note, rule.measure
+        assert rule.next_step_zh, rule.measure
+        assert rule.next_step_en, rule.measure
+        assert rule.approach_id, rule.measure
+
+
+def test_a_local_rule_defaults_to_its_jurisdiction_and_imports_reach_abroad(reference_data):
+    national = Eligibility.objects.get(measure=Measure.objects.by_public_id("national-2025/5"))
+    assert national.locations == ["beijing", "china_other", "abroad"]
+    local = Eligibility.objects.get(measure=Measure.objects.by_public_id("beijing-2025/1"))
+    assert local.locations == ["beijing"]
+    imports = Eligibility.objects.get(measure=Measure.objects.by_public_id("beijing-2025/12"))
+    assert imports.locations == ["beijing", "abroad"]
+
+
+def _load_fails(data_dir) -> str:
+    err = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("load_policies", data_dir=data_dir, stdout=io.StringIO(), stderr=err)
+    return err.getvalue()
+
+
+def test_the_loader_rejects_unknown_codes_in_a_rule(data_dir):
+    def change(content: dict) -> None:
+        rule = measure(content, 3)["eligibility"]
+        rule.update(approach="ministry-of-magic", product_types=["potion"], locations=["mars"])
+
+    edit_yaml(data_dir / NATIONAL, change)
+    err = _load_fails(data_dir)
+    assert "national-2025/3: eligibility.locations.0: Input should be" in err
+    assert not Measure.objects.exists()
+
+
+def test_the_loader_rejects_an_unknown_agency_or_product_type(data_dir):
+    edit_yaml(
+        data_dir / NATIONAL,
+        lambda c: measure(c, 3)["eligibility"].update(
+            approach="ministry-of-magic", product_types=["potion"]
+        ),
+    )
+    err = _load_fails(data_dir)
+    assert "national-2025/3 eligibility: approach: unknown agency 'ministry-of-magic'" in err
+    assert "national-2025/3 eligibility: product_types: unknown product type 'potion'" in err
+
+
+def test_an_inferred_rule_needs_its_basis(data_dir):
+    edit_yaml(data_dir / NATIONAL, lambda c: measure(c, 3)["eligibility"].update(grade_note=""))
+    err = _load_fails(data_dir)
+    assert "national-2025/3: eligibility: an inferred fact needs its basis in grade_note" in err
+
+
+def test_a_rule_needs_entity_types(data_dir):
+    edit_yaml(data_dir / NATIONAL, lambda c: measure(c, 16)["applies_to"].update(entity_types=[]))
+    err = _load_fails(data_dir)
+    assert "national-2025/16 eligibility: -: a rule needs applies_to.entity_types" in err
+
+
+def test_an_unknown_measure_has_no_rule(data_dir):
+    edit_yaml(
+        data_dir / NATIONAL,
+        lambda c: measure(c, 4).update(
+            grade="unknown", grade_note="lost", summary_zh="", summary_en=""
+        ),
+    )
+    err = _load_fails(data_dir)
+    assert "national-2025/4: -: a measure of unknown content has no summary, targets or " in err
+
+
+def test_a_changed_rule_is_updated_and_a_second_load_changes_nothing(data_dir):
+    call_command("load_policies", data_dir=data_dir, stdout=io.StringIO())
+    edit_yaml(
+        data_dir / NATIONAL,
+        lambda c: measure(c, 3)["eligibility"].update(product_types=["biologic"], class1_only=True),
+    )
+    out = io.StringIO()
+    call_command("load_policies", data_dir=data_dir, stdout=out)
+    rule = Eligibility.objects.get(measure=Measure.objects.by_public_id("national-2025/3"))
+    assert rule.class1_only
+    assert [item.code for item in rule.product_types.all()] == ["biologic"]
+    again = io.StringIO()
+    call_command("load_policies", data_dir=data_dir, stdout=again)
+    assert "0 created, 0 updated" in again.getvalue()
+
+
+# -- the page ------------------------------------------------------------------------------------
+
+ACCEPTED = {
+    "entity_type": "innovative_drug_firm",
+    "location": "beijing",
+    "stage": "application_accepted",
+    "product_type": "chemical_drug",
+    "class1": "on",
+}
+
+
+def test_the_page_offers_the_form_with_defaults(client, reference_data):
+    page = client.get("/applicability/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert '<option value="innovative_drug_firm" selected>' in html
+    assert '<option value="clinical_trial" selected>' in html
+    assert 'class="finding"' not in html
+
+
+def test_the_page_shows_the_result_for_the_profile_in_its_address(client, reference_data):
+    page = client.get("/applicability/", ACCEPTED)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'data-measure="national-2025/3"' in html
+    assert "向医保部门申请点对点指导" in html
+    assert "获批上市后1个月内" in html
+    assert "format=csv" in html
+    assert '<option value="application_accepted" selected>' in html
+
+
+def test_the_page_speaks_english_too(client, reference_data):
+    client.cookies["django_language"] = "en"
+    html = client.get("/applicability/", ACCEPTED).content.decode()
+    assert "Which support applies to us?" in html
+    assert "one-to-one guidance" in html
+    assert "Marketing application accepted" in html
+
+
+def test_bad_values_get_form_errors_not_a_crash(client, reference_data):
+    page = client.get(
+        "/applicability/", {"entity_type": "wizard", "location": "moon", "stage": "x"}
+    )
+    assert page.status_code == 400
+    html = page.content.decode()
+    assert html.count('aria-invalid="true"') == 3
+    assert 'class="finding"' not in html
+
+
+def test_the_result_downloads_as_csv(client, reference_data):
+    response = client.get("/applicability/", {**ACCEPTED, "format": "csv"})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    text = response.content.decode("utf-8")
+    assert text.startswith("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    guidance = next(row for row in rows if row["measure"] == "national-2025/3")
+    assert guidance["result"] == "applies"
+    assert guidance["approach"] == "nhsa"
+    near = next(row for row in rows if row["result"] == "nearly")
+    assert near["failed_condition"]
+    assert {row["measure"] for row in rows if row["result"] == "applies"} == ids(
+        find_applicable(
+            Profile(
+                "innovative_drug_firm", "beijing", "application_accepted", "chemical_drug", True
+            )
+        ).applies
+    )
+
+
+def test_the_page_costs_a_fixed_number_of_queries(
+    client, reference_data, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(16):
+        assert client.get("/applicability/", ACCEPTED).status_code == 200
+    with django_assert_max_num_queries(16):
+        assert client.get("/applicability/", {"entity_type": "hospital", "location": "beijing"})
+
+
+def test_every_page_links_to_the_finder(client, reference_data):
+    assert 'href="/applicability/"' in client.get("/").content.decode()
+
+
+# -- the API -------------------------------------------------------------------------------------
+
+
+def post(client, body):
+    return client.post("/api/v1/applicability/", body, content_type="application/json")
+
+
+def test_the_api_returns_the_same_result_as_the_finder(client, reference_data):
+    body = {
+        "entity_type": "innovative_drug_firm",
+        "location": "beijing",
+        "stage": "application_accepted",
+        "product_type": "chemical_drug",
+        "class1": True,
+    }
+    response = post(client, body)
+    assert response.status_code == 200
+    data = response.json()
+    finding = find_applicable(
+        Profile("innovative_drug_firm", "beijing", "application_accepted", "chemical_drug", True)
+    )
+    assert [item["measure"] for item in data["applies"]] == [
+        match.measure.public_id for match in finding.applies
+    ]
+    assert [item["measure"] for item in data["nearly"]] == [
+        match.measure.public_id for match in finding.nearly
+    ]
+    guidance = next(item for item in data["applies"] if item["measure"] == "national-2025/3")
+    assert guidance["approach"]["slug"] == "nhsa"
+    assert guidance["url"].endswith("/measures/national-2025/3/")
+    assert {check["condition"]: check["outcome"] for check in guidance["checks"]}["stage"] == (
+        "passed"
+    )
+    assert guidance["rule_grade"] == "inferred"
+    listing = next(item for item in data["applies"] if item["measure"] == "beijing-2025/19")
+    assert listing["targets"][0]["deadline_text"] == "获批上市后1个月内"
+    assert listing["targets"][0]["goal"].startswith("≤ 1")
+    assert data["profile"] == {**body, "topics": []}
+
+
+def test_the_api_needs_only_entity_type_and_location(client, reference_data):
+    response = post(client, {"entity_type": "commercial_insurer", "location": "china_other"})
+    assert response.status_code == 200
+    assert {"national-2025/2", "national-2025/7", "national-2025/14"} <= {
+        item["measure"] for item in response.json()["applies"]
+    }
+
+
+def test_the_api_names_each_bad_field(client, reference_data):
+    response = post(
+        client,
+        {
+            "entity_type": "wizard",
+            "location": "moon",
+            "stage": "done",
+            "product_type": "potion",
+            "class1": "perhaps",
+            "topics": ["nrdl_access", "astrology"],
+        },
+    )
+    assert response.status_code == 400
+    errors = response.json()
+    assert set(errors) == {"entity_type", "location", "stage", "product_type", "class1", "topics"}
+    assert "astrology" in errors["topics"][0]
+
+
+def test_the_api_reports_missing_fields_and_refuses_get(client, reference_data):
+    response = post(client, {})
+    assert response.status_code == 400
+    assert set(response.json()) == {"entity_type", "location"}
+    assert client.get("/api/v1/applicability/").status_code == 405
+
+
+def test_the_api_costs_a_fixed_number_of_queries(
+    client, reference_data, django_assert_max_num_queries
+):
+    body = {"entity_type": "innovative_drug_firm", "location": "beijing", "topics": ["pricing"]}
+    with django_assert_max_num_queries(11):
+        assert post(client, body).status_code == 200
