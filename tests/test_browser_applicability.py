@@ -1,0 +1,67 @@
+"""In a real browser: a drug firm describes itself in the finder's form and reads what applies.
+
+Uses the Chromium and fixtures of tests/test_browser.py.
+"""
+
+import re
+
+import pytest
+
+from tests.test_browser import browser, page, shoot  # noqa: F401 - pytest fixtures
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_firm_finds_the_support_it_can_claim(page):  # noqa: F811
+    from playwright.sync_api import expect
+
+    page.goto(page.base + "/")
+    page.get_by_role("link", name="哪些支持政策适用于我们?").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("哪些支持政策适用于我们?")
+    # Sensible defaults: a Beijing drug firm in clinical trials.
+    expect(page.get_by_label("我们是")).to_have_value("innovative_drug_firm")
+    expect(page.get_by_label("我们的经营地")).to_have_value("beijing")
+
+    # Its application has just been accepted; the drug is a Class-1 chemical drug.
+    page.get_by_label("产品所处阶段").select_option("application_accepted")
+    page.get_by_label("产品类别").select_option("chemical_drug")
+    page.get_by_label("属于1类创新药").check()
+    page.get_by_role("button", name="查找适用措施").click()
+
+    # The profile is in the address, so the result can be shared.
+    expect(page).to_have_url(re.compile(r"stage=application_accepted"))
+    expect(page).to_have_url(re.compile(r"class1=on"))
+    guidance = page.locator('[data-measure="national-2025/3"]')
+    expect(guidance).to_contain_text("点对点指导")
+    expect(guidance.locator(".approach")).to_contain_text("国家医疗保障局")
+    expect(guidance.locator('[data-condition="stage"]')).to_contain_text("上市申请已受理")
+    listing = page.locator('.matches:not(.nearly) [data-measure="beijing-2025/19"]')
+    expect(listing).to_contain_text("获批上市后1个月内")
+    expect(page.locator('.matches:not(.nearly) [data-measure="beijing-2025/20"]')).to_be_visible()
+    expect(
+        page.locator('.nearly [data-measure="national-2025/7"] .failed-condition')
+    ).to_be_visible()
+    expect(page.get_by_role("link", name="下载结果(CSV)")).to_have_attribute(
+        "href", re.compile(r"format=csv")
+    )
+    shoot(page, "applicability")
+
+    # Printed, the result stands alone without the form.
+    page.emulate_media(media="print")
+    expect(page.locator("form.finder")).to_be_hidden()
+    expect(guidance).to_be_visible()
+    page.emulate_media(media="screen")
+
+    # A wrong value typed into the address gets a form error, not a crash.
+    response = page.goto(page.base + "/applicability/?entity_type=wizard&location=beijing")
+    assert response.status == 400
+    expect(page.get_by_role("alert")).to_contain_text("我们是")
+
+    # The same profile, in English.
+    page.goto(page.base + "/applicability/?entity_type=commercial_insurer&location=china_other")
+    page.get_by_role("button", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator('[data-measure="national-2025/7"]')).to_contain_text(
+        "commercial-insurance innovative-drug list"
+    )
+    expect(page.locator('.matches:not(.nearly) [data-measure^="beijing-"]')).to_have_count(0)
+    shoot(page, "applicability-english")
