@@ -26,7 +26,7 @@ class SourceAdmin(admin.ModelAdmin):
     search_fields = ["key", "title", "publisher", "url"]
 
 
-@admin.register(m.Topic, m.EntityType)
+@admin.register(m.Topic, m.EntityType, m.ProductType)
 class VocabularyAdmin(admin.ModelAdmin):
     list_display = ["code", "name_zh", "name_en"]
     search_fields = ["code", "name_zh", "name_en"]
@@ -103,6 +103,16 @@ class TargetInline(admin.StackedInline):
     show_change_link = True
 
 
+class EligibilityInline(admin.StackedInline):
+    """Who can claim the measure and what to do (the finder's rule); the data files win on
+    the next load, as for every curated fact."""
+
+    model = m.Eligibility
+    extra = 0
+    filter_horizontal = ["product_types"]
+    autocomplete_fields = ["approach"]
+
+
 @admin.register(m.Measure)
 class MeasureAdmin(admin.ModelAdmin):
     list_display = ["public_id", "title_zh", "title_en", "section", "grade", "updated_at"]
@@ -111,7 +121,7 @@ class MeasureAdmin(admin.ModelAdmin):
     list_select_related = ["document", "section"]
     autocomplete_fields = ["source"]
     filter_horizontal = ["topics", "entity_types", "stages"]
-    inlines = [MeasureAgencyInline, TargetInline]
+    inlines = [MeasureAgencyInline, EligibilityInline, TargetInline]
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "section":

@@ -522,3 +522,10 @@ def test_the_api_costs_a_fixed_number_of_queries(
     body = {"entity_type": "innovative_drug_firm", "location": "beijing", "topics": ["pricing"]}
     with django_assert_max_num_queries(11):
         assert post(client, body).status_code == 200
+
+
+def test_editors_see_the_rule_under_its_measure_in_the_admin(admin_client, reference_data):
+    guidance = Measure.objects.by_public_id("national-2025/3")
+    page = admin_client.get(f"/admin/measures/measure/{guidance.pk}/change/")
+    assert page.status_code == 200
+    assert guidance.eligibility.next_step_zh in page.content.decode()
