@@ -18,10 +18,11 @@ been accepted, because that is where the product is going and the firm should pr
 within a month of approval, say). `STAGE_HORIZON` says how many steps ahead count; a measure for
 a stage the product has left, or one further ahead, fails the stage condition.
 
-Ranking, highest first: 2 points for each condition the measure limits and the firm meets (a
-measure aimed at few kinds of firm is more likely to be about you), 3/2/1 points for a measure
-at the product's stage now / one step / two steps ahead, 1 point for a local measure where the
-firm is, 2 points per topic of interest; ties go to the newer document, then document order.
+Ranking, highest first: 2 points for the entity type (3 when the measure is for at most two
+kinds of organisation: it is more likely to be about you), 2 for each stage, product-type or
+Class-1 condition the measure sets and the firm meets, plus 3/2/1 for a measure at the product's
+stage now / one step / two steps ahead, 1 for a local measure where the firm is, 2 per topic of
+interest; ties go to the newer document, then document order.
 
 The rules are data (`eligibility:` in each measure's YAML, with `applies_to`); nothing here
 knows any particular measure.
