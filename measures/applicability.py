@@ -31,8 +31,9 @@ knows any particular measure.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeVar
 
 from django.db.models import Prefetch
 
@@ -156,8 +157,8 @@ class Match:
 @dataclass(frozen=True)
 class Finding:
     profile: Profile
-    applies: tuple[Match, ...] = field(default=())
-    nearly: tuple[Match, ...] = field(default=())
+    applies: tuple[Match, ...] = ()
+    nearly: tuple[Match, ...] = ()
 
 
 def find_applicable(profile: Profile) -> Finding:
@@ -209,7 +210,10 @@ def find_applicable(profile: Profile) -> Finding:
     )
 
 
-def _lookup(items: Iterable, code: str, name: str):
+Coded = TypeVar("Coded", EntityType, ProductStage, ProductType)
+
+
+def _lookup(items: Iterable[Coded], code: str, name: str) -> Coded:
     for item in items:
         if item.code == code:
             return item

@@ -119,7 +119,9 @@ def document_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def measure_detail(request: HttpRequest, document: str, number: int) -> HttpResponse:
     links = MeasureLink.objects.exclude(status=LinkStatus.REJECTED)
     measure = get_object_or_404(
-        Measure.objects.select_related("document", "section", "source", "scope").prefetch_related(
+        Measure.objects.select_related(
+            "document", "section", "source", "scope", "eligibility__approach", "eligibility__source"
+        ).prefetch_related(
             "topics",
             "entity_types",
             "stages",

@@ -529,3 +529,12 @@ def test_editors_see_the_rule_under_its_measure_in_the_admin(admin_client, refer
     page = admin_client.get(f"/admin/measures/measure/{guidance.pk}/change/")
     assert page.status_code == 200
     assert guidance.eligibility.next_step_zh in page.content.decode()
+
+
+def test_the_measure_page_says_what_to_do_next(client, reference_data):
+    page = client.get("/measures/national-2025/3/").content.decode()
+    assert "向医保部门申请点对点指导" in page
+    assert 'href="/agencies/nhsa/"' in page
+    assert 'href="/applicability/"' in page
+    unknown = client.get("/measures/beijing-2024/19/").content.decode()
+    assert unknown.count('href="/applicability/"') == 1  # the nav link only: no rule, no step
