@@ -538,3 +538,11 @@ def test_the_measure_page_says_what_to_do_next(client, reference_data):
     assert 'href="/applicability/"' in page
     unknown = client.get("/measures/beijing-2024/19/").content.decode()
     assert unknown.count('href="/applicability/"') == 1  # the nav link only: no rule, no step
+
+
+def test_the_api_refuses_topic_codes_that_are_not_codes(client, reference_data):
+    response = post(
+        client, {"entity_type": "hospital", "location": "beijing", "topics": ["a\x00b", "中文"]}
+    )
+    assert response.status_code == 400
+    assert set(response.json()["topics"]) == {"0", "1"}

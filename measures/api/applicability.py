@@ -48,7 +48,7 @@ class ProfileSerializer(serializers.Serializer):
         default=False, help_text="The product is a Class-1 innovative drug."
     )
     topics = serializers.ListField(
-        child=serializers.CharField(max_length=60),
+        child=serializers.SlugField(max_length=60),
         default=list,
         max_length=50,
         help_text="Topic codes of interest (see /api/v1/topics/); they raise a measure's rank.",
