@@ -1,6 +1,8 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from comparisons.api import CompareView
+
 from . import views
 
 app_name = "api"
@@ -26,5 +28,6 @@ urlpatterns = [
     path("health/", views.HealthView.as_view(), name="health"),
     path("progress/", views.ProgressView.as_view(), name="progress"),
     path("data-quality/", views.DataQualityView.as_view(), name="data-quality"),
+    path("compare/", CompareView.as_view(), name="compare"),
     *router.urls,
 ]
