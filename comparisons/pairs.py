@@ -28,19 +28,19 @@ class PairRequest:
 
     @property
     def swapped(self) -> bool:
-        """True when B should come first: the national document, or the earlier edition, is A."""
-        return order_key(self.b) < order_key(self.a)
-
-
-def order_key(document: Document | None) -> tuple:
-    if document is None:
-        return ()
-    return (
-        LEVEL_RANK.get(document.jurisdiction.level, 9),
-        document.edition or 0,
-        document.signed_on.isoformat() if document.signed_on else "",
-        document.slug,
-    )
+        """True when B should come first: the higher level, the earlier edition or the earlier
+        document is A. Without anything to tell them apart, the order given stands."""
+        a, b = self.a, self.b
+        if a is None or b is None:
+            return False
+        ranks = (LEVEL_RANK.get(a.jurisdiction.level, 9), LEVEL_RANK.get(b.jurisdiction.level, 9))
+        if ranks[0] != ranks[1]:
+            return ranks[1] < ranks[0]
+        if a.series_id and a.series_id == b.series_id:
+            return (b.edition or 0) < (a.edition or 0)
+        if a.signed_on and b.signed_on:
+            return b.signed_on < a.signed_on
+        return False
 
 
 def resolve_pair(a: str | None, b: str | None) -> PairRequest:

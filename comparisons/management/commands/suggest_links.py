@@ -1,6 +1,7 @@
 """Suggest links between two documents that have no curated links."""
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import translation
 
 from comparisons.pairs import resolve_pair
 from comparisons.suggestions import PairHasCuratedLinks, store_suggestions
@@ -17,7 +18,8 @@ class Command(BaseCommand):
         parser.add_argument("b", help="slug of the later edition or lower-level document")
 
     def handle(self, *args, a: str, b: str, **options) -> None:
-        pair = resolve_pair(a, b)
+        with translation.override("en"):
+            pair = resolve_pair(a, b)
         if pair.errors:
             problems = [f"{name}: {' '.join(messages)}" for name, messages in pair.errors.items()]
             raise CommandError("\n".join(problems))
