@@ -32,8 +32,11 @@ from .tokens import terms
 THRESHOLD = 0.2
 # A second candidate within this share of the best one is taken too (a merger).
 SECOND_CANDIDATE = 0.8
-# Words in more than this share of all measures are too common to find candidates with.
-COMMON_WORD_SHARE = 0.5
+# A measure's rarest this many words find its candidates (common words add little to a score
+# and would make every measure a candidate for every other) ...
+QUERY_WORDS = 24
+# ... and this many candidates, the best by those words, are scored in full.
+SHORTLIST = 12
 WEIGHTS = {"text": 0.7, "topics": 0.1, "agencies": 0.1, "metrics": 0.1}
 
 # When a measure of B has links of different relations to A, the one it is filed under.
@@ -127,31 +130,41 @@ def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
 def rank_candidates(
     a: DocumentData, b: DocumentData, top: int = 3, rejected: Iterable[tuple[str, str]] = ()
 ) -> dict[str, list[Candidate]]:
-    """For each measure of B, the best `top` measures of A by similarity, best first."""
+    """For each measure of B, the best `top` measures of A by similarity, best first.
+
+    Two stages keep this fast on large documents: the inverted index, walked for each B measure's
+    rarest words only, gives a shortlist of A measures; those alone are scored in full
+    (exact cosine plus topics, agencies and metrics).
+    """
     older = [m for m in a.measures if not m.unknown]
     newer = [m for m in b.measures if not m.unknown]
     vectors, df = _tfidf([_measure_words(m) for m in older + newer])
     old_vectors, new_vectors = vectors[: len(older)], vectors[len(older) :]
-    common = COMMON_WORD_SHARE * len(vectors)
     postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
     for i, vector in enumerate(old_vectors):
         for word, weight in vector.items():
-            if df[word] <= common:
-                postings[word].append((i, weight))
+            postings[word].append((i, weight))
     old_metrics = [frozenset(t.metric for t in m.targets) for m in older]
     excluded = set(rejected)
     ranked: dict[str, list[Candidate]] = {}
     for measure, vector in zip(newer, new_vectors, strict=True):
-        scores: dict[int, float] = defaultdict(float)
-        for word, weight in vector.items():
-            for i, old_weight in postings.get(word, ()):
-                scores[i] += weight * old_weight
+        partial: dict[int, float] = defaultdict(float)
+        # Its rarest words: they tell measures apart, and their postings are short.
+        query = sorted((word for word in vector if word in postings), key=df.__getitem__)
+        for word in query[:QUERY_WORDS]:
+            weight = vector[word]
+            for i, old_weight in postings[word]:
+                partial[i] += weight * old_weight
+        shortlist = sorted(partial, key=partial.__getitem__, reverse=True)[:SHORTLIST]
         metrics = frozenset(t.metric for t in measure.targets)
         candidates = []
-        for i, cosine in scores.items():
+        for i in shortlist:
             other = older[i]
             if (other.id, measure.id) in excluded:
                 continue
+            old_vector = old_vectors[i]
+            shared = vector.keys() & old_vector.keys()  # a set operation, done in C
+            cosine = sum(vector[word] * old_vector[word] for word in shared)
             score = (
                 WEIGHTS["text"] * cosine
                 + WEIGHTS["topics"] * _jaccard(other.topics, measure.topics)
