@@ -108,6 +108,8 @@ class MeasureRowSerializer(serializers.Serializer):
     relation = text("The relation it is filed under.", allow_blank=True)
     suggested = serializers.BooleanField(help_text="Every link behind it is a suggestion.")
     changes = ChangesSerializer(help_text="What changed against the counterparts.")
+    text_zh = text("Its text, when there is no diff to show it.", allow_blank=True)
+    text_en = text("Its English summary, when there is no diff.", allow_blank=True)
 
 
 class PartSideSerializer(serializers.Serializer):

@@ -72,6 +72,9 @@ class MeasureRow:
     relation: str  # the relation the measure is filed under ("" between levels when none)
     suggested: bool  # every link behind it is a suggestion
     changes: MeasureChanges
+    # What the measure says, when there is no diff to show it (a measure with no counterpart).
+    text_zh: str = ""
+    text_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -192,6 +195,8 @@ def compare(pair: Pair) -> Comparison:
             relation=relation,
             suggested=bool(counterparts) and all(c.status == "suggested" for c in counterparts),
             changes=changes,
+            text_zh="" if changes.text else measure.text,
+            text_en="" if changes.text else measure.text_en,
         )
     for counterpart in alignment.dropped:
         measure = older_by_id.get(counterpart.measure)

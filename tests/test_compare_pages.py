@@ -275,3 +275,54 @@ class TestSuggestions:
         with pytest.raises(CommandError, match="two different"):
             call_command("suggest_links", "beijing-2025", "beijing-2025")
         assert MeasureLink.objects.count() == before
+
+
+def test_the_page_shows_every_difference_the_reference_article_names(client, reference_data):
+    """../shared/reference/beijing-2024-vs-2025-comparison-article.txt, point by point, found on
+    /compare/beijing-2024/beijing-2025/ through the data (titles, texts, notes, targets)."""
+    page = " ".join(client.get(PAGE).content.decode().split())
+    named = [
+        # 一: the start-up target, the ethics target, international trials, biobanks, R&D.
+        "28 → 20 周",
+        "多中心试验伦理审查结果互认率: — → 90 %",
+        "牵头完成国际多中心试验",
+        "生物样本库",
+        "阿尔茨海默病",
+        "自研体外诊断试剂",
+        # 二: review time limits, testing, AI in regulation, cosmetics, emerging fields.
+        "创新药临床试验申请审评审批时限",
+        "无源医疗器械",
+        "有源医疗器械",
+        "人工智能",
+        "化妆品",
+        "脑机接口",
+        # 三: cross-border staged production, customs, smart factories, Jing-Jin-Ji.
+        "分段生产",
+        "通关",
+        "智能工厂",
+        "京津冀",
+        # 四 (2024 四 + 五 merged): direct formulary entry, one-month listing, early contact,
+        # direct settlement and prepayment, robots and device centres, pharmacies.
+        "直接列入",
+        "1个月内",
+        "提前",
+        "预付",
+        "手术机器人",
+        "应用示范中心",
+        "多仓",
+        "连锁",
+        # 五: datasets, models, online first consultations.
+        "50 TB",
+        "不少于10个场景",
+        "互联网诊疗首诊",
+        # 六: funds and pre-IPO firms.
+        "500 亿元",
+        "拟上市",
+        # 七: new part; 八: two new safeguards.
+        "国际医药创新公园",
+        "中关村生命科学园",
+        "知识产权",
+        "1000",
+    ]
+    missing = [phrase for phrase in named if phrase not in page]
+    assert missing == []
