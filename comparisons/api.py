@@ -95,6 +95,7 @@ class SetChangeSerializer(serializers.Serializer):
 
 class ChangesSerializer(serializers.Serializer):
     text = DiffChunkSerializer(many=True, help_text="Word-level diff of the texts.")
+    text_en = DiffChunkSerializer(many=True, help_text="Word-level diff of the English summaries.")
     targets = TargetChangeSerializer(many=True, help_text="Target changes.")
     topics = SetChangeSerializer(help_text="Topics added and removed.")
     agencies = SetChangeSerializer(help_text="Responsible agencies added and removed.")

@@ -169,6 +169,7 @@ class MeasureChanges:
     """How the new measure differs from its old counterpart(s), taken together."""
 
     text: list[DiffChunk] = field(default_factory=list)
+    text_en: list[DiffChunk] = field(default_factory=list)  # the English summaries, word by word
     targets: list[TargetChange] = field(default_factory=list)
     topics: SetChange = SetChange()
     agencies: SetChange = SetChange()
@@ -183,9 +184,11 @@ def _union(measures: Iterable[MeasureData], name: str) -> set[str]:
 def measure_changes(older: list[MeasureData], newer: MeasureData) -> MeasureChanges:
     known = [m for m in older if not m.unknown]
     old_text = "".join(m.text for m in known)
-    text = text_diff(old_text, newer.text) if known and not newer.unknown else []
+    comparable = bool(known) and not newer.unknown
+    old_english = " ".join(m.text_en for m in known)
     return MeasureChanges(
-        text=text,
+        text=text_diff(old_text, newer.text) if comparable else [],
+        text_en=text_diff(old_english, newer.text_en) if comparable else [],
         targets=target_changes(older, [newer]),
         topics=set_change(_union(known, "topics"), newer.topics),
         agencies=set_change(_union(known, "agencies"), newer.agencies),

@@ -181,6 +181,7 @@ def compare(pair: Pair) -> Comparison:
             kept = []  # a local measure with no national counterpart has nothing to compare
         changes = MeasureChanges(
             text=changes.text,
+            text_en=changes.text_en,
             targets=kept,
             topics=changes.topics,
             agencies=changes.agencies,

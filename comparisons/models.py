@@ -149,4 +149,4 @@ class CachedComparison(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.older_id} → {self.newer_id}"
+        return f"{self.older} → {self.newer}"
