@@ -100,9 +100,9 @@ class Cached:
     fresh: bool  # False: a newer result is being computed
 
 
-def compute(a: m.Document, b: m.Document, print_: str | None = None) -> dict:
+def compute(a: m.Document, b: m.Document, stamp: str | None = None) -> dict:
     """Compute the comparison now and store it with its fingerprint."""
-    stamp = print_ or fingerprint(a, b)
+    stamp = stamp or fingerprint(a, b)
     result = compare(load_pair(a, b)).as_dict()
     CachedComparison.objects.update_or_create(
         older=a, newer=b, defaults={"fingerprint": stamp, "result": result}

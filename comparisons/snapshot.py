@@ -171,16 +171,21 @@ def documents_with_content():
     )
 
 
-def load_pair(a: m.Document, b: m.Document) -> Pair:
-    """The two documents and the links from A (older side) to B (newer side)."""
-    documents = {d.pk: d for d in documents_with_content().filter(pk__in=[a.pk, b.pk])}
-    between = (
+def between(a: m.Document, b: m.Document) -> Q:
+    """Links (of measures or parts) from A to B, and A's one-sided (dropped, removed) and B's
+    (new) links."""
+    return (
         (Q(older__document=a) & Q(newer__document=b))
         | (Q(older__document=a) & Q(newer__isnull=True))
         | (Q(older__isnull=True) & Q(newer__document=b))
     )
+
+
+def load_pair(a: m.Document, b: m.Document) -> Pair:
+    """The two documents and the links from A (older side) to B (newer side)."""
+    documents = {d.pk: d for d in documents_with_content().filter(pk__in=[a.pk, b.pk])}
     links, rejected = [], set()
-    rows = MeasureLink.objects.filter(between).select_related(
+    rows = MeasureLink.objects.filter(between(a, b)).select_related(
         "older__document", "newer__document", "source"
     )
     for link in rows.order_by("pk"):
@@ -206,11 +211,6 @@ def load_pair(a: m.Document, b: m.Document) -> Pair:
                 link_id=link.pk,
             )
         )
-    part_between = (
-        (Q(older__document=a) & Q(newer__document=b))
-        | (Q(older__document=a) & Q(newer__isnull=True))
-        | (Q(older__isnull=True) & Q(newer__document=b))
-    )
     part_links = [
         PartLinkData(
             older=link.older.ordinal if link.older else None,
@@ -219,7 +219,7 @@ def load_pair(a: m.Document, b: m.Document) -> Pair:
             note_en=link.note_en,
             note_zh=link.note_zh,
         )
-        for link in SectionLink.objects.filter(part_between)
+        for link in SectionLink.objects.filter(between(a, b))
         .exclude(status=LinkStatus.REJECTED)
         .select_related("older", "newer")
         .order_by("pk")

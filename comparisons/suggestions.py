@@ -6,14 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Q
 
 from measures import models as m
 
 from .align import suggest
 from .cache import recompute_after_commit
 from .models import LinkStatus, MeasureLink
-from .snapshot import load_pair
+from .snapshot import between, load_pair
 
 
 class PairHasCuratedLinks(Exception):
@@ -29,13 +28,8 @@ class SuggestionReport:
 def store_suggestions(a: m.Document, b: m.Document) -> SuggestionReport:
     """Replace the pair's pending suggestions with fresh ones; confirmed and rejected links, and
     curated data, are never touched (a pair an editor rejected is not suggested again)."""
-    between = (
-        (Q(older__document=a) & Q(newer__document=b))
-        | (Q(older__document=a) & Q(newer__isnull=True))
-        | (Q(older__isnull=True) & Q(newer__document=b))
-    )
     with transaction.atomic():
-        links = MeasureLink.objects.filter(between)
+        links = MeasureLink.objects.filter(between(a, b))
         if links.filter(status__in=[LinkStatus.CURATED, LinkStatus.CONFIRMED]).exists():
             raise PairHasCuratedLinks(f"{a.slug} and {b.slug} already have curated links")
         pending = links.filter(status=LinkStatus.SUGGESTED)

@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext
 
-from measures.models import Grade, Topic, Unit
+from measures.models import Agency, EntityType, Grade, ProductStage, Topic, Unit
 
 from .cache import comparison_for
 from .forms import CompareForm
@@ -47,7 +47,8 @@ def compare(request: HttpRequest, a: str, b: str) -> HttpResponse:
         return redirect(f"{url}?{request.GET.urlencode()}" if request.GET else url)
     cached = comparison_for(pair.a, pair.b)
     result = cached.result
-    topics = {t.code: t.name for t in Topic.objects.filter(code__in=result["topics"])}
+    all_topics = {t.code: t.name for t in Topic.objects.all()}
+    topics = {code: all_topics.get(code, code) for code in result["topics"]}
     relations = dict(MeasureRelation.choices) | {"none": gettext("no counterpart")}
     relation, topic = request.GET.get("relation", ""), request.GET.get("topic", "")
     errors = {}
@@ -87,6 +88,13 @@ def compare(request: HttpRequest, a: str, b: str) -> HttpResponse:
         "part_relations": dict(SectionRelation.choices),
         "changes": change_labels(),
         "units": dict(Unit.choices),
+        # Names for the codes that set changes list (topics, agencies, who, stages).
+        "names": {
+            "topics": all_topics,
+            "agencies": {a.slug: a.short_name for a in Agency.objects.all()},
+            "entity_types": {e.code: e.name for e in EntityType.objects.all()},
+            "stages": {s.code: s.name for s in ProductStage.objects.all()},
+        },
         "grades": dict(Grade.choices),
         "filtered": bool(relation or topic),
     }
