@@ -86,6 +86,9 @@ class TargetChangeSerializer(serializers.Serializer):
     old_deadline_text = text("Old deadline as worded.", allow_blank=True)
     new_deadline_text = text("New deadline as worded.", allow_blank=True)
     deadline_moved = serializers.BooleanField(help_text="The deadline changed.")
+    new_baseline = serializers.DecimalField(
+        14, 2, allow_null=True, help_text="The starting value the new target states."
+    )
 
 
 class SetChangeSerializer(serializers.Serializer):

@@ -27,7 +27,7 @@ from .models import CachedComparison, MeasureLink, SectionLink
 from .snapshot import load_pair
 
 # Bump when the engine's output changes shape or meaning: every cached result goes stale.
-ENGINE_VERSION = "3"
+ENGINE_VERSION = "4"
 
 
 def fingerprint(a: m.Document, b: m.Document) -> str:

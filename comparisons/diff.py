@@ -65,6 +65,8 @@ class TargetChange:
     old_deadline_text: str = ""
     new_deadline_text: str = ""
     deadline_moved: bool = False
+    # The starting value the new target gives itself (60 working days, to be cut to 30).
+    new_baseline: Decimal | None = None
 
 
 def _direction_of(change: Decimal, direction: str) -> str:
@@ -102,6 +104,7 @@ def target_changes(
                     comparator=new.comparator,
                     new_deadline=new.deadline,
                     new_deadline_text=new.deadline_text,
+                    new_baseline=new.baseline_value,
                 )
             )
             continue
@@ -128,6 +131,7 @@ def target_changes(
                 new_deadline_text=new.deadline_text,
                 deadline_moved=(old.deadline, old.deadline_text)
                 != (new.deadline, new.deadline_text),
+                new_baseline=new.baseline_value,
             )
         )
     for metric, (old_id, old) in old_targets.items():
