@@ -188,7 +188,8 @@ class TestCache:
         link.relation = "strengthened"
         link.save()
         with django_capture_on_commit_callbacks(execute=True) as callbacks:
-            client.get(PAGE)
+            stale = client.get(PAGE).content.decode()
+        assert "正在重新计算" in stale
         assert len(callbacks) == 1
         cached.refresh_from_db()
         assert cached.fingerprint != stamp
