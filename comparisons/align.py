@@ -25,8 +25,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .models import LinkStatus
-from .snapshot import DocumentData, LinkData, MeasureData, Pair, PartLinkData
+from .diff import target_changes
+from .snapshot import SUGGESTED, DocumentData, LinkData, MeasureData, Pair, PartLinkData
 from .tokens import terms
 
 THRESHOLD = 0.2
@@ -198,7 +198,7 @@ def suggest(pair: Pair) -> list[LinkData]:
         candidates = chosen[measure.id]
         if not candidates:
             if not levels:
-                links.append(LinkData(None, measure.id, "new", LinkStatus.SUGGESTED))
+                links.append(LinkData(None, measure.id, "new", SUGGESTED))
             continue
         for candidate in candidates:
             if levels:
@@ -214,21 +214,19 @@ def suggest(pair: Pair) -> list[LinkData]:
                     candidate.measure,
                     measure.id,
                     relation,
-                    LinkStatus.SUGGESTED,
+                    SUGGESTED,
                     score=candidate.score,
                 )
             )
     if not levels:
         for measure in a.measures:
             if measure.id not in takers and not measure.unknown:
-                links.append(LinkData(measure.id, None, "dropped", LinkStatus.SUGGESTED))
+                links.append(LinkData(measure.id, None, "dropped", SUGGESTED))
     return links
 
 
 def _edition_relation(old: MeasureData, new: MeasureData) -> str:
     """continued, or strengthened / relaxed when a shared target moved one way only."""
-    from .diff import target_changes
-
     moves = {c.change for c in target_changes([old], [new])} & {"tighter", "looser"}
     if moves == {"tighter"}:
         return "strengthened"

@@ -19,7 +19,7 @@ from decimal import Decimal
 from difflib import SequenceMatcher
 
 from .snapshot import MeasureData, TargetData
-from .tokens import segment
+from .tokens import segment, segment_latin
 
 
 @dataclass(frozen=True)
@@ -28,11 +28,12 @@ class DiffChunk:
     text: str
 
 
-def text_diff(old: str, new: str) -> list[DiffChunk]:
+def text_diff(old: str, new: str, english: bool = False) -> list[DiffChunk]:
     """Word-level diff of two Chinese (or English) texts; empty when they are the same."""
     if old == new:
         return []
-    a, b = list(segment(old)), list(segment(new))
+    split = segment_latin if english else segment
+    a, b = list(split(old)), list(split(new))
     chunks: list[DiffChunk] = []
     matcher = SequenceMatcher(a=a, b=b, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
@@ -192,7 +193,7 @@ def measure_changes(older: list[MeasureData], newer: MeasureData) -> MeasureChan
     old_english = " ".join(m.text_en for m in known)
     return MeasureChanges(
         text=text_diff(old_text, newer.text) if comparable else [],
-        text_en=text_diff(old_english, newer.text_en) if comparable else [],
+        text_en=text_diff(old_english, newer.text_en, english=True) if comparable else [],
         targets=target_changes(older, [newer]),
         topics=set_change(_union(known, "topics"), newer.topics),
         agencies=set_change(_union(known, "agencies"), newer.agencies),

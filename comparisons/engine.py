@@ -12,11 +12,11 @@ implement or go beyond each national one), or any other two documents (`document
 
 from __future__ import annotations
 
+import datetime
 import json
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
-
-from django.core.serializers.json import DjangoJSONEncoder
+from decimal import Decimal
 
 from .align import Counterpart, PartRow, align_measures, align_parts
 from .diff import MeasureChanges, TargetChange, measure_changes, target_changes
@@ -141,7 +141,13 @@ class Comparison:
 
     def as_dict(self) -> dict:
         """Plain JSON types only (decimals and dates as strings)."""
-        return json.loads(json.dumps(asdict(self), cls=DjangoJSONEncoder))
+        return json.loads(json.dumps(asdict(self), default=_plain))
+
+
+def _plain(value: object) -> str:
+    if isinstance(value, Decimal | datetime.date):
+        return str(value) if isinstance(value, Decimal) else value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 def kind_of(a: DocumentData, b: DocumentData) -> str:

@@ -11,8 +11,8 @@ from measures import models as m
 
 from .align import suggest
 from .cache import recompute_after_commit
+from .loading import between, load_pair
 from .models import LinkStatus, MeasureLink
-from .snapshot import between, load_pair
 
 
 class PairHasCuratedLinks(Exception):

@@ -47,6 +47,14 @@ def segment(text: str) -> tuple[str, ...]:
     return tuple(_jieba().cut(text, HMM=True))
 
 
+_LATIN = re.compile(r"\w+|\s+|[^\w\s]+")
+
+
+def segment_latin(text: str) -> tuple[str, ...]:
+    """English: words, spaces and punctuation, in order (no dictionary needed)."""
+    return tuple(_LATIN.findall(text))
+
+
 def is_word(token: str) -> bool:
     return not _PUNCTUATION.match(token)
 

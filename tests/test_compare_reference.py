@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from comparisons.engine import compare
-from comparisons.snapshot import load_pair
+from comparisons.loading import load_pair
 from measures.models import Document
 
 pytestmark = pytest.mark.django_db
