@@ -23,12 +23,13 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .diff import target_changes
 from .snapshot import SUGGESTED, DocumentData, LinkData, MeasureData, Pair, PartLinkData
 from .tokens import terms
 
+# Below this score a candidate is no counterpart (the measure is new, or answers none).
 THRESHOLD = 0.2
 # A second candidate within this share of the best one is taken too (a merger).
 SECOND_CANDIDATE = 0.8
@@ -37,6 +38,8 @@ SECOND_CANDIDATE = 0.8
 QUERY_WORDS = 24
 # ... and this many candidates, the best by those words, are scored in full.
 SHORTLIST = 12
+# How the score adds up: the text's cosine similarity, and the share of topics and agencies
+# the two measures have in common, and whether they set a target on the same metric.
 WEIGHTS = {"text": 0.7, "topics": 0.1, "agencies": 0.1, "metrics": 0.1}
 
 # When a measure of B has links of different relations to A, the one it is filed under.
@@ -93,12 +96,6 @@ class PartRow:
 class Candidate:
     measure: str
     score: float
-
-
-@dataclass
-class _Index:
-    vectors: list[dict[str, float]]
-    postings: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
 
 
 def _measure_words(measure: MeasureData) -> list[str]:
