@@ -1,6 +1,22 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from .models import MeasureLink, SectionLink
+from .cache import refresh_cached_pairs
+from .models import LinkStatus, MeasureLink, SectionLink
+
+
+def _review(request: HttpRequest, queryset: QuerySet[MeasureLink], status: str) -> int:
+    """Set the status of the selected suggestions (curated links stay as the files say)."""
+    suggestions = queryset.filter(status=LinkStatus.SUGGESTED)
+    documents = set()
+    for older, newer in suggestions.values_list("older__document", "newer__document"):
+        documents.update(d for d in (older, newer) if d is not None)
+    changed = suggestions.update(status=status)
+    refresh_cached_pairs(documents)
+    return changed
 
 
 @admin.register(MeasureLink)
@@ -11,6 +27,19 @@ class MeasureLinkAdmin(admin.ModelAdmin):
     list_select_related = ["older__document", "newer__document"]
     raw_id_fields = ["older", "newer"]
     autocomplete_fields = ["source"]
+    actions = ["confirm_suggestions", "reject_suggestions"]
+
+    @admin.action(description=_("Confirm the selected suggestions"))
+    def confirm_suggestions(self, request: HttpRequest, queryset: QuerySet[MeasureLink]) -> None:
+        changed = _review(request, queryset, LinkStatus.CONFIRMED)
+        message = ngettext("%(n)d suggestion confirmed.", "%(n)d suggestions confirmed.", changed)
+        self.message_user(request, message % {"n": changed}, messages.SUCCESS)
+
+    @admin.action(description=_("Reject the selected suggestions"))
+    def reject_suggestions(self, request: HttpRequest, queryset: QuerySet[MeasureLink]) -> None:
+        changed = _review(request, queryset, LinkStatus.REJECTED)
+        message = ngettext("%(n)d suggestion rejected.", "%(n)d suggestions rejected.", changed)
+        self.message_user(request, message % {"n": changed}, messages.SUCCESS)
 
 
 @admin.register(SectionLink)

@@ -7,6 +7,7 @@ one. Curated links are data from measures/data/; suggested ones come from the al
 and stay suggestions until an editor confirms them.
 """
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -124,3 +125,28 @@ class SectionLink(Link):
         older = str(self.older) if self.older else "—"
         newer = str(self.newer) if self.newer else "—"
         return f"{older} → {newer} ({self.relation})"
+
+
+class CachedComparison(models.Model):
+    """The computed comparison of two documents (`engine.Comparison.as_dict()`), kept until
+    either document, its measures or targets, or a link between them changes: `fingerprint`
+    summarises what the result was computed from (see `comparisons/cache.py`)."""
+
+    older = models.ForeignKey(
+        "measures.Document", on_delete=models.CASCADE, related_name="+", verbose_name=_("A")
+    )
+    newer = models.ForeignKey(
+        "measures.Document", on_delete=models.CASCADE, related_name="+", verbose_name=_("B")
+    )
+    fingerprint = models.CharField(max_length=64)
+    result = models.JSONField(encoder=DjangoJSONEncoder)
+    computed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["older", "newer"]
+        constraints = [
+            models.UniqueConstraint(fields=["older", "newer"], name="cachedcomparison_pair_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.older} → {self.newer}"

@@ -8,6 +8,7 @@ urlpatterns = [
     path("api/v1/", include("measures.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("compare/", include("comparisons.urls")),
     path("", include("measures.urls")),
 ]
 

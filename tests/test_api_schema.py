@@ -42,6 +42,7 @@ PUBLIC_ENDPOINTS = {
     "/api/v1/progress/",
     "/api/v1/targets/{id}/snapshots/",
     "/api/v1/applicability/",
+    "/api/v1/compare/",
 }
 
 

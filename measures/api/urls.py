@@ -1,6 +1,8 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from comparisons.api import CompareView
+
 from . import views
 from .applicability import ApplicabilityView
 
@@ -28,5 +30,6 @@ urlpatterns = [
     path("progress/", views.ProgressView.as_view(), name="progress"),
     path("data-quality/", views.DataQualityView.as_view(), name="data-quality"),
     path("applicability/", ApplicabilityView.as_view(), name="applicability"),
+    path("compare/", CompareView.as_view(), name="compare"),
     *router.urls,
 ]

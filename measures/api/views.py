@@ -24,6 +24,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from comparisons.cache import refresh_cached_pairs
 from comparisons.models import (
     LinkStatus,
     MeasureLink,
@@ -473,6 +474,10 @@ class MeasureLinkViewSet(
     )
     def partial_update(self, request: Request, *args, **kwargs) -> Response:
         return super().partial_update(request, *args, **kwargs)
+
+    def after_update(self, link: MeasureLink) -> None:
+        sides = (link.older, link.newer)
+        refresh_cached_pairs({side.document_id for side in sides if side is not None})
 
     def check_update(self, link: MeasureLink, changes: dict) -> None:
         super().check_update(link, changes)

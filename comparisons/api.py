@@ -1,0 +1,264 @@
+"""GET /api/v1/compare/?a=<slug>&b=<slug>: the comparison as JSON, or its measure pairs as CSV."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from measures.api.renderers import CSVRenderer
+from measures.api.views import JSONErrors
+
+from .cache import comparison_for
+from .pairs import resolve_pair
+
+
+def text(help_text: str, **kwargs) -> serializers.CharField:
+    return serializers.CharField(help_text=help_text, **kwargs)
+
+
+def codes(help_text: str) -> serializers.ListField:
+    return serializers.ListField(child=serializers.CharField(), help_text=help_text)
+
+
+class DocumentRefSerializer(serializers.Serializer):
+    slug = text("Document slug.")
+    title_zh = text("Title in Chinese.")
+    title_en = text("Title in English.")
+
+
+class MeasureRefSerializer(serializers.Serializer):
+    id = text("Public id, <document>/<number>.")
+    document = text("Document slug.")
+    number = serializers.IntegerField(help_text="Number in the document, from 1.")
+    part = serializers.IntegerField(help_text="Ordinal of its part.")
+    title_zh = text("Short title in Chinese.", allow_blank=True)
+    title_en = text("Short title in English.", allow_blank=True)
+    grade = text("official, secondary, inferred or unknown.")
+    unknown = serializers.BooleanField(help_text="Its content could not be reconstructed.")
+    topics = codes("Topic codes.")
+
+
+class LinkedSerializer(serializers.Serializer):
+    measure = MeasureRefSerializer(help_text="The measure of A.")
+    relation = text("How B's measure relates to it (see `vocabularies/`).")
+    status = text("curated, suggested or confirmed.")
+    score = serializers.FloatField(allow_null=True, help_text="Similarity, for suggestions.")
+    note_zh = text("Note in Chinese.", allow_blank=True)
+    note_en = text("Note in English.", allow_blank=True)
+    grade = text("Grade of the link.", allow_blank=True)
+    source_url = text("Where the link was read.", allow_blank=True)
+    link_id = serializers.IntegerField(
+        allow_null=True, help_text="Id under `links/` (null for a computed suggestion)."
+    )
+
+
+class DiffChunkSerializer(serializers.Serializer):
+    op = text("equal, insert or delete.")
+    text = text("Words.", allow_blank=True)
+
+
+class TargetChangeSerializer(serializers.Serializer):
+    metric = text("Metric code shared across documents.")
+    metric_zh = text("Metric in Chinese.")
+    metric_en = text("Metric in English.")
+    unit = text("Unit code.")
+    change = text("tighter, looser, unchanged, new or dropped.")
+    older = text("Measure of A holding the old target.", allow_null=True)
+    newer = text("Measure of B holding the new target.", allow_null=True)
+    old_goal = serializers.DecimalField(
+        14, 2, allow_null=True, help_text="Old goal (null for a new target)."
+    )
+    new_goal = serializers.DecimalField(
+        14, 2, allow_null=True, help_text="New goal (null for a dropped target)."
+    )
+    comparator = text("lte, lt, gte, gt or eq.", allow_blank=True)
+    absolute = serializers.DecimalField(14, 2, allow_null=True, help_text="New goal − old goal.")
+    relative = serializers.FloatField(
+        allow_null=True, help_text="Change relative to the old goal, in %."
+    )
+    old_deadline = serializers.DateField(allow_null=True, help_text="Old deadline.")
+    new_deadline = serializers.DateField(allow_null=True, help_text="New deadline.")
+    old_deadline_text = text("Old deadline as worded.", allow_blank=True)
+    new_deadline_text = text("New deadline as worded.", allow_blank=True)
+    deadline_moved = serializers.BooleanField(help_text="The deadline changed.")
+    new_baseline = serializers.DecimalField(
+        14, 2, allow_null=True, help_text="The starting value the new target states."
+    )
+
+
+class SetChangeSerializer(serializers.Serializer):
+    added = codes("Codes B adds.")
+    removed = codes("Codes B no longer has.")
+
+
+class ChangesSerializer(serializers.Serializer):
+    text = DiffChunkSerializer(many=True, help_text="Word-level diff of the texts.")
+    text_en = DiffChunkSerializer(many=True, help_text="Word-level diff of the English summaries.")
+    targets = TargetChangeSerializer(many=True, help_text="Target changes.")
+    topics = SetChangeSerializer(help_text="Topics added and removed.")
+    agencies = SetChangeSerializer(help_text="Responsible agencies added and removed.")
+    entity_types = SetChangeSerializer(help_text="Who it applies to: added and removed.")
+    stages = SetChangeSerializer(help_text="Product stages added and removed.")
+
+
+class MeasureRowSerializer(serializers.Serializer):
+    newer = MeasureRefSerializer(help_text="The measure of B.")
+    older = LinkedSerializer(many=True, help_text="Its counterparts in A.")
+    relation = text("The relation it is filed under.", allow_blank=True)
+    suggested = serializers.BooleanField(help_text="Every link behind it is a suggestion.")
+    changes = ChangesSerializer(help_text="What changed against the counterparts.")
+    text_zh = text("Its text, when there is no diff to show it.", allow_blank=True)
+    text_en = text("Its English summary, when there is no diff.", allow_blank=True)
+
+
+class PartSideSerializer(serializers.Serializer):
+    ordinal = serializers.IntegerField(help_text="Part number (1 = 一).")
+    title_zh = text("Part title in Chinese.")
+    title_en = text("Part title in English.")
+    count = serializers.IntegerField(help_text="Number of measures in the part.")
+
+
+class PartComparisonSerializer(serializers.Serializer):
+    newer = PartSideSerializer(allow_null=True, help_text="The part of B (null if removed).")
+    older = PartSideSerializer(many=True, help_text="The parts of A it comes from.")
+    relation = text("same, renamed, merged, split, new or removed.", allow_blank=True)
+    note_zh = text("Note in Chinese.", allow_blank=True)
+    note_en = text("Note in English.", allow_blank=True)
+    measures = MeasureRowSerializer(many=True, help_text="Its measures, aligned.")
+
+
+class OlderRowSerializer(serializers.Serializer):
+    older = MeasureRefSerializer(help_text="The measure of A.")
+    newer = serializers.ListField(
+        child=serializers.ListField(), help_text="[measure of B, relation] pairs."
+    )
+    dropped = serializers.BooleanField(help_text="B drops it.")
+
+
+class SummarySerializer(serializers.Serializer):
+    measures_a = serializers.IntegerField(help_text="Measures in A.")
+    measures_b = serializers.IntegerField(help_text="Measures in B.")
+    parts_a = serializers.IntegerField(help_text="Parts in A.")
+    parts_b = serializers.IntegerField(help_text="Parts in B.")
+    relations = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Measures of B per relation."
+    )
+    dropped = serializers.IntegerField(help_text="Measures of A dropped.")
+    unaccounted = serializers.IntegerField(help_text="Measures of A with no link.")
+    without_counterpart = serializers.IntegerField(help_text="Measures of B with none in A.")
+    targets = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Target changes per kind."
+    )
+    parts = serializers.DictField(child=serializers.IntegerField(), help_text="Parts per relation.")
+
+
+class ComparisonSerializer(serializers.Serializer):
+    a = DocumentRefSerializer(help_text="The earlier edition, or the higher level.")
+    b = DocumentRefSerializer(help_text="The later edition, or the lower level.")
+    kind = text("editions, levels or documents.")
+    suggested = serializers.BooleanField(help_text="The alignment was computed, not curated.")
+    fresh = serializers.BooleanField(help_text="False while a newer result is being computed.")
+    summary = SummarySerializer(help_text="Counts.")
+    parts = PartComparisonSerializer(many=True, help_text="The part table, part by part.")
+    dropped = LinkedSerializer(many=True, help_text="Measures of A that B drops.")
+    unaccounted = MeasureRefSerializer(many=True, help_text="Measures of A with no link.")
+    by_older = OlderRowSerializer(many=True, help_text="Each measure of A and its answers in B.")
+    target_changes = TargetChangeSerializer(many=True, help_text="Every target change.")
+    topics = codes("Topics of B's measures (for filtering).")
+
+
+def measure_pairs(result: dict) -> list[dict]:
+    """One row per measure of B and counterpart, then the measures of A dropped or unlinked."""
+    rows = []
+    for part in result["parts"]:
+        for row in part["measures"]:
+            changes = "; ".join(
+                f"{c['metric']}: {c['old_goal'] or '—'} → {c['new_goal'] or '—'} ({c['change']})"
+                for c in row["changes"]["targets"]
+            )
+            for linked in row["older"] or [None]:
+                rows.append(
+                    {
+                        "part": part["newer"]["ordinal"],
+                        "newer": row["newer"]["id"],
+                        "newer_title_zh": row["newer"]["title_zh"],
+                        "relation": linked["relation"] if linked else row["relation"],
+                        "status": linked["status"] if linked else "",
+                        "score": linked["score"] if linked else None,
+                        "older": linked["measure"]["id"] if linked else "",
+                        "older_title_zh": linked["measure"]["title_zh"] if linked else "",
+                        "target_changes": changes,
+                    }
+                )
+    for linked in result["dropped"]:
+        rows.append(
+            {
+                "part": None,
+                "newer": "",
+                "newer_title_zh": "",
+                "relation": "dropped",
+                "status": linked["status"],
+                "score": linked["score"],
+                "older": linked["measure"]["id"],
+                "older_title_zh": linked["measure"]["title_zh"],
+                "target_changes": "",
+            }
+        )
+    return rows
+
+
+CSV_COLUMNS = [
+    (name, lambda row, name=name: row[name])
+    for name in (
+        "part",
+        "newer",
+        "newer_title_zh",
+        "relation",
+        "status",
+        "score",
+        "older",
+        "older_title_zh",
+        "target_changes",
+    )
+]
+
+
+class CompareView(JSONErrors, APIView):
+    """Compare two documents: parts, measures side by side with relations, target changes,
+    word-level diffs and summary figures. `a` is taken as the earlier edition or the higher
+    level; given the other way round, the two are swapped. `format=csv` gives the measure pairs."""
+
+    renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CSVRenderer]
+    csv_columns = CSV_COLUMNS
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("a", str, required=True, description="Slug of one document."),
+            OpenApiParameter("b", str, required=True, description="Slug of the other."),
+        ],
+        responses={
+            (200, "application/json"): ComparisonSerializer,
+            (200, "text/csv"): {"type": "string", "description": "The measure pairs as CSV."},
+        },
+    )
+    def get(self, request: Request) -> Response:
+        pair = resolve_pair(request.query_params.get("a"), request.query_params.get("b"))
+        if pair.status == 404:
+            raise NotFound(pair.errors)
+        if pair.errors:
+            raise ValidationError(pair.errors)
+        a, b = (pair.b, pair.a) if pair.swapped else (pair.a, pair.b)
+        cached = comparison_for(a, b)
+        if request.accepted_renderer.format == "csv":
+            filename = f"compare-{a.slug}-{b.slug}.csv"
+            return Response(
+                measure_pairs(cached.result),
+                headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+            )
+        data = ComparisonSerializer({**cached.result, "fresh": cached.fresh}).data
+        return Response(data)

@@ -1,0 +1,151 @@
+"""Comparisons are cached per pair of documents and recomputed when what they read changes.
+
+`fingerprint` hashes, in a fixed number of small queries, everything the engine reads: the two
+documents, their parts, their measures (`updated_at`, plus topics, agencies, entity types and
+stages), their targets, and the measure and part links between them, with the engine's version.
+`comparison_for` serves the cached result when its fingerprint still matches; when nothing is
+cached it computes the comparison inline (the only computation a page ever waits for); when the
+cached one is stale it queues `recompute_comparison` (a Celery task) and serves the stale result
+marked as such until the worker has stored the new one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from functools import partial
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.db.models import Q
+
+from measures import models as m
+
+from .engine import compare
+from .loading import load_pair
+from .models import CachedComparison, MeasureLink, SectionLink
+
+# Bump when the engine's output changes shape or meaning: every cached result goes stale.
+ENGINE_VERSION = "5"
+
+
+def fingerprint(a: m.Document, b: m.Document) -> str:
+    documents = [a.pk, b.pk]
+    in_documents = Q(document__in=documents)
+    in_measures = Q(measure__document__in=documents)
+    either = Q(older__document__in=documents) | Q(newer__document__in=documents)
+    parts = [
+        ENGINE_VERSION,
+        m.Document.objects.filter(pk__in=documents)
+        .order_by("pk")
+        .values_list("pk", "slug", "title_zh", "title_en", "series_id", "jurisdiction__level"),
+        m.Section.objects.filter(in_documents)
+        .order_by("pk")
+        .values_list("pk", "ordinal", "title_zh", "title_en"),
+        m.Measure.objects.filter(in_documents).order_by("pk").values_list("pk", "updated_at"),
+        m.Target.objects.filter(in_measures)
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "metric",
+            "goal_value",
+            "baseline_value",
+            "deadline",
+            "deadline_text",
+            "direction",
+            "unit",
+            "comparator",
+        ),
+        m.MeasureAgency.objects.filter(in_measures)
+        .order_by("pk")
+        .values_list("pk", "agency_id", "role"),
+        MeasureLink.objects.filter(either)
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "older_id",
+            "newer_id",
+            "relation",
+            "status",
+            "score",
+            "note_zh",
+            "note_en",
+            "grade",
+            "source_id",
+        ),
+        SectionLink.objects.filter(either)
+        .order_by("pk")
+        .values_list("pk", "older_id", "newer_id", "relation", "status", "note_zh", "note_en"),
+    ]
+    for name in ("topics", "entity_types", "stages"):
+        field = m.Measure._meta.get_field(name)
+        through = field.remote_field.through
+        column = f"{field.related_model._meta.model_name}_id"
+        parts.append(
+            through.objects.filter(measure__document__in=documents)
+            .order_by("pk")
+            .values_list("measure_id", column)
+        )
+    payload = json.dumps(
+        [list(part) if not isinstance(part, str) else part for part in parts],
+        cls=DjangoJSONEncoder,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Cached:
+    result: dict
+    fresh: bool  # False: a newer result is being computed
+
+
+def compute(a: m.Document, b: m.Document, stamp: str | None = None) -> dict:
+    """Compute the comparison now and store it with its fingerprint."""
+    stamp = stamp or fingerprint(a, b)
+    result = compare(load_pair(a, b)).as_dict()
+    CachedComparison.objects.update_or_create(
+        older=a, newer=b, defaults={"fingerprint": stamp, "result": result}
+    )
+    return result
+
+
+def comparison_for(a: m.Document, b: m.Document) -> Cached:
+    stamp = fingerprint(a, b)
+    row = CachedComparison.objects.filter(older=a, newer=b).first()
+    if row is None:
+        return Cached(compute(a, b, stamp), fresh=True)
+    if row.fingerprint == stamp:
+        return Cached(row.result, fresh=True)
+    recompute_after_commit(a.pk, b.pk)
+    # Run inline (no broker) or by a quick worker, the new result may be there already.
+    row.refresh_from_db(fields=["fingerprint", "result"])
+    return Cached(row.result, fresh=row.fingerprint == stamp)
+
+
+def recompute(older_id: int, newer_id: int) -> bool:
+    """Bring the cached comparison of the pair up to date; False when nothing was to do."""
+    documents = {d.pk: d for d in m.Document.objects.filter(pk__in=[older_id, newer_id])}
+    if older_id not in documents or newer_id not in documents:
+        return False  # a document was deleted meanwhile
+    a, b = documents[older_id], documents[newer_id]
+    stamp = fingerprint(a, b)
+    if CachedComparison.objects.filter(older=a, newer=b, fingerprint=stamp).exists():
+        return False
+    compute(a, b, stamp)
+    return True
+
+
+def recompute_after_commit(older_id: int, newer_id: int) -> None:
+    from .tasks import recompute_comparison
+
+    transaction.on_commit(partial(recompute_comparison.delay, older_id, newer_id))
+
+
+def refresh_cached_pairs(document_ids: set[int]) -> None:
+    """Queue a recompute of every cached comparison that involves one of these documents."""
+    pairs = CachedComparison.objects.filter(
+        Q(older__in=document_ids) | Q(newer__in=document_ids)
+    ).values_list("older_id", "newer_id")
+    for older_id, newer_id in pairs:
+        recompute_after_commit(older_id, newer_id)

@@ -1,0 +1,21 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from measures.models import Document
+
+
+class CompareForm(forms.Form):
+    a = forms.ChoiceField(label=_("Compare"))
+    b = forms.ChoiceField(label=_("with"))
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [(d.slug, d.title) for d in Document.objects.in_reading_order()]
+        self.fields["a"].choices = choices
+        self.fields["b"].choices = choices
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("a") and data.get("a") == data.get("b"):
+            self.add_error("b", _("Choose two different documents."))
+        return data

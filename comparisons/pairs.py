@@ -1,0 +1,63 @@
+"""Which two documents a request names, checked, in the order the engine compares them.
+
+Shared by the page and the API so both say the same thing about bad input: a missing slug or
+the same document twice is the caller's mistake (400), an unknown slug is not found (404).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext as _
+
+from measures.models import Document, JurisdictionLevel
+
+LEVEL_RANK = {
+    JurisdictionLevel.NATIONAL: 0,
+    JurisdictionLevel.PROVINCIAL: 1,
+    JurisdictionLevel.MUNICIPAL: 2,
+}
+
+
+@dataclass(frozen=True)
+class PairRequest:
+    a: Document | None = None
+    b: Document | None = None
+    errors: dict[str, list[str]] | None = None
+    status: int = 200  # 400 or 404 when `errors`
+
+    @property
+    def swapped(self) -> bool:
+        """True when B should come first: the higher level, the earlier edition or the earlier
+        document is A. Without anything to tell them apart, the order given stands."""
+        a, b = self.a, self.b
+        if a is None or b is None:
+            return False
+        ranks = (LEVEL_RANK.get(a.jurisdiction.level, 9), LEVEL_RANK.get(b.jurisdiction.level, 9))
+        if ranks[0] != ranks[1]:
+            return ranks[1] < ranks[0]
+        if a.series_id and a.series_id == b.series_id:
+            return (b.edition or 0) < (a.edition or 0)
+        if a.signed_on and b.signed_on:
+            return b.signed_on < a.signed_on
+        return False
+
+
+def resolve_pair(a: str | None, b: str | None) -> PairRequest:
+    errors: dict[str, list[str]] = {}
+    for name, value in (("a", a), ("b", b)):
+        if not value:
+            errors[name] = [_("Name a document by its slug, e.g. beijing-2025.")]
+    if not errors and a == b:
+        errors["b"] = [_("Choose two different documents.")]
+    if errors:
+        return PairRequest(errors=errors, status=400)
+    documents = {
+        d.slug: d for d in Document.objects.select_related("jurisdiction").filter(slug__in=[a, b])
+    }
+    for name, value in (("a", a), ("b", b)):
+        if value not in documents:
+            errors[name] = [_("There is no document “%(slug)s”.") % {"slug": value}]
+    if errors:
+        return PairRequest(errors=errors, status=404)
+    return PairRequest(documents[a], documents[b])

@@ -1,0 +1,9 @@
+from celery import shared_task
+
+from .cache import recompute
+
+
+@shared_task(name="comparisons.recompute_comparison")
+def recompute_comparison(older_id: int, newer_id: int) -> bool:
+    """Recompute one pair's cached comparison; idempotent (a fresh result is left alone)."""
+    return recompute(older_id, newer_id)

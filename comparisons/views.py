@@ -1,0 +1,101 @@
+"""The comparison pages: a picker, and one page per pair of documents. Thin: the engine
+(`engine.py`) computes, the cache (`cache.py`) keeps, the template shows."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext
+
+from measures.models import Agency, EntityType, Grade, ProductStage, Topic, Unit
+
+from .cache import comparison_for
+from .forms import CompareForm
+from .models import MeasureRelation, SectionRelation
+from .pairs import resolve_pair
+
+
+def change_labels() -> dict[str, str]:
+    return {
+        "tighter": gettext("tighter"),
+        "looser": gettext("looser"),
+        "unchanged": gettext("unchanged"),
+        "new": gettext("new target"),
+        "dropped": gettext("target dropped"),
+    }
+
+
+def picker(request: HttpRequest) -> HttpResponse:
+    # Only a submitted form (both fields present) is checked; a link may preset one document.
+    submitted = "a" in request.GET and "b" in request.GET
+    form = CompareForm(request.GET if submitted else None, initial=request.GET.dict())
+    if form.is_bound and form.is_valid():
+        return redirect("comparisons:compare", form.cleaned_data["a"], form.cleaned_data["b"])
+    status = 400 if form.is_bound else 200
+    return render(request, "comparisons/picker.html", {"form": form}, status=status)
+
+
+def compare(request: HttpRequest, a: str, b: str) -> HttpResponse:
+    pair = resolve_pair(a, b)
+    if pair.errors:
+        form = CompareForm({"a": a, "b": b})
+        context = {"form": form, "errors": pair.errors}
+        return render(request, "comparisons/picker.html", context, status=pair.status)
+    if pair.swapped:
+        url = reverse("comparisons:compare", args=[b, a])
+        return redirect(f"{url}?{request.GET.urlencode()}" if request.GET else url)
+    cached = comparison_for(pair.a, pair.b)
+    result = cached.result
+    all_topics = {t.code: t.name for t in Topic.objects.all()}
+    topics = {code: all_topics.get(code, code) for code in result["topics"]}
+    relations = dict(MeasureRelation.choices) | {"none": gettext("no counterpart")}
+    relation, topic = request.GET.get("relation", ""), request.GET.get("topic", "")
+    errors = {}
+    if relation and relation not in relations:
+        errors["relation"] = [gettext("Unknown value “%(value)s”.") % {"value": relation}]
+    if topic and topic not in topics:
+        errors["topic"] = [gettext("Unknown value “%(value)s”.") % {"value": topic}]
+    parts = result["parts"]
+    if relation or topic:
+        parts = [
+            {
+                **part,
+                "measures": [
+                    row
+                    for row in part["measures"]
+                    if (not relation or (row["relation"] or "none") == relation)
+                    and (not topic or topic in row["newer"]["topics"])
+                ],
+            }
+            for part in parts
+        ]
+    context = {
+        "a": pair.a,
+        "b": pair.b,
+        "result": result,
+        "fresh": cached.fresh,
+        "parts": parts,
+        "errors": errors,
+        "relation": relation,
+        "topic": topic,
+        "topics": topics,
+        "relations": relations,
+        "relations_present": [
+            (code, relations.get(code, code), count)
+            for code, count in result["summary"]["relations"].items()
+        ],
+        "part_relations": dict(SectionRelation.choices),
+        "changes": change_labels(),
+        "units": dict(Unit.choices),
+        # Names for the codes that set changes list (topics, agencies, who, stages).
+        "names": {
+            "topics": all_topics,
+            "agencies": {a.slug: a.short_name for a in Agency.objects.all()},
+            "entity_types": {e.code: e.name for e in EntityType.objects.all()},
+            "stages": {s.code: s.name for s in ProductStage.objects.all()},
+        },
+        "grades": dict(Grade.choices),
+        "filtered": bool(relation or topic),
+    }
+    return render(request, "comparisons/compare.html", context, status=400 if errors else 200)

@@ -1,0 +1,352 @@
+"""The comparison pages, the compare API, its cache and the suggestion command, as a user and
+an editor drive them."""
+
+import io
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from comparisons.models import CachedComparison, LinkStatus, MeasureLink
+from comparisons.tasks import recompute_comparison
+from measures.models import Document
+from policytracker.celery import app as celery_app
+from tests.factories import MeasureFactory, SectionFactory, StaffUserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def inline_tasks():
+    """Run queued tasks in the test's process, whatever the broker (the worker path is tested
+    with the ping task in test_tasks.py)."""
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+PAGE = "/compare/beijing-2024/beijing-2025/"
+API = "/api/v1/compare/"
+
+
+class TestComparePage:
+    def test_it_shows_the_part_table_target_changes_and_diffs(
+        self, client, reference_data, django_assert_max_num_queries
+    ):
+        with django_assert_max_num_queries(40):  # the first visit computes and caches
+            assert client.get(PAGE).status_code == 200
+        with django_assert_max_num_queries(16):
+            response = client.get(PAGE)
+        assert response.status_code == 200
+        page = response.content.decode()
+        # The article's table: 2025 parts with counts against the 2024 parts they come from.
+        assert page.count('class="part-row"') == 8
+        assert "加力促进创新医药临床应用" in page
+        assert "努力拓展创新医药支付渠道" in page
+        assert "合并" in page  # part 四 merges two 2024 parts
+        words = " ".join(page.split())
+        assert 'data-metric="trial_startup_weeks">临床试验项目启动整体用时: 28 → 20 周' in words
+        assert "收紧" in page
+        assert "<ins>" in page
+        assert "<del>" in page
+        assert 'href="/measures/beijing-2025/1/"' in page
+        assert 'href="/measures/beijing-2024/1/"' in page
+        assert 'data-measure="beijing-2024/18"' in page  # dropped
+        assert 'href="/api/v1/compare/?a=beijing-2024&amp;b=beijing-2025&amp;format=csv"' in page
+
+    def test_filters_by_relation_and_topic(self, client, reference_data):
+        page = client.get(PAGE, {"relation": "new"}).content.decode()
+        assert 'data-relation="new"' in page
+        assert 'data-relation="strengthened"' not in page
+        page = client.get(PAGE, {"topic": "clinical_trials"}).content.decode()
+        assert 'data-measure="beijing-2025/1"' in page
+        assert 'data-measure="beijing-2025/25"' not in page
+
+    def test_an_unknown_filter_value_is_a_clear_400(self, client, reference_data):
+        response = client.get(PAGE, {"relation": "sideways"})
+        assert response.status_code == 400
+        assert "sideways" in response.content.decode()
+
+    def test_national_against_beijing_lists_each_national_measure_and_its_answers(
+        self, client, reference_data
+    ):
+        page = client.get("/compare/national-2025/beijing-2025/").content.decode()
+        assert page.count('<tr class="no-counterpart" data-measure="national-2025/') >= 1
+        assert '<tr class="" data-measure="national-2025/10">' in page
+        assert "超越" in page or "goes beyond" in page
+
+    def test_the_other_order_redirects_to_the_canonical_one(self, client, reference_data):
+        response = client.get("/compare/beijing-2025/beijing-2024/", {"topic": "clinical_trials"})
+        assert response.status_code == 302
+        assert response["Location"] == f"{PAGE}?topic=clinical_trials"
+
+    def test_unknown_documents_and_the_same_document_twice_are_explained(
+        self, client, reference_data
+    ):
+        missing = client.get("/compare/beijing-2024/beijing-2099/")
+        assert missing.status_code == 404
+        assert "beijing-2099" in missing.content.decode()
+        same = client.get("/compare/beijing-2024/beijing-2024/")
+        assert same.status_code == 400
+        assert "请选择两份不同的文件" in same.content.decode()
+
+    def test_the_picker_leads_to_a_comparison_and_reports_errors(self, client, reference_data):
+        assert client.get("/compare/").status_code == 200
+        response = client.get("/compare/", {"a": "beijing-2024", "b": "beijing-2025"})
+        assert response["Location"] == PAGE
+        invalid = client.get("/compare/", {"a": "beijing-2024", "b": "beijing-2024"})
+        assert invalid.status_code == 400
+        assert "请选择两份不同的文件" in invalid.content.decode()
+        preset = client.get("/compare/", {"a": "beijing-2024"})
+        assert preset.status_code == 200
+
+    def test_it_speaks_english(self, client, reference_data):
+        client.post(reverse("set_language"), {"language": "en", "next": "/"})
+        page = client.get(PAGE).content.decode()
+        assert "Parts" in page
+        assert "tighter" in page
+        assert "Continuing to raise the quality and efficiency of clinical trials" in page
+        assert '<p class="diff-text" lang="en">' in page
+
+    def test_the_navigation_and_the_document_page_link_here(self, client, reference_data):
+        page = client.get("/documents/beijing-2024/").content.decode()
+        assert 'href="/compare/"' in page
+        assert 'href="/compare/?a=beijing-2024"' in page
+
+
+class TestCompareAPI:
+    def test_it_returns_the_comparison_as_json(self, reference_data, django_assert_max_num_queries):
+        api = APIClient()
+        api.get(API, {"a": "beijing-2024", "b": "beijing-2025"})
+        with django_assert_max_num_queries(14):
+            response = api.get(API, {"a": "beijing-2024", "b": "beijing-2025"})
+        assert response.status_code == 200
+        data = response.json()
+        assert data["fresh"] is True
+        assert [p["newer"]["count"] for p in data["parts"]] == [5, 6, 6, 5, 2, 2, 2, 4]
+        first = data["parts"][0]["measures"][0]
+        change = next(
+            c for c in first["changes"]["targets"] if c["metric"] == "trial_startup_weeks"
+        )
+        assert (change["old_goal"], change["new_goal"], change["change"]) == (
+            "28.00",
+            "20.00",
+            "tighter",
+        )
+        assert data["summary"]["dropped"] == 4
+
+    def test_the_other_order_gives_the_same_comparison(self, reference_data):
+        data = APIClient().get(API, {"a": "beijing-2025", "b": "beijing-2024"}).json()
+        assert (data["a"]["slug"], data["b"]["slug"]) == ("beijing-2024", "beijing-2025")
+
+    def test_it_exports_the_measure_pairs_as_csv(self, reference_data):
+        response = APIClient().get(API, {"a": "beijing-2024", "b": "beijing-2025", "format": "csv"})
+        assert response.status_code == 200
+        assert response["Content-Type"].startswith("text/csv")
+        lines = response.content.decode("utf-8-sig").splitlines()
+        assert lines[0].startswith("part,newer,newer_title_zh,relation,status,score,older")
+        assert any(
+            line.startswith("1,beijing-2025/1,") and "beijing-2024/1" in line for line in lines
+        )
+        assert any(",dropped," in line and "beijing-2024/18" in line for line in lines)
+
+    @pytest.mark.parametrize(
+        ("query", "status", "field"),
+        [
+            ({"a": "beijing-2024"}, 400, "b"),
+            ({"a": "beijing-2024", "b": "beijing-2024"}, 400, "b"),
+            ({"a": "beijing-2024", "b": "nowhere"}, 404, "b"),
+            ({"a": "nowhere", "b": "beijing-2024", "format": "csv"}, 404, "a"),
+        ],
+    )
+    def test_bad_input_is_a_json_error(self, reference_data, query, status, field):
+        response = APIClient().get(API, query)
+        assert response.status_code == status
+        assert response["Content-Type"] == "application/json"
+        assert field in response.json()
+
+
+class TestCache:
+    def test_a_comparison_is_computed_once_and_recomputed_when_a_link_changes(
+        self, client, reference_data, django_capture_on_commit_callbacks, inline_tasks
+    ):
+        client.get(PAGE)
+        cached = CachedComparison.objects.get(
+            older__slug="beijing-2024", newer__slug="beijing-2025"
+        )
+        stamp = cached.fingerprint
+        client.get(PAGE)
+        cached.refresh_from_db()
+        assert cached.fingerprint == stamp
+        # An editor's data change (here straight in the database) makes the result stale: the
+        # page serves it marked as such and queues the recompute, which the task carries out.
+        link = MeasureLink.objects.get(newer__document__slug="beijing-2025", newer__number=17)
+        link.relation = "strengthened"
+        link.save()
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+            stale = client.get(PAGE).content.decode()
+        assert "正在重新计算" in stale
+        assert len(callbacks) == 1
+        cached.refresh_from_db()
+        assert cached.fingerprint != stamp
+        rows = [row for part in cached.result["parts"] for row in part["measures"]]
+        assert next(r for r in rows if r["newer"]["id"] == "beijing-2025/17")["relation"] == (
+            "strengthened"
+        )
+
+    def test_the_task_is_idempotent_and_skips_deleted_documents(self, reference_data):
+        a = Document.objects.get(slug="beijing-2024")
+        b = Document.objects.get(slug="beijing-2025")
+        assert recompute_comparison.apply(args=[a.pk, b.pk]).get() is True
+        assert recompute_comparison.apply(args=[a.pk, b.pk]).get() is False
+        assert CachedComparison.objects.count() == 1
+        assert recompute_comparison.apply(args=[a.pk, 999_999]).get() is False
+
+
+def twin_documents():
+    """Two documents with the same measures in another order, and no links between them."""
+    texts = [
+        ("临床试验启动提速", "把临床试验启动用时压缩到20周以内,伦理审查结果互认。"),
+        ("创新药快速挂网", "一类新药获批后一个月内挂网采购,医疗机构及时配备。"),
+        ("商业健康保险", "鼓励商业保险公司开发覆盖创新药械的健康保险产品,优化理赔。"),
+        ("产业投资基金", "设立医药健康产业投资基金,带动社会资本投资创新医药企业。"),
+    ]
+    older = SectionFactory(document__slug="old-doc", ordinal=1)
+    newer = SectionFactory(
+        document__slug="new-doc", document__jurisdiction=older.document.jurisdiction, ordinal=1
+    )
+    for number, (title, summary) in enumerate(texts, start=1):
+        MeasureFactory(section=older, number=number, title_zh=title, summary_zh=summary)
+    for number, (title, summary) in enumerate(reversed(texts), start=1):
+        MeasureFactory(section=newer, number=number, title_zh=title, summary_zh=summary)
+    return older.document, newer.document
+
+
+class TestSuggestions:
+    def test_the_command_stores_suggestions_an_editor_then_reviews(
+        self, client, db, django_capture_on_commit_callbacks, inline_tasks
+    ):
+        twin_documents()
+        out = io.StringIO()
+        call_command("suggest_links", "old-doc", "new-doc", stdout=out)
+        assert "suggested link(s) stored" in out.getvalue()
+        links = MeasureLink.objects.filter(status=LinkStatus.SUGGESTED).exclude(older=None)
+        pairs = {(link.older.number, link.newer.number) for link in links.exclude(newer=None)}
+        assert pairs == {(1, 4), (2, 3), (3, 2), (4, 1)}
+        assert all(link.score and link.score > 0 for link in links)
+        # Run again: the pending suggestions are replaced, not doubled.
+        call_command("suggest_links", "old-doc", "new-doc", stdout=io.StringIO())
+        assert MeasureLink.objects.filter(status=LinkStatus.SUGGESTED).count() == links.count()
+
+        # The page shows them as suggestions; an editor rejects one through the API.
+        page = client.get("/compare/old-doc/new-doc/").content.decode()
+        assert "建议" in page
+        link = links.get(older__number=1)
+        user = StaffUserFactory(is_superuser=False)
+        user.groups.add(Group.objects.get_or_create(name="editors")[0])
+        api = APIClient()
+        api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+        url = f"/api/v1/links/{link.pk}/"
+        tag = api.get(url)["ETag"]
+        response = api.patch(url, {"status": "rejected"}, format="json", HTTP_IF_MATCH=tag)
+        assert response.status_code == 200
+        # The cached comparison is stale now: served as such while the recompute is queued.
+        with django_capture_on_commit_callbacks(execute=True):
+            stale = api.get(API, {"a": "old-doc", "b": "new-doc"}).json()
+        assert stale["fresh"] is False
+        data = api.get(API, {"a": "old-doc", "b": "new-doc"}).json()
+        assert data["fresh"] is True
+        fourth = data["parts"][0]["measures"][3]
+        assert fourth["newer"]["id"] == "new-doc/4"
+        assert fourth["older"] == []
+        # A rejected pair is not suggested again.
+        call_command("suggest_links", "old-doc", "new-doc", stdout=io.StringIO())
+        assert not MeasureLink.objects.filter(
+            older__number=1, newer__number=4, status=LinkStatus.SUGGESTED
+        ).exists()
+
+    def test_the_command_refuses_bad_pairs_and_changes_nothing(self, reference_data):
+        before = MeasureLink.objects.count()
+        with pytest.raises(CommandError, match="already have curated links"):
+            call_command("suggest_links", "beijing-2024", "beijing-2025")
+        with pytest.raises(CommandError, match="nowhere"):
+            call_command("suggest_links", "nowhere", "beijing-2025")
+        with pytest.raises(CommandError, match="two different"):
+            call_command("suggest_links", "beijing-2025", "beijing-2025")
+        assert MeasureLink.objects.count() == before
+
+
+def test_the_page_shows_every_difference_the_reference_article_names(client, reference_data):
+    """../shared/reference/beijing-2024-vs-2025-comparison-article.txt, point by point, found on
+    /compare/beijing-2024/beijing-2025/ through the data (titles, texts, notes, targets)."""
+    page = " ".join(client.get(PAGE).content.decode().split())
+    named = [
+        # 一: the start-up target, the ethics target, international trials, biobanks, R&D.
+        "28 → 20 周",
+        "多中心试验伦理审查结果互认率: — → 90 %",
+        "牵头完成国际多中心试验",
+        "生物样本库",
+        "阿尔茨海默病",
+        "自研体外诊断试剂",
+        # 二: review time limits, testing, AI in regulation, cosmetics, emerging fields.
+        "创新药临床试验申请审评审批时限: 30 → 30 个工作日",
+        "基线 60",  # the 2025 target cuts 60 working days to 30
+        "无源医疗器械",
+        "有源医疗器械",
+        "人工智能",
+        "化妆品",
+        "脑机接口",
+        # 三: cross-border staged production, customs, smart factories, Jing-Jin-Ji.
+        "分段生产",
+        "通关",
+        "智能工厂",
+        "京津冀",
+        # 四 (2024 四 + 五 merged): direct formulary entry, one-month listing, early contact,
+        # direct settlement and prepayment, robots and device centres, pharmacies.
+        "直接列入",
+        "1个月内",
+        "提前",
+        "预付",
+        "手术机器人",
+        "应用示范中心",
+        "多仓",
+        "连锁",
+        # 五: datasets, models, online first consultations.
+        "50 TB",
+        "不少于10个场景",
+        "互联网诊疗首诊",
+        # 六: funds and pre-IPO firms.
+        "500 亿元",
+        "拟上市",
+        # 七: new part; 八: two new safeguards.
+        "国际医药创新公园",
+        "中关村生命科学园",
+        "知识产权",
+        "1000",
+    ]
+    missing = [phrase for phrase in named if phrase not in page]
+    assert missing == []
+
+
+def test_editors_confirm_and_reject_suggestions_in_the_admin(client, db):
+    twin_documents()
+    call_command("suggest_links", "old-doc", "new-doc", stdout=io.StringIO())
+    client.force_login(StaffUserFactory())
+    first, second = MeasureLink.objects.filter(status="suggested").exclude(older=None)[:2]
+    curated = MeasureFactory()
+    kept = MeasureLink.objects.create(
+        older=MeasureFactory(), newer=curated, relation="continued", grade="official"
+    )
+    url = reverse("admin:comparisons_measurelink_changelist")
+    for action, link in (("confirm_suggestions", first), ("reject_suggestions", second)):
+        response = client.post(
+            url, {"action": action, "_selected_action": [link.pk, kept.pk]}, follow=True
+        )
+        assert response.status_code == 200
+    statuses = dict(MeasureLink.objects.values_list("pk", "status"))
+    assert (statuses[first.pk], statuses[second.pk]) == ("confirmed", "rejected")
+    assert statuses[kept.pk] == "curated"  # curated links stay as the data files say
