@@ -197,3 +197,4 @@ class ProgressSnapshotAdmin(admin.ModelAdmin):
     list_select_related = ["target__measure__document"]
     raw_id_fields = ["target"]
     date_hierarchy = "taken_on"
+from . import admin_import  # noqa: E402, F401  the import runs' admin
