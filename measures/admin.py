@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.admin.models import LogEntry
 
+from . import admin_import  # noqa: F401  registers the import runs' admin
 from . import models as m
 from .tasks import refresh_after_commit
 
@@ -197,4 +198,3 @@ class ProgressSnapshotAdmin(admin.ModelAdmin):
     list_select_related = ["target__measure__document"]
     raw_id_fields = ["target"]
     date_hierarchy = "taken_on"
-from . import admin_import  # noqa: E402, F401  the import runs' admin
