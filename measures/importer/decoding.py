@@ -50,6 +50,8 @@ def decode(data: bytes, *, max_bytes: int) -> Decoded:
         except UnicodeDecodeError as error:
             failures.append((encoding, error))
     encoding, error = failures[0]
+    if error.end == len(data) and error.reason == "unexpected end of data":
+        raise ImportInputError("the file is truncated: it ends in the middle of a UTF-8 character")
     line = data.count(b"\n", 0, error.start) + 1
     raise ImportInputError(
         f"unknown encoding: neither UTF-8 (byte 0x{data[error.start]:02x} at offset "

@@ -416,7 +416,8 @@ def _reconcile_measure(result: Preview, measure: m.Measure, parsed: MeasureParse
 
     for target in measure.targets.all():
         match = _matching_target(target, parsed.targets)
-        shown = target.goal_display
+        # Language-neutral, as the report is stored: ≤ 3 month
+        shown = f"{m.Comparator(target.comparator).label} {_plain(target.goal_value)} {target.unit}"
         if match is None:
             same_unit = [found for found in parsed.targets if found.unit == target.unit]
             text = ", ".join(found.text for found in same_unit) or "no such target"
@@ -431,20 +432,30 @@ def _reconcile_measure(result: Preview, measure: m.Measure, parsed: MeasureParse
             result.notes.append(f"{public_id}: the text has a target the data lacks: {found.text}")
 
     named = {mention.code: mention for mention in parsed.agencies}
-    listed = [mention for mention in parsed.agencies if mention.role]
+    # A 责任单位 clause lists the responsible units and their order; a bare mention does not.
+    responsible = {mention.code: mention for mention in parsed.agencies if mention.role}
     for role in measure.agency_roles.all():
-        mention = named.get(role.agency.slug)
-        if listed and mention is None:
-            disagree(public_id, f"agency {role.agency.slug}", role.role, "not a responsible unit")
-        elif listed and mention is not None and mention.role != role.role:
-            disagree(public_id, f"agency {role.agency.slug}", role.role, mention.role)
-        elif mention is not None and role.grade != official:
+        slug = role.agency.slug
+        if responsible:
+            listed = responsible.get(slug)
+            if listed is None:
+                disagree(public_id, f"agency {slug}", role.role, "not among the 责任单位")
+                continue
+            # The clause names the lead first; joint and support both follow it.
+            if (listed.role == m.AgencyRole.LEAD) != (role.role == m.AgencyRole.LEAD):
+                disagree(public_id, f"agency {slug}", role.role, f"{listed.role} in the 责任单位")
+                continue
+        if slug in named and role.grade != official:
             result.updates.append((m.MeasureAgency, role.pk, {"grade": official}))
-            result.confirmed.append(f"{public_id}: agency {role.agency.slug} → official")
+            result.confirmed.append(f"{public_id}: agency {slug} → official")
     curated_agencies = {role.agency.slug for role in measure.agency_roles.all()}
     for code, mention in named.items():
         if code not in curated_agencies:
             result.notes.append(f"{public_id}: the text names {mention.text}, the data does not")
+
+
+def _plain(value: Decimal) -> str:
+    return f"{Decimal(value).normalize():f}"
 
 
 def _target_signature(target: m.Target) -> tuple[str, Decimal]:

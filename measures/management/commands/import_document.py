@@ -48,7 +48,9 @@ class Command(BaseCommand):
             for problem in result.errors:
                 self.stderr.write(f"{file}: {problem}")
             raise CommandError(
-                f"{len(result.errors)} problem(s) found; the database was not changed."
+                f"{len(result.errors)} problem(s) found "
+                f"({'; '.join(str(problem) for problem in result.errors)}); "
+                "the database was not changed."
             )
         if dry_run:
             if not json:
