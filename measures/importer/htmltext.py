@@ -1,6 +1,7 @@
 """A saved government web page to the lines of its document.
 
-The page is read with the standard library's `html.parser` into a small tree. Page furniture is
+The page is read with lxml's HTML parser (C speed: a 5 MB page in about a second, where the
+standard library's parser takes many) into a small tree. Page furniture is
 dropped — scripts and styles, <nav>/<header>/<footer>/<aside>/<form>, and any element whose id or
 class names navigation, sharing, related news, comments or a footer. The main content block is
 the <article>/<main> or content-named element (TRS_Editor, zoom, article, content, …) holding the
@@ -13,7 +14,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
+
+from lxml import etree
 
 BOLD_START = "\x02"
 BOLD_END = "\x03"
@@ -52,28 +54,36 @@ class _Node:
         return f"{self.attrs.get('id', '')} {self.attrs.get('class', '')}"
 
 
-class _TreeBuilder(HTMLParser):
+class _TreeBuilder:
+    """A parser target for lxml: builds the small tree the rest of this module walks."""
+
     def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
         self.root = _Node("root", {})
         self.stack = [self.root]
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        node = _Node(tag, {name: value or "" for name, value in attrs})
+    def start(self, tag: str, attrib: dict[str, str]) -> None:
+        node = _Node(str(tag).lower(), dict(attrib))
         self.stack[-1].children.append(node)
         # Unclosed tags nest without end on broken pages; past a depth, siblings will do.
-        if tag not in _VOID_TAGS and len(self.stack) < _MAX_DEPTH:
+        if node.tag not in _VOID_TAGS and len(self.stack) < _MAX_DEPTH:
             self.stack.append(node)
 
-    def handle_endtag(self, tag: str) -> None:
+    def end(self, tag: str) -> None:
         # Close up to the matching open tag; a stray end tag closes nothing.
+        tag = str(tag).lower()
         for depth in range(len(self.stack) - 1, 0, -1):
             if self.stack[depth].tag == tag:
                 del self.stack[depth:]
                 return
 
-    def handle_data(self, data: str) -> None:
+    def data(self, data: str) -> None:
         self.stack[-1].children.append(data)
+
+    def comment(self, text: str) -> None:
+        pass
+
+    def close(self) -> _Node:
+        return self.root
 
 
 def _is_furniture(node: _Node) -> bool:
@@ -123,8 +133,12 @@ def _render(node: _Node, out: list[str], bold: bool = False) -> None:
 def html_to_text(html: str) -> str:
     """The lines of the page's main content, bold runs marked."""
     builder = _TreeBuilder()
-    builder.feed(html)
-    builder.close()
+    parser = etree.HTMLParser(target=builder, remove_comments=True)
+    try:
+        parser.feed(html)
+        parser.close()
+    except etree.LxmlError:
+        pass  # keep what was read: lxml recovers from most broken markup, not from all
     root = builder.root
     nodes = list(_walk(root))
     candidates = [
