@@ -310,8 +310,10 @@ def test_reconciling_raises_confirmed_grades_and_reports_each_planted_disagreeme
     output = run(str(path))
     assert "Disagreements (the data is kept; an editor decides): 5" in output
     assert counts()[:4] == before[:4]  # nothing created or deleted
+    updated_before = measure10.updated_at
     measure10.refresh_from_db()
     assert (measure10.grade, measure10.placement_grade) == ("official", "official")
+    assert measure10.updated_at > updated_before  # API clients polling updated_since see it
     assert measure10.full_text.startswith("推动创新药加快进入定点医药机构。鼓励医保定点医疗机构")
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     assert f"national-planted.txt (sha256 {digest})" in measure10.grade_note

@@ -487,9 +487,12 @@ def apply(result: Preview, *, user: Any = None, run: m.ImportRun | None = None) 
         source = _source(result)
         note = _basis_note(result, run.pk)
         if result.document is not None:
+            now = timezone.now()
             for model, pk, values in result.updates:
                 if "grade" in values:
                     values = {**values, "source": source, "grade_note": note}
+                if model is m.Measure:  # update() skips auto_now; API clients poll on it
+                    values = {**values, "updated_at": now}
                 model.objects.filter(pk=pk).update(**values)
             document = result.document
         elif result.jurisdiction is not None:
