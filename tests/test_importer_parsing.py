@@ -293,6 +293,17 @@ def test_it_finds_agencies_by_name_short_name_and_alias(text, expected):
     assert unknown == []
 
 
+def test_a_lead_and_supporting_units_clause_gives_their_roles():
+    text = "加快审批。(牵头单位:市医保局;配合单位:北京海关、市卫生健康委等)"
+    found, unknown = extract_agencies(text, LEXICON)
+    assert [(a.text, a.code, a.role) for a in found] == [
+        ("市医保局", "bj-healthcare-security", "lead"),
+        ("北京海关", "beijing-customs", "joint"),
+        ("市卫生健康委", "bj-health", "joint"),
+    ]
+    assert unknown == []
+
+
 def test_a_responsible_unit_outside_the_agency_list_is_reported():
     found, unknown = extract_agencies("(责任单位:市医保局、市体育局)", LEXICON)
     assert [a.code for a in found] == ["bj-healthcare-security"]

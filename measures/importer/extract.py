@@ -376,7 +376,10 @@ class Mention:
 
 
 # (责任单位:市医保局、市卫生健康委) — several documents print it after each measure.
-_RESPONSIBLE = re.compile(r"[(]?(?:责任单位|牵头单位|责任部门)[::](?P<names>[^()\n]{1,300})[)]?")
+# (责任单位:市医保局、市卫生健康委) or (牵头单位:市医保局;配合单位:市药监局), the lead first.
+_RESPONSIBLE = re.compile(r"(?:责任单位|牵头单位|责任部门)[::](?P<names>[^()\n]{1,300})")
+# One name in it: without a 配合单位: label before it or a 等/。 after it.
+_CLAUSE_NAME = re.compile(r"(?:[^、,;:。]{0,6}(?:单位|部门):)?\s*(?P<name>[^、,;:。\s等]+)")
 
 
 def extract_agencies(text: str, lexicon: Lexicon) -> tuple[list[Mention], list[Mention]]:
@@ -387,19 +390,12 @@ def extract_agencies(text: str, lexicon: Lexicon) -> tuple[list[Mention], list[M
     unknown: list[Mention] = []
     clause = _RESPONSIBLE.search(normal)
     if clause:
-        offset = clause.start("names")
-        position = 0
-        for index, name in enumerate(re.split(r"[、,;]", clause["names"])):
-            start = offset + position + (len(name) - len(name.lstrip()))
-            position += len(name) + 1
-            name = name.strip().rstrip("等")
-            if not name:
-                continue
-            span = (start, start + len(name))
-            code = lexicon.agency(name)
-            mention = Mention(
-                text[span[0] : span[1]], span, code, "lead" if index == 0 else "joint"
-            )
+        first = True
+        for piece in _CLAUSE_NAME.finditer(normal, clause.start("names"), clause.end("names")):
+            span = piece.span("name")
+            code = lexicon.agency(piece["name"])
+            mention = Mention(text[span[0] : span[1]], span, code, "lead" if first else "joint")
+            first = False
             if code is None:
                 unknown.append(mention)
             elif code not in found:
