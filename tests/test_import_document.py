@@ -139,6 +139,20 @@ def test_a_page_with_per_part_numbering_is_written_with_numbers_through_the_docu
 
 
 @pytest.mark.django_db
+def test_a_traditional_text_is_stored_as_printed_and_untitled_measures_show_their_opening(
+    reference_data,
+):
+    run(str(FIXTURES / "traditional.txt"))
+    document = Document.objects.get(number="醫保發〔2026〕21號")
+    assert document.slug == "national-2026-21"
+    measure = document.measures.get(number=2)
+    assert measure.title_zh == ""
+    assert measure.full_text.startswith("各地要完善經辦流程,將特例單議評議周期縮短至30日。")
+    assert measure.title == "各地要完善經辦流程,將特例單議評議周期縮短至30…"
+    assert [row.agency.slug for row in document.issuer_rows.all()] == ["nhsa", "nhc"]
+
+
+@pytest.mark.django_db
 def test_a_dry_run_reports_and_writes_nothing(reference_data):
     before = counts()
     output = run(str(FIXTURES / "continuous.txt"), "--dry-run")

@@ -131,6 +131,23 @@ def test_it_reads_a_page_numbered_per_part_with_bold_titles_and_ignores_the_furn
     assert report.measures[-1].text.endswith("确保各项措施于2026年底前落地见效。")
 
 
+def test_a_gbk_page_without_bold_titles_takes_each_measures_short_first_sentence():
+    page = (FIXTURES / "per_part_bold.html").read_text("utf-8")
+    for tag in ("<strong>", "</strong>", "<b>", "</b>"):
+        page = page.replace(tag, "")
+    page = page.replace('<meta charset="utf-8">', '<meta charset="gb2312">')
+    report = parse(page.encode("gbk"))
+    assert report.problems == []
+    assert report.titles == "sentence"
+    assert [m.title for m in report.measures] == [
+        "简化挂网材料",
+        "推进跨省协同",
+        "规范首发价格",
+        "完善价格监测",
+        "加强组织实施",
+    ]
+
+
 def test_it_reads_traditional_characters_matching_them_as_simplified_and_keeping_them():
     report = parse((FIXTURES / "traditional.txt").read_bytes())
     assert report.problems == []

@@ -190,7 +190,7 @@ def plan(
         jurisdiction=place,
         problems=[*report.problems, *problems],
     )
-    if report.errors:
+    if result.errors:
         return result
     _check_source_url(result)
     if target is not None:
@@ -211,13 +211,14 @@ def _lexicon(place: m.Jurisdiction | None) -> Lexicon:
             if agency.jurisdiction.level == m.JurisdictionLevel.NATIONAL:
                 terms += [Term(name, agency.slug) for name in _short_names(agency)]
     else:
-        codes = set()
+        places = set()
         node: m.Jurisdiction | None = place
-        while node is not None:
-            codes.add(node.pk)
+        while node is not None:  # a city's document also names its province's agencies
+            places.add(node.pk)
             node = node.parent
         for agency in agencies:
-            if agency.jurisdiction_id in codes or agency.jurisdiction.level == "national":
+            national = agency.jurisdiction.level == m.JurisdictionLevel.NATIONAL
+            if agency.jurisdiction_id in places or national:
                 names = [agency.name_zh, *_short_names(agency)]
                 terms += [Term(name, agency.slug) for name in names]
     codes = dict(m.EntityType.objects.values_list("code", "name_zh"))
