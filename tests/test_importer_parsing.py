@@ -148,6 +148,13 @@ def test_a_gbk_page_without_bold_titles_takes_each_measures_short_first_sentence
     ]
 
 
+def test_a_paragraph_broken_mid_sentence_stays_in_its_measure():
+    text = _continuous().replace("推动医疗机构优化立项、", "推动医疗机构\n优化立项、")
+    report = parse(text.encode())
+    assert report.problems == []
+    assert report.measures[0].text.startswith("压缩临床试验启动用时。推动医疗机构\n优化立项、")
+
+
 def test_it_reads_traditional_characters_matching_them_as_simplified_and_keeping_them():
     report = parse((FIXTURES / "traditional.txt").read_bytes())
     assert report.problems == []

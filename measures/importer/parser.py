@@ -46,7 +46,7 @@ from .htmltext import BOLD_END, BOLD_START
 from .normalise import document_number_key, normalise
 
 _NUMERAL = "[一二三四五六七八九十]"
-_PART = re.compile(rf"(?P<num>{_NUMERAL}{{1,3}})、\s*(?P<title>[^。]{{1,60}})")
+_PART = re.compile(rf"(?P<num>{_NUMERAL}{{1,3}})、\s*(?P<title>[^。]{{1,60}})。?")
 _MEASURE = re.compile(rf"\((?P<num>{_NUMERAL}{{1,3}})\)\s*(?P<rest>.*)")
 _BODY_END = re.compile(r"[。;:!?\")》」』]$")
 _SUB_ITEM = re.compile(r"(?:\d{1,2}[.、]|\(\d{1,2}\)|[①-⑳])")
@@ -367,8 +367,9 @@ def _walk_body(
                 measure_lines.append(line.text)
             else:
                 parts[-1].text = "\n".join(filter(None, [parts[-1].text, line.text]))
-        elif index == len(lines) - 1 and measure is not None and not _ATTACHMENT.match(line.normal):
-            measure_lines.append(line.text)  # the file ends here, mid-sentence
+        elif measure is not None and _continues(lines, index):
+            # A paragraph broken mid-sentence (a <br> in a page), or the file ending there.
+            measure_lines.append(line.text)
         else:
             close_measure()
             ended_at = index
@@ -385,6 +386,17 @@ def _walk_body(
             )
         )
     return parts, tail, numbering
+
+
+def _continues(lines: list[_Line], index: int) -> bool:
+    """Whether a line that does not end a sentence still belongs to the measure above: the
+    file ends after it, or the next line finishes the sentence."""
+    if _ATTACHMENT.fullmatch(lines[index].normal):
+        return False
+    if index == len(lines) - 1:
+        return True
+    following = lines[index + 1]
+    return following.kind == "text" and _reads_like_body(following)
 
 
 def _numbering_problem(
