@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.admin.models import LogEntry
 
+from . import admin_import  # noqa: F401  registers the import runs' admin
 from . import models as m
 from .tasks import refresh_after_commit
 

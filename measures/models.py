@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
 from django.urls import reverse
@@ -370,6 +371,11 @@ class Section(models.Model):
         return f"{chinese_numeral(self.ordinal)}、"
 
 
+def _opening(text: str, length: int = 24) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= length else text[:length] + "…"
+
+
 class MeasureQuerySet(models.QuerySet["Measure"]):
     def in_document(self, slug: str) -> MeasureQuerySet:
         return self.filter(document__slug=slug)
@@ -492,7 +498,9 @@ class Measure(Provenance):
             models.CheckConstraint(
                 condition=Q(placement_grade__in=Grade.values), name="measure_placement_grade_valid"
             ),
-            # Known content is complete; unknown content is not invented (no summary).
+            # Known content is complete; unknown content is not invented (no summary). A
+            # measure imported from an official text is known by that text until an editor
+            # writes its English title and summaries.
             models.CheckConstraint(
                 condition=(Q(grade=Grade.UNKNOWN) & Q(summary_zh="") & Q(summary_en=""))
                 | (
@@ -501,7 +509,8 @@ class Measure(Provenance):
                     & ~Q(title_en="")
                     & ~Q(summary_zh="")
                     & ~Q(summary_en="")
-                ),
+                )
+                | (~Q(grade=Grade.UNKNOWN) & ~Q(full_text="")),
                 name="measure_content_unless_unknown",
             ),
         ]
@@ -528,7 +537,8 @@ class Measure(Provenance):
 
     @property
     def title(self) -> str:
-        return pick_language(self.title_zh, self.title_en)
+        # An imported measure whose document prints no short titles shows its opening words.
+        return pick_language(self.title_zh, self.title_en) or _opening(self.full_text)
 
     @property
     def summary(self) -> str:
@@ -944,3 +954,59 @@ class WorkerPing(models.Model):
 
     def __str__(self) -> str:
         return f"{self.token} by {self.hostname or 'inline'}"
+
+
+class ImportStatus(models.TextChoices):
+    PREVIEWED = "previewed", _("previewed")
+    APPLIED = "applied", _("applied")
+
+
+class ImportRun(models.Model):
+    """One file an editor imported: its text, what the importer found, and what it wrote.
+
+    The record is the basis of every fact an import raised to `official` when the file came
+    without a URL: grade notes name the file, its SHA-256 and this run.
+    """
+
+    Status = ImportStatus
+
+    file_name = models.CharField(_("file"), max_length=255)
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    encoding = models.CharField(max_length=20)
+    is_html = models.BooleanField(default=False)
+    text = models.TextField(help_text=_("the file's text as decoded"))
+    source_url = models.URLField(
+        _("official URL"), max_length=500, blank=True, help_text=_("where the file was downloaded")
+    )
+    requested_document = models.CharField(
+        _("document to reconcile"), max_length=80, blank=True, help_text=_("a document slug")
+    )
+    jurisdiction = models.ForeignKey(
+        Jurisdiction, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    document = models.ForeignKey(
+        Document, on_delete=models.SET_NULL, null=True, blank=True, related_name="import_runs"
+    )
+    status = models.CharField(
+        max_length=20, choices=ImportStatus.choices, default=ImportStatus.PREVIEWED
+    )
+    report = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("import run")
+        verbose_name_plural = _("import runs")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=ImportStatus.values), name="import_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.get_status_display()})"

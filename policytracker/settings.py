@@ -198,6 +198,9 @@ REST_FRAMEWORK = {
 }
 API_ANONYMOUS_RATE = env.str("API_ANONYMOUS_RATE", default="600/minute")
 
+# The importer refuses larger files; a saved government page is usually well under 1 MB.
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", default=8 * 1024 * 1024)
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Policy Tracker API",
     "DESCRIPTION": (

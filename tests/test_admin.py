@@ -6,7 +6,7 @@ from django.contrib.admin.models import ADDITION, LogEntry
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
-from measures.models import Measure, WorkerPing
+from measures.models import ImportRun, Measure, WorkerPing
 from tests.factories import (
     MeasureLinkFactory,
     ObservationFactory,
@@ -25,6 +25,7 @@ def editor_client(client, reference_data):
     MeasureLinkFactory()
     SectionLinkFactory()
     WorkerPing.objects.create(token="admin-test")
+    ImportRun.objects.create(file_name="a.txt", sha256="0" * 64, size=1, encoding="utf-8", text="x")
     LogEntry.objects.log_actions(
         editor.pk, [WorkerPing.objects.get()], ADDITION, "[]", single_object=True
     )
