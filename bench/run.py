@@ -52,6 +52,7 @@ class Options:
     cache_db: int
     reuse: bool
     workers: int
+    add: bool = False
     seed: int = 1
     env: dict[str, str] = field(default_factory=dict)
 
@@ -71,6 +72,9 @@ def parse() -> Options:
     parser.add_argument("--broker-db", type=int, default=10)
     parser.add_argument("--cache-db", type=int, default=11)
     parser.add_argument("--reuse", action="store_true", help="keep a corpus of the right size")
+    parser.add_argument(
+        "--add", action="store_true", help="keep the other sizes of the last report (results.json)"
+    )
     # Sync workers, two per core: one waits on the database while the other computes.
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1))
     args = parser.parse_args()
@@ -85,6 +89,7 @@ def parse() -> Options:
         cache_db=args.cache_db,
         reuse=args.reuse,
         workers=args.workers,
+        add=args.add,
     )
     options.env = {
         **os.environ,
@@ -487,8 +492,12 @@ def main() -> None:
         },
         "runs": [],
     }
+    if options.add and (RESULTS / "results.json").exists():
+        previous = json.loads((RESULTS / "results.json").read_text())["runs"]
+        results["runs"] = [run for run in previous if run["n"] not in options.sizes]
     for n in options.sizes:
         results["runs"].append(measure_size(n, options))
+        results["runs"].sort(key=lambda run: run["n"])
         results["versions"] = versions(options)
         report.write(results, RESULTS)  # after every size, so a long run leaves something
     print(f"Report: {RESULTS / 'report.md'}")

@@ -2,6 +2,8 @@
 substring search with full recall for short and long terms (served by trigram indexes on
 PostgreSQL), capped counts on long lists, and the indexes migration 0008 creates."""
 
+import re
+
 import pytest
 from django.core.cache import cache
 from django.db import connection
@@ -160,3 +162,20 @@ class TestIndexes:
             plan = queryset.explain()
         assert "measure_search_trgm" in plan
         assert "target_search_trgm" in plan
+
+
+class TestFacetsAtScale:
+    def test_a_facet_shows_its_most_frequent_values_and_every_chosen_one(
+        self, client, monkeypatch, django_assert_max_num_queries
+    ):
+        monkeypatch.setattr("measures.facets.FACET_LIMIT", 3)
+        for index in range(6):
+            section = SectionFactory(document=DocumentFactory(slug=f"doc-{index}"))
+            for number in range(1, index + 2):  # doc-5 has the most measures
+                MeasureFactory(section=section, number=number)
+        with django_assert_max_num_queries(20):
+            response = client.get("/measures/", {"document": "doc-0"}, HTTP_ACCEPT_LANGUAGE="en")
+        page = response.content.decode()
+        shown = re.findall(r'data-facet="document" data-value="([^"]+)"', page)
+        assert shown == ["doc-5", "doc-4", "doc-3", "doc-0"]  # the top three, and the chosen one
+        assert "and 2 more" in page
