@@ -76,7 +76,7 @@ class PartChoiceField(forms.MultipleChoiceField):
 
     def valid_value(self, value: str) -> bool:
         slug, _sep, ordinal = value.rpartition("/")
-        return bool(slug) and ordinal.isdigit()
+        return bool(slug) and ordinal.isdecimal()
 
 
 class MeasureFilterForm(forms.Form):

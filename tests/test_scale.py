@@ -179,3 +179,18 @@ class TestFacetsAtScale:
         shown = re.findall(r'data-facet="document" data-value="([^"]+)"', page)
         assert shown == ["doc-5", "doc-4", "doc-3", "doc-0"]  # the top three, and the chosen one
         assert "and 2 more" in page
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"page_size": "³"}, {"section": "doc/²"}],
+)
+def test_digits_int_cannot_read_are_a_400_not_a_500(params):
+    """str.isdigit() accepts superscripts that int() refuses (found by the schema fuzzer)."""
+    cache.clear()
+    assert APIClient().get(API, params).status_code == 400
+
+
+def test_a_target_filter_with_such_digits_is_a_400():
+    cache.clear()
+    assert APIClient().get("/api/v1/targets/", {"measure": "doc/³"}).status_code == 400

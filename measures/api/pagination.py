@@ -30,7 +30,7 @@ class PagePagination(PageNumberPagination):
         if request.query_params.get("paginate") not in (None, "cursor"):
             raise ValidationError({"paginate": "The only value is `cursor`."})
         raw = request.query_params.get(self.page_size_query_param)
-        if raw is not None and not (raw.isdigit() and int(raw) > 0):
+        if raw is not None and not (raw.isdecimal() and int(raw) > 0):
             raise ValidationError({"page_size": f"A whole number from 1 to {self.max_page_size}."})
 
     def paginate_queryset(self, queryset, request, view=None):
