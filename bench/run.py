@@ -104,6 +104,9 @@ def parse() -> Options:
         "CONN_MAX_AGE": "600",
         "API_ANONYMOUS_RATE": "100000000/minute",
         "LOG_LEVEL": "WARNING",
+        # The nightly refresh of a million targets takes minutes, not the default five.
+        "CELERY_TASK_SOFT_TIME_LIMIT": "3600",
+        "CELERY_TASK_TIME_LIMIT": "3700",
     }
     return options
 
@@ -400,24 +403,18 @@ def celery_refresh(options: Options) -> dict:
     )
     env = options.env | {"DJANGO_SETTINGS_MODULE": "policytracker.settings"}
     output = subprocess.run(
-        [str(BIN / "python"), "-c", code], cwd=ROOT, env=env, check=True, capture_output=True
+        [str(BIN / "python"), "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
     )
+    if output.returncode:
+        return {"error": output.stderr.strip().splitlines()[-1:]}
     return json.loads(output.stdout)
 
 
-def measure_size(n: int, options: Options) -> dict:
+def measure_size(n: int, options: Options, save) -> dict:
+    """Everything for one N; `save(run)` is called after each step, so that a long run that is
+    stopped still leaves its figures so far in the report."""
     print(f"N = {n:,}: corpus", flush=True)
     run: dict = {"n": n, "corpus": build_corpus(options, n)}
-    print("  refresh_progress (in process)", flush=True)
-    job = subprocess.run(
-        [str(BIN / "python"), "-m", "bench.jobs", "refresh_progress"],
-        cwd=ROOT,
-        env=options.env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    run["refresh_progress"] = json.loads(job.stdout)
     print("  export to SQLite", flush=True)
     sqlite = WORK / "bench.db"  # Datasette names the database after the file: /bench/…
     started = time.monotonic()
@@ -426,16 +423,30 @@ def measure_size(n: int, options: Options) -> dict:
     run["export_seconds"] = round(time.monotonic() - started, 1)
     params = Params.pick(options.dsn)
     run["params"] = vars(params)
+    run["job_todos"] = JOB_TODOS
     with Services(options, sqlite) as services:
         sampler = MemorySampler(services)
         sampler.start()
         run["queries"] = [measure_query(query, params, options) for query in QUERIES]
+        run["peak_rss_mb"] = {k: round(v / 2**20, 1) for k, v in sampler.peaks.items()}
+        save(run)
+        print("  refresh_progress (in process)", flush=True)
+        job = subprocess.run(
+            [str(BIN / "python"), "-m", "bench.jobs", "refresh_progress"],
+            cwd=ROOT,
+            env=options.env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        run["refresh_progress"] = json.loads(job.stdout)
+        save(run)
         print("  refresh_progress (Celery worker)", flush=True)
         run["refresh_progress"]["celery"] = celery_refresh(options)
         sampler.stopped.set()
         sampler.join()
         run["peak_rss_mb"] = {k: round(v / 2**20, 1) for k, v in sampler.peaks.items()}
-    run["job_todos"] = JOB_TODOS
+    save(run)
     sqlite.unlink(missing_ok=True)
     return run
 
@@ -495,11 +506,15 @@ def main() -> None:
     if options.add and (RESULTS / "results.json").exists():
         previous = json.loads((RESULTS / "results.json").read_text())["runs"]
         results["runs"] = [run for run in previous if run["n"] not in options.sizes]
+    results["versions"] = versions(options)
+
+    def save(run: dict) -> None:
+        results["runs"] = [r for r in results["runs"] if r["n"] != run["n"]] + [run]
+        results["runs"].sort(key=lambda r: r["n"])
+        report.write(results, RESULTS)
+
     for n in options.sizes:
-        results["runs"].append(measure_size(n, options))
-        results["runs"].sort(key=lambda run: run["n"])
-        results["versions"] = versions(options)
-        report.write(results, RESULTS)  # after every size, so a long run leaves something
+        measure_size(n, options, save)
     print(f"Report: {RESULTS / 'report.md'}")
 
 
