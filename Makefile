@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # Rebuilt only when the dependencies change, so a second `make run` is quick.
 INSTALLED := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: help install run test lint format check messages clean
+.PHONY: help install run test lint format check messages clean bench
 
 help:
 	@echo "make run      set up (venv, install, migrate, load data) and serve http://127.0.0.1:8000"
@@ -14,6 +14,7 @@ help:
 	@echo "make lint     ruff (lint and format check)"
 	@echo "make check    lint + Django system checks + missing-migration check"
 	@echo "make messages re-extract and compile the interface translations"
+	@echo "make bench    benchmark against Datasette and raw SQL (PostgreSQL, Redis, wrk; see README)"
 
 $(INSTALLED):
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed") if sys.version_info < (3, 11) else None'
@@ -55,6 +56,14 @@ check: lint
 messages: install
 	$(BIN)/python manage.py makemessages -l zh_Hans --ignore=.venv --no-obsolete
 	$(BIN)/python manage.py compilemessages -l zh_Hans --ignore=.venv
+
+# Needs a local PostgreSQL and Redis, and wrk (Debian: apt-get install wrk). BENCH_ARGS passes
+# options through, e.g. make bench BENCH_ARGS="--sizes 10000,100000,1000000 --duration 10".
+BENCH_ARGS ?= --sizes 10000,100000
+bench: install
+	@command -v wrk >/dev/null || { echo "make bench needs wrk: apt-get install wrk"; exit 1; }
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev,bench]"
+	nice -n 10 $(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

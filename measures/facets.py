@@ -38,11 +38,17 @@ class FacetValue:
     query: str  # the query string with this value toggled
 
 
+# A facet shows its most frequent values (and every chosen one): across thousands of documents
+# or agencies a full list would make a page of megabytes that nobody reads.
+FACET_LIMIT = 30
+
+
 @dataclass
 class Facet:
     name: str
     label: str
     values: list[FacetValue] = field(default_factory=list)
+    hidden: int = 0  # values left out past FACET_LIMIT
 
     @property
     def active(self) -> bool:
@@ -90,13 +96,17 @@ def _facet(name: str, label: str, found: dict[str, tuple[str, int]], params: Que
     for value in selected:  # keep a chosen value visible, so it can be unchosen
         found.setdefault(value, (value, 0))
     ordered = sorted(found.items(), key=lambda item: (-item[1][1], item[1][0]))
+    shown = [
+        item for index, item in enumerate(ordered) if index < FACET_LIMIT or item[0] in selected
+    ]
     return Facet(
         name,
         label,
         [
             FacetValue(value, text, count, value in selected, toggled(params, name, value))
-            for value, (text, count) in ordered
+            for value, (text, count) in shown
         ],
+        hidden=len(ordered) - len(shown),
     )
 
 

@@ -2,7 +2,7 @@ import csv
 import datetime
 import io
 
-from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.db.models import Count, Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -29,6 +29,7 @@ from .models import (
     TargetStatus,
     Topic,
 )
+from .paging import CappedPaginator
 from .quality import data_quality
 
 UPCOMING_DAYS = 90
@@ -172,7 +173,7 @@ def measure_list(request: HttpRequest) -> HttpResponse:
     measures = filterset.qs
     if not request.GET.get("sort"):
         measures = measures.order_by("document__jurisdiction__level", "document__slug", "number")
-    paginator = Paginator(measures.for_listing(), PAGE_SIZE)
+    paginator = CappedPaginator(measures.for_listing(), PAGE_SIZE)
     try:
         page = paginator.page(request.GET.get("page", 1))
     except PageNotAnInteger:

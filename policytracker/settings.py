@@ -129,6 +129,12 @@ DATABASES = {
     )
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", default=0)
+if DATABASES["default"]["ENGINE"].endswith("postgresql") and not env_bool(
+    "POSTGRES_JIT", default=False
+):
+    # JIT compiling pays off for long reports, not for web requests: it added ~1.5 s to a
+    # search at 100k measures before the indexes were used (see bench/).
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache: Redis when REDIS_URL is set, else process memory.

@@ -1,5 +1,8 @@
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination, PageNumberPagination
+from rest_framework.response import Response
+
+from measures.paging import COUNT_LIMIT, CappedPaginator
 
 
 class CursorExport(CursorPagination):
@@ -11,9 +14,12 @@ class CursorExport(CursorPagination):
 
 
 class PagePagination(PageNumberPagination):
-    """`?page=2&page_size=100` with a total `count` (the default), or `?paginate=cursor` for
-    cursors that stay stable while the data changes (large exports)."""
+    """`?page=2&page_size=100` with a `count` (the default), or `?paginate=cursor` for
+    cursors that stay stable while the data changes (large exports). The count is exact up to
+    COUNT_LIMIT matches; past it `count_exact` is false and pages stop at the limit (see
+    measures/paging.py)."""
 
+    django_paginator_class = CappedPaginator
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
@@ -24,7 +30,7 @@ class PagePagination(PageNumberPagination):
         if request.query_params.get("paginate") not in (None, "cursor"):
             raise ValidationError({"paginate": "The only value is `cursor`."})
         raw = request.query_params.get(self.page_size_query_param)
-        if raw is not None and not (raw.isdigit() and int(raw) > 0):
+        if raw is not None and not (raw.isdecimal() and int(raw) > 0):
             raise ValidationError({"page_size": f"A whole number from 1 to {self.max_page_size}."})
 
     def paginate_queryset(self, queryset, request, view=None):
@@ -39,12 +45,26 @@ class PagePagination(PageNumberPagination):
     def get_paginated_response(self, data):
         if self.cursor is not None:
             return self.cursor.get_paginated_response(data)
-        return super().get_paginated_response(data)
+        response = super().get_paginated_response(data)
+        body = {"count": response.data["count"], "count_exact": self.page.paginator.count_exact}
+        return Response(body | {k: v for k, v in response.data.items() if k != "count"})
 
     def get_paginated_response_schema(self, schema: dict) -> dict:
         envelope = super().get_paginated_response_schema(schema)
+        envelope["properties"] = {
+            "count": envelope["properties"]["count"],
+            "count_exact": {"type": "boolean"},
+            **{k: v for k, v in envelope["properties"].items() if k != "count"},
+        }
         descriptions = {
-            "count": "How many records match, across all pages (page-number pagination only).",
+            "count": (
+                f"How many records match, across all pages, up to {COUNT_LIMIT:,} "
+                "(page-number pagination only)."
+            ),
+            "count_exact": (
+                f"false when more than {COUNT_LIMIT:,} records match: `count` is then a floor "
+                "and pages stop there; use `paginate=cursor` to walk further."
+            ),
             "next": "The next page's address; null on the last page.",
             "previous": "The previous page's address; null on the first page.",
             "results": "The records of this page.",

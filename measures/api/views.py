@@ -306,7 +306,7 @@ class TargetFilter(django_filters.FilterSet):
 
     def filter_measure(self, queryset, name, value):
         slug, _, number = value.rpartition("/")
-        if not number.isdigit():
+        if not number.isdecimal():  # isdigit() also takes "³", which int() refuses
             raise ValidationError({"measure": "Give a measure id such as beijing-2025/12."})
         return queryset.filter(measure__document__slug=slug, measure__number=int(number))
 

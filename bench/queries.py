@@ -1,0 +1,172 @@
+"""What the benchmark measures: one declarative entry per query.
+
+Each entry names our URL, the same question asked of Datasette (over the same data exported to
+SQLite), and the raw-SQL floor (the same query written by hand in PostgreSQL, returning the same
+JSON through json_agg). `{document}`, `{topic}`, … are filled from the corpus by `run.py`
+(`Params`). An entry with `todo` is a query the app cannot answer yet: it is listed in the report
+as not measured, never with a number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Query:
+    name: str
+    kind: str  # "api" or "page"
+    ours: str | None
+    datasette: str | None = None
+    floor: str | None = None
+    note: str = ""
+    todo: str = ""
+
+
+# The page of 50 measures as the API returns it, built by PostgreSQL alone: the same fields,
+# nested the same way (part, topics, agencies with roles, targets with progress).
+MEASURE_JSON = """
+json_build_object(
+  'id', d.slug || '/' || m.number, 'document', d.slug, 'number', m.number,
+  'part', json_build_object('ordinal', s.ordinal, 'title_zh', s.title_zh, 'title_en', s.title_en),
+  'title_zh', m.title_zh, 'title_en', m.title_en, 'summary_zh', m.summary_zh,
+  'summary_en', m.summary_en, 'full_text', m.full_text, 'grade', m.grade,
+  'grade_note', m.grade_note, 'placement_grade', m.placement_grade,
+  'topics', (SELECT coalesce(json_agg(t.code ORDER BY t.code), '[]') FROM measures_topic t
+             JOIN measures_measure_topics mt ON mt.topic_id = t.id WHERE mt.measure_id = m.id),
+  'agencies', (SELECT coalesce(json_agg(json_build_object('agency', a.slug, 'role', ma.role)
+                 ORDER BY ma.role, a.slug), '[]')
+               FROM measures_measureagency ma JOIN measures_agency a ON a.id = ma.agency_id
+               WHERE ma.measure_id = m.id),
+  'targets', (SELECT coalesce(json_agg(json_build_object(
+                 'id', tg.id, 'key', tg.key, 'metric', tg.metric, 'unit', tg.unit,
+                 'goal_value', tg.goal_value, 'deadline', tg.deadline, 'status', tg.status,
+                 'progress_share', tg.progress_share, 'latest_value', tg.latest_value)
+                 ORDER BY tg.key), '[]')
+              FROM measures_target tg WHERE tg.measure_id = m.id),
+  'url', '/measures/' || d.slug || '/' || m.number || '/',
+  'updated_at', m.updated_at)
+"""
+ORDER = "j.level, d.slug, m.number"
+FROM = """measures_measure m JOIN measures_document d ON d.id = m.document_id
+JOIN measures_jurisdiction j ON j.id = d.jurisdiction_id
+JOIN measures_section s ON s.id = m.section_id"""
+SEARCHED = (
+    "upper((m.title_zh || ' ' || m.title_en || ' ' || m.summary_zh || ' ' || m.summary_en"
+    " || ' ' || m.full_text)::text) LIKE upper(%(pattern)s)"
+)
+TARGET_SEARCHED = (
+    "upper((tg.metric_zh || ' ' || tg.metric_en || ' ' || tg.deadline_text)::text)"
+    " LIKE upper(%(pattern)s)"
+)
+
+
+def page_of(where: str) -> str:
+    """A page of 50 in the API's order with a count capped as the API caps it, as one JSON."""
+    return f"""
+SELECT json_build_object(
+  'count', (SELECT count(*) FROM (SELECT 1 FROM {FROM} WHERE {where} LIMIT 10001) c),
+  'results', (SELECT coalesce(json_agg(row), '[]') FROM (
+     SELECT {MEASURE_JSON} AS row FROM {FROM} WHERE {where} ORDER BY {ORDER} LIMIT 50) p))
+"""
+
+
+SEARCH_WHERE = f"""m.id IN (SELECT m.id FROM measures_measure m WHERE {SEARCHED}
+ UNION SELECT tg.measure_id FROM measures_target tg WHERE {TARGET_SEARCHED})"""
+
+QUERIES = [
+    Query(
+        "list",
+        "api",
+        "/api/v1/measures/",
+        datasette="/bench/measures_measure.json?_size=50",
+        floor=page_of("true"),
+        note="first page of 50, no filter",
+    ),
+    Query(
+        "list_document_topic",
+        "api",
+        "/api/v1/measures/?document={document}&topic={topic}",
+        datasette=(
+            "/bench/measures_measure.json?_size=50&document_id={document_id}"
+            '&_through={{"table":"measures_measure_topics","column":"topic_id",'
+            '"value":"{topic_id}"}}'
+        ),
+        floor=page_of(
+            "d.slug = %(document)s AND EXISTS (SELECT 1 FROM measures_measure_topics mt "
+            "JOIN measures_topic t ON t.id = mt.topic_id WHERE mt.measure_id = m.id "
+            "AND t.code = %(topic)s)"
+        ),
+        note="one document and one topic",
+    ),
+    Query(
+        "search",
+        "api",
+        "/api/v1/measures/?q=%E5%8F%8C%E9%80%9A%E9%81%93",
+        datasette="/bench/measures_measure.json?_size=50&_search=%E5%8F%8C%E9%80%9A%E9%81%93",
+        floor=page_of(SEARCH_WHERE),
+        note="q=双通道 (3 characters: the trigram index serves it)",
+    ),
+    Query(
+        "search_short",
+        "api",
+        "/api/v1/measures/?q=%E8%8D%AF%E4%BA%8B",
+        # FTS5's trigram tokenizer cannot match fewer than 3 characters: LIKE, as a Datasette
+        # user would fall back to.
+        datasette=(
+            "/bench/measures_measure.json?_size=50&_where="
+            "title_zh%20like%20%27%25%E8%8D%AF%E4%BA%8B%25%27%20or%20"
+            "summary_zh%20like%20%27%25%E8%8D%AF%E4%BA%8B%25%27"
+        ),
+        floor=page_of(SEARCH_WHERE),
+        note="q=药事 (2 characters: no trigram; full substring recall all the same)",
+    ),
+    Query(
+        "detail",
+        "api",
+        "/api/v1/measures/{document}/{number}/",
+        datasette="/bench/measures_measure/{measure_id}.json",
+        floor=f"SELECT {MEASURE_JSON} FROM {FROM} WHERE d.slug = %(document)s "
+        "AND m.number = %(number)s",
+        note="one measure",
+    ),
+    Query(
+        "compare",
+        "api",
+        None,
+        todo="issue 6 (comparison engine): the comparison of two large documents, "
+        "/api/v1/compare/<a>/<b>/, once merged",
+    ),
+    Query(
+        "applicability",
+        "api",
+        None,
+        todo="issue 8 (applicability finder): /api/v1/applicability/?entity_type=…&stage=…, "
+        "once merged",
+    ),
+    Query(
+        "page_measures_filtered",
+        "page",
+        "/measures/?document={document}&topic={topic}",
+        note="the /measures/ page with facets, one document and one topic",
+    ),
+    Query("page_measures", "page", "/measures/", note="the /measures/ page, no filter"),
+    Query(
+        "page_progress",
+        "page",
+        "/progress/?document={document}",
+        note="/progress/ for one document (its targets, charts, roll-ups)",
+    ),
+    Query(
+        "page_compare",
+        "page",
+        None,
+        todo="issue 6: /compare/<a>/<b>/ once merged",
+    ),
+]
+
+# Jobs the report times besides refresh_progress (which run.py measures itself).
+JOB_TODOS = {
+    "import_large_document": "issue 9 (importer): import of a large document, once merged",
+    "align_1000": "issue 6 (alignment): two 1,000-measure documents, once merged",
+}

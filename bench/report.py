@@ -1,0 +1,304 @@
+"""The benchmark's report: results.json (every figure), report.md (tables, ratios, the targets
+met or missed) and latency.svg (median latency against N, log-log), in bench/results/."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+# The issue's targets at the largest N.
+LIST_AND_SEARCH = {"list", "list_document_topic", "search", "search_short"}
+FLOOR_BOUND = {"list", "list_document_topic", "detail"}
+SEARCH_P95_MS = 100
+REFRESH_SECONDS = 60
+
+# Why a target is missed, as far as the profiles and query plans tell (see the README).
+WHY = {
+    "list": "the default order (jurisdiction level, document slug, number) spans three tables, "
+    "so PostgreSQL sorts every measure for a first page; then DRF serialises 50 nested records "
+    "in Python",
+    "list_document_topic": "few rows: the time is DRF's nested serialisation in Python and 10 "
+    "round trips (prefetches), against one SQL statement for the floor",
+    "search": "every match (~9% of measures for 双通道) is rechecked against its text and "
+    "sorted in the default order before the page is cut; then serialisation as for lists",
+    "search_short": "two characters make no trigram: the search scans every measure's text",
+    "detail": "8 queries (the measure, its topics, stages, entity types, agencies, targets and "
+    "links both ways) and DRF serialisation, against one row for Datasette and one JSON "
+    "statement for the floor",
+    "refresh_progress": "the progress rules run in Python, target by target",
+}
+NICE_NOTE = (
+    "The harness runs under `nice -n 10` on a shared machine (gunicorn, Datasette and the "
+    "floor's client inherit it); PostgreSQL itself does not, which favours the floor, whose "
+    "work is nearly all inside PostgreSQL."
+)
+
+
+def ratio(ours: dict | None, other: dict | None, key: str = "p50_ms") -> float | None:
+    if not ours or not other or not other.get(key):
+        return None
+    return round(ours[key] / other[key], 2)
+
+
+def fmt(value, suffix: str = "") -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:,.2f}{suffix}"
+    return f"{value:,}{suffix}"
+
+
+def single_request(figures: dict) -> None:
+    """When no request finished inside the load window, the one request made before it is the
+    only sample: report its time rather than zeros."""
+    if figures.get("requests") == 0 and figures.get("first"):
+        took = figures["first"]["first_ms"]
+        figures.update(mean_ms=took, p50_ms=took, p95_ms=took, p99_ms=took, only_first=True)
+
+
+def write(results: dict, folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for run in results["runs"]:
+        for query in run.get("queries", []):
+            for side in ("ours", "datasette"):
+                if side in query:
+                    single_request(query[side])
+            if "ours" in query:
+                query["ratio_datasette"] = ratio(query["ours"], query.get("datasette"))
+                query["ratio_floor"] = ratio(query["ours"], query.get("floor"))
+    results["targets"] = targets(results)
+    (folder / "results.json").write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
+    (folder / "report.md").write_text(markdown(results))
+    (folder / "latency.svg").write_text(chart(results))
+
+
+def targets(results: dict) -> list[dict]:
+    """Each target of the issue, judged on the largest N measured."""
+    runs = results["runs"]
+    if not runs:
+        return []
+    last = runs[-1]
+    queries = {q["name"]: q for q in last.get("queries", []) if "ours" in q}
+    checks = []
+    for name, query in queries.items():
+        if query.get("ratio_datasette") is not None:
+            bound = 0.5 if name in LIST_AND_SEARCH else 1.0
+            checks.append(
+                {
+                    "target": f"{name}: ours/Datasette p50 ≤ {bound}",
+                    "value": query["ratio_datasette"],
+                    "met": query["ratio_datasette"] <= bound,
+                }
+            )
+        if name in FLOOR_BOUND and query.get("ratio_floor") is not None:
+            checks.append(
+                {
+                    "target": f"{name}: ours/floor p50 ≤ 2",
+                    "value": query["ratio_floor"],
+                    "met": query["ratio_floor"] <= 2,
+                }
+            )
+    for name in ("search", "search_short"):
+        if name in queries:
+            p95 = queries[name]["ours"]["p95_ms"]
+            checks.append(
+                {
+                    "target": f"{name}: p95 < {SEARCH_P95_MS} ms",
+                    "value": p95,
+                    "met": p95 < SEARCH_P95_MS,
+                }
+            )
+    refresh = last.get("refresh_progress", {})
+    if refresh:
+        checks.append(
+            {
+                "target": f"refresh_progress over {refresh['targets']:,} targets < "
+                f"{REFRESH_SECONDS} s",
+                "value": refresh["seconds"],
+                "met": refresh["seconds"] < REFRESH_SECONDS,
+            }
+        )
+        counts = {r["refresh_progress"]["queries"] for r in runs if "refresh_progress" in r}
+        checks.append(
+            {
+                "target": "refresh_progress: queries independent of N",
+                "value": sorted(counts),
+                "met": len(counts) == 1,
+            }
+        )
+    errors = sum(
+        side.get("errors", 0)
+        for query in queries.values()
+        for side in (query.get("ours"), query.get("datasette"), query.get("floor"))
+        if side
+    )
+    checks.append({"target": "no error under load (ours)", "value": errors, "met": errors == 0})
+    return checks
+
+
+def markdown(results: dict) -> str:
+    machine = results["machine"]
+    settings = results["settings"]
+    lines = [
+        "# Benchmark report",
+        "",
+        f"Run {results['started']} by `make bench` (bench/run.py). Machine: {machine['cpu']}, "
+        f"{machine['cores']} cores, {machine['memory_gb']} GB; {machine['os']}; load average at "
+        f"start {', '.join(f'{x:.2f}' for x in machine['load_average_at_start'])} (the machine "
+        "is shared with other work, so figures carry that noise).",
+        "",
+        "Versions: " + ", ".join(f"{k} {v}" for k, v in results.get("versions", {}).items()) + ".",
+        "",
+        f"Load: wrk, {settings['connections']} connections, {settings['duration_s']} s per query "
+        f"and side; gunicorn with {settings['gunicorn_workers']} sync workers; Datasette "
+        "immutable (`-i`) over the same data in SQLite with a trigram FTS5 index; the floor is "
+        "the same query by hand in SQL returning the same JSON (json_agg) through psycopg from "
+        f"{settings['connections']} connections. Latencies in ms; ratios are ours ÷ theirs at "
+        "the median (below 1: we are faster).",
+        "",
+    ]
+    targets_ = results.get("targets", [])
+    if targets_:
+        lines += [
+            f"## Targets at N = {results['runs'][-1]['n']:,}",
+            "",
+            "| target | value | met | why, when missed |",
+            "| --- | --- | --- | --- |",
+        ]
+        for check in targets_:
+            note = f" ({check['note']})" if check.get("note") else ""
+            name = check["target"].split(":")[0].split(" ")[0]
+            why = "" if check["met"] else WHY.get(name, "")
+            lines.append(
+                f"| {check['target']} | {check['value']}{note} | "
+                f"{'yes' if check['met'] else '**no**'} | {why} |"
+            )
+        lines += ["", NICE_NOTE, ""]
+    for run in results["runs"]:
+        lines += run_section(run)
+    return "\n".join(lines) + "\n"
+
+
+def run_section(run: dict) -> list[str]:
+    corpus = run["corpus"]
+    lines = [f"## N = {run['n']:,} measures", ""]
+    if corpus.get("output"):
+        lines += [f"Corpus: {corpus['output']}", ""]
+    refresh = run.get("refresh_progress", {})
+    celery = refresh.get("celery", {})
+    lines += [
+        f"Jobs: `refresh_progress` over {refresh.get('targets', 0):,} targets "
+        f"{fmt(refresh.get('seconds'))} s in process with {refresh.get('queries')} queries, "
+        + (
+            f"{fmt(celery.get('seconds'))} s as a Celery task"
+            if "seconds" in celery
+            else f"as a Celery task: {'; '.join(celery['error'])}"
+            if celery.get("error")
+            else "not run as a Celery task"
+        )
+        + "; export to SQLite "
+        f"{fmt(run.get('export_seconds'))} s.",
+        "",
+        "Peak resident memory (MB, largest process of each): "
+        + ", ".join(f"{k} {v}" for k, v in run.get("peak_rss_mb", {}).items())
+        + ".",
+        "",
+        "| query | side | req/s | mean | p50 | p95 | p99 | errors | ours ÷ |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for query in run.get("queries", []):
+        if "todo" in query:
+            lines.append(f"| {query['name']} | not measured: {query['todo']} | | | | | | | |")
+            continue
+        for side in ("ours", "datasette", "floor"):
+            figures = query.get(side)
+            if not figures:
+                continue
+            against = ""
+            if side == "datasette":
+                against = fmt(query.get("ratio_datasette"))
+            elif side == "floor":
+                against = fmt(query.get("ratio_floor"))
+            label = f"{query['name']} ({query['note']})" if side == "ours" else ""
+            if figures.get("only_first"):
+                against += " (one request: none finished within the window)"
+            lines.append(
+                f"| {label} | {side} | {fmt(figures['throughput'])} | {fmt(figures['mean_ms'])} "
+                f"| {fmt(figures['p50_ms'])} | {fmt(figures['p95_ms'])} "
+                f"| {fmt(figures['p99_ms'])} | {figures['errors']} | {against} |"
+            )
+    for name, todo in run.get("job_todos", {}).items():
+        lines.append(f"| {name} | not measured: {todo} | | | | | | | |")
+    lines.append("")
+    return lines
+
+
+COLOURS = ["#1b6ca8", "#d1495b", "#66a182", "#edae49", "#5c4d7d", "#00798c", "#8d6a9f"]
+
+
+def chart(results: dict) -> str:
+    """Median latency (ms) against N for our API queries, Datasette's and the floor's:
+    log-log, one line per query and side."""
+    series: dict[str, list[tuple[int, float]]] = {}
+    for run in results["runs"]:
+        for query in run.get("queries", []):
+            for side in ("ours", "datasette", "floor"):
+                figures = query.get(side)
+                if figures and figures.get("p50_ms"):
+                    key = f"{query['name']} · {side}"
+                    series.setdefault(key, []).append((run["n"], figures["p50_ms"]))
+    width, height, left, right, top, bottom = 760, 420, 60, 250, 20, 40
+    ns = sorted({n for points in series.values() for n, _ in points}) or [1]
+    values = [v for points in series.values() for _, v in points] or [1]
+    x_low, x_high = math.log10(ns[0]) - 0.1, math.log10(ns[-1]) + 0.1
+    y_low, y_high = math.floor(math.log10(min(values))), math.ceil(math.log10(max(values)))
+    y_high = max(y_high, y_low + 1)
+
+    def x(n: float) -> float:
+        return left + (math.log10(n) - x_low) / (x_high - x_low) * (width - left - right)
+
+    def y(v: float) -> float:
+        return top + (y_high - math.log10(v)) / (y_high - y_low) * (height - top - bottom)
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">',
+        '<rect width="100%" height="100%" fill="white"/>',
+        f'<text x="{left}" y="14">median latency (ms, log) against N measures (log)</text>',
+    ]
+    for exponent in range(y_low, y_high + 1):
+        value = 10**exponent
+        parts.append(
+            f'<line x1="{left}" x2="{width - right}" y1="{y(value):.1f}" y2="{y(value):.1f}" '
+            'stroke="#ddd"/>'
+            f'<text x="{left - 6}" y="{y(value) + 4:.1f}" text-anchor="end">{value:g}</text>'
+        )
+    for n in ns:
+        parts.append(
+            f'<text x="{x(n):.1f}" y="{height - bottom + 16}" text-anchor="middle">{n:,}</text>'
+        )
+    dashes = {
+        "ours": "",
+        "datasette": ' stroke-dasharray="6 3"',
+        "floor": ' stroke-dasharray="2 2"',
+    }
+    names = sorted({key.split(" · ")[0] for key in series})
+    for index, (key, points) in enumerate(sorted(series.items())):
+        name, side = key.split(" · ")
+        colour = COLOURS[names.index(name) % len(COLOURS)]
+        path = " ".join(f"{x(n):.1f},{y(v):.1f}" for n, v in sorted(points))
+        parts.append(
+            f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"'
+            f"{dashes[side]}/>"
+        )
+        for n, v in points:
+            parts.append(f'<circle cx="{x(n):.1f}" cy="{y(v):.1f}" r="2.5" fill="{colour}"/>')
+        legend_y = top + 14 * index + 10
+        parts.append(
+            f'<line x1="{width - right + 10}" x2="{width - right + 34}" y1="{legend_y - 4}" '
+            f'y2="{legend_y - 4}" stroke="{colour}" stroke-width="2"{dashes[side]}/>'
+            f'<text x="{width - right + 40}" y="{legend_y}">{key}</text>'
+        )
+    parts.append("</svg>")
+    return "\n".join(parts) + "\n"

@@ -1,0 +1,522 @@
+"""The benchmark: `make bench` (or `python -m bench.run --sizes 10000,100000`).
+
+For each corpus size N it builds the corpus in PostgreSQL (`generate_corpus`), serves the app
+with gunicorn and the same data (exported to SQLite with a trigram FTS5 index) with Datasette,
+then puts each query of bench/queries.py under load with wrk on loopback — ours, Datasette's,
+and the raw-SQL floor through psycopg — for a fixed time at a fixed concurrency. It also times
+`refresh_progress` (in process, counting queries, and through a Celery worker) and samples the
+resident memory of the web and Celery workers. Results go to bench/results/ (see report.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from statistics import quantiles
+
+import psutil
+import psycopg
+
+from bench import report
+from bench.export_sqlite import export
+from bench.queries import JOB_TODOS, QUERIES, Query
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+RESULTS = ROOT / "bench" / "results"
+WORK = ROOT / "bench" / ".work"
+OURS = "http://127.0.0.1:8011"
+DATASETTE = "http://127.0.0.1:8012"
+
+
+@dataclass
+class Options:
+    sizes: list[int]
+    duration: int
+    connections: int
+    server: str
+    database: str
+    redis: str
+    broker_db: int
+    cache_db: int
+    reuse: bool
+    workers: int
+    add: bool = False
+    seed: int = 1
+    env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def dsn(self) -> str:
+        return f"{self.server}/{self.database}"
+
+
+def parse() -> Options:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,100000", help="corpus sizes, comma-separated")
+    parser.add_argument("--duration", type=int, default=10, help="seconds of load per query")
+    parser.add_argument("--connections", type=int, default=4, help="concurrent connections")
+    parser.add_argument("--server", default="postgres://postgres@127.0.0.1:5432")
+    parser.add_argument("--database", default="pt_bench", help="dropped and rebuilt per size")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379")
+    parser.add_argument("--broker-db", type=int, default=10)
+    parser.add_argument("--cache-db", type=int, default=11)
+    parser.add_argument("--reuse", action="store_true", help="keep a corpus of the right size")
+    parser.add_argument(
+        "--add", action="store_true", help="keep the other sizes of the last report (results.json)"
+    )
+    # Sync workers, two per core: one waits on the database while the other computes.
+    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1))
+    args = parser.parse_args()
+    options = Options(
+        sizes=[int(n) for n in args.sizes.split(",")],
+        duration=args.duration,
+        connections=args.connections,
+        server=args.server,
+        database=args.database,
+        redis=args.redis,
+        broker_db=args.broker_db,
+        cache_db=args.cache_db,
+        reuse=args.reuse,
+        workers=args.workers,
+        add=args.add,
+    )
+    options.env = {
+        **os.environ,
+        "DATABASE_URL": options.dsn,
+        "REDIS_URL": f"{options.redis}/{options.cache_db}",
+        "CELERY_BROKER_URL": f"{options.redis}/{options.broker_db}",
+        "CELERY_RESULT_BACKEND": f"{options.redis}/{options.broker_db}",
+        "DEBUG": "0",
+        "SECRET_KEY": "benchmark-only-" + "x" * 40,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "0",
+        "CONN_MAX_AGE": "600",
+        "API_ANONYMOUS_RATE": "100000000/minute",
+        "LOG_LEVEL": "WARNING",
+        # The nightly refresh of a million targets takes minutes, not the default five.
+        "CELERY_TASK_SOFT_TIME_LIMIT": "3600",
+        "CELERY_TASK_TIME_LIMIT": "3700",
+    }
+    return options
+
+
+def manage(options: Options, *args: str) -> str:
+    result = subprocess.run(
+        [str(BIN / "python"), "manage.py", *args],
+        cwd=ROOT,
+        env=options.env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return result.stdout
+
+
+def measures_in(options: Options) -> int | None:
+    try:
+        with psycopg.connect(options.dsn) as conn:
+            return conn.execute("SELECT count(*) FROM measures_measure").fetchone()[0]
+    except psycopg.Error:
+        return None
+
+
+def build_corpus(options: Options, n: int) -> dict:
+    if options.reuse and measures_in(options) == n:
+        return {"reused": True}
+    with psycopg.connect(f"{options.server}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{options.database}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{options.database}"')
+    manage(options, "migrate", "--no-input", "-v0")
+    started = time.monotonic()
+    output = manage(options, "generate_corpus", "--measures", str(n), "--seed", str(options.seed))
+    generated = time.monotonic() - started
+    with psycopg.connect(options.dsn, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+    return {"generate_seconds": round(generated, 1), "output": output.strip()}
+
+
+@dataclass
+class Params:
+    document: str
+    document_id: int
+    topic: str
+    topic_id: int
+    number: int
+    measure_id: int
+
+    @classmethod
+    def pick(cls, dsn: str) -> Params:
+        """A document from the middle of the corpus, its most frequent topic, its first measure."""
+        with psycopg.connect(dsn) as conn:
+            count = conn.execute("SELECT count(*) FROM measures_document").fetchone()[0]
+            document_id, slug = conn.execute(
+                "SELECT id, slug FROM measures_document ORDER BY id OFFSET %s LIMIT 1",
+                [count // 2],
+            ).fetchone()
+            topic_id, topic = conn.execute(
+                "SELECT t.id, t.code FROM measures_measure_topics mt JOIN measures_topic t "
+                "ON t.id = mt.topic_id JOIN measures_measure m ON m.id = mt.measure_id "
+                "WHERE m.document_id = %s GROUP BY t.id, t.code ORDER BY count(*) DESC, t.code "
+                "LIMIT 1",
+                [document_id],
+            ).fetchone()
+            measure_id = conn.execute(
+                "SELECT id FROM measures_measure WHERE document_id = %s AND number = 1",
+                [document_id],
+            ).fetchone()[0]
+        return cls(slug, document_id, topic, topic_id, 1, measure_id)
+
+    def fill(self, template: str) -> str:
+        return template.format(**vars(self))
+
+
+class Services:
+    """gunicorn, Datasette and a Celery worker, started for one corpus and stopped after."""
+
+    def __init__(self, options: Options, sqlite: Path) -> None:
+        self.options = options
+        self.sqlite = sqlite
+        self.processes: dict[str, subprocess.Popen] = {}
+        self.logs = WORK / "logs"
+        self.logs.mkdir(parents=True, exist_ok=True)
+
+    def start(self, name: str, command: list[str]) -> None:
+        log = open(self.logs / f"{name}.log", "w")  # noqa: SIM115 (closed with the process)
+        self.processes[name] = subprocess.Popen(
+            command, cwd=ROOT, env=self.options.env, stdout=log, stderr=subprocess.STDOUT
+        )
+
+    def __enter__(self) -> Services:
+        self.start(
+            "gunicorn",
+            [
+                str(BIN / "gunicorn"),
+                "policytracker.wsgi",
+                "--bind",
+                OURS.removeprefix("http://"),
+                "--workers",
+                str(self.options.workers),
+                "--timeout",
+                "120",
+            ],
+        )
+        self.start(
+            "datasette",
+            [
+                str(BIN / "datasette"),
+                "serve",
+                "-i",
+                str(self.sqlite),
+                "--port",
+                DATASETTE.rpartition(":")[2],
+                "--setting",
+                "sql_time_limit_ms",
+                "30000",
+                "--setting",
+                "default_page_size",
+                "50",
+            ],
+        )
+        self.start(
+            "celery",
+            [
+                str(BIN / "celery"),
+                "-A",
+                "policytracker",
+                "worker",
+                "--concurrency",
+                "1",
+                "--loglevel",
+                "WARNING",
+            ],
+        )
+        wait_for(f"{OURS}/api/v1/health/")
+        wait_for(f"{DATASETTE}/-/versions.json")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for process in self.processes.values():
+            process.terminate()
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+    def pids(self, name: str) -> list[int]:
+        """The process's workers (gunicorn's and Celery's children), or itself."""
+        process = psutil.Process(self.processes[name].pid)
+        return [child.pid for child in process.children(recursive=True)] or [process.pid]
+
+
+class MemorySampler(threading.Thread):
+    """Peak resident memory of each service's largest worker, sampled twice a second."""
+
+    def __init__(self, services: Services) -> None:
+        super().__init__(daemon=True)
+        self.services = services
+        self.peaks: dict[str, int] = {}
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(0.5):
+            for name in ("gunicorn", "celery", "datasette"):
+                for pid in self.services.pids(name):
+                    try:
+                        rss = psutil.Process(pid).memory_info().rss
+                    except psutil.NoSuchProcess:
+                        continue
+                    self.peaks[name] = max(self.peaks.get(name, 0), rss)
+
+
+def wait_for(url: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=5):  # noqa: S310 (loopback)
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise SystemExit(f"{url} did not answer within {seconds} s (see bench/.work/logs/)")
+
+
+def probe(url: str) -> dict:
+    """One request before the load: status, size and time, so a broken URL is seen at once."""
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(url, timeout=120) as response:  # noqa: S310 (loopback)
+            body = response.read()
+            status = response.status
+    except urllib.error.HTTPError as error:
+        body, status = error.read(), error.code
+    return {
+        "status": status,
+        "bytes": len(body),
+        "first_ms": round((time.monotonic() - started) * 1000, 1),
+    }
+
+
+def load(url: str, options: Options) -> dict:
+    """wrk for the fixed duration and concurrency; figures in milliseconds."""
+    first = probe(url)
+    command = [
+        "wrk",
+        f"-t{min(2, options.connections)}",
+        f"-c{options.connections}",
+        f"-d{options.duration}s",
+        "--timeout",
+        "30s",
+        "-s",
+        str(ROOT / "bench" / "wrk_report.lua"),
+        url,
+    ]
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    raw = json.loads(re.search(r"WRK_JSON (\{.*\})", output).group(1))
+    errors = sum(raw["errors"].values())
+    return {
+        "url": url,
+        "first": first,
+        "requests": raw["requests"],
+        "throughput": round(raw["requests"] / (raw["duration_us"] / 1e6), 1),
+        "mean_ms": round(raw["mean_us"] / 1000, 2),
+        "p50_ms": round(raw["p50_us"] / 1000, 2),
+        "p95_ms": round(raw["p95_us"] / 1000, 2),
+        "p99_ms": round(raw["p99_us"] / 1000, 2),
+        "errors": errors + (0 if first["status"] == 200 else 1),
+        "status": first["status"],
+    }
+
+
+def floor(sql: str, params: dict, options: Options) -> dict:
+    """The hand-written query through psycopg, from as many connections as wrk uses, for the
+    same time; each call fetches the whole JSON document as text."""
+    sql = f"SELECT ({sql.strip()})::text"
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    stop = time.monotonic() + options.duration
+
+    def worker() -> None:
+        with psycopg.connect(options.dsn, options="-c jit=off") as conn:
+            mine = []
+            while time.monotonic() < stop:
+                started = time.perf_counter()
+                try:
+                    conn.execute(sql, params).fetchone()
+                except psycopg.Error:
+                    errors[0] += 1
+                    conn.rollback()
+                    continue
+                mine.append(time.perf_counter() - started)
+            with lock:
+                latencies.extend(mine)
+
+    threads = [threading.Thread(target=worker) for _ in range(options.connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    cuts = quantiles(latencies, n=100, method="inclusive") if len(latencies) > 1 else [0] * 99
+    return {
+        "requests": len(latencies),
+        "throughput": round(len(latencies) / options.duration, 1),
+        "mean_ms": round(sum(latencies) / max(1, len(latencies)) * 1000, 2),
+        "p50_ms": round(cuts[49] * 1000, 2),
+        "p95_ms": round(cuts[94] * 1000, 2),
+        "p99_ms": round(cuts[98] * 1000, 2),
+        "errors": errors[0],
+    }
+
+
+def measure_query(query: Query, params: Params, options: Options) -> dict:
+    if query.todo:
+        return {"name": query.name, "kind": query.kind, "todo": query.todo}
+    print(f"  {query.name}", flush=True)
+    result: dict = {"name": query.name, "kind": query.kind, "note": query.note}
+    result["ours"] = load(OURS + params.fill(query.ours), options)
+    if query.datasette:
+        result["datasette"] = load(DATASETTE + params.fill(query.datasette), options)
+    if query.floor:
+        pattern = {"search": "%双通道%", "search_short": "%药事%"}.get(query.name, "")
+        result["floor"] = floor(query.floor, vars(params) | {"pattern": pattern}, options)
+    return result
+
+
+def celery_refresh(options: Options) -> dict:
+    """refresh_progress as the nightly job runs it: a task taken by the Celery worker."""
+    code = (
+        "import json, time, django; django.setup()\n"
+        "from measures.tasks import refresh_progress\n"
+        "t = time.monotonic(); changed = refresh_progress.delay().get(timeout=3600)\n"
+        "print(json.dumps({'seconds': round(time.monotonic() - t, 2), 'changed': changed}))"
+    )
+    env = options.env | {"DJANGO_SETTINGS_MODULE": "policytracker.settings"}
+    output = subprocess.run(
+        [str(BIN / "python"), "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    if output.returncode:
+        return {"error": output.stderr.strip().splitlines()[-1:]}
+    return json.loads(output.stdout)
+
+
+def measure_size(n: int, options: Options, save) -> dict:
+    """Everything for one N; `save(run)` is called after each step, so that a long run that is
+    stopped still leaves its figures so far in the report."""
+    print(f"N = {n:,}: corpus", flush=True)
+    run: dict = {"n": n, "corpus": build_corpus(options, n)}
+    print("  export to SQLite", flush=True)
+    sqlite = WORK / "bench.db"  # Datasette names the database after the file: /bench/…
+    started = time.monotonic()
+    WORK.mkdir(parents=True, exist_ok=True)
+    export(options.dsn, sqlite)
+    run["export_seconds"] = round(time.monotonic() - started, 1)
+    params = Params.pick(options.dsn)
+    run["params"] = vars(params)
+    run["job_todos"] = JOB_TODOS
+    with Services(options, sqlite) as services:
+        sampler = MemorySampler(services)
+        sampler.start()
+        run["queries"] = [measure_query(query, params, options) for query in QUERIES]
+        run["peak_rss_mb"] = {k: round(v / 2**20, 1) for k, v in sampler.peaks.items()}
+        save(run)
+        print("  refresh_progress (in process)", flush=True)
+        job = subprocess.run(
+            [str(BIN / "python"), "-m", "bench.jobs", "refresh_progress"],
+            cwd=ROOT,
+            env=options.env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        run["refresh_progress"] = json.loads(job.stdout)
+        save(run)
+        print("  refresh_progress (Celery worker)", flush=True)
+        run["refresh_progress"]["celery"] = celery_refresh(options)
+        sampler.stopped.set()
+        sampler.join()
+        run["peak_rss_mb"] = {k: round(v / 2**20, 1) for k, v in sampler.peaks.items()}
+    save(run)
+    sqlite.unlink(missing_ok=True)
+    return run
+
+
+def machine() -> dict:
+    cpu = ""
+    with open("/proc/cpuinfo") as handle:
+        for line in handle:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "os": platform.platform(),
+        "load_average_at_start": os.getloadavg(),
+    }
+
+
+def versions(options: Options) -> dict:
+    import sqlite3
+
+    import datasette
+    import django
+
+    with psycopg.connect(options.dsn) as conn:
+        postgres = conn.execute("SHOW server_version").fetchone()[0]
+    wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True)
+    return {
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "postgresql": postgres,
+        "datasette": datasette.__version__,
+        "sqlite": sqlite3.sqlite_version,
+        "psycopg": psycopg.__version__,
+        "wrk": (wrk.stdout or wrk.stderr).split("\n")[0].strip(),
+    }
+
+
+def main() -> None:
+    options = parse()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is needed: apt-get install wrk")
+    manage(options, "collectstatic", "--no-input", "-v0")
+    results: dict = {
+        "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "machine": machine(),
+        "settings": {
+            "duration_s": options.duration,
+            "connections": options.connections,
+            "gunicorn_workers": options.workers,
+            "seed": options.seed,
+        },
+        "runs": [],
+    }
+    if options.add and (RESULTS / "results.json").exists():
+        previous = json.loads((RESULTS / "results.json").read_text())["runs"]
+        results["runs"] = [run for run in previous if run["n"] not in options.sizes]
+    results["versions"] = versions(options)
+
+    def save(run: dict) -> None:
+        results["runs"] = [r for r in results["runs"] if r["n"] != run["n"]] + [run]
+        results["runs"].sort(key=lambda r: r["n"])
+        report.write(results, RESULTS)
+
+    for n in options.sizes:
+        measure_size(n, options, save)
+    print(f"Report: {RESULTS / 'report.md'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,138 @@
+"""The synthetic benchmark corpus: exact counts, consistent references, same seed same data,
+and a refusal to mix with real documents."""
+
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.db.models import Count, F
+
+from comparisons.models import MeasureLink
+from measures import models as m
+from measures.corpus import SLUG_PREFIX
+
+
+def generate(measures: int, seed: int = 7, **options) -> str:
+    out = io.StringIO()
+    call_command("generate_corpus", measures=measures, seed=seed, stdout=out, **options)
+    return out.getvalue()
+
+
+def snapshot() -> list[tuple]:
+    """The corpus as a reader sees it, without database ids."""
+    measures = m.Measure.objects.order_by("document__slug", "number").values_list(
+        "document__slug", "number", "section__ordinal", "title_zh", "summary_en", "grade"
+    )
+    targets = m.Target.objects.order_by("measure__document__slug", "measure__number", "key")
+    return [
+        *measures,
+        *targets.values_list("measure__number", "key", "metric", "goal_value", "deadline"),
+        *m.Observation.objects.order_by("target__measure__document__slug", "value").values_list(
+            "target__key", "value", "observed_on"
+        ),
+        *MeasureLink.objects.order_by("newer__document__slug", "newer__number").values_list(
+            "older__document__slug", "older__number", "newer__number", "relation"
+        ),
+    ]
+
+
+def remove_corpus() -> None:
+    m.Observation.objects.all().delete()
+    m.Document.objects.all().delete()
+    m.Series.objects.all().delete()
+    m.Agency.objects.all().delete()
+
+
+@pytest.mark.django_db
+class TestGenerateCorpus:
+    def test_it_writes_exactly_the_measures_asked_for_with_their_facts(self):
+        output = generate(500)
+        assert m.Measure.objects.count() == 500
+        assert "500 measures" in output
+        documents = m.Document.objects.all()
+        assert documents.count() > 10
+        assert all(d.slug.startswith(SLUG_PREFIX) for d in documents)
+        # A jurisdiction for every province and for cities, each with its agencies.
+        levels = dict(
+            m.Jurisdiction.objects.values_list("level").annotate(n=Count("pk")).order_by()
+        )
+        assert levels["provincial"] == 31
+        assert levels["municipal"] > 40
+        assert m.Agency.objects.count() == m.Jurisdiction.objects.count() * 7
+        # Targets about one a measure, observations, roles, topics, links between editions.
+        assert 350 < m.Target.objects.count() < 650
+        assert m.Observation.objects.count() > 400
+        assert not m.Measure.objects.filter(agency_roles__isnull=True).exists()
+        assert not m.Measure.objects.filter(topics__isnull=True).exists()
+        assert MeasureLink.objects.filter(relation="implements").exists()
+        assert MeasureLink.objects.filter(relation__in=["continued", "strengthened"]).exists()
+        # Chinese text from the policy vocabulary, so searches hit as in real data.
+        assert m.Measure.objects.filter(summary_zh__contains="双通道").exists()
+        assert m.Measure.objects.filter(title_zh__contains="药事会").exists()
+
+    def test_every_reference_is_consistent(self):
+        generate(400)
+        assert not m.Measure.objects.exclude(section__document=F("document")).exists()
+        # Measures numbered 1..n without gaps in each document.
+        for document in m.Document.objects.annotate(n=Count("measures")):
+            numbers = sorted(document.measures.values_list("number", flat=True))
+            assert numbers == list(range(1, document.n + 1))
+        newer_editions = MeasureLink.objects.exclude(relation__in=["implements", "new"])
+        assert not newer_editions.exclude(
+            newer__document__series=F("older__document__series"),
+            newer__document__edition=F("older__document__edition") + 1,
+        ).exists()
+        assert not MeasureLink.objects.filter(
+            relation="implements", older__document__jurisdiction__level__in=["provincial"]
+        ).exists()
+        # New rows after the corpus get fresh ids: the sequences were moved on.
+        document = m.Document.objects.first()
+        section = m.Section.objects.create(
+            document=document, ordinal=99, title_zh="x", title_en="x"
+        )
+        assert section.pk > m.Section.objects.exclude(pk=section.pk).order_by("-pk")[0].pk
+
+    def test_the_same_seed_gives_the_same_corpus_and_another_seed_another(self):
+        generate(300, seed=3)
+        first = snapshot()
+        remove_corpus()
+        generate(300, seed=3)
+        assert snapshot() == first
+        remove_corpus()
+        generate(300, seed=4)
+        assert snapshot() != first
+
+    def test_it_refuses_a_database_holding_real_documents(self, reference_data):
+        before = m.Measure.objects.count()
+        with pytest.raises(CommandError, match="real document"):
+            generate(100)
+        assert m.Measure.objects.count() == before
+        generate(100, force=True)
+        assert m.Measure.objects.count() == before + 100
+
+    def test_it_refuses_a_second_corpus_and_a_nonsense_size(self):
+        generate(50)
+        with pytest.raises(CommandError, match="already holds a synthetic corpus"):
+            generate(50)
+        with pytest.raises(CommandError, match="at least 1"):
+            generate(0)
+        assert m.Measure.objects.count() == 50
+
+
+@pytest.mark.django_db
+def test_every_foreign_key_points_at_a_row():
+    """PostgreSQL writes by COPY without per-row key triggers: check the keys by hand."""
+    generate(300)
+    checks = {
+        "measure→section": "measures_measure x LEFT JOIN measures_section p ON p.id = x.section_id",
+        "target→measure": "measures_target x LEFT JOIN measures_measure p ON p.id = x.measure_id",
+        "observation→target": (
+            "measures_observation x LEFT JOIN measures_target p ON p.id = x.target_id"
+        ),
+        "role→agency": "measures_measureagency x LEFT JOIN measures_agency p ON p.id = x.agency_id",
+    }
+    with connection.cursor() as cursor:
+        for name, joined in checks.items():
+            cursor.execute(f"SELECT count(*) FROM {joined} WHERE p.id IS NULL")  # noqa: S608
+            assert cursor.fetchone()[0] == 0, name
