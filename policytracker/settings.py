@@ -243,6 +243,12 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", default=300
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", default=360)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# A redelivered task (its worker died before acknowledging it) waits this long on Redis.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+}
+# Ingestion retries network errors after this many seconds, doubling each time.
+INGEST_RETRY_BACKOFF = env_int("INGEST_RETRY_BACKOFF", default=30)
 # Periodic jobs; django-celery-beat copies these into the database, where admins can edit them.
 CELERY_BEAT_SCHEDULE = {
     # Nightly, after the day's observations are in; editors' changes refresh at once anyway.
