@@ -218,6 +218,8 @@ def fetch(source: IndicatorSource) -> bytes:
                 if time.monotonic() > deadline:
                     raise TransientFetchError(f"not read within {source.timeout} s")
                 chunks.append(chunk)
+            if response.length:  # bytes the server announced but never sent
+                raise TransientFetchError("the connection closed before the whole file came")
             return b"".join(chunks)
     except urllib.error.HTTPError as error:
         if error.code in (408, 429) or error.code >= 500:

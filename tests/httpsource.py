@@ -20,6 +20,8 @@ class Response:
     release: threading.Event | None = None
     # Or send the body in ten pieces, `drip` seconds apart.
     drip: float = 0.0
+    # Or hang up after the first `split` bytes.
+    truncate: bool = False
 
 
 @dataclass
@@ -62,7 +64,7 @@ def start(server: FileServer) -> ThreadingHTTPServer:
             self.wfile.write(head)
             self.wfile.flush()
             server.started.set()
-            if response.split is not None:
+            if response.split is not None and not response.truncate:
                 if response.release is not None:
                     response.release.wait(response.pause)
                 else:

@@ -107,9 +107,9 @@ class TestIngestingOverHttp:
         # Inline, Celery raises the Retry it would schedule (a worker runs it after the backoff;
         # tests/test_worker.py shows that end to end).
         with pytest.raises(Retry) as retry:
-            ingest_observations.delay(source.pk)
+            ingest_observations.apply(args=[source.pk])
         assert isinstance(retry.value.exc, TransientFetchError)
-        assert ingest_observations.delay(source.pk).get()["added"] == 1
+        assert ingest_observations.apply(args=[source.pk]).get()["added"] == 1
         assert list(IngestRun.objects.order_by("pk").values_list("status", flat=True)) == [
             "failed",
             "added",
@@ -119,7 +119,7 @@ class TestIngestingOverHttp:
     def test_a_missing_file_is_not_retried(self, file_server, targets):
         source = IndicatorSourceFactory(location=f"{file_server.url}/gone.csv")
         with pytest.raises(FetchError) as raised:
-            ingest_observations.delay(source.pk).get()
+            ingest_observations.apply(args=[source.pk]).get()
         assert not isinstance(raised.value, TransientFetchError)
         assert file_server.requests == ["/gone.csv"]
         assert IngestRun.objects.get().error == "HTTP 404 Not Found"
