@@ -218,6 +218,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "GradeEnum": "measures.models.Grade",
         "TargetStatusEnum": "measures.models.TargetStatus",
+        "MilestoneStatusEnum": "measures.models.MilestoneStatus",
         "DocumentStatusEnum": "measures.models.DocumentStatus",
         "MeasureRelationEnum": "comparisons.models.MeasureRelation",
         "SectionRelationEnum": "comparisons.models.SectionRelation",

@@ -41,6 +41,8 @@ PUBLIC_ENDPOINTS = {
     "/api/v1/data-quality/",
     "/api/v1/progress/",
     "/api/v1/targets/{id}/snapshots/",
+    "/api/v1/milestones/",
+    "/api/v1/milestones/{id}/",
 }
 
 

@@ -318,7 +318,7 @@ class TestSchedules:
             {"name": "x", "location": "/srv/data/x.csv", "format": "csv", "schedule": "daily"},
         )
         assert response.status_code == 200
-        assert "minute hour day-of-month month day-of-week" in response.content.decode()
+        assert "请给出五个字段:分 时 日 月 星期" in response.content.decode()
         assert not IndicatorSource.objects.exists()
 
     def test_the_runs_are_listed_in_the_admin(self, client, tmp_path, targets):
