@@ -138,23 +138,7 @@ def ingest(source: IndicatorSource, today: datetime.date | None = None) -> Inges
             named = set()
         else:
             Observation.objects.bulk_create(
-                [
-                    Observation(
-                        target_id=row.target_id,
-                        observed_on=row.observed_on,
-                        value=row.value,
-                        note=row.note,
-                        source_url=source.location if source.is_url else "",
-                        source_id=source.source_id,
-                        grade=source.grade,
-                        grade_note=source.grade_note,
-                        origin=ObservationOrigin.INGESTED,
-                        indicator_source=source,
-                        retrieved_at=retrieved_at,
-                        content_hash=content_hash,
-                    )
-                    for row in new_rows
-                ],
+                [_observation(row, source, retrieved_at, content_hash) for row in new_rows],
                 batch_size=1000,
                 # An editor's value for the same target and day saved a moment ago wins.
                 ignore_conflicts=True,
@@ -168,6 +152,26 @@ def ingest(source: IndicatorSource, today: datetime.date | None = None) -> Inges
     if named:
         Target.objects.filter(pk__in=named).refresh_progress(today=today)
     return result
+
+
+def _observation(
+    row: Row, source: IndicatorSource, retrieved_at: datetime.datetime, content_hash: str
+) -> Observation:
+    """An ingested value, with where, when and from which file it came."""
+    return Observation(
+        target_id=row.target_id,
+        observed_on=row.observed_on,
+        value=row.value,
+        note=row.note,
+        source_url=source.location if source.is_url else "",
+        source_id=source.source_id,
+        grade=source.grade,
+        grade_note=source.grade_note,
+        origin=ObservationOrigin.INGESTED,
+        indicator_source=source,
+        retrieved_at=retrieved_at,
+        content_hash=content_hash,
+    )
 
 
 def _record(
