@@ -27,6 +27,7 @@ from measures.models import (
 from measures.referencedata import DATA_DIR
 from measures.schedules import sync_schedules
 from measures.tasks import ingest_observations
+from tests.datafiles import edit_yaml, measure
 from tests.factories import IndicatorSourceFactory, StaffUserFactory, TargetFactory
 from tests.httpsource import Response
 
@@ -259,6 +260,23 @@ def test_the_loader_never_touches_ingested_values(reference_data, tmp_path):
     ingest(IndicatorSourceFactory(location=str(path)), today=TODAY)
     call_command("load_policies", data_dir=DATA_DIR, stdout=open(os.devnull, "w"))  # noqa: SIM115
     assert Observation.objects.filter(origin="ingested", target=target).count() == 1
+
+
+def test_a_reference_value_for_an_ingested_day_leaves_the_ingested_one(data_dir, tmp_path):
+    call_command("load_policies", data_dir=data_dir, stdout=io.StringIO())
+    target = Target.objects.get(measure__document__slug="beijing-2025", key="trial-startup")
+    path = tmp_path / "values.csv"
+    path.write_bytes(csv_file((target.public_id, "2026-03-31", "19")))
+    ingest(IndicatorSourceFactory(location=str(path)), today=TODAY)
+
+    def add_reference_value(content: dict) -> None:
+        [item] = [t for t in measure(content, 1)["targets"] if t["key"] == "trial-startup"]
+        item["observations"] = [{"observed_on": date(2026, 3, 31), "value": 21}]
+
+    edit_yaml(data_dir / "documents/beijing-2025.yaml", add_reference_value)
+    call_command("load_policies", data_dir=data_dir, stdout=io.StringIO())
+    recorded = Observation.objects.get(target=target, observed_on=date(2026, 3, 31))
+    assert (recorded.origin, recorded.value) == ("ingested", Decimal("19.00"))
 
 
 class TestSchedules:

@@ -384,6 +384,9 @@ class _Writer:
         self, target: m.Target, items: list[ObservationIn], parent: Inherited
     ) -> None:
         for item in items:
+            recorded = self.rows[m.Observation].get((target.pk, item.observed_on))
+            if recorded is not None and recorded.origin != m.ObservationOrigin.REFERENCE:
+                continue  # an editor's or an ingested value for that day stays as recorded
             self.upsert(
                 m.Observation,
                 (target.pk, item.observed_on),
