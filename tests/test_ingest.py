@@ -339,6 +339,27 @@ class TestSchedules:
         assert "请给出五个字段:分 时 日 月 星期" in response.content.decode()
         assert not IndicatorSource.objects.exists()
 
+    def test_an_editor_reads_a_source_now_from_the_admin(
+        self, client, tmp_path, targets, django_capture_on_commit_callbacks
+    ):
+        from policytracker.celery import app
+
+        path = tmp_path / "values.csv"
+        path.write_bytes(csv_file((targets[0].public_id, "2025-06-30", "19.5")))
+        source = IndicatorSourceFactory(location=str(path))
+        client.force_login(StaffUserFactory())
+        previous, app.conf.task_always_eager = app.conf.task_always_eager, True
+        try:
+            with django_capture_on_commit_callbacks(execute=True):
+                response = client.post(
+                    "/admin/measures/indicatorsource/",
+                    {"action": "ingest_now", "_selected_action": [source.pk]},
+                )
+        finally:
+            app.conf.task_always_eager = previous
+        assert response.status_code == 302
+        assert IngestRun.objects.get(source=source).rows_added == 1
+
     def test_the_runs_are_listed_in_the_admin(self, client, tmp_path, targets):
         path = tmp_path / "values.csv"
         path.write_bytes(csv_file((targets[0].public_id, "2025-06-30", "19.5")))
