@@ -1064,7 +1064,11 @@ class Milestone(Provenance):
     note = models.TextField(_("note"), blank=True)
     origin = models.CharField(
         max_length=20,
-        choices=ObservationOrigin.choices[:2],
+        # Ingestion writes observations only; a milestone comes from the files or an editor.
+        choices=[
+            (origin.value, origin.label)
+            for origin in (ObservationOrigin.REFERENCE, ObservationOrigin.EDITOR)
+        ],
         default=ObservationOrigin.EDITOR,
     )
     updated_at = models.DateTimeField(auto_now=True)
