@@ -29,6 +29,7 @@ run: install
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py load_policies
 	$(BIN)/python manage.py refresh_progress
+	$(BIN)/python manage.py sync_schedules
 	$(BIN)/python manage.py ensure_admin
 	@echo
 	@echo "  Policy Tracker is at http://127.0.0.1:8000/ (admin: http://127.0.0.1:8000/admin/)"

@@ -1,9 +1,12 @@
 from django.contrib import admin
 from django.contrib.admin.models import LogEntry
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from . import admin_import  # noqa: F401  registers the import runs' admin
 from . import models as m
-from .tasks import refresh_after_commit
+from .schedules import schedule_source
+from .tasks import ingest_observations, refresh_after_commit
 
 
 @admin.register(m.Jurisdiction)
@@ -114,6 +117,12 @@ class EligibilityInline(admin.StackedInline):
     autocomplete_fields = ["approach"]
 
 
+class MilestoneInline(admin.TabularInline):
+    model = m.Milestone
+    extra = 0
+    fields = ["key", "title_zh", "title_en", "status", "status_on", "evidence_url", "grade"]
+
+
 @admin.register(m.Measure)
 class MeasureAdmin(admin.ModelAdmin):
     list_display = ["public_id", "title_zh", "title_en", "section", "grade", "updated_at"]
@@ -122,7 +131,7 @@ class MeasureAdmin(admin.ModelAdmin):
     list_select_related = ["document", "section"]
     autocomplete_fields = ["source"]
     filter_horizontal = ["topics", "entity_types", "stages"]
-    inlines = [MeasureAgencyInline, EligibilityInline, TargetInline]
+    inlines = [MeasureAgencyInline, EligibilityInline, TargetInline, MilestoneInline]
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "section":
@@ -208,3 +217,65 @@ class ProgressSnapshotAdmin(admin.ModelAdmin):
     list_select_related = ["target__measure__document"]
     raw_id_fields = ["target"]
     date_hierarchy = "taken_on"
+
+
+@admin.register(m.IndicatorSource)
+class IndicatorSourceAdmin(admin.ModelAdmin):
+    """Where observations are read from; saving reschedules the source's periodic task."""
+
+    list_display = ["name", "title", "format", "location", "schedule", "on_error", "enabled"]
+    list_filter = ["format", "on_error", "enabled"]
+    search_fields = ["name", "title", "location"]
+    autocomplete_fields = ["source"]
+    actions = ["ingest_now"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        schedule_source(obj)
+
+    def delete_model(self, request, obj) -> None:
+        obj.enabled = False
+        schedule_source(obj)  # removes its periodic task
+        super().delete_model(request, obj)
+
+    @admin.action(description=_("Ingest the selected sources now"))
+    def ingest_now(self, request, queryset) -> None:
+        for source in queryset:
+            transaction.on_commit(lambda pk=source.pk: ingest_observations.delay(pk))
+        self.message_user(request, _("Queued; each run appears under Ingest runs when it is done."))
+
+
+@admin.register(m.IngestRun)
+class IngestRunAdmin(admin.ModelAdmin):
+    """What each reading of a source brought: to read, never to edit."""
+
+    list_display = [
+        "source",
+        "started_at",
+        "status",
+        "rows_read",
+        "rows_added",
+        "rows_skipped",
+        "rows_rejected",
+    ]
+    list_filter = ["status", "source"]
+    list_select_related = ["source"]
+    date_hierarchy = "started_at"
+    readonly_fields = [field.name for field in m.IngestRun._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(m.Milestone)
+class MilestoneAdmin(admin.ModelAdmin):
+    list_display = ["measure", "key", "title_zh", "status", "status_on", "origin", "grade"]
+    list_filter = ["status", "origin", "grade", "measure__document"]
+    search_fields = ["key", "title_zh", "title_en", "note"]
+    list_select_related = ["measure__document"]
+    raw_id_fields = ["measure"]
+    autocomplete_fields = ["source"]
+    date_hierarchy = "status_on"

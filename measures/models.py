@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -655,34 +656,83 @@ class TargetStatus(models.TextChoices):
     NO_DATA = "no_data", _("no data")
 
 
-class TargetQuerySet(models.QuerySet["Target"]):
-    def rollup(self, key: str, label: str) -> list[dict]:
-        """Targets per status and their average share of the way, grouped by `key` (a path such
-        as `measure__document__slug`), labelled by `label`: one grouped query."""
+# Roll-up groupings of targets and milestones, by the path from them (both hang off a measure):
+# the fields that make the key, and the Chinese and English labels.
+ROLLUPS: dict[str, tuple[tuple[str, ...], str, str]] = {
+    "document": (
+        ("measure__document__slug",),
+        "measure__document__title_zh",
+        "measure__document__title_en",
+    ),
+    "part": (
+        ("measure__document__slug", "measure__section__ordinal"),
+        "measure__section__title_zh",
+        "measure__section__title_en",
+    ),
+    "measure": (
+        ("measure__document__slug", "measure__number"),
+        "measure__title_zh",
+        "measure__title_en",
+    ),
+    "agency": (
+        ("measure__agencies__slug",),
+        "measure__agencies__short_name_zh",
+        "measure__agencies__name_en",
+    ),
+    "topic": (("measure__topics__code",), "measure__topics__name_zh", "measure__topics__name_en"),
+}
+
+
+class RollupQuerySet(models.QuerySet):
+    """Counts by status and a weighted share of the way, grouped by document, part, measure,
+    agency or topic: one grouped query per grouping, whatever the number of rows.
+
+    `share` averages the rows that have a share; `weighted_share` counts every row, a row with
+    no share (nothing observed yet) as 0, so many unmeasured commitments pull it down."""
+
+    statuses: type[models.TextChoices]
+
+    def rollup_share(self) -> models.Expression:
+        """The share of one row, 0 … 1, or NULL when it has none."""
+        raise NotImplementedError
+
+    def rollup(self, by: str) -> list[dict]:
+        keys, label_zh, label_en = ROLLUPS[by]
+        share = self.rollup_share()
         counts = {
             status: models.Count("pk", filter=Q(status=status), distinct=True)
-            for status in TargetStatus.values
+            for status in self.statuses.values
         }
         rows = (
-            self.exclude(**{f"{key}__isnull": True})
-            .values(key, label)
+            self.exclude(**{f"{keys[-1]}__isnull": True})
+            .values(*keys, label_zh, label_en)
             .annotate(
                 total=models.Count("pk", distinct=True),
-                share=models.Avg("progress_share"),
+                share=models.Avg(share),
+                weighted=models.Sum(Coalesce(share, models.Value(0.0))),
                 **counts,
             )
-            .order_by(key)
+            .order_by(*keys)
         )
         return [
             {
-                "key": row[key],
-                "label": row[label],
+                "key": "/".join(str(row[key]) for key in keys),
+                "label": row[label_zh] or "",
+                "label_en": row[label_en] or "",
                 "total": row["total"],
                 "share": row["share"],
-                "counts": {status: row[status] for status in TargetStatus.values},
+                "weighted_share": row["weighted"] / row["total"] if row["total"] else None,
+                "counts": {status: row[status] for status in self.statuses.values},
             }
             for row in rows
         ]
+
+
+class TargetQuerySet(RollupQuerySet):
+    statuses = TargetStatus
+
+    def rollup_share(self) -> models.Expression:
+        return models.F("progress_share")
 
     def refresh_progress(self, today: datetime.date | None = None) -> int:
         """Recompute the progress of these targets from their observations, store today's
@@ -918,6 +968,12 @@ class Target(Provenance):
         return f"{self.measure.public_id}: {self.metric_en} {self.goal_display}"
 
     @property
+    def public_id(self) -> str:
+        """The measure's id and the target's key, `beijing-2024/1:startup-weeks`: how indicator
+        sources name the target."""
+        return f"{self.measure.public_id}:{self.key}"
+
+    @property
     def metric_label(self) -> str:
         return pick_language(self.metric_zh, self.metric_en)
 
@@ -957,13 +1013,16 @@ class ProgressSnapshot(models.Model):
 class ObservationOrigin(models.TextChoices):
     REFERENCE = "reference", _("reference data (measures/data/)")
     EDITOR = "editor", _("entered by an editor")
+    # Written by `ingest_observations` from an IndicatorSource; never touched by the loader.
+    INGESTED = "ingested", _("ingested from an indicator source")
 
 
 class Observation(Provenance):
     """A measured value of a target's metric at a date, with where it was reported.
 
     Observations from the reference data are kept in step with the files by `load_policies`;
-    those entered by editors (`origin=editor`) are never changed by it.
+    those entered by editors (`origin=editor`) or ingested from an indicator source
+    (`origin=ingested`) are never changed by it.
     """
 
     Origin = ObservationOrigin
@@ -978,6 +1037,19 @@ class Observation(Provenance):
     origin = models.CharField(
         max_length=20, choices=ObservationOrigin.choices, default=ObservationOrigin.EDITOR
     )
+    # Ingested values only: where, when and from which exact file they were read.
+    indicator_source = models.ForeignKey(
+        "IndicatorSource",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="observations",
+        verbose_name=_("indicator source"),
+    )
+    retrieved_at = models.DateTimeField(_("retrieved at"), null=True, blank=True)
+    content_hash = models.CharField(
+        _("content hash"), max_length=64, blank=True, help_text=_("SHA-256 of the file read")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -991,6 +1063,17 @@ class Observation(Provenance):
             models.CheckConstraint(
                 condition=Q(origin__in=ObservationOrigin.values), name="observation_origin_valid"
             ),
+            # An ingested value always says where it came from; no other value claims a source.
+            models.CheckConstraint(
+                condition=(
+                    Q(origin=ObservationOrigin.INGESTED)
+                    & Q(indicator_source__isnull=False)
+                    & Q(retrieved_at__isnull=False)
+                    & ~Q(content_hash="")
+                )
+                | (~Q(origin=ObservationOrigin.INGESTED) & Q(indicator_source__isnull=True)),
+                name="observation_ingested_has_provenance",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -999,6 +1082,221 @@ class Observation(Provenance):
     @property
     def link(self) -> str:
         return self.source.url if self.source else self.source_url
+
+
+class SourceFormat(models.TextChoices):
+    CSV = "csv", "CSV"
+    JSON = "json", "JSON"
+
+
+class OnError(models.TextChoices):
+    SKIP_ROW = "skip_row", _("reject the bad rows, import the rest")
+    REJECT_FILE = "reject_file", _("reject the whole file")
+
+
+def validate_crontab(value: str) -> None:
+    """Five crontab fields: minute hour day-of-month month day-of-week."""
+    from django.core.exceptions import ValidationError
+
+    if value and len(value.split()) != 5:
+        raise ValidationError(
+            _("Give five fields: minute hour day-of-month month day-of-week, e.g. “0 3 * * *”.")
+        )
+
+
+class IndicatorSource(Provenance):
+    """A file of observations published somewhere (a URL or a path on the server), read by
+    `ingest_observations` on its own schedule.
+
+    Each row names a target by its public id (`beijing-2024/1:startup-weeks`, i.e. the
+    measure's id and the target's key), a date and a value; the columns (CSV) or keys (JSON,
+    an array of objects) that hold them are configurable. The values take this source's grade
+    and `source`.
+    """
+
+    Format = SourceFormat
+    OnError = OnError
+
+    name = models.SlugField(_("name"), max_length=80, unique=True)
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    location = models.CharField(
+        _("URL or file path"),
+        max_length=500,
+        help_text=_("an http(s) URL, or the path of a file on the server"),
+    )
+    format = models.CharField(_("format"), max_length=10, choices=Format.choices)
+    target_field = models.CharField(
+        _("target column"),
+        max_length=100,
+        default="target",
+        help_text=_("holds the target id, e.g. beijing-2024/1:startup-weeks"),
+    )
+    date_field = models.CharField(
+        _("date column"), max_length=100, default="date", help_text=_("YYYY-MM-DD")
+    )
+    value_field = models.CharField(_("value column"), max_length=100, default="value")
+    note_field = models.CharField(_("note column"), max_length=100, blank=True)
+    on_error = models.CharField(
+        _("on a bad row"), max_length=20, choices=OnError.choices, default=OnError.SKIP_ROW
+    )
+    schedule = models.CharField(
+        _("schedule"),
+        max_length=100,
+        blank=True,
+        validators=[validate_crontab],
+        help_text=_("crontab: minute hour day-of-month month day-of-week; blank: only by hand"),
+    )
+    enabled = models.BooleanField(_("enabled"), default=True)
+    timeout = models.PositiveIntegerField(
+        _("time limit (seconds)"), default=60, help_text=_("for fetching the file, in all")
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("indicator source")
+        verbose_name_plural = _("indicator sources")
+        constraints = [
+            *Provenance.Meta.constraints,
+            models.CheckConstraint(
+                condition=Q(format__in=SourceFormat.values), name="indicator_source_format_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(on_error__in=OnError.values), name="indicator_source_on_error_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(grade=Grade.UNKNOWN), name="indicator_source_grade_known"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_url(self) -> bool:
+        return self.location.startswith(("http://", "https://"))
+
+    @property
+    def task_name(self) -> str:
+        """The name of its periodic task in django-celery-beat."""
+        return f"ingest-observations:{self.name}"
+
+
+class IngestStatus(models.TextChoices):
+    ADDED = "added", _("values added")
+    UNCHANGED = "unchanged", _("nothing new")
+    PARTIAL = "partial", _("some rows rejected")
+    REJECTED = "rejected", _("file rejected")
+    FAILED = "failed", _("could not be read")
+
+
+class IngestRun(models.Model):
+    """One reading of an indicator source: when, what the file was, and what came of its rows."""
+
+    Status = IngestStatus
+
+    source = models.ForeignKey(
+        IndicatorSource, on_delete=models.CASCADE, related_name="runs", verbose_name=_("source")
+    )
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"), auto_now_add=True)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices)
+    content_hash = models.CharField(_("content hash"), max_length=64, blank=True)
+    rows_read = models.PositiveIntegerField(_("rows read"), default=0)
+    rows_added = models.PositiveIntegerField(_("rows added"), default=0)
+    rows_skipped = models.PositiveIntegerField(
+        _("rows skipped"), default=0, help_text=_("already recorded")
+    )
+    rows_rejected = models.PositiveIntegerField(_("rows rejected"), default=0)
+    problems = models.JSONField(_("problems"), default=list, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        verbose_name = _("ingest run")
+        verbose_name_plural = _("ingest runs")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=IngestStatus.values), name="ingest_run_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.started_at:%Y-%m-%d %H:%M}: {self.status}"
+
+
+class MilestoneStatus(models.TextChoices):
+    NOT_STARTED = "not_started", _("not started")
+    IN_PROGRESS = "in_progress", _("in progress")
+    DONE = "done", _("done")
+
+
+class MilestoneQuerySet(RollupQuerySet):
+    statuses = MilestoneStatus
+
+    def rollup_share(self) -> models.Expression:
+        """Done counts 1, in progress ½, not started 0."""
+        return models.Case(
+            models.When(status=MilestoneStatus.DONE, then=models.Value(1.0)),
+            models.When(status=MilestoneStatus.IN_PROGRESS, then=models.Value(0.5)),
+            default=models.Value(0.0),
+            output_field=models.FloatField(),
+        )
+
+
+class Milestone(Provenance):
+    """A step of a qualitative measure (a list set up, a channel opened), with its status and
+    the evidence for it. Reference milestones come from measures/data/milestones.yaml and are
+    kept in step with it by `load_policies`; editors' milestones are never touched by it."""
+
+    Status = MilestoneStatus
+
+    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="milestones")
+    key = models.SlugField(max_length=80, help_text=_("stable id within the measure"))
+    title_zh = models.CharField(_("title (Chinese)"), max_length=300)
+    title_en = models.CharField(_("title (English)"), max_length=300)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices)
+    status_on = models.DateField(_("as of"), help_text=_("the date the evidence reports"))
+    evidence_url = models.URLField(_("evidence"), max_length=500, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    origin = models.CharField(
+        max_length=20,
+        # Ingestion writes observations only; a milestone comes from the files or an editor.
+        choices=[
+            (origin.value, origin.label)
+            for origin in (ObservationOrigin.REFERENCE, ObservationOrigin.EDITOR)
+        ],
+        default=ObservationOrigin.EDITOR,
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = MilestoneQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["measure", "key"]
+        verbose_name = _("milestone")
+        verbose_name_plural = _("milestones")
+        constraints = [
+            *Provenance.Meta.constraints,
+            models.UniqueConstraint(fields=["measure", "key"], name="milestone_key_unique"),
+            models.CheckConstraint(
+                condition=Q(status__in=MilestoneStatus.values), name="milestone_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(origin__in=[ObservationOrigin.REFERENCE, ObservationOrigin.EDITOR]),
+                name="milestone_origin_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.measure.public_id}: {self.title_en} ({self.status})"
+
+    @property
+    def title(self) -> str:
+        return pick_language(self.title_zh, self.title_en)
+
+    @property
+    def link(self) -> str:
+        return self.evidence_url or (self.source.url if self.source else "")
 
 
 class WorkerPing(models.Model):

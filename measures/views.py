@@ -7,7 +7,7 @@ from django.db.models import Count, Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from comparisons.models import LinkStatus, MeasureLink
 
@@ -23,6 +23,7 @@ from .models import (
     Grade,
     Measure,
     MeasureAgency,
+    Milestone,
     Observation,
     Section,
     Target,
@@ -130,6 +131,7 @@ def measure_detail(request: HttpRequest, document: str, number: int) -> HttpResp
                 "agency_roles", queryset=MeasureAgency.objects.select_related("agency", "source")
             ),
             Prefetch("targets", queryset=Target.objects.select_related("source")),
+            Prefetch("milestones", queryset=Milestone.objects.select_related("source")),
             Prefetch(
                 "targets__observations", queryset=Observation.objects.select_related("source")
             ),
@@ -195,23 +197,49 @@ def measure_list(request: HttpRequest) -> HttpResponse:
     return render(request, "measures/measure_list.html", context)
 
 
-def progress_targets(request: HttpRequest):
-    """The targets the progress page and feed show, narrowed by ?document, agency, topic, status."""
-    targets = Target.objects.select_related("measure__document", "measure__section")
-    filters = {
+def progress_filters(request: HttpRequest) -> tuple[dict[str, object], dict[str, list[str]]]:
+    """?document, agency, topic, part (`beijing-2024/1`) and status, as lookups that apply to
+    targets and milestones alike (both hang off a measure; status only to targets)."""
+    known = {
         "document": ("measure__document__slug", Document.objects.values_list("slug", flat=True)),
         "agency": ("measure__agencies__slug", Agency.objects.values_list("slug", flat=True)),
         "topic": ("measure__topics__code", Topic.objects.values_list("code", flat=True)),
         "status": ("status", TargetStatus.values),
     }
+    lookups: dict[str, object] = {}
     errors = {}
-    for name, (path, known) in filters.items():
+    for name, (path, values) in known.items():
         value = request.GET.get(name)
         if value:
-            if value not in set(known):
+            if value not in set(values):
                 errors[name] = [gettext("Unknown value “%(value)s”.") % {"value": value}]
-            targets = targets.filter(**{path: value})
+            lookups[path] = value
+    part = request.GET.get("part")
+    if part:
+        slug, _, ordinal = part.rpartition("/")
+        if not ordinal.isdigit():
+            errors["part"] = [gettext("Give a part as document/number, e.g. beijing-2024/1.")]
+        else:
+            lookups["measure__document__slug"] = slug
+            lookups["measure__section__ordinal"] = int(ordinal)
+    return lookups, errors
+
+
+def progress_targets(request: HttpRequest):
+    """The targets the progress page and feed show, narrowed by the filters."""
+    lookups, errors = progress_filters(request)
+    targets = Target.objects.select_related("measure__document", "measure__section")
+    targets = targets.filter(**lookups)
     return targets.distinct().order_by("measure__document__slug", "measure__number", "key"), errors
+
+
+ROLLUP_TITLES = [
+    ("document", gettext_lazy("By document")),
+    ("agency", gettext_lazy("By agency")),
+    ("topic", gettext_lazy("By topic")),
+    ("part", gettext_lazy("By part")),
+    ("measure", gettext_lazy("By measure")),
+]
 
 
 def progress(request: HttpRequest) -> HttpResponse:
@@ -225,14 +253,21 @@ def progress(request: HttpRequest) -> HttpResponse:
     )
     for target in targets:
         target.chart = chart_for(target, target.measure.document)
+    lookups, _ = progress_filters(request)
+    lookups.pop("status", None)  # a target's status; milestones have their own
+    milestones = (
+        Milestone.objects.filter(**lookups)
+        .select_related("measure__document", "source")
+        .distinct()
+        .order_by("measure__document__slug", "measure__number", "key")
+    )
     context = {
         "targets": targets,
-        "by_document": Target.objects.rollup(
-            "measure__document__slug", "measure__document__title_zh"
-        ),
-        "by_agency": Target.objects.rollup(
-            "measure__agencies__slug", "measure__agencies__short_name_zh"
-        ),
+        "rollups": [
+            (label, by, Target.objects.rollup(by), Milestone.objects.rollup(by))
+            for by, label in ROLLUP_TITLES
+        ],
+        "milestones": milestones,
         "statuses": TargetStatus.choices,
     }
     return render(request, "measures/progress.html", context)

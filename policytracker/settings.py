@@ -227,6 +227,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "GradeEnum": "measures.models.Grade",
         "TargetStatusEnum": "measures.models.TargetStatus",
+        "MilestoneStatusEnum": "measures.models.MilestoneStatus",
         "DocumentStatusEnum": "measures.models.DocumentStatus",
         "MeasureRelationEnum": "comparisons.models.MeasureRelation",
         "SectionRelationEnum": "comparisons.models.SectionRelation",
@@ -252,6 +253,16 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", default=300
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", default=360)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# A task whose worker died before acknowledging it goes back to its queue after this many
+# seconds (Redis); longer than any task may run. Abandoned tasks are looked for every few seconds.
+visibility_timeout = env_int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": visibility_timeout,
+    "unacked_restore_interval": max(1, min(10, visibility_timeout // 4)),
+    "unacked_restore_throttle": 1,
+}
+# Ingestion retries network errors after this many seconds, doubling each time.
+INGEST_RETRY_BACKOFF = env_int("INGEST_RETRY_BACKOFF", default=30)
 # Periodic jobs; django-celery-beat copies these into the database, where admins can edit them.
 CELERY_BEAT_SCHEDULE = {
     # Nightly, after the day's observations are in; editors' changes refresh at once anyway.

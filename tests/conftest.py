@@ -36,3 +36,15 @@ def reference_data(db) -> None:
 def data_dir(tmp_path: Path) -> Path:
     """A copy of the reference data that a test may change."""
     return Path(shutil.copytree(DATA_DIR, tmp_path / "data"))
+
+
+@pytest.fixture
+def file_server():
+    """An HTTP server on 127.0.0.1 serving what the test puts in it."""
+    from tests.httpsource import FileServer, start
+
+    server = FileServer()
+    httpd = start(server)
+    yield server
+    httpd.shutdown()
+    httpd.server_close()

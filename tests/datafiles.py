@@ -22,11 +22,12 @@ def measure(content: dict, number: int) -> dict:
 def add_second_edition(data_dir: Path) -> None:
     """A small Beijing-style series of two editions, linked to each other and to national.
 
-    The real Beijing editions are taken out of the copy first, so that the test series is the
-    only one and its figures are the test's own.
+    The real Beijing editions (and their milestones) are taken out of the copy first, so that
+    the test series is the only one and its figures are the test's own.
     """
     for path in (data_dir / "documents").glob("beijing-*.yaml"):
         path.unlink()
+    (data_dir / "milestones.yaml").unlink(missing_ok=True)  # the Beijing measures' milestones
     edit_yaml(
         data_dir / "agencies.yaml",
         lambda c: c["agencies"].append(

@@ -125,3 +125,28 @@ class StaffUserFactory(factory.django.DjangoModelFactory):
     is_staff = True
     is_superuser = True
     password = factory.django.Password("correct horse battery staple")
+
+
+class IndicatorSourceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = m.IndicatorSource
+
+    name = factory.Sequence(lambda n: f"source-{n}")
+    title = "Start-up times published by a statistics office"
+    location = "http://127.0.0.1:1/none.csv"
+    format = m.SourceFormat.CSV
+    grade = m.Grade.SECONDARY
+
+
+class MilestoneFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = m.Milestone
+
+    measure = factory.SubFactory(MeasureFactory)
+    key = factory.Sequence(lambda n: f"milestone-{n}")
+    title_zh = "白名单制度建立"
+    title_en = "White list set up"
+    status = m.MilestoneStatus.DONE
+    status_on = datetime.date(2025, 3, 20)
+    evidence_url = "https://example.org/evidence"
+    grade = m.Grade.SECONDARY

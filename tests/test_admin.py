@@ -4,10 +4,12 @@ import pytest
 from django.contrib import admin
 from django.contrib.admin.models import ADDITION, LogEntry
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from measures.models import ImportRun, Measure, WorkerPing
+from measures.models import ImportRun, IngestRun, Measure, WorkerPing
 from tests.factories import (
+    IndicatorSourceFactory,
     MeasureLinkFactory,
     ObservationFactory,
     SectionLinkFactory,
@@ -26,6 +28,9 @@ def editor_client(client, reference_data):
     SectionLinkFactory()
     WorkerPing.objects.create(token="admin-test")
     ImportRun.objects.create(file_name="a.txt", sha256="0" * 64, size=1, encoding="utf-8", text="x")
+    IngestRun.objects.create(
+        source=IndicatorSourceFactory(), started_at=timezone.now(), status="unchanged"
+    )
     LogEntry.objects.log_actions(
         editor.pk, [WorkerPing.objects.get()], ADDITION, "[]", single_object=True
     )
@@ -43,7 +48,8 @@ def admin_url(model, view: str, *args) -> str:
 @pytest.mark.parametrize("model", MODELS, ids=lambda model: model._meta.label)
 def test_every_changelist_add_and_change_page_renders(editor_client, model):
     assert editor_client.get(admin_url(model, "changelist")).status_code == 200
-    read_only = model._meta.label == "admin.LogEntry"  # the audit trail cannot be edited
+    # The audit trail and the record of ingest runs cannot be edited.
+    read_only = model._meta.label in {"admin.LogEntry", "measures.IngestRun"}
     assert editor_client.get(admin_url(model, "add")).status_code == (403 if read_only else 200)
     obj = model._default_manager.first()
     if obj is None:  # django-celery-beat's schedule tables start empty

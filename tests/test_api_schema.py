@@ -43,6 +43,8 @@ PUBLIC_ENDPOINTS = {
     "/api/v1/targets/{id}/snapshots/",
     "/api/v1/applicability/",
     "/api/v1/compare/",
+    "/api/v1/milestones/",
+    "/api/v1/milestones/{id}/",
 }
 
 

@@ -2,6 +2,7 @@
 
 from datetime import date
 
+import icalendar
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -17,7 +18,9 @@ class TestProgressPage:
     def test_it_shows_real_statuses_and_a_chart(
         self, client, reference_data, django_assert_max_num_queries
     ):
-        with django_assert_max_num_queries(10):
+        # Fixed: targets, observations, milestones, and one grouped query per roll-up (targets
+        # and milestones by document, agency, topic, part and measure).
+        with django_assert_max_num_queries(16):
             response = client.get("/progress/?document=beijing-2024")
         page = response.content.decode()
         assert response.status_code == 200
@@ -50,6 +53,16 @@ class TestDeadlinesFeed:
         assert body.count("BEGIN:VEVENT") == dated.count() > 0
         assert "DTSTART;VALUE=DATE:20251231" in body
         assert all(len(line.encode()) <= 75 for line in body.split("\r\n"))
+
+    def test_a_calendar_program_reads_the_feed(self, client, reference_data):
+        feed = icalendar.Calendar.from_ical(client.get("/progress/deadlines.ics").content)
+        events = feed.walk("VEVENT")
+        assert len(events) == Target.objects.filter(deadline__isnull=False).count()
+        by_url = {str(event["URL"]): event for event in events}
+        event = by_url["http://testserver/measures/beijing-2024/6/#target-key-project-products"]
+        assert event.decoded("DTSTART") == date(2024, 12, 31)
+        assert str(event["SUMMARY"]).startswith("beijing-2024/6 纳入重点项目制管理的品种")
+        assert all(event.get("UID") and event.get("DTSTAMP") for event in events)
 
     def test_long_lines_fold_without_splitting_characters(self):
         folded = _fold("SUMMARY:" + "临床试验启动用时" * 10)

@@ -433,6 +433,100 @@ class DocumentDetailSerializer(DocumentSerializer):
         fields = [*DocumentSerializer.Meta.fields, "parts"]
 
 
+class MilestoneSerializer(ProvenanceFields, serializers.ModelSerializer):
+    measure = serializers.CharField(
+        source="measure.public_id", read_only=True, help_text="Public id of the measure."
+    )
+    evidence_url = OptionalURLField(help_text="Where the status can be checked.")
+
+    class Meta:
+        model = m.Milestone
+        fields = [
+            "id",
+            "measure",
+            "key",
+            "title_zh",
+            "title_en",
+            "status",
+            "status_on",
+            "evidence_url",
+            "note",
+            "origin",
+            "grade",
+            "grade_note",
+            "source",
+            "updated_at",
+        ]
+        read_only_fields = fields
+        extra_kwargs = described(
+            "title_zh",
+            "title_en",
+            "updated_at",
+            id="Database id of the milestone.",
+            key="Stable id of the milestone within its measure.",
+            status="not_started, in_progress or done.",
+            status_on="The date the evidence reports the status.",
+            note="What the evidence says.",
+            origin="reference (from the data files) or editor.",
+        )
+
+
+class MilestoneUpdateInput(serializers.ModelSerializer):
+    """An editor's update of a milestone: its status, date and evidence."""
+
+    class Meta:
+        model = m.Milestone
+        fields = ["status", "status_on", "evidence_url", "note", "grade", "grade_note"]
+        extra_kwargs = {
+            "status": {"help_text": "not_started, in_progress or done."},
+            "status_on": {"help_text": "The date the evidence reports the status."},
+            "evidence_url": {"help_text": "Where the status can be checked."},
+            "note": {"help_text": "What the evidence says."},
+            "grade": {"help_text": "official, secondary or inferred."},
+            "grade_note": {"help_text": "Basis of the grade; required for inferred."},
+        }
+
+    def validate_grade(self, grade: str) -> str:
+        if grade == m.Grade.UNKNOWN:
+            raise serializers.ValidationError("A milestone's status cannot be of unknown content.")
+        return grade
+
+
+class MilestoneInput(MilestoneUpdateInput):
+    """An editor's new milestone of a measure."""
+
+    measure = serializers.CharField(help_text="Public id of the measure: beijing-2024/9.")
+
+    class Meta(MilestoneUpdateInput.Meta):
+        fields = ["measure", "key", "title_zh", "title_en", *MilestoneUpdateInput.Meta.fields]
+        extra_kwargs = {
+            **MilestoneUpdateInput.Meta.extra_kwargs,
+            "key": {"help_text": "Stable id within the measure (letters, digits, hyphens)."},
+            "title_zh": {"help_text": "What the step is, in Chinese."},
+            "title_en": {"help_text": "What the step is, in English."},
+            "evidence_url": {
+                "help_text": "Where the status can be checked (required).",
+                "required": True,
+                "allow_blank": False,
+            },
+        }
+        # The (measure, key) pair is checked in validate(), once the measure is resolved.
+        validators: list = []
+
+    def validate_measure(self, public_id: str) -> m.Measure:
+        try:
+            return m.Measure.objects.by_public_id(public_id)
+        except (m.Measure.DoesNotExist, ValueError):
+            raise serializers.ValidationError(f"No measure “{public_id}”.") from None
+
+    def validate(self, attrs: dict) -> dict:
+        if attrs.get("grade") == m.Grade.INFERRED and not attrs.get("grade_note"):
+            raise serializers.ValidationError({"grade_note": "Say why the status is inferred."})
+        if m.Milestone.objects.filter(measure=attrs["measure"], key=attrs["key"]).exists():
+            raise serializers.ValidationError({"key": "The measure already has this milestone."})
+        return attrs
+
+
 class MeasureSerializer(ProvenanceFields, serializers.ModelSerializer):
     id = serializers.CharField(source="public_id", read_only=True, help_text="Public id.")
     document = serializers.SlugRelatedField(
@@ -450,6 +544,9 @@ class MeasureSerializer(ProvenanceFields, serializers.ModelSerializer):
         help_text="Who the measure applies to: entity types, product stages and scope."
     )
     targets = TargetSerializer(many=True, read_only=True, help_text="Targets and progress.")
+    milestones = MilestoneSerializer(
+        many=True, read_only=True, help_text="Steps of a qualitative measure, with evidence."
+    )
     links = serializers.SerializerMethodField(
         help_text="Related measures of other editions and levels, from either side."
     )
@@ -478,6 +575,7 @@ class MeasureSerializer(ProvenanceFields, serializers.ModelSerializer):
             "agencies",
             "applies_to",
             "targets",
+            "milestones",
             "links",
             "citation",
             "url",
@@ -697,16 +795,31 @@ class SnapshotSerializer(serializers.ModelSerializer):
 
 
 class RollupSerializer(serializers.Serializer):
-    key = text("Document slug, agency slug or topic code.")
-    label = text("Its Chinese name.")
-    total = serializers.IntegerField(help_text="Number of targets.")
-    share = serializers.FloatField(allow_null=True, help_text="Average share of the way.")
-    counts = serializers.DictField(
-        child=serializers.IntegerField(), help_text="Targets per status."
+    key = text(
+        "Document slug, part (document/ordinal), measure id (document/number), agency slug "
+        "or topic code."
     )
+    label = text("Its Chinese name.")
+    label_en = text("Its English name.")
+    total = serializers.IntegerField(help_text="Number of targets or milestones.")
+    share = serializers.FloatField(
+        allow_null=True,
+        help_text="Average share of the way over those with a share (milestones: done 1, "
+        "in progress 0.5, not started 0).",
+    )
+    weighted_share = serializers.FloatField(
+        allow_null=True, help_text="Share of the way over all of them, counting no data as 0."
+    )
+    counts = serializers.DictField(child=serializers.IntegerField(), help_text="Per status.")
 
 
-class ProgressRollupSerializer(serializers.Serializer):
+class RollupsSerializer(serializers.Serializer):
     by_document = RollupSerializer(many=True, help_text="Per document.")
+    by_part = RollupSerializer(many=True, help_text="Per part of a document.")
+    by_measure = RollupSerializer(many=True, help_text="Per measure.")
     by_agency = RollupSerializer(many=True, help_text="Per responsible agency.")
     by_topic = RollupSerializer(many=True, help_text="Per topic.")
+
+
+class ProgressRollupSerializer(RollupsSerializer):
+    milestones = RollupsSerializer(help_text="The milestones of qualitative measures, rolled up.")

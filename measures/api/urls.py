@@ -11,6 +11,7 @@ app_name = "api"
 router = DefaultRouter(trailing_slash=True)
 router.register("documents", views.DocumentViewSet, basename="document")
 router.register("targets", views.TargetViewSet, basename="target")
+router.register("milestones", views.MilestoneViewSet, basename="milestone")
 router.register("links", views.MeasureLinkViewSet, basename="link")
 router.register("section-links", views.SectionLinkViewSet, basename="section-link")
 router.register("agencies", views.AgencyViewSet, basename="agency")

@@ -260,6 +260,10 @@ class MeasureViewSet(GuardedUpdate, CSVListMixin, viewsets.ReadOnlyModelViewSet)
             Prefetch(
                 "targets", queryset=m.Target.objects.select_related("source", "measure__document")
             ),
+            Prefetch(
+                "milestones",
+                queryset=m.Milestone.objects.select_related("source", "measure__document"),
+            ),
             Prefetch("links_to_older", queryset=links.select_related("older__document")),
             Prefetch("links_to_newer", queryset=links.select_related("newer__document")),
         )
@@ -398,22 +402,88 @@ class TargetViewSet(
         return Response(s.ObservationSerializer(observation).data, status=status.HTTP_201_CREATED)
 
 
+class MilestoneFilter(django_filters.FilterSet):
+    document = django_filters.CharFilter(
+        field_name="measure__document__slug", help_text="Document slug."
+    )
+    measure = django_filters.CharFilter(method="filter_measure", help_text="Measure public id.")
+    status = django_filters.MultipleChoiceFilter(
+        choices=m.MilestoneStatus.choices, help_text="Milestone status."
+    )
+
+    class Meta:
+        model = m.Milestone
+        fields: list[str] = []
+
+    filter_measure = TargetFilter.filter_measure
+
+
+class MilestoneViewSet(
+    GuardedUpdate, CSVListMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
+):
+    """Milestones of qualitative measures (not started, in progress, done) with their evidence.
+    Editors add milestones (POST) and update their status (PATCH with If-Match)."""
+
+    serializer_class = s.MilestoneSerializer
+    update_input = s.MilestoneUpdateInput
+    filterset_class = MilestoneFilter
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    csv_columns = fields(
+        "id",
+        "measure",
+        "key",
+        "title_zh",
+        "title_en",
+        "status",
+        "status_on",
+        "evidence_url",
+        "origin",
+        "grade",
+    )
+
+    def get_queryset(self) -> QuerySet[m.Milestone]:
+        return m.Milestone.objects.select_related("measure__document", "source").order_by("pk")
+
+    @extend_schema(
+        request=s.MilestoneInput,
+        responses={201: s.MilestoneSerializer},
+        description="Add a milestone to a measure (editors).",
+    )
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        entry = s.MilestoneInput(data=request.data)
+        entry.is_valid(raise_exception=True)
+        with transaction.atomic():
+            milestone = entry.save(origin=m.ObservationOrigin.EDITOR)
+            audit(
+                request,
+                milestone,
+                ADDITION,
+                {**entry.validated_data, "measure": str(milestone.measure.public_id)},
+            )
+        data = s.MilestoneSerializer(milestone).data
+        return Response(data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=s.MilestoneUpdateInput,
+        responses=s.MilestoneSerializer,
+        parameters=[IF_MATCH],
+        description="Update a milestone's status, date or evidence (editors).",
+    )
+    def partial_update(self, request: Request, *args, **kwargs) -> Response:
+        return super().partial_update(request, *args, **kwargs)
+
+
 class ProgressView(ReadView):
-    """How far the targets have come, rolled up by document, agency and topic."""
+    """How far the targets and milestones have come, rolled up by document, part, measure,
+    agency and topic."""
 
     @extend_schema(responses=s.ProgressRollupSerializer)
     def get(self, request: Request) -> Response:
-        targets = m.Target.objects.all()
+        def rollups(queryset) -> dict[str, list[dict]]:
+            return {f"by_{by}": queryset.rollup(by) for by in m.ROLLUPS}
+
         return Response(
-            {
-                "by_document": targets.rollup(
-                    "measure__document__slug", "measure__document__title_zh"
-                ),
-                "by_agency": targets.rollup(
-                    "measure__agencies__slug", "measure__agencies__name_zh"
-                ),
-                "by_topic": targets.rollup("measure__topics__code", "measure__topics__name_zh"),
-            }
+            {**rollups(m.Target.objects.all()), "milestones": rollups(m.Milestone.objects.all())}
         )
 
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('measures', '0004_target_freshness'),
+        ('measures', '0005_ingestion_milestones'),
     ]
 
     operations = [

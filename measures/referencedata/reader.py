@@ -9,6 +9,7 @@ returned only when there is none.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ from .schema import (
     DocumentIn,
     EligibilityIn,
     MeasureIn,
+    MilestoneIn,
+    MilestonesFile,
     PartIn,
     ProvenanceIn,
     SourceIn,
@@ -36,6 +39,7 @@ from .schema import (
 VOCABULARIES = "vocabularies.yaml"
 AGENCIES = "agencies.yaml"
 SOURCES = "sources.yaml"
+MILESTONES = "milestones.yaml"  # optional
 DOCUMENTS = "documents"
 
 
@@ -62,6 +66,7 @@ class ReferenceData:
     agencies: list[AgencyIn]
     sources: list[SourceIn]
     documents: list[DocumentIn]
+    milestones: list[MilestoneIn] = dataclasses.field(default_factory=list)
 
 
 Schema = TypeVar("Schema", bound=BaseModel)
@@ -89,6 +94,11 @@ def read_reference_data(data_dir: Path) -> ReferenceData:
     if not document_paths:
         problems.append(Problem(f"{data_dir.name}/{DOCUMENTS}", "-", "-", "no document files"))
     documents = {path: parse(path, DocumentIn) for path in document_paths}
+    milestones = (
+        parse(data_dir / MILESTONES, MilestonesFile)
+        if (data_dir / MILESTONES).exists()
+        else MilestonesFile()
+    )
 
     # parse() returns None only after recording a problem.
     if problems or vocabularies is None or agencies is None or sources is None:
@@ -98,6 +108,7 @@ def read_reference_data(data_dir: Path) -> ReferenceData:
         agencies=agencies.agencies,
         sources=sources.sources,
         documents=[document for document in documents.values() if document],
+        milestones=milestones.milestones if milestones else [],
     )
     names = {
         document.slug: path.relative_to(data_dir.parent).as_posix()
@@ -224,6 +235,7 @@ class _CrossCheck:
         self.check_documents_are_unique()
         for document in self.data.documents:
             self.check_document(document)
+        self.check_milestones()
         return self.found
 
     def add(self, file: str, record: str, field: str, message: str) -> None:
@@ -312,6 +324,16 @@ class _CrossCheck:
                 f"graded official but its source {source!r} is a secondary report",
             )
         return source, grade
+
+    def check_milestones(self) -> None:
+        file = f"{self.folder}/{MILESTONES}"
+        for measure, key in _duplicates((item.measure, item.key) for item in self.data.milestones):
+            self.add(file, f"{measure} milestone {key}", "key", "defined more than once")
+        for item in self.data.milestones:
+            record = f"{item.measure} milestone {item.key}"
+            self.expect(set(self.measures), item.measure, "measure", file, record, "measure")
+            self.expect(self.sources, item.source, "source", file, record, "source")
+            self.check_grade(file, record, item, (item.source, item.grade))
 
     def check_document(self, document: DocumentIn) -> None:
         file, slug = self.names[document.slug], document.slug

@@ -24,6 +24,7 @@ from measures.models import (
     Grade,
     JurisdictionLevel,
     Location,
+    MilestoneStatus,
     SourceKind,
     TargetKind,
     Unit,
@@ -298,3 +299,31 @@ class DocumentIn(ProvenanceIn):
         if (self.series is None) != (self.edition is None):
             raise ValueError("series and edition go together")
         return self
+
+
+class MilestoneIn(ProvenanceIn):
+    """A step of a qualitative measure with its status as a source reports it. Unlike facts
+    inside a document, a milestone names its own source and grade: nothing to inherit."""
+
+    measure: PublicId
+    key: Code
+    title_zh: Text
+    title_en: Text
+    status: MilestoneStatus
+    status_on: date
+    evidence_url: Url | None = None
+    note: OptionalText = ""
+    source: Code
+    grade: Grade
+
+    @model_validator(mode="after")
+    def known_content(self):
+        if self.grade == Grade.UNKNOWN:
+            raise ValueError("a milestone's status cannot be of unknown content")
+        return self
+
+
+class MilestonesFile(Record):
+    """measures/data/milestones.yaml: milestones of measures, keyed by the measure's public id."""
+
+    milestones: list[MilestoneIn] = []

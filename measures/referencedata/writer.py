@@ -94,6 +94,7 @@ KEYS: dict[type[models.Model], Callable[[Any], Key]] = {
     m.MeasureAgency: lambda row: (row.measure_id, row.agency_id),
     m.Target: lambda row: (row.measure_id, row.key),
     m.Observation: lambda row: (row.target_id, row.observed_on),
+    m.Milestone: lambda row: (row.measure_id, row.key),
     MeasureLink: lambda row: _link_key(row.older_id, row.newer_id, row.relation),
     SectionLink: lambda row: _link_key(row.older_id, row.newer_id, row.relation),
 }
@@ -119,6 +120,7 @@ class _Writer:
             self.write_document(document)
         for document in self.data.documents:
             self.write_links(document)
+        self.write_milestones()
         self.delete_unlisted()
         for (model, _pk), outcome in self.outcome.items():
             self.report.add(model, outcome)
@@ -152,6 +154,8 @@ class _Writer:
         querysets[m.Observation] = m.Observation.objects.filter(
             target__measure__document__slug__in=self.slugs
         )
+        # Editors' milestones are theirs: the files own only the reference ones.
+        querysets[m.Milestone] = m.Milestone.objects.filter(origin=m.ObservationOrigin.REFERENCE)
         querysets[MeasureLink] = MeasureLink.objects.all()
         querysets[SectionLink] = SectionLink.objects.all()
         for model, queryset in querysets.items():
@@ -429,6 +433,9 @@ class _Writer:
         self, target: m.Target, items: list[ObservationIn], parent: Inherited
     ) -> None:
         for item in items:
+            recorded = self.rows[m.Observation].get((target.pk, item.observed_on))
+            if recorded is not None and recorded.origin != m.ObservationOrigin.REFERENCE:
+                continue  # an editor's or an ingested value for that day stays as recorded
             self.upsert(
                 m.Observation,
                 (target.pk, item.observed_on),
@@ -485,6 +492,28 @@ class _Writer:
             },
         )
 
+    def write_milestones(self) -> None:
+        for item in self.data.milestones:
+            measure = self.measure(item.measure)
+            self.upsert(
+                m.Milestone,
+                (measure.pk, item.key),
+                {
+                    "measure_id": measure.pk,
+                    "key": item.key,
+                    "title_zh": item.title_zh,
+                    "title_en": item.title_en,
+                    "status": item.status,
+                    "status_on": item.status_on,
+                    "evidence_url": item.evidence_url or "",
+                    "note": item.note,
+                    "origin": m.ObservationOrigin.REFERENCE,
+                    "source_id": self.row(m.Source, item.source).pk,
+                    "grade": item.grade,
+                    "grade_note": item.grade_note,
+                },
+            )
+
     def measure(self, public_id: str) -> m.Measure:
         slug, _, number = public_id.rpartition("/")
         return self.row(m.Measure, self.row(m.Document, slug).pk, int(number))
@@ -507,6 +536,7 @@ class _Writer:
             if row.origin == m.ObservationOrigin.REFERENCE
         ]
         self.delete(m.Observation, observations)
+        self.delete(m.Milestone, [row.pk for row in self.rows[m.Milestone].values()])
         for model in (m.MeasureAgency, m.Eligibility, m.Target):
             self.delete(model, [row.pk for row in self.rows[model].values()])
         for model in (MeasureLink, SectionLink):

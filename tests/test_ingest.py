@@ -1,0 +1,371 @@
+"""Observations ingested from indicator sources: over HTTP or from a file, CSV or JSON, with a
+record of every run, bad rows refused with reasons, and nothing recorded twice."""
+
+import hashlib
+import io
+import json
+import os
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from celery.exceptions import Retry
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django_celery_beat.models import PeriodicTask
+
+from measures.ingest import FetchError, TransientFetchError, ingest
+from measures.models import (
+    IndicatorSource,
+    IngestRun,
+    Observation,
+    ObservationOrigin,
+    ProgressSnapshot,
+    Target,
+)
+from measures.referencedata import DATA_DIR
+from measures.schedules import sync_schedules
+from measures.tasks import ingest_observations
+from tests.datafiles import edit_yaml, measure
+from tests.factories import IndicatorSourceFactory, StaffUserFactory, TargetFactory
+from tests.httpsource import Response
+
+pytestmark = pytest.mark.django_db
+
+TODAY = date(2026, 6, 30)
+
+
+def csv_file(*rows: tuple[str, str, str]) -> bytes:
+    lines = ["target,date,value", *(",".join(row) for row in rows)]
+    return ("\n".join(lines) + "\n").encode()
+
+
+@pytest.fixture
+def targets():
+    """Two targets: ≤ 20 weeks from 28, and another of the same kind."""
+    return TargetFactory(baseline_value=28), TargetFactory(baseline_value=28)
+
+
+class TestIngestingOverHttp:
+    def test_new_values_are_recorded_with_their_provenance(self, file_server, targets):
+        first, second = targets
+        body = csv_file(
+            (first.public_id, "2025-06-30", "19.5"), (second.public_id, "2025-06-30", "24")
+        )
+        source = IndicatorSourceFactory(location=file_server.serve("/times.csv", Response(body)))
+
+        result = ingest(source, today=TODAY)
+
+        assert (result.status, result.added, result.skipped, result.rejected) == (
+            "added",
+            2,
+            0,
+            0,
+        )
+        value = Observation.objects.get(target=first)
+        assert value.value == Decimal("19.50")
+        assert value.origin == ObservationOrigin.INGESTED
+        assert value.indicator_source == source
+        assert value.retrieved_at is not None
+        assert value.content_hash == hashlib.sha256(body).hexdigest()
+        assert value.source_url == source.location
+        run = IngestRun.objects.get()
+        assert (run.status, run.rows_read, run.rows_added) == ("added", 2, 2)
+        # Progress follows the commit: 19.5 ≤ 20 is achieved, with today's snapshot.
+        first.refresh_from_db()
+        assert first.status == "achieved"
+        assert ProgressSnapshot.objects.filter(target=first, taken_on=TODAY).count() == 1
+
+    def test_reading_the_same_file_again_adds_nothing(self, file_server, targets):
+        body = csv_file((targets[0].public_id, "2025-06-30", "19.5"))
+        source = IndicatorSourceFactory(location=file_server.serve("/a.csv", Response(body)))
+        ingest(source, today=TODAY)
+        again = ingest(source, today=TODAY)
+        assert (again.status, again.added, again.skipped) == ("unchanged", 0, 1)
+        assert Observation.objects.count() == 1
+        assert ProgressSnapshot.objects.count() == 1  # one per target and day
+        assert IngestRun.objects.count() == 2
+
+    def test_a_json_array_is_read_by_its_keys(self, file_server, targets):
+        body = json.dumps(
+            [{"indicator": targets[0].public_id, "when": "2025-05-31", "weeks": 21.25}]
+        ).encode()
+        source = IndicatorSourceFactory(
+            location=file_server.serve("/a.json", Response(body)),
+            format="json",
+            target_field="indicator",
+            date_field="when",
+            value_field="weeks",
+        )
+        assert ingest(source, today=TODAY).added == 1
+        assert Observation.objects.get().value == Decimal("21.25")
+
+    def test_a_server_error_is_retried_with_a_record_of_each_attempt(self, file_server, targets):
+        body = csv_file((targets[0].public_id, "2025-06-30", "19.5"))
+        location = file_server.serve("/flaky.csv", Response(b"busy", status=503), Response(body))
+        source = IndicatorSourceFactory(location=location)
+        # Inline, Celery raises the Retry it would schedule (a worker runs it after the backoff;
+        # tests/test_worker.py shows that end to end).
+        with pytest.raises(Retry) as retry:
+            ingest_observations.apply(args=[source.pk])
+        assert isinstance(retry.value.exc, TransientFetchError)
+        assert ingest_observations.apply(args=[source.pk]).get()["added"] == 1
+        assert list(IngestRun.objects.order_by("pk").values_list("status", flat=True)) == [
+            "failed",
+            "added",
+        ]
+        assert "HTTP 503" in IngestRun.objects.order_by("pk").first().error
+
+    def test_a_missing_file_is_not_retried(self, file_server, targets):
+        source = IndicatorSourceFactory(location=f"{file_server.url}/gone.csv")
+        with pytest.raises(FetchError) as raised:
+            ingest_observations.apply(args=[source.pk]).get()
+        assert not isinstance(raised.value, TransientFetchError)
+        assert file_server.requests == ["/gone.csv"]
+        assert IngestRun.objects.get().error == "HTTP 404 Not Found"
+
+    def test_a_server_too_slow_for_the_time_limit_is_given_up(self, file_server, targets):
+        body = csv_file((targets[0].public_id, "2025-06-30", "19.5")) + b"#" * 200_000
+        # Each piece comes within the socket timeout; the whole file does not come in time.
+        location = file_server.serve("/slow.csv", Response(body, drip=0.3))
+        source = IndicatorSourceFactory(location=location, timeout=1)
+        with pytest.raises(TransientFetchError, match="not read within 1 s"):
+            ingest(source, today=TODAY)
+        assert not Observation.objects.exists()
+        assert IngestRun.objects.get().status == "failed"
+
+
+class TestBadRows:
+    def bad_file(self, targets) -> bytes:
+        return csv_file(
+            (targets[0].public_id, "2025-06-30", "19.5"),
+            ("beijing-2099/1:nothing", "2025-06-30", "3"),
+            (targets[1].public_id, "30/06/2025", "abc"),
+            (targets[1].public_id, "2027-01-01", "22"),
+        )
+
+    def test_bad_rows_are_refused_with_reasons_and_the_rest_imported(self, tmp_path, targets):
+        path = tmp_path / "values.csv"
+        path.write_bytes(self.bad_file(targets))
+        source = IndicatorSourceFactory(location=str(path))
+        result = ingest(source, today=TODAY)
+        assert (result.status, result.added, result.rejected) == ("partial", 1, 3)
+        run = IngestRun.objects.get()
+        assert run.problems == [
+            "row 3: unknown target “beijing-2099/1:nothing” (give measure id and key, "
+            "e.g. beijing-2024/1:startup-weeks)",
+            "row 4: date “30/06/2025” is not YYYY-MM-DD; value “abc” is not a number",
+            "row 5: date 2027-01-01 is in the future",
+        ]
+        assert list(Observation.objects.values_list("target", flat=True)) == [targets[0].pk]
+
+    def test_a_source_may_reject_the_whole_file_for_one_bad_row(self, tmp_path, targets):
+        path = tmp_path / "values.csv"
+        path.write_bytes(self.bad_file(targets))
+        source = IndicatorSourceFactory(location=str(path), on_error="reject_file")
+        result = ingest(source, today=TODAY)
+        assert (result.status, result.added, result.rejected) == ("rejected", 0, 3)
+        assert not Observation.objects.exists()
+        assert not ProgressSnapshot.objects.exists()
+        assert IngestRun.objects.get().rows_rejected == 3
+
+    def test_a_different_value_for_a_recorded_day_is_refused_not_overwritten(
+        self, tmp_path, targets
+    ):
+        path = tmp_path / "values.csv"
+        path.write_bytes(csv_file((targets[0].public_id, "2025-06-30", "19.5")))
+        source = IndicatorSourceFactory(location=str(path))
+        ingest(source, today=TODAY)
+        path.write_bytes(
+            csv_file(
+                (targets[0].public_id, "2025-06-30", "18"),
+                (targets[0].public_id, "2025-07-31", "17"),
+                (targets[0].public_id, "2025-07-31", "16"),
+            )
+        )
+        result = ingest(source, today=TODAY)
+        assert (result.added, result.rejected) == (1, 2)
+        assert "already has the value 19.50 on 2025-06-30" in result.problems[0]
+        values = Observation.objects.order_by("observed_on").values_list("value", flat=True)
+        assert list(values) == [Decimal("19.50"), Decimal("17.00")]
+
+    @pytest.mark.parametrize(
+        ("fmt", "content", "reason"),
+        [
+            ("csv", b"when,what\n2025-01-01,3\n", "missing column(s): target, date, value"),
+            ("json", b"{not json", "not valid JSON"),
+            ("json", b'{"target": "x"}', "a JSON file must hold an array of objects"),
+            ("csv", b"\xff\xfe\x00bad", "not UTF-8 text"),
+        ],
+    )
+    def test_an_unreadable_file_leaves_the_database_as_it_was(
+        self, tmp_path, targets, fmt, content, reason
+    ):
+        path = tmp_path / "values"
+        path.write_bytes(content)
+        source = IndicatorSourceFactory(location=str(path), format=fmt)
+        result = ingest(source, today=TODAY)
+        assert result.status == "rejected"
+        assert reason in result.problems[0]
+        assert not Observation.objects.exists()
+        assert IngestRun.objects.get().error.startswith(reason.split(":")[0])
+
+
+class TestCost:
+    def test_the_queries_do_not_grow_with_the_rows(self, tmp_path):
+        counts = []
+        for size in (5, 60):
+            Observation.objects.all().delete()
+            ProgressSnapshot.objects.all().delete()
+            rows = [(t.public_id, "2025-06-30", "21") for t in TargetFactory.create_batch(size)]
+            path = tmp_path / f"{size}.csv"
+            path.write_bytes(csv_file(*rows))
+            source = IndicatorSourceFactory(location=str(path))
+            with CaptureQueriesContext(connection) as queries:
+                assert ingest(source, today=TODAY).added == size
+            counts.append(len(queries))
+        assert counts[0] == counts[1], counts
+
+
+class TestTheCommand:
+    def test_it_reads_one_source_and_reports(self, tmp_path, targets):
+        path = tmp_path / "values.csv"
+        path.write_bytes(csv_file((targets[0].public_id, "2025-06-30", "19.5")))
+        IndicatorSourceFactory(name="stats", location=str(path))
+        out = io.StringIO()
+        call_command("ingest_observations", source="stats", stdout=out)
+        assert "stats: added: 1 read, 1 added, 0 already recorded, 0 rejected." in out.getvalue()
+
+    def test_it_names_an_unknown_source(self):
+        with pytest.raises(CommandError, match="no indicator source named “nope”"):
+            call_command("ingest_observations", source="nope")
+
+    def test_it_fails_naming_each_problem(self, tmp_path, targets):
+        path = tmp_path / "values.csv"
+        path.write_bytes(csv_file(("nowhere/1:x", "2025-06-30", "1")))
+        IndicatorSourceFactory(name="stats", location=str(path))
+        IndicatorSourceFactory(name="gone", location=str(tmp_path / "missing.csv"))
+        err = io.StringIO()
+        with pytest.raises(CommandError, match="not ingested, or not every row: gone, stats"):
+            call_command("ingest_observations", stdout=io.StringIO(), stderr=err)
+        assert "stats: row 2: unknown target “nowhere/1:x”" in err.getvalue()
+        assert "gone: could not read" in err.getvalue()
+
+
+def test_the_loader_never_touches_ingested_values(reference_data, tmp_path):
+    target = Target.objects.get(measure__document__slug="beijing-2025", key="trial-startup")
+    path = tmp_path / "values.csv"
+    path.write_bytes(csv_file((target.public_id, "2026-03-31", "19")))
+    ingest(IndicatorSourceFactory(location=str(path)), today=TODAY)
+    call_command("load_policies", data_dir=DATA_DIR, stdout=open(os.devnull, "w"))  # noqa: SIM115
+    assert Observation.objects.filter(origin="ingested", target=target).count() == 1
+
+
+def test_a_reference_value_for_an_ingested_day_leaves_the_ingested_one(data_dir, tmp_path):
+    call_command("load_policies", data_dir=data_dir, stdout=io.StringIO())
+    target = Target.objects.get(measure__document__slug="beijing-2025", key="trial-startup")
+    path = tmp_path / "values.csv"
+    path.write_bytes(csv_file((target.public_id, "2026-03-31", "19")))
+    ingest(IndicatorSourceFactory(location=str(path)), today=TODAY)
+
+    def add_reference_value(content: dict) -> None:
+        [item] = [t for t in measure(content, 1)["targets"] if t["key"] == "trial-startup"]
+        item["observations"] = [{"observed_on": date(2026, 3, 31), "value": 21}]
+
+    edit_yaml(data_dir / "documents/beijing-2025.yaml", add_reference_value)
+    call_command("load_policies", data_dir=data_dir, stdout=io.StringIO())
+    recorded = Observation.objects.get(target=target, observed_on=date(2026, 3, 31))
+    assert (recorded.origin, recorded.value) == ("ingested", Decimal("19.00"))
+
+
+class TestSchedules:
+    def test_the_nightly_refresh_and_each_source_get_a_periodic_task(self):
+        source = IndicatorSourceFactory(schedule="30 4 * * 1")
+        IndicatorSourceFactory(schedule="")  # by hand only
+        result = sync_schedules()
+        refresh = PeriodicTask.objects.get(name="refresh-progress")
+        assert (refresh.task, refresh.crontab.hour) == ("measures.refresh_progress", "2")
+        task = PeriodicTask.objects.get(name=source.task_name)
+        assert task.task == "measures.ingest_observations"
+        assert json.loads(task.args) == [source.pk]
+        assert (task.crontab.minute, task.crontab.hour, task.crontab.day_of_week) == (
+            "30",
+            "4",
+            "1",
+        )
+        assert result.created == 2
+        assert sync_schedules().created == 0  # idempotent
+
+    def test_an_admin_edit_of_the_refresh_survives_a_sync(self):
+        sync_schedules()
+        PeriodicTask.objects.filter(name="refresh-progress").update(enabled=False)
+        sync_schedules()
+        assert PeriodicTask.objects.get(name="refresh-progress").enabled is False
+
+    def test_saving_a_source_in_the_admin_reschedules_it(self, client):
+        client.force_login(StaffUserFactory())
+        form = {
+            "name": "stats",
+            "title": "",
+            "location": "https://example.org/stats.csv",
+            "format": "csv",
+            "target_field": "target",
+            "date_field": "date",
+            "value_field": "value",
+            "note_field": "",
+            "on_error": "skip_row",
+            "schedule": "0 6 * * *",
+            "enabled": "on",
+            "timeout": "60",
+            "grade": "secondary",
+            "grade_note": "",
+        }
+        response = client.post("/admin/measures/indicatorsource/add/", form)
+        assert response.status_code == 302, response.content.decode()[:3000]
+        source = IndicatorSource.objects.get(name="stats")
+        assert PeriodicTask.objects.get(name=source.task_name).crontab.hour == "6"
+        form["enabled"] = ""
+        client.post(f"/admin/measures/indicatorsource/{source.pk}/change/", form)
+        assert not PeriodicTask.objects.filter(name=source.task_name).exists()
+
+    def test_a_malformed_schedule_is_a_form_error(self, client):
+        client.force_login(StaffUserFactory())
+        response = client.post(
+            "/admin/measures/indicatorsource/add/",
+            {"name": "x", "location": "/srv/data/x.csv", "format": "csv", "schedule": "daily"},
+        )
+        assert response.status_code == 200
+        assert "请给出五个字段:分 时 日 月 星期" in response.content.decode()
+        assert not IndicatorSource.objects.exists()
+
+    def test_an_editor_reads_a_source_now_from_the_admin(
+        self, client, tmp_path, targets, django_capture_on_commit_callbacks
+    ):
+        from policytracker.celery import app
+
+        path = tmp_path / "values.csv"
+        path.write_bytes(csv_file((targets[0].public_id, "2025-06-30", "19.5")))
+        source = IndicatorSourceFactory(location=str(path))
+        client.force_login(StaffUserFactory())
+        previous, app.conf.task_always_eager = app.conf.task_always_eager, True
+        try:
+            with django_capture_on_commit_callbacks(execute=True):
+                response = client.post(
+                    "/admin/measures/indicatorsource/",
+                    {"action": "ingest_now", "_selected_action": [source.pk]},
+                )
+        finally:
+            app.conf.task_always_eager = previous
+        assert response.status_code == 302
+        assert IngestRun.objects.get(source=source).rows_added == 1
+
+    def test_the_runs_are_listed_in_the_admin(self, client, tmp_path, targets):
+        path = tmp_path / "values.csv"
+        path.write_bytes(csv_file((targets[0].public_id, "2025-06-30", "19.5")))
+        ingest(IndicatorSourceFactory(name="stats", location=str(path)), today=TODAY)
+        client.force_login(StaffUserFactory())
+        page = client.get("/admin/measures/ingestrun/").content.decode()
+        assert "stats" in page
+        run = IngestRun.objects.get()
+        assert client.get(f"/admin/measures/ingestrun/{run.pk}/change/").status_code == 200
