@@ -6,10 +6,13 @@ all hold. An unknown value is an error, reported by field, not silently ignored.
 
 from __future__ import annotations
 
+import datetime
+
 import django_filters
 from django import forms
 from django.db.models import Exists, F, Func, OuterRef, Q, QuerySet, TextField
 from django.utils.translation import gettext_lazy as _
+from django_filters.fields import IsoDateTimeField
 
 from .models import (
     Agency,
@@ -77,6 +80,24 @@ class PartChoiceField(forms.MultipleChoiceField):
     def valid_value(self, value: str) -> bool:
         slug, _sep, ordinal = value.rpartition("/")
         return bool(slug) and ordinal.isdecimal()
+
+
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 time, compared in UTC: PostgreSQL refuses offsets Python accepts
+    (+23:58), and a time at the edge of the calendar may have no UTC equivalent at all."""
+
+    def to_python(self, value: object) -> datetime.datetime | None:
+        parsed = super().to_python(value)
+        if parsed is None or parsed.tzinfo is None:
+            return parsed
+        try:
+            return parsed.astimezone(datetime.UTC)
+        except OverflowError as error:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from error
+
+
+class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField
 
 
 class MeasureFilterForm(forms.Form):
@@ -164,7 +185,7 @@ class MeasureFilter(django_filters.FilterSet):
         label=_("Grade"),
         help_text="Content grade: official, secondary, inferred or unknown.",
     )
-    updated_since = django_filters.IsoDateTimeFilter(
+    updated_since = UtcIsoDateTimeFilter(
         field_name="updated_at",
         lookup_expr="gte",
         label=_("Updated since"),

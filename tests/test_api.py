@@ -103,6 +103,8 @@ class TestReading:
             ({"entity_type": "commercial_insurer"}, None),
             ({"stage": "nrdl_listed"}, None),
             ({"updated_since": "2000-01-01T00:00:00Z"}, 80),
+            # An offset PostgreSQL would refuse is compared in UTC instead.
+            ({"updated_since": "0233-09-16T12:33:35.3+23:58"}, 80),
         ],
     )
     def test_each_filter(self, api, reference_data, params, count):
@@ -202,6 +204,8 @@ class TestBadInput:
             (f"{API}/measures/?has_target=perhaps", 400, "has_target"),
             (f"{API}/measures/?section=x", 400, "section"),
             (f"{API}/measures/?updated_since=yesterday", 400, "updated_since"),
+            # No UTC time exists before year 1.
+            (f"{API}/measures/?updated_since=0001-01-01T00:00:00%2B01:00", 400, "updated_since"),
             (f"{API}/measures/?sort=colour", 400, "sort"),
             (f"{API}/measures/?page=999", 404, "detail"),
             (f"{API}/measures/nowhere/1/", 404, "detail"),
