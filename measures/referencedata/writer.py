@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import models, transaction
+from django.utils import translation
 
 from comparisons.models import (
     LinkStatus,
@@ -42,7 +43,10 @@ class LoadReport:
     counts: dict[str, Counter[str]] = field(default_factory=dict)
 
     def add(self, model: type[models.Model], outcome: str, n: int = 1) -> None:
-        self.counts.setdefault(model._meta.verbose_name_plural, Counter())[outcome] += n
+        # The report is for operators and scripts: model names in English, whatever the locale.
+        with translation.override("en"):
+            name = str(model._meta.verbose_name_plural)
+        self.counts.setdefault(name, Counter())[outcome] += n
 
     def total(self, outcome: str) -> int:
         return sum(counter[outcome] for counter in self.counts.values())
