@@ -3,6 +3,7 @@
 import pytest
 
 from bench.jobs import align_1000, import_large_document, official_text
+from measures.models import Measure
 
 
 @pytest.mark.parametrize("measures", [30, 120])
@@ -18,9 +19,12 @@ def test_align_computes_suggestions_for_every_measure(measures):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("measures", [25, 170])
-def test_the_importer_reads_every_measure_of_the_large_document(measures):
+def test_the_importer_reads_every_measure_of_the_large_document(measures, reference_data):
+    before = Measure.objects.count()
     result = import_large_document(measures)
+    assert result["errors"] == 0
     assert result["measures"] == measures
+    assert Measure.objects.count() == before  # a dry run
     assert result["parts"] == -(-measures // 80)
     assert result["bytes"] == len(official_text(measures).encode())
 
