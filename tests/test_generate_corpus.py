@@ -143,8 +143,14 @@ def test_eligibility_gives_the_finder_work(client):
     assert not eligibilities.exclude(approach__jurisdiction=F("measure__document__jurisdiction"))
     assert eligibilities.filter(next_step_zh__contains="申报").exists()
 
-    # A corpus this small has only editions before 2024, none in force: put them in force.
-    m.Document.objects.update(status="in_force")
+    # Editions before 2024 have expired, but the latest of each series is in force.
+    in_force = m.Document.objects.filter(status="in_force")
+    assert in_force.exists()
+    assert m.Document.objects.filter(status="expired").exists()
+    assert not in_force.filter(series__isnull=True, signed_on__year__lt=2024).exists()
+    assert not in_force.filter(
+        series__documents__edition__gt=F("edition"), signed_on__year__lt=2024
+    ).exists()
     response = client.post(
         "/api/v1/applicability/",
         {
