@@ -256,7 +256,9 @@ def job_lines(jobs: dict) -> list[str]:
             lines += [f"Job `{name}` ({job['about']}) failed: {'; '.join(job['error'])}.", ""]
             continue
         figures = ", ".join(
-            f"{key} {fmt(value)}" for key, value in job.items() if key not in ("about", "seconds")
+            f"{key} {('yes' if value else 'no') if isinstance(value, bool) else fmt(value)}"
+            for key, value in job.items()
+            if key not in ("about", "seconds")
         )
         lines += [f"Job `{name}` ({job['about']}): {fmt(job['seconds'])} s; {figures}.", ""]
     return lines

@@ -38,7 +38,12 @@ def results() -> dict:
                 "export_seconds": 0.4,
                 "refresh_progress": {"seconds": 0.7, "queries": 4, "targets": 10, "changed": 3},
                 "jobs": {
-                    "align_1000": {"about": "two editions", "seconds": 6.4, "measures": 1000},
+                    "align_1000": {
+                        "about": "two editions",
+                        "seconds": 6.4,
+                        "measures": 1000,
+                        "suggested": True,
+                    },
                     "import_large_document": {"about": "a notice", "error": ["Boom"]},
                 },
                 "queries": [
@@ -68,7 +73,7 @@ def test_entries_without_datasette_or_floor_and_the_jobs_are_reported(tmp_path):
     text = (tmp_path / "report.md").read_text()
     assert "| compare (two editions) | first request, uncached | — | 2,215.90 |" in text
     assert "|  | ours, cached | 10.00 | 350.00 | 350.00 | 700.00 |" in text
-    assert "Job `align_1000` (two editions): 6.40 s; measures 1,000." in text
+    assert "Job `align_1000` (two editions): 6.40 s; measures 1,000, suggested yes." in text
     assert "Job `import_large_document` (a notice) failed: Boom." in text
     # Only the list query has ratios: no target is invented for the comparison.
     saved = json.loads((tmp_path / "results.json").read_text())
