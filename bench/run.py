@@ -330,7 +330,8 @@ def wait_for(url: str, seconds: float = 60) -> None:
 
 
 def probe(url: str, body: str = "") -> dict:
-    """One request before the load: status, size and time, so a broken URL is seen at once."""
+    """One request before the load (a POST of `body` when given): status, size and time, so a
+    broken URL is seen at once."""
     request = urllib.request.Request(  # noqa: S310 (loopback)
         url,
         data=body.encode() if body else None,
@@ -339,13 +340,13 @@ def probe(url: str, body: str = "") -> dict:
     started = time.monotonic()
     try:
         with urllib.request.urlopen(request, timeout=600) as response:  # noqa: S310 (loopback)
-            body = response.read()
+            answer = response.read()
             status = response.status
     except urllib.error.HTTPError as error:
-        body, status = error.read(), error.code
+        answer, status = error.read(), error.code
     return {
         "status": status,
-        "bytes": len(body),
+        "bytes": len(answer),
         "first_ms": round((time.monotonic() - started) * 1000, 1),
     }
 
