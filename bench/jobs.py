@@ -1,12 +1,23 @@
-"""Jobs the benchmark times inside Django: `python -m bench.jobs refresh_progress` prints JSON
-with the seconds taken and the SQL queries issued."""
+"""Jobs the benchmark times inside Django: `python -m bench.jobs NAME [SIZE]` prints JSON with
+the seconds taken and what was done.
+
+- refresh_progress: every target's progress recomputed (and the SQL queries it issued);
+- align_1000: the comparison engine on two synthetic 1,000-measure editions with no links, so
+  every suggestion is computed (`comparisons.engine.compare`);
+- import_large_document: a few thousand measures of invented text in the official format
+  (parts 一、, measures (一)) read and planned by the importer as a dry run (nothing written).
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import random
 import sys
 import time
+
+ALIGN_MEASURES = 1000
+IMPORT_MEASURES = 4000
 
 
 def refresh_progress() -> dict:
@@ -27,11 +38,94 @@ def refresh_progress() -> dict:
     }
 
 
-JOBS = {"refresh_progress": refresh_progress}
+def align_1000(measures: int = ALIGN_MEASURES) -> dict:
+    from comparisons.engine import compare
+    from comparisons.snapshot import Pair
+    from comparisons.synthetic import next_edition, synthetic_document
+
+    older = synthetic_document("older", measures, seed=1)
+    newer = next_edition(older, "newer", seed=2)
+    started = time.monotonic()
+    comparison = compare(Pair(older, newer))
+    rows = [row for part in comparison.parts for row in part.measures]
+    return {
+        "seconds": round(time.monotonic() - started, 2),
+        "measures": measures,
+        "suggested": comparison.suggested,
+        "matched": sum(1 for row in rows if row.older),
+        # The edition keeps each measure's identity: how often the best match is the right one.
+        "correct": sum(
+            1 for row in rows if row.older and row.older[0].measure.title_zh == row.newer.title_zh
+        ),
+    }
+
+
+def official_text(measures: int, seed: int = 1) -> str:
+    """A notice in the official format: header, parts 一、…, measures (一)… numbered per part
+    (the parser reads numerals up to 九十九), invented sentences from the corpus vocabulary."""
+    from comparisons.synthetic import clause
+    from measures.corpus import PART_TITLES
+    from measures.numerals import chinese_numeral
+
+    rng = random.Random(seed)  # noqa: S311 (reproducible data, no secret)
+    per_part = 80
+    parts = -(-measures // per_part)
+    lines = [
+        "北京市医疗保障局关于印发《合成创新药支持措施》的通知",
+        "",
+        "京医保发〔2026〕999号",
+        "",
+        "各区医疗保障局:",
+        "",
+        "现将《合成创新药支持措施》印发给你们,请认真贯彻落实。",
+        "",
+        "北京市医疗保障局",
+        "2026年3月1日",
+        "",
+        "合成创新药支持措施",
+        "",
+    ]
+    written = 0
+    for part in range(1, parts + 1):
+        title = PART_TITLES[(part - 1) % len(PART_TITLES)][0]
+        lines += [f"{chinese_numeral(part)}、{title}", ""]
+        for printed in range(1, min(per_part, measures - written) + 1):
+            title_zh = clause(rng)[0]
+            body = ",".join(clause(rng)[0] for _ in range(rng.randint(4, 8)))
+            goal = rng.randint(10, 90)
+            lines += [
+                f"({chinese_numeral(printed)}){title_zh}。{body},到2027年底覆盖率达到{goal}%以上。",
+                "",
+            ]
+            written += 1
+    return "\n".join(lines) + "\n"
+
+
+def import_large_document(measures: int = IMPORT_MEASURES) -> dict:
+    from measures.importer import preview
+
+    data = official_text(measures).encode("utf-8")
+    started = time.monotonic()
+    result = preview(data, file_name="synthetic-large.txt", slug="syn-import-large")
+    return {
+        "seconds": round(time.monotonic() - started, 2),
+        "bytes": len(data),
+        "measures": len(result.report.measures),
+        "parts": len(result.report.parts),
+        "errors": len(result.errors),
+    }
+
+
+JOBS = {
+    "refresh_progress": refresh_progress,
+    "align_1000": align_1000,
+    "import_large_document": import_large_document,
+}
 
 if __name__ == "__main__":
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "policytracker.settings")
     import django
 
     django.setup()
-    print(json.dumps(JOBS[sys.argv[1]]()))
+    job = JOBS[sys.argv[1]]
+    print(json.dumps(job(*(int(arg) for arg in sys.argv[2:]))))

@@ -4,7 +4,9 @@ Each entry names our URL, the same question asked of Datasette (over the same da
 SQLite), and the raw-SQL floor (the same query written by hand in PostgreSQL, returning the same
 JSON through json_agg). `{document}`, `{topic}`, … are filled from the corpus by `run.py`
 (`Params`). An entry with `todo` is a query the app cannot answer yet: it is listed in the report
-as not measured, never with a number.
+as not measured, never with a number. An entry with `body` is a POST of that JSON. An entry with
+`cold` names a cache that run.py empties first, so the first request (timed alone) computes
+what wrk's requests then read from the cache.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ class Query:
     floor: str | None = None
     note: str = ""
     todo: str = ""
+    body: str = ""  # JSON: POSTed instead of a GET
+    cold: str = ""  # the cache emptied before the first request: "comparison"
 
 
 # The page of 50 measures as the API returns it, built by PostgreSQL alone: the same fields,
@@ -133,16 +137,23 @@ QUERIES = [
     Query(
         "compare",
         "api",
-        None,
-        todo="issue 6 (comparison engine): the comparison of two large documents, "
-        "/api/v1/compare/<a>/<b>/, once merged",
+        "/api/v1/compare/?a={older}&b={newer}",
+        cold="comparison",
+        note="two editions of one series ({older_measures} and {newer_measures} measures); "
+        "cached per pair: the first request computes, wrk reads the cache; no Datasette or "
+        "floor equivalent (the alignment is Python, not a query)",
     ),
     Query(
         "applicability",
         "api",
-        None,
-        todo="issue 8 (applicability finder): /api/v1/applicability/?entity_type=…&stage=…, "
-        "once merged",
+        "/api/v1/applicability/",
+        body=(
+            '{{"entity_type": "innovative_drug_firm", "location": "beijing", '
+            '"stage": "clinical_trial", "product_type": "biologic", "topics": ["{topic}"]}}'
+        ),
+        note="POST a firm's profile (innovative drug firm in Beijing, a biologic in clinical "
+        "trials, one topic); every in-force measure that applies or nearly does, unpaginated; "
+        "no Datasette or floor equivalent (the checks and ranking are Python)",
     ),
     Query(
         "page_measures_filtered",
@@ -160,13 +171,17 @@ QUERIES = [
     Query(
         "page_compare",
         "page",
-        None,
-        todo="issue 6: /compare/<a>/<b>/ once merged",
+        "/compare/{older}/{newer}/",
+        cold="comparison",
+        note="the comparison page of the same two editions; cold first request, then cached",
     ),
 ]
 
-# Jobs the report times besides refresh_progress (which run.py measures itself).
-JOB_TODOS = {
-    "import_large_document": "issue 9 (importer): import of a large document, once merged",
-    "align_1000": "issue 6 (alignment): two 1,000-measure documents, once merged",
+# Jobs run in process by `python -m bench.jobs NAME` besides refresh_progress (which run.py
+# also runs as a Celery task), with what each does.
+JOBS = {
+    "align_1000": "the comparison engine on two synthetic 1,000-measure editions, no links: "
+    "every suggestion computed",
+    "import_large_document": "the importer's parse and plan (dry run) of a synthetic notice of "
+    "4,000 measures in the official format",
 }

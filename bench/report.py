@@ -200,6 +200,7 @@ def run_section(run: dict) -> list[str]:
         + "; export to SQLite "
         f"{fmt(run.get('export_seconds'))} s.",
         "",
+        *job_lines(run.get("jobs", {})),
         "Peak resident memory (MB, largest process of each): "
         + ", ".join(f"{k} {v}" for k, v in run.get("peak_rss_mb", {}).items())
         + ".",
@@ -211,6 +212,13 @@ def run_section(run: dict) -> list[str]:
         if "todo" in query:
             lines.append(f"| {query['name']} | not measured: {query['todo']} | | | | | | | |")
             continue
+        if query.get("cold"):
+            cold = query["cold"]
+            lines.append(
+                f"| {query['name']} ({query['note']}) | first request, uncached | — "
+                f"| {fmt(cold['first_ms'])} | | | | {0 if cold['status'] == 200 else 1} "
+                f"| status {cold['status']}, {cold['bytes']:,} bytes |"
+            )
         for side in ("ours", "datasette", "floor"):
             figures = query.get(side)
             if not figures:
@@ -220,7 +228,13 @@ def run_section(run: dict) -> list[str]:
                 against = fmt(query.get("ratio_datasette"))
             elif side == "floor":
                 against = fmt(query.get("ratio_floor"))
-            label = f"{query['name']} ({query['note']})" if side == "ours" else ""
+            label = (
+                f"{query['name']} ({query['note']})"
+                if side == "ours" and not query.get("cold")
+                else ""
+            )
+            if side == "ours" and query.get("cold"):
+                side = "ours, cached"
             if figures.get("only_first"):
                 against += " (one request: none finished within the window)"
             lines.append(
@@ -231,6 +245,22 @@ def run_section(run: dict) -> list[str]:
     for name, todo in run.get("job_todos", {}).items():
         lines.append(f"| {name} | not measured: {todo} | | | | | | | |")
     lines.append("")
+    return lines
+
+
+def job_lines(jobs: dict) -> list[str]:
+    """One line a job of bench/jobs.py: what it did and how long it took."""
+    lines = []
+    for name, job in jobs.items():
+        if job.get("error"):
+            lines += [f"Job `{name}` ({job['about']}) failed: {'; '.join(job['error'])}.", ""]
+            continue
+        figures = ", ".join(
+            f"{key} {('yes' if value else 'no') if isinstance(value, bool) else fmt(value)}"
+            for key, value in job.items()
+            if key not in ("about", "seconds")
+        )
+        lines += [f"Job `{name}` ({job['about']}): {fmt(job['seconds'])} s; {figures}.", ""]
     return lines
 
 

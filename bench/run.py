@@ -4,8 +4,10 @@ For each corpus size N it builds the corpus in PostgreSQL (`generate_corpus`), s
 with gunicorn and the same data (exported to SQLite with a trigram FTS5 index) with Datasette,
 then puts each query of bench/queries.py under load with wrk on loopback — ours, Datasette's,
 and the raw-SQL floor through psycopg — for a fixed time at a fixed concurrency. It also times
-`refresh_progress` (in process, counting queries, and through a Celery worker) and samples the
-resident memory of the web and Celery workers. Results go to bench/results/ (see report.py).
+`refresh_progress` (in process, counting queries, and through a Celery worker) and the jobs of
+bench/jobs.py (aligning two 1,000-measure documents, importing a large one), and samples the
+resident memory of the web and Celery workers. Results go to bench/results/, or `--output`
+(see report.py).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import psycopg
 
 from bench import report
 from bench.export_sqlite import export
-from bench.queries import JOB_TODOS, QUERIES, Query
+from bench.queries import JOBS, QUERIES, Query
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -54,6 +56,7 @@ class Options:
     workers: int
     add: bool = False
     seed: int = 1
+    output: Path = RESULTS
     env: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -75,6 +78,13 @@ def parse() -> Options:
     parser.add_argument(
         "--add", action="store_true", help="keep the other sizes of the last report (results.json)"
     )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=RESULTS,
+        help="folder for results.json, report.md and latency.svg (a trial run: not the "
+        "committed bench/results/)",
+    )
     # Sync workers, two per core: one waits on the database while the other computes.
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1))
     args = parser.parse_args()
@@ -90,6 +100,7 @@ def parse() -> Options:
         reuse=args.reuse,
         workers=args.workers,
         add=args.add,
+        output=args.output.resolve(),
     )
     options.env = {
         **os.environ,
@@ -154,11 +165,28 @@ class Params:
     topic_id: int
     number: int
     measure_id: int
+    # Two consecutive editions of one series, for the comparison.
+    older: str
+    older_id: int
+    older_measures: int
+    newer: str
+    newer_id: int
+    newer_measures: int
 
     @classmethod
     def pick(cls, dsn: str) -> Params:
-        """A document from the middle of the corpus, its most frequent topic, its first measure."""
+        """A document from the middle of the corpus, its most frequent topic, its first measure;
+        and the consecutive editions of one series with the most measures between them."""
         with psycopg.connect(dsn) as conn:
+            editions = conn.execute(
+                "WITH sizes AS (SELECT document_id, count(*) AS n FROM measures_measure "
+                "GROUP BY document_id) "
+                "SELECT a.slug, a.id, sa.n, b.slug, b.id, sb.n FROM measures_document a "
+                "JOIN measures_document b ON b.series_id = a.series_id "
+                "AND b.edition = a.edition + 1 "
+                "JOIN sizes sa ON sa.document_id = a.id JOIN sizes sb ON sb.document_id = b.id "
+                "ORDER BY sa.n + sb.n DESC, a.id LIMIT 1"
+            ).fetchone()
             count = conn.execute("SELECT count(*) FROM measures_document").fetchone()[0]
             document_id, slug = conn.execute(
                 "SELECT id, slug FROM measures_document ORDER BY id OFFSET %s LIMIT 1",
@@ -175,10 +203,20 @@ class Params:
                 "SELECT id FROM measures_measure WHERE document_id = %s AND number = 1",
                 [document_id],
             ).fetchone()[0]
-        return cls(slug, document_id, topic, topic_id, 1, measure_id)
+        return cls(slug, document_id, topic, topic_id, 1, measure_id, *editions)
 
     def fill(self, template: str) -> str:
         return template.format(**vars(self))
+
+    def empty_cache(self, cache: str, dsn: str) -> None:
+        """Forget what `cache` holds for these parameters, so the next request computes it."""
+        if cache != "comparison":
+            raise ValueError(f"unknown cache {cache!r}")
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(
+                "DELETE FROM comparisons_cachedcomparison WHERE older_id = %s AND newer_id = %s",
+                [self.older_id, self.newer_id],
+            )
 
 
 class Services:
@@ -291,25 +329,32 @@ def wait_for(url: str, seconds: float = 60) -> None:
     raise SystemExit(f"{url} did not answer within {seconds} s (see bench/.work/logs/)")
 
 
-def probe(url: str) -> dict:
-    """One request before the load: status, size and time, so a broken URL is seen at once."""
+def probe(url: str, body: str = "") -> dict:
+    """One request before the load (a POST of `body` when given): status, size and time, so a
+    broken URL is seen at once."""
+    request = urllib.request.Request(  # noqa: S310 (loopback)
+        url,
+        data=body.encode() if body else None,
+        headers={"Content-Type": "application/json"} if body else {},
+    )
     started = time.monotonic()
     try:
-        with urllib.request.urlopen(url, timeout=120) as response:  # noqa: S310 (loopback)
-            body = response.read()
+        with urllib.request.urlopen(request, timeout=600) as response:  # noqa: S310 (loopback)
+            answer = response.read()
             status = response.status
     except urllib.error.HTTPError as error:
-        body, status = error.read(), error.code
+        answer, status = error.read(), error.code
     return {
         "status": status,
-        "bytes": len(body),
+        "bytes": len(answer),
         "first_ms": round((time.monotonic() - started) * 1000, 1),
     }
 
 
-def load(url: str, options: Options) -> dict:
-    """wrk for the fixed duration and concurrency; figures in milliseconds."""
-    first = probe(url)
+def load(url: str, options: Options, body: str = "") -> dict:
+    """wrk for the fixed duration and concurrency (POSTing `body` when given, through
+    wrk_report.lua); figures in milliseconds."""
+    first = probe(url, body)
     command = [
         "wrk",
         f"-t{min(2, options.connections)}",
@@ -321,7 +366,8 @@ def load(url: str, options: Options) -> dict:
         str(ROOT / "bench" / "wrk_report.lua"),
         url,
     ]
-    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    env = os.environ | {"WRK_BODY": body}
+    output = subprocess.run(command, check=True, capture_output=True, text=True, env=env).stdout
     raw = json.loads(re.search(r"WRK_JSON (\{.*\})", output).group(1))
     errors = sum(raw["errors"].values())
     return {
@@ -383,14 +429,33 @@ def measure_query(query: Query, params: Params, options: Options) -> dict:
     if query.todo:
         return {"name": query.name, "kind": query.kind, "todo": query.todo}
     print(f"  {query.name}", flush=True)
-    result: dict = {"name": query.name, "kind": query.kind, "note": query.note}
-    result["ours"] = load(OURS + params.fill(query.ours), options)
+    result: dict = {"name": query.name, "kind": query.kind, "note": params.fill(query.note)}
+    body = params.fill(query.body) if query.body else ""
+    if query.cold:
+        # The first request alone, on an empty cache: what computing costs, once.
+        params.empty_cache(query.cold, options.dsn)
+        result["cold"] = probe(OURS + params.fill(query.ours), body)
+    result["ours"] = load(OURS + params.fill(query.ours), options, body)
     if query.datasette:
         result["datasette"] = load(DATASETTE + params.fill(query.datasette), options)
     if query.floor:
         pattern = {"search": "%双通道%", "search_short": "%药事%"}.get(query.name, "")
         result["floor"] = floor(query.floor, vars(params) | {"pattern": pattern}, options)
     return result
+
+
+def job_in_process(name: str, options: Options) -> dict:
+    """A job of bench/jobs.py in its own process; a failure is recorded, not fatal."""
+    job = subprocess.run(
+        [str(BIN / "python"), "-m", "bench.jobs", name],
+        cwd=ROOT,
+        env=options.env,
+        capture_output=True,
+        text=True,
+    )
+    if job.returncode:
+        return {"error": job.stderr.strip().splitlines()[-1:]}
+    return json.loads(job.stdout)
 
 
 def celery_refresh(options: Options) -> dict:
@@ -423,7 +488,6 @@ def measure_size(n: int, options: Options, save) -> dict:
     run["export_seconds"] = round(time.monotonic() - started, 1)
     params = Params.pick(options.dsn)
     run["params"] = vars(params)
-    run["job_todos"] = JOB_TODOS
     with Services(options, sqlite) as services:
         sampler = MemorySampler(services)
         sampler.start()
@@ -443,6 +507,12 @@ def measure_size(n: int, options: Options, save) -> dict:
         save(run)
         print("  refresh_progress (Celery worker)", flush=True)
         run["refresh_progress"]["celery"] = celery_refresh(options)
+        save(run)
+        run["jobs"] = {}
+        for name, about in JOBS.items():
+            print(f"  {name}", flush=True)
+            run["jobs"][name] = {"about": about, **job_in_process(name, options)}
+            save(run)
         sampler.stopped.set()
         sampler.join()
         run["peak_rss_mb"] = {k: round(v / 2**20, 1) for k, v in sampler.peaks.items()}
@@ -503,19 +573,19 @@ def main() -> None:
         },
         "runs": [],
     }
-    if options.add and (RESULTS / "results.json").exists():
-        previous = json.loads((RESULTS / "results.json").read_text())["runs"]
+    if options.add and (options.output / "results.json").exists():
+        previous = json.loads((options.output / "results.json").read_text())["runs"]
         results["runs"] = [run for run in previous if run["n"] not in options.sizes]
     results["versions"] = versions(options)
 
     def save(run: dict) -> None:
         results["runs"] = [r for r in results["runs"] if r["n"] != run["n"]] + [run]
         results["runs"].sort(key=lambda r: r["n"])
-        report.write(results, RESULTS)
+        report.write(results, options.output)
 
     for n in options.sizes:
         measure_size(n, options, save)
-    print(f"Report: {RESULTS / 'report.md'}")
+    print(f"Report: {options.output / 'report.md'}")
 
 
 if __name__ == "__main__":

@@ -1,3 +1,11 @@
+-- A POST when run.py sets WRK_BODY (a JSON document); a GET otherwise.
+local body = os.getenv("WRK_BODY")
+if body and body ~= "" then
+  wrk.method = "POST"
+  wrk.body = body
+  wrk.headers["Content-Type"] = "application/json"
+end
+
 -- wrk prints its own summary; this adds one JSON line with the figures the report needs.
 done = function(summary, latency, requests)
   local errors = summary.errors

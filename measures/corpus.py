@@ -266,6 +266,8 @@ class Counts:
     entity_types: int = 0
     stages: int = 0
     links: int = 0
+    eligibilities: int = 0
+    product_types: int = 0
 
 
 class CorpusRefused(Exception):
@@ -568,6 +570,30 @@ def _generate(total: int, rng: random.Random) -> Counts:
         ["older_id", "newer_id", "relation", "status", "grade", "grade_note"],
         plan_links(docs, rng),
     )
+    # Drawn last, from a generator of its own, so the rows above stay those of earlier corpora.
+    product_type_ids = code_ids(m.ProductType, vocab["product_types"])
+    eligibility_rng = random.Random(rng.random())  # noqa: S311
+    eligibilities, product_types = plan_eligibility(docs, product_type_ids, eligibility_rng, writer)
+    counts.eligibilities = writer.write(
+        m.Eligibility,
+        [
+            "id",
+            "measure_id",
+            "class1_only",
+            "for_beijing",
+            "for_china_other",
+            "for_abroad",
+            "next_step_zh",
+            "next_step_en",
+            "approach_id",
+            "grade",
+            "grade_note",
+        ],
+        eligibilities,
+    )
+    counts.product_types = writer.write(
+        m.Eligibility.product_types.through, ["eligibility_id", "producttype_id"], product_types
+    )
     writer.reset_sequences()
     return counts
 
@@ -651,9 +677,14 @@ def write_series(docs: list[Doc], writer: Writer) -> int:
 
 
 def write_documents(docs: list[Doc], writer: Writer, rng: random.Random) -> int:
+    """Documents from 2024 on are in force, and so is the latest edition of every series (a
+    small corpus has editions only until 2019 or so: the applicability finder, which reads only
+    measures in force, still has work); the rest have expired."""
     rows = []
     issuers = []
+    superseded = {doc.previous.id for doc in docs if doc.previous is not None}
     for doc in docs:
+        latest_edition = doc.series_id is not None and doc.id not in superseded
         zh, en = series_name(doc.series_id or doc.id)
         signed = datetime.date(doc.year, rng.randint(1, 12), rng.randint(1, 28))
         rows.append(
@@ -669,7 +700,7 @@ def write_documents(docs: list[Doc], writer: Writer, rng: random.Random) -> int:
                 signed,
                 signed + datetime.timedelta(days=7),
                 signed + datetime.timedelta(days=30),
-                "in_force" if doc.year >= 2024 else "expired",
+                "in_force" if doc.year >= 2024 or latest_edition else "expired",
                 f"{doc.place.name_zh}关于{zh}的合成文件。",
                 f"A synthetic document: {doc.place.name_en} {en}.",
                 "inferred",
@@ -866,6 +897,56 @@ def plan_targets(
                 )
             next_id += 1
     return targets, observations
+
+
+BEIJING_PLACES = {"beijing", *PROVINCES[0][3]}
+NEXT_STEPS = [
+    ("向{agency}提交申报材料", "Apply to the {agency_en}"),
+    ("关注{agency}发布的申报通知", "Watch for the {agency_en}'s call for applications"),
+    ("联系{agency}确认资格", "Ask the {agency_en} to confirm eligibility"),
+]
+
+
+def plan_eligibility(
+    docs: list[Doc], product_type_ids: list[int], rng: random.Random, writer: Writer
+) -> tuple[Iterator[tuple], list[tuple[int, int]]]:
+    """Who can claim a measure, for about four measures in five (the finder reads only
+    those): some limited to one or two product types or to Class-1 drugs, most open to firms
+    everywhere, some only to local firms or not to firms abroad; a next step naming one of the
+    measure's jurisdiction's agencies. The product-type pairs are filled while the rows are
+    consumed."""
+    product_types: list[tuple[int, int]] = []
+    chosen = [
+        (doc, offset) for doc in docs for offset in range(doc.measure_count) if rng.random() < 0.8
+    ]
+    first = writer.take_ids(m.Eligibility, len(chosen))
+
+    def rows() -> Iterator[tuple]:
+        for eligibility_id, (doc, offset) in enumerate(chosen, start=first):
+            if rng.random() < 0.3:
+                for product_type in rng.sample(product_type_ids, rng.randint(1, 2)):
+                    product_types.append((eligibility_id, product_type))
+            local = rng.random() < 0.2  # for the jurisdiction's own firms only
+            in_beijing = doc.place.code in BEIJING_PLACES
+            kind = rng.randrange(len(AGENCY_KINDS))
+            step_zh, step_en = rng.choice(NEXT_STEPS)
+            agency_zh = f"{doc.place.short_zh}{AGENCY_KINDS[kind][2]}"
+            agency_en = f"{doc.place.name_en} {AGENCY_KINDS[kind][3]}"
+            yield (
+                eligibility_id,
+                doc.first_measure_id + offset,
+                rng.random() < 0.15,
+                in_beijing or not local,
+                not (local and in_beijing),
+                not local and rng.random() < 0.6,
+                step_zh.format(agency=agency_zh),
+                step_en.format(agency_en=agency_en),
+                doc.place.agency_ids[kind],
+                "inferred",
+                NOTE,
+            )
+
+    return rows(), product_types
 
 
 def plan_links(docs: list[Doc], rng: random.Random) -> Iterator[tuple]:

@@ -11,6 +11,7 @@ from comparisons.align import rank_candidates
 from comparisons.diff import target_changes, text_diff
 from comparisons.engine import compare
 from comparisons.snapshot import DocumentData, LinkData, MeasureData, Pair, PartData, TargetData
+from comparisons.synthetic import renumbered
 from measures.referencedata import DATA_DIR
 
 
@@ -44,14 +45,6 @@ def document_from_yaml(slug: str, as_slug: str | None = None) -> DocumentData:
         parts=tuple(parts),
         measures=tuple(measures),
     )
-
-
-def renumbered(document: DocumentData, slug: str, order: list[MeasureData]) -> DocumentData:
-    measures = tuple(
-        replace(measure, id=f"{slug}/{number}", number=number)
-        for number, measure in enumerate(order, start=1)
-    )
-    return replace(document, slug=slug, measures=measures)
 
 
 def rows(comparison):

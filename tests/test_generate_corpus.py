@@ -34,6 +34,12 @@ def snapshot() -> list[tuple]:
         *MeasureLink.objects.order_by("newer__document__slug", "newer__number").values_list(
             "older__document__slug", "older__number", "newer__number", "relation"
         ),
+        *m.Eligibility.objects.order_by("measure__document__slug", "measure__number").values_list(
+            "measure__number", "class1_only", "for_beijing", "for_abroad", "next_step_en"
+        ),
+        *m.Eligibility.product_types.through.objects.order_by(
+            "eligibility__measure__document__slug", "eligibility__measure__number", "producttype"
+        ).values_list("eligibility__measure__number", "producttype__code"),
     ]
 
 
@@ -121,6 +127,47 @@ class TestGenerateCorpus:
 
 
 @pytest.mark.django_db
+def test_eligibility_gives_the_finder_work(client):
+    """Most measures say who can claim them, with product types, Class-1 and locations varied,
+    so the applicability finder has candidates, near misses and rejections at scale."""
+    generate(600)
+    eligibilities = m.Eligibility.objects.all()
+    assert 400 < eligibilities.count() < 560
+    assert not eligibilities.exclude(measure__isnull=False).exists()
+    assert eligibilities.filter(product_types__isnull=False).distinct().count() > 100
+    assert eligibilities.filter(class1_only=True).count() > 40
+    assert eligibilities.filter(for_beijing=False).exists()
+    assert eligibilities.filter(for_abroad=False).exists()
+    assert not eligibilities.filter(for_beijing=False, for_china_other=False, for_abroad=False)
+    # The agency to approach belongs to the measure's own jurisdiction.
+    assert not eligibilities.exclude(approach__jurisdiction=F("measure__document__jurisdiction"))
+    assert eligibilities.filter(next_step_zh__contains="申报").exists()
+
+    # Editions before 2024 have expired, but the latest of each series is in force.
+    in_force = m.Document.objects.filter(status="in_force")
+    assert in_force.exists()
+    assert m.Document.objects.filter(status="expired").exists()
+    assert not in_force.filter(series__isnull=True, signed_on__year__lt=2024).exists()
+    assert not in_force.filter(
+        series__documents__edition__gt=F("edition"), signed_on__year__lt=2024
+    ).exists()
+    response = client.post(
+        "/api/v1/applicability/",
+        {
+            "entity_type": "innovative_drug_firm",
+            "location": "beijing",
+            "stage": "clinical_trial",
+            "product_type": "biologic",
+        },
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["applies"]
+    assert body["nearly"]
+
+
+@pytest.mark.django_db
 def test_every_foreign_key_points_at_a_row():
     """PostgreSQL writes by COPY without per-row key triggers: check the keys by hand."""
     generate(300)
@@ -131,6 +178,16 @@ def test_every_foreign_key_points_at_a_row():
             "measures_observation x LEFT JOIN measures_target p ON p.id = x.target_id"
         ),
         "role→agency": "measures_measureagency x LEFT JOIN measures_agency p ON p.id = x.agency_id",
+        "eligibility→measure": (
+            "measures_eligibility x LEFT JOIN measures_measure p ON p.id = x.measure_id"
+        ),
+        "eligibility→agency": (
+            "measures_eligibility x LEFT JOIN measures_agency p ON p.id = x.approach_id"
+        ),
+        "product type→eligibility": (
+            "measures_eligibility_product_types x "
+            "LEFT JOIN measures_eligibility p ON p.id = x.eligibility_id"
+        ),
     }
     with connection.cursor() as cursor:
         for name, joined in checks.items():

@@ -1,0 +1,84 @@
+"""The benchmark report renders entries with no Datasette or floor side, a cold first request
+and the jobs of bench/jobs.py (figures invented here: the layout is under test)."""
+
+import json
+
+from bench import report
+
+
+def figures(p50: float) -> dict:
+    return {
+        "throughput": 10.0,
+        "mean_ms": p50,
+        "p50_ms": p50,
+        "p95_ms": p50 * 2,
+        "p99_ms": p50 * 3,
+        "errors": 0,
+        "requests": 30,
+        "first": {"status": 200, "bytes": 100, "first_ms": p50},
+    }
+
+
+def results() -> dict:
+    return {
+        "started": "2026-11-23 15:00:00 UTC",
+        "machine": {
+            "cpu": "test cpu",
+            "cores": 2,
+            "memory_gb": 4.0,
+            "os": "Linux",
+            "load_average_at_start": [1.0, 1.0, 1.0],
+        },
+        "settings": {"duration_s": 3, "connections": 4, "gunicorn_workers": 4, "seed": 1},
+        "versions": {"python": "3.11"},
+        "runs": [
+            {
+                "n": 2000,
+                "corpus": {"output": "2000 measures"},
+                "export_seconds": 0.4,
+                "refresh_progress": {"seconds": 0.7, "queries": 4, "targets": 10, "changed": 3},
+                "jobs": {
+                    "align_1000": {
+                        "about": "two editions",
+                        "seconds": 6.4,
+                        "measures": 1000,
+                        "suggested": True,
+                    },
+                    "import_large_document": {"about": "a notice", "error": ["Boom"]},
+                },
+                "queries": [
+                    {
+                        "name": "list",
+                        "kind": "api",
+                        "note": "first page",
+                        "ours": figures(20.0),
+                        "datasette": figures(40.0),
+                        "floor": figures(5.0),
+                    },
+                    {
+                        "name": "compare",
+                        "kind": "api",
+                        "note": "two editions",
+                        "cold": {"status": 200, "bytes": 191069, "first_ms": 2215.9},
+                        "ours": figures(350.0),
+                    },
+                ],
+            }
+        ],
+    }
+
+
+def test_entries_without_datasette_or_floor_and_the_jobs_are_reported(tmp_path):
+    report.write(results(), tmp_path)
+    text = (tmp_path / "report.md").read_text()
+    assert "| compare (two editions) | first request, uncached | — | 2,215.90 |" in text
+    assert "|  | ours, cached | 10.00 | 350.00 | 350.00 | 700.00 |" in text
+    assert "Job `align_1000` (two editions): 6.40 s; measures 1,000, suggested yes." in text
+    assert "Job `import_large_document` (a notice) failed: Boom." in text
+    # Only the list query has ratios: no target is invented for the comparison.
+    saved = json.loads((tmp_path / "results.json").read_text())
+    targets = [check["target"] for check in saved["targets"]]
+    assert "list: ours/Datasette p50 ≤ 0.5" in targets
+    assert not any(target.startswith("compare") for target in targets)
+    assert saved["runs"][0]["queries"][1]["ratio_datasette"] is None
+    assert (tmp_path / "latency.svg").read_text().count("compare · ours") == 1
