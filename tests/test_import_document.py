@@ -271,11 +271,10 @@ def _planted(tmp_path: Path) -> Path:
     text = NATIONAL_TEXT.read_text("utf-8")
     text = text.replace("公布后3个月内召开药事会", "公布后1个月内召开药事会")  # target of (十)
     text = text.replace("(五)健全基本医保药品目录动态调整机制", "(五)健全医保目录调整机制")
-    text = text.replace(
-        "点对点政策指导。医保部门与企业可围绕药品目录准入涉及的主规格、参照药、支付范围等开展交流。",
-        "点对点政策指导。医保部门与企业可围绕药品目录准入涉及的主规格、参照药、支付范围等开展交流。"
-        "(责任单位:国家药监局、医保部门)",
-    )
+    # A responsibility clause after measure (三)'s only sentence ending in this phrase.
+    anchor = "支付范围等开展交流。"
+    assert text.count(anchor) == 1
+    text = text.replace(anchor, anchor + "(责任单位:国家药监局、医保部门)")
     # Part 四 begins one measure early: (十三) moves from part 三 to part 四.
     text = text.replace("四、提高创新药多元支付能力\n\n", "")
     text = text.replace("(十三)做好", "四、提高创新药多元支付能力\n\n(十三)做好")
