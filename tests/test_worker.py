@@ -9,105 +9,33 @@ again. Without a broker the same scenarios run inline.
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import date
 from decimal import Decimal
 
 import pytest
 from celery.exceptions import Retry
-from django.conf import settings
 from django.utils import timezone
 
 from measures.models import IngestRun, Observation, ProgressSnapshot, Target
 from measures.tasks import ingest_observations, refresh_progress
 from tests.factories import IndicatorSourceFactory, ObservationFactory, TargetFactory
 from tests.httpsource import Response
-from tests.test_tasks import PROJECT, database_url_for_tests
+from tests.workers import EAGER, Workers
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-EAGER = settings.CELERY_TASK_ALWAYS_EAGER
 VISIBILITY_TIMEOUT = 4  # seconds before an unacknowledged task goes back to the queue
-
-
-class Workers:
-    """Celery worker processes consuming one private queue."""
-
-    def __init__(self) -> None:
-        self.queue = f"test-{uuid.uuid4().hex}"
-        self.processes: list[subprocess.Popen] = []
-
-    def start(self) -> subprocess.Popen:
-        assert settings.DATABASES["default"]["ENGINE"].endswith("postgresql"), (
-            "a real worker needs a database it can share with the tests: set DATABASE_URL"
-        )
-        name = f"{self.queue}-{len(self.processes)}"
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "policytracker",
-                "worker",
-                "--pool=solo",
-                "--concurrency=1",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "--loglevel=WARNING",
-                "-Q",
-                self.queue,
-                "-n",
-                f"{name}@%h",
-            ],
-            cwd=PROJECT,
-            env={
-                **os.environ,
-                "DATABASE_URL": database_url_for_tests(),
-                "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
-                "INGEST_RETRY_BACKOFF": "1",
-            },
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        self.processes.append(process)
-        return process
-
-    def send(self, task, *args) -> None:
-        if EAGER:
-            task.delay(*args)
-        else:
-            task.apply_async(args=args, queue=self.queue)
-
-    def output(self) -> str:
-        return "\n".join(
-            f"--- worker {index} ---\n{process.communicate(timeout=30)[0]}"
-            for index, process in enumerate(self.processes)
-        )
-
-    def stop(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                process.terminate()
-        for process in self.processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
 
 
 @pytest.fixture
 def workers() -> Iterator[Workers]:
-    pool = Workers()
+    pool = Workers(
+        {"CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT), "INGEST_RETRY_BACKOFF": "1"}
+    )
     if not EAGER:
         pool.start()
     yield pool

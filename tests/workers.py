@@ -1,0 +1,91 @@
+"""Real Celery worker processes for the tests that need one (with CELERY_BROKER_URL set).
+
+Each pool consumes a queue of its own, so no other worker on the broker can take its tasks,
+and works against the test database, which it is given as DATABASE_URL.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+
+PROJECT = Path(__file__).resolve().parent.parent
+EAGER = settings.CELERY_TASK_ALWAYS_EAGER
+
+
+def database_url_for_tests() -> str:
+    """The test database (test_…), as a URL a separate worker process can use."""
+    db = settings.DATABASES["default"]
+    user = db.get("USER") or "postgres"
+    auth = f"{user}:{db['PASSWORD']}" if db.get("PASSWORD") else user
+    host, port = db.get("HOST") or "127.0.0.1", db.get("PORT") or 5432
+    return f"postgres://{auth}@{host}:{port}/{db['NAME']}"
+
+
+class Workers:
+    """Celery worker processes consuming one private queue."""
+
+    def __init__(self, env: dict[str, str] | None = None) -> None:
+        self.queue = f"test-{uuid.uuid4().hex}"
+        self.env = env or {}
+        self.processes: list[subprocess.Popen] = []
+
+    def start(self) -> subprocess.Popen:
+        assert settings.DATABASES["default"]["ENGINE"].endswith("postgresql"), (
+            "a real worker needs a database it can share with the tests: set DATABASE_URL"
+        )
+        name = f"{self.queue}-{len(self.processes)}"
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "policytracker",
+                "worker",
+                "--pool=solo",
+                "--concurrency=1",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "--loglevel=WARNING",
+                "-Q",
+                self.queue,
+                "-n",
+                f"{name}@%h",
+            ],
+            cwd=PROJECT,
+            env={**os.environ, "DATABASE_URL": database_url_for_tests(), **self.env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.processes.append(process)
+        return process
+
+    def send(self, task, *args) -> None:
+        if EAGER:
+            task.delay(*args)
+        else:
+            task.apply_async(args=args, queue=self.queue)
+
+    def output(self) -> str:
+        return "\n".join(
+            f"--- worker {index} ---\n{process.communicate(timeout=30)[0]}"
+            for index, process in enumerate(self.processes)
+        )
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
