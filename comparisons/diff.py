@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from difflib import SequenceMatcher
 
@@ -77,81 +77,72 @@ def _direction_of(change: Decimal, direction: str) -> str:
     return "tighter" if better else "looser"
 
 
+def _targets_by_metric(measures: Iterable[MeasureData]) -> dict[str, tuple[str, TargetData]]:
+    """Each metric's first target, with the id of its measure."""
+    found: dict[str, tuple[str, TargetData]] = {}
+    for measure in measures:
+        for target in measure.targets:
+            found.setdefault(target.metric, (measure.id, target))
+    return found
+
+
+def _target_change(
+    metric: str,
+    old_side: tuple[str, TargetData] | None,
+    new_side: tuple[str, TargetData] | None,
+) -> TargetChange:
+    """One metric's change; a missing side makes it `new` or `dropped`."""
+    old_id, old = old_side or (None, None)
+    new_id, new = new_side or (None, None)
+    label = new or old
+    if label is None:
+        raise ValueError(f"{metric}: neither side has a target")
+    change = TargetChange(
+        metric=metric,
+        metric_zh=label.metric_zh,
+        metric_en=label.metric_en,
+        unit=label.unit,
+        change="new" if old is None else "dropped",
+        older=old_id,
+        newer=new_id,
+        old_goal=old.goal_value if old else None,
+        new_goal=new.goal_value if new else None,
+        comparator=label.comparator,
+        old_deadline=old.deadline if old else None,
+        new_deadline=new.deadline if new else None,
+        old_deadline_text=old.deadline_text if old else "",
+        new_deadline_text=new.deadline_text if new else "",
+        new_baseline=new.baseline_value if new else None,
+    )
+    if old is None or new is None:
+        return change
+    absolute = new.goal_value - old.goal_value
+    relative = float(absolute / old.goal_value * 100) if old.goal_value else None
+    return replace(
+        change,
+        change=_direction_of(absolute, new.direction),
+        absolute=absolute,
+        relative=round(relative, 1) if relative is not None else None,
+        deadline_moved=(old.deadline, old.deadline_text) != (new.deadline, new.deadline_text),
+    )
+
+
 def target_changes(
     older: Iterable[MeasureData], newer: Iterable[MeasureData]
 ) -> list[TargetChange]:
-    """Targets of the old side against the new side, matched on metric."""
-    old_targets: dict[str, tuple[str, TargetData]] = {}
-    for measure in older:
-        for target in measure.targets:
-            old_targets.setdefault(target.metric, (measure.id, target))
-    new_targets: dict[str, tuple[str, TargetData]] = {}
-    for measure in newer:
-        for target in measure.targets:
-            new_targets.setdefault(target.metric, (measure.id, target))
-    changes = []
-    for metric, (new_id, new) in new_targets.items():
-        if metric not in old_targets:
-            changes.append(
-                TargetChange(
-                    metric=metric,
-                    metric_zh=new.metric_zh,
-                    metric_en=new.metric_en,
-                    unit=new.unit,
-                    change="new",
-                    older=None,
-                    newer=new_id,
-                    new_goal=new.goal_value,
-                    comparator=new.comparator,
-                    new_deadline=new.deadline,
-                    new_deadline_text=new.deadline_text,
-                    new_baseline=new.baseline_value,
-                )
-            )
-            continue
-        old_id, old = old_targets[metric]
-        absolute = new.goal_value - old.goal_value
-        relative = float(absolute / old.goal_value * 100) if old.goal_value else None
-        changes.append(
-            TargetChange(
-                metric=metric,
-                metric_zh=new.metric_zh,
-                metric_en=new.metric_en,
-                unit=new.unit,
-                change=_direction_of(absolute, new.direction),
-                older=old_id,
-                newer=new_id,
-                old_goal=old.goal_value,
-                new_goal=new.goal_value,
-                comparator=new.comparator,
-                absolute=absolute,
-                relative=round(relative, 1) if relative is not None else None,
-                old_deadline=old.deadline,
-                new_deadline=new.deadline,
-                old_deadline_text=old.deadline_text,
-                new_deadline_text=new.deadline_text,
-                deadline_moved=(old.deadline, old.deadline_text)
-                != (new.deadline, new.deadline_text),
-                new_baseline=new.baseline_value,
-            )
-        )
-    for metric, (old_id, old) in old_targets.items():
-        if metric not in new_targets:
-            changes.append(
-                TargetChange(
-                    metric=metric,
-                    metric_zh=old.metric_zh,
-                    metric_en=old.metric_en,
-                    unit=old.unit,
-                    change="dropped",
-                    older=old_id,
-                    newer=None,
-                    old_goal=old.goal_value,
-                    comparator=old.comparator,
-                    old_deadline=old.deadline,
-                    old_deadline_text=old.deadline_text,
-                )
-            )
+    """Targets of the old side against the new side, matched on metric: the new side's
+    targets in order (changed or new), then the old side's that are gone (dropped)."""
+    old_targets = _targets_by_metric(older)
+    new_targets = _targets_by_metric(newer)
+    changes = [
+        _target_change(metric, old_targets.get(metric), side)
+        for metric, side in new_targets.items()
+    ]
+    changes += [
+        _target_change(metric, side, None)
+        for metric, side in old_targets.items()
+        if metric not in new_targets
+    ]
     return changes
 
 
