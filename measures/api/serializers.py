@@ -78,6 +78,19 @@ FIELD_DESCRIPTIONS = {
 }
 
 
+# What an editor says of the grade of a fact they enter (never `unknown`).
+EDITOR_GRADE = {
+    "grade": "official, secondary or inferred.",
+    "grade_note": "Basis of the grade; required for inferred.",
+}
+# A milestone's fields, read or written.
+MILESTONE_DESCRIPTIONS = {
+    "status": "not_started, in_progress or done.",
+    "status_on": "The date the evidence reports the status.",
+    "note": "What the evidence says.",
+}
+
+
 def described(*names: str, **overrides: str) -> dict[str, dict[str, str]]:
     """`extra_kwargs` giving each field its description (or a more specific one)."""
     texts = {name: FIELD_DESCRIPTIONS[name] for name in names} | overrides
@@ -267,10 +280,8 @@ class ObservationInput(serializers.ModelSerializer):
                 "required": True,
                 "allow_blank": False,
             },
-            "grade": {"help_text": "official, secondary or inferred."},
-            "grade_note": {"help_text": "Basis of the grade; required for inferred."},
             "note": {"help_text": "What was reported."},
-        }
+        } | described(**EDITOR_GRADE)
 
     def validate_grade(self, grade: str) -> str:
         if grade == m.Grade.UNKNOWN:
@@ -464,10 +475,8 @@ class MilestoneSerializer(ProvenanceFields, serializers.ModelSerializer):
             "updated_at",
             id="Database id of the milestone.",
             key="Stable id of the milestone within its measure.",
-            status="not_started, in_progress or done.",
-            status_on="The date the evidence reports the status.",
-            note="What the evidence says.",
             origin="reference (from the data files) or editor.",
+            **MILESTONE_DESCRIPTIONS,
         )
 
 
@@ -477,14 +486,11 @@ class MilestoneUpdateInput(serializers.ModelSerializer):
     class Meta:
         model = m.Milestone
         fields = ["status", "status_on", "evidence_url", "note", "grade", "grade_note"]
-        extra_kwargs = {
-            "status": {"help_text": "not_started, in_progress or done."},
-            "status_on": {"help_text": "The date the evidence reports the status."},
-            "evidence_url": {"help_text": "Where the status can be checked."},
-            "note": {"help_text": "What the evidence says."},
-            "grade": {"help_text": "official, secondary or inferred."},
-            "grade_note": {"help_text": "Basis of the grade; required for inferred."},
-        }
+        extra_kwargs = described(
+            evidence_url="Where the status can be checked.",
+            **MILESTONE_DESCRIPTIONS,
+            **EDITOR_GRADE,
+        )
 
     def validate_grade(self, grade: str) -> str:
         if grade == m.Grade.UNKNOWN:
