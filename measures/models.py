@@ -13,7 +13,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Cast, Coalesce, NullIf, Round, RowNumber
+from django.db.models.lookups import GreaterThan, GreaterThanOrEqual, LessThan
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -728,160 +729,239 @@ class RollupQuerySet(models.QuerySet):
         ]
 
 
+class DaysBetween(models.Func):
+    """Whole days from the second date to the first: negative when the first comes earlier."""
+
+    arity = 2
+    output_field = models.IntegerField()
+    # PostgreSQL subtracts dates into days.
+    template = "(%(expressions)s)"
+    arg_joiner = " - "
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        # SQLite keeps dates as ISO text; julianday() numbers them.
+        return self.as_sql(
+            compiler,
+            connection,
+            template="CAST(julianday(%(expressions)s) AS integer)",
+            arg_joiner=") - julianday(",
+            **extra_context,
+        )
+
+
+# `progress.meets` as lookups: the comparator's name in the database → the lookup it means.
+COMPARATOR_LOOKUPS = {"lte": "lte", "lt": "lt", "gte": "gte", "gt": "gt", "eq": "exact"}
+
+
+def meets_goal(value: str, comparator: str, goal: models.Expression) -> Q:
+    """The condition that the field `value` meets `goal` by the comparator in field `comparator`."""
+    return Q(
+        *(
+            Q(**{comparator: name, f"{value}__{lookup}": goal})
+            for name, lookup in COMPARATOR_LOOKUPS.items()
+        ),
+        _connector=Q.OR,
+    )
+
+
+def ratio(numerator: models.Expression, denominator: models.Expression) -> models.Expression:
+    """numerator / denominator as a float (SQLite would divide integers as integers); NULL when
+    the denominator is 0."""
+    return Cast(numerator, models.FloatField()) / NullIf(
+        Cast(denominator, models.FloatField()), Value(0.0)
+    )
+
+
+def clipped(share: models.Expression) -> Case:
+    """`share` held within 0 … 1; NULL stays NULL (GREATEST/LEAST would differ there by
+    database)."""
+    return Case(
+        When(LessThan(share, 0.0), then=Value(0.0)),
+        When(GreaterThan(share, 1.0), then=Value(1.0)),
+        default=share,
+        output_field=models.FloatField(),
+    )
+
+
 class TargetQuerySet(RollupQuerySet):
     statuses = TargetStatus
 
     def rollup_share(self) -> models.Expression:
         return models.F("progress_share")
 
+    def with_computed_progress(self, today: datetime.date) -> TargetQuerySet:
+        """Each target's progress as of `today`, computed by the database within this query:
+        `computed_<field>` for each of PROGRESS_FIELDS (see COMPUTED_PROGRESS).
+
+        The rules are those of measures/progress.py, which stays their readable statement (the
+        tests hold both to the same answer for every kind of target). The latest observation is
+        joined (one row a target, found by its index); a rule's share of cases within the limit
+        is a subquery, run for rule targets only."""
+        # The latest observation of each target is the greatest (date, value), as in progress():
+        # numbered in one pass over the targets' observations, and joined in (one row a target).
+        newest_first = models.Window(
+            RowNumber(),
+            partition_by="target",
+            order_by=[F("observed_on").desc(), F("value").desc()],
+        )
+        latest = (
+            Observation.objects.filter(target__in=self.order_by().values("pk"))
+            .annotate(rank=newest_first)
+            .filter(rank=1)
+            .order_by()
+            .values("pk")
+        )
+        observations = Observation.objects.filter(target=OuterRef("pk")).order_by()
+        case_share = (
+            observations.alias(
+                comparator=models.ExpressionWrapper(OuterRef("comparator"), models.CharField()),
+                goal=OuterRef("goal_value"),
+            )
+            .values("target")
+            .annotate(
+                share=models.Avg(
+                    Case(
+                        When(meets_goal("value", "comparator", F("goal")), then=Value(1.0)),
+                        default=Value(0.0),
+                        output_field=models.FloatField(),
+                    )
+                )
+            )
+            .values("share")
+        )
+        latest_on = F("latest__observed_on")
+        start = F("progress_start")
+        rule = Q(kind=TargetKind.RULE)
+        met = meets_goal("latest__value", "comparator", F("goal_value"))
+        status = {value: Value(value) for value in TargetStatus.values}
+        return self.alias(
+            latest=models.FilteredRelation(
+                "observations", condition=Q(observations__pk__in=models.Subquery(latest))
+            ),
+            progress_start=Coalesce(
+                "baseline_date",
+                "measure__document__effective_from",
+                "measure__document__signed_on",
+            ),
+            case_share=models.Subquery(case_share, output_field=models.FloatField()),
+            level_share=clipped(
+                ratio(
+                    F("latest__value") - F("baseline_value"), F("goal_value") - F("baseline_value")
+                )
+            ),
+            # Where the straight path from the start to the goal stands at the latest date.
+            expected_share=Case(
+                When(
+                    deadline__gt=start,
+                    then=clipped(
+                        ratio(DaysBetween(latest_on, start), DaysBetween("deadline", start))
+                    ),
+                ),
+                output_field=models.FloatField(),
+            ),
+        ).annotate(
+            computed_status=Case(
+                When(latest__isnull=True, then=status["no_data"]),
+                When(rule & Q(case_share=1.0), then=status["achieved"]),
+                When(rule, then=status["behind"]),
+                When(met, then=status["achieved"]),
+                When(deadline__lt=today, then=status["missed"]),
+                When(
+                    GreaterThanOrEqual(F("level_share"), F("expected_share")),
+                    then=status["on_track"],
+                ),
+                default=status["behind"],
+                output_field=models.CharField(),
+            ),
+            computed_progress_share=Cast(
+                Round(
+                    Case(
+                        When(rule, then=F("case_share")),
+                        When(met, then=Value(1.0)),
+                        default=F("level_share"),
+                        output_field=models.FloatField(),
+                    ),
+                    4,
+                ),
+                models.FloatField(),
+            ),
+            computed_latest_value=F("latest__value"),
+            computed_latest_observed_on=latest_on,
+            computed_is_stale=Case(
+                When(
+                    Q(reporting_interval_days__gt=0)
+                    & GreaterThan(
+                        DaysBetween(Value(today, models.DateField()), latest_on),
+                        F("reporting_interval_days"),
+                    ),
+                    then=Value(True),
+                ),
+                default=Value(False),
+            ),
+        )
+
     def refresh_progress(self, today: datetime.date | None = None) -> int:
         """Recompute the progress of these targets from their observations, store today's
-        snapshot of each, and return how many changed. A fixed number of queries whatever the
-        number of targets: one streamed read of the targets, one of their observations, and
-        set-based writes (see `write_progress`)."""
-        from .progress import Goal, progress
-
+        snapshot of each, and return how many changed. All in the database, in a fixed number
+        of queries whatever the number of targets (see `write_progress`)."""
         today = today or timezone.localdate()
-        observed: dict[int, list[tuple[datetime.date, Decimal]]] = {}
-        rows = Observation.objects.filter(target__in=self.order_by().values("pk"))
-        for target_id, observed_on, value in rows.order_by().values_list(
-            "target_id", "observed_on", "value"
-        ):
-            observed.setdefault(target_id, []).append((observed_on, value))
-        changed: list[tuple] = []
-        snapshots: list[tuple] = []
-        targets = self.select_related("measure__document").only(*PROGRESS_INPUTS).order_by()
-        for target in targets.iterator(chunk_size=5000):
-            document = target.measure.document
-            result = progress(
-                Goal(
-                    comparator=target.comparator,
-                    goal=target.goal_value,
-                    lower_is_better=target.direction == Direction.LOWER,
-                    baseline=target.baseline_value,
-                    start=target.baseline_date or document.effective_from or document.signed_on,
-                    deadline=target.deadline,
-                    reporting_interval=(
-                        datetime.timedelta(days=target.reporting_interval_days)
-                        if target.reporting_interval_days
-                        else None
-                    ),
-                    per_case=target.kind == TargetKind.RULE,
-                ),
-                observed.get(target.pk, []),
-                today,
-            )
-            share = round(result.share, 4) if result.share is not None else None
-            values = (
-                result.status.value,
-                share,
-                result.latest_value,
-                result.latest_on,
-                result.stale,
-            )
-            current = (
-                target.status,
-                target.progress_share,
-                target.latest_value,
-                target.latest_observed_on,
-                target.is_stale,
-            )
-            if values != current:
-                changed.append((target.pk, *values))
-            snapshots.append((target.pk, values[0], values[1], values[2]))
-        write_progress(changed, snapshots, today, timezone.now())
-        return len(changed)
+        computed = (
+            self.order_by().with_computed_progress(today).values("pk", *COMPUTED_PROGRESS.values())
+        )
+        return write_progress(computed, today, timezone.now())
 
 
-# What the progress rules read of a target and its document (the rest is never loaded).
-PROGRESS_INPUTS = [
-    "kind",
-    "comparator",
-    "goal_value",
-    "direction",
-    "baseline_value",
-    "baseline_date",
-    "deadline",
-    "reporting_interval_days",
-    "status",
-    "progress_share",
-    "latest_value",
-    "latest_observed_on",
-    "is_stale",
-    "measure__document__effective_from",
-    "measure__document__signed_on",
-]
 PROGRESS_FIELDS = ["status", "progress_share", "latest_value", "latest_observed_on", "is_stale"]
+# Each field → the annotation of `with_computed_progress` holding its new value.
+COMPUTED_PROGRESS = {field: f"computed_{field}" for field in PROGRESS_FIELDS}
 
 
-def write_progress(
-    changed: list[tuple], snapshots: list[tuple], today: datetime.date, now: datetime.datetime
-) -> None:
-    """Store the changed targets' progress (id + PROGRESS_FIELDS) and today's snapshot of every
-    target (id, status, share, latest value), as an upsert: a second run the same day, or a
-    second worker, overwrites the same rows instead of adding any.
+def write_progress(computed: models.QuerySet, today: datetime.date, now: datetime.datetime) -> int:
+    """Store computed progress (`computed`: rows of a target's pk and the COMPUTED_PROGRESS
+    annotations) on the targets whose progress changed, with `now` as their
+    progress_computed_at, and today's snapshot of every one of them, as an upsert: a second run
+    the same day, or a second worker, overwrites the same rows instead of adding any. Returns
+    how many targets changed.
 
-    On PostgreSQL the rows go by COPY into a temporary table and from there in one UPDATE and
-    one INSERT … ON CONFLICT: seconds for a million targets, where batched CASE updates take
-    an hour. Elsewhere (SQLite: development, tests) Django's bulk writes do the same."""
-    from django.db import connection, transaction
+    Four statements whatever the number of targets, the same on PostgreSQL and SQLite (≥ 3.39,
+    for IS DISTINCT FROM): the rows go into a temporary table (CREATE … AS SELECT), from which one
+    UPDATE and one INSERT … ON CONFLICT write; nothing passes through Python."""
+    from django.db import connections, transaction
 
-    if connection.vendor == "postgresql":
-        with transaction.atomic(), connection.cursor() as cursor:
-            raw = cursor.cursor
-            raw.execute(
-                "CREATE TEMPORARY TABLE progress_rows (target_id bigint, status varchar(20), "
-                "share double precision, latest_value numeric(14, 2), latest_on date, "
-                "stale boolean, changed boolean) ON COMMIT DROP"
-            )
-            # Every changed target has its snapshot row: one row each carries both.
-            by_id = {row[0]: row for row in changed}
-            with raw.copy("COPY progress_rows FROM STDIN") as copy:
-                for target_id, status, share, latest_value in snapshots:
-                    row = by_id.get(target_id)
-                    latest_on, stale = (row[4], row[5]) if row else (None, None)
-                    copy.write_row(
-                        (target_id, status, share, latest_value, latest_on, stale, bool(row))
-                    )
-            raw.execute(
-                "UPDATE measures_target t SET status = r.status, progress_share = r.share, "
-                "latest_value = r.latest_value, latest_observed_on = r.latest_on, "
-                "is_stale = r.stale, progress_computed_at = %s "
-                "FROM progress_rows r WHERE r.changed AND t.id = r.target_id",
-                [now],
-            )
-            raw.execute(
-                "INSERT INTO measures_progresssnapshot (target_id, taken_on, status, share, "
-                "latest_value) SELECT target_id, %s, status, share, latest_value "
-                "FROM progress_rows ON CONFLICT (target_id, taken_on) DO UPDATE SET "
-                "status = EXCLUDED.status, share = EXCLUDED.share, "
-                "latest_value = EXCLUDED.latest_value",
-                [today],
-            )
-            # Dropped now, not only at commit: inside an outer transaction (a test, a caller's
-            # atomic block) a second refresh would find it still there.
-            raw.execute("DROP TABLE progress_rows")
-        return
-    Target.objects.bulk_update(
-        [
-            Target(pk=pk, **dict(zip(PROGRESS_FIELDS, rest, strict=True)), progress_computed_at=now)
-            for pk, *rest in changed
-        ],
-        [*PROGRESS_FIELDS, "progress_computed_at"],
-        batch_size=1000,
-    )
-    ProgressSnapshot.objects.bulk_create(
-        [
-            ProgressSnapshot(
-                target_id=pk, taken_on=today, status=status, share=share, latest_value=latest
-            )
-            for pk, status, share, latest in snapshots
-        ],
-        update_conflicts=True,
-        unique_fields=["target", "taken_on"],
-        update_fields=["status", "share", "latest_value"],
-        batch_size=1000,
-    )
+    connection = connections[computed.db]
+    select, params = computed.query.get_compiler(connection=connection).as_sql()
+    # Rows are compared with IS DISTINCT FROM, which counts NULL as a value (a share going from
+    # NULL to 0.5 is a change).
+    with transaction.atomic(using=computed.db, savepoint=False), connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMPORARY TABLE progress_rows AS {select}", params)
+        cursor.execute(
+            "UPDATE measures_target AS t SET status = r.computed_status, "
+            "progress_share = r.computed_progress_share, latest_value = r.computed_latest_value, "
+            "latest_observed_on = r.computed_latest_observed_on, is_stale = r.computed_is_stale, "
+            "progress_computed_at = %s FROM progress_rows r WHERE t.id = r.pk AND "
+            "(t.status, t.progress_share, t.latest_value, t.latest_observed_on, t.is_stale) "
+            "IS DISTINCT FROM (r.computed_status, r.computed_progress_share, "
+            "r.computed_latest_value, r.computed_latest_observed_on, r.computed_is_stale)",
+            [now],
+        )
+        changed = cursor.rowcount
+        cursor.execute(
+            "INSERT INTO measures_progresssnapshot AS s (target_id, taken_on, status, share, "
+            "latest_value) SELECT pk, %s, computed_status, computed_progress_share, "
+            "computed_latest_value FROM progress_rows "
+            # WHERE true: SQLite would read ON CONFLICT as a join constraint without it.
+            "WHERE true ON CONFLICT (target_id, taken_on) DO UPDATE SET "
+            "status = excluded.status, share = excluded.share, "
+            "latest_value = excluded.latest_value "
+            # An unchanged snapshot is left as it is, not rewritten.
+            "WHERE (s.status, s.share, s.latest_value) IS DISTINCT FROM "
+            "(excluded.status, excluded.share, excluded.latest_value)",
+            [today],
+        )
+        # Dropped now, not only at the end of the transaction: inside an outer one (a test, a
+        # caller's atomic block) a second refresh would find it still there.
+        cursor.execute("DROP TABLE progress_rows")
+    return changed
 
 
 class Target(Provenance):

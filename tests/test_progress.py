@@ -1,15 +1,22 @@
 """Progress of a target: share of the way to the goal and a status, from its observations."""
 
+import random
 from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
 
-from measures.models import Target
+from measures.models import (
+    COMPUTED_PROGRESS,
+    PROGRESS_FIELDS,
+    Observation,
+    ProgressSnapshot,
+    Target,
+)
 from measures.progress import Goal, Status, progress
 from measures.tasks import refresh_progress
-from tests.factories import ObservationFactory, TargetFactory
+from tests.factories import DocumentFactory, MeasureFactory, ObservationFactory, TargetFactory
 
 # Trial start-up: 28 weeks on 2025-01-01, at most 20 weeks by 2025-12-31.
 STARTUP = Goal(
@@ -107,7 +114,7 @@ class TestRefresh:
             1.0,
         )
         assert target.progress_computed_at is not None
-        with django_assert_max_num_queries(5):  # nothing changed: read, and the day's snapshots
+        with django_assert_max_num_queries(4):  # nothing changed: computed, compared, kept
             assert Target.objects.refresh_progress() == 0
 
     def test_the_refresh_judges_a_rule_by_its_cases(self):
@@ -133,3 +140,172 @@ class TestRefresh:
         assert refresh_progress.apply().get() == 1
         assert refresh_progress.apply().get() == 0
         assert Target.objects.get().status == "missed"
+
+
+# The database computes progress by the rules of measures/progress.py (`with_computed_progress`);
+# these targets cover every branch of them, and each must come out as the reference says.
+TODAY = date(2025, 7, 1)
+
+
+def varied_targets(count: int, seed: int) -> list[Target]:
+    """Targets of every kind, comparator and direction; with and without a baseline (or one equal
+    to the goal), a baseline date, a deadline (past, future, before the start), a reporting
+    interval; with 0 to 4 observations whose values fall short of, meet or pass the goal. Some
+    lie exactly on the straight path or exactly one interval old, to test the ties."""
+    rng = random.Random(seed)  # noqa: S311 (reproducible data, no secret)
+    documents = [
+        DocumentFactory(effective_from=date(2024, 3, 1), signed_on=date(2024, 1, 15)),
+        DocumentFactory(signed_on=date(2023, 9, 1)),
+        DocumentFactory(),  # no date at all: no start unless the target has a baseline date
+    ]
+    measures = [MeasureFactory(document=d, section__document=d) for d in documents]
+
+    def day(low: date, high: date) -> date:
+        return low + timedelta(days=rng.randint(0, (high - low).days))
+
+    def amount() -> Decimal:
+        return Decimal(rng.randint(0, 20000)) / 100
+
+    targets, observations = [], []
+    for index in range(count):
+        rule = rng.random() < 0.15
+        goal = rng.choice([Decimal(20), Decimal(100), amount()])
+        baseline = rng.choice([None, goal, Decimal(0), Decimal(28), amount(), amount()])
+        deadline = None if rule else rng.choice([None, day(date(2023, 1, 1), date(2027, 12, 31))])
+        target = Target(
+            measure=rng.choice(measures),
+            key=f"varied-{index}",
+            kind="rule" if rule else "level",
+            metric="varied",
+            metric_zh="指标",
+            metric_en="Metric",
+            unit="count",
+            direction=rng.choice(["lower", "higher"]),
+            comparator=rng.choice(["lte", "lt", "gte", "gt", "eq"]),
+            goal_value=goal,
+            baseline_value=baseline,
+            baseline_date=rng.choice([None, day(date(2023, 1, 1), date(2025, 6, 1))]),
+            deadline=deadline,
+            deadline_text="获批后1个月内" if rule else "",
+            reporting_interval_days=rng.choice([None, 0, 30, 92, 365]),
+            grade="secondary",
+        )
+        dates = rng.sample(range(-900, 200), rng.choice([0, 1, 1, 2, 3, 4]))
+        values = [rng.choice([goal, goal + 1, goal - 1, amount(), amount()]) for _ in dates]
+        if index % 10 == 0 and not rule:
+            # Exactly on the straight path: half the way, half the time (on track, not behind).
+            target.baseline_value, target.goal_value, target.comparator = 0, 100, "gte"
+            target.baseline_date, target.deadline = (
+                date(2025, 1, 1),
+                date(2025, 1, 1) + timedelta(days=200),
+            )
+            dates, values = [(date(2025, 4, 11) - TODAY).days], [Decimal(50)]
+        if index % 10 == 5 and target.reporting_interval_days:
+            # Exactly one interval old (fresh), or one day more (stale).
+            dates = [-target.reporting_interval_days - rng.choice([0, 1])]
+            values = values[:1] or [goal]
+        targets.append(target)
+        observations.append(
+            [(TODAY + timedelta(days=d), v) for d, v in zip(dates, values, strict=True)]
+        )
+    Target.objects.bulk_create(targets)
+    Observation.objects.bulk_create(
+        Observation(target=t, observed_on=on, value=value, grade="secondary")
+        for t, observed in zip(targets, observations, strict=True)
+        for on, value in observed
+    )
+    return list(Target.objects.select_related("measure__document").prefetch_related("observations"))
+
+
+def reference_progress(target: Target, today: date) -> tuple:
+    """The target's progress by measures/progress.py, as PROGRESS_FIELDS."""
+    document = target.measure.document
+    interval = target.reporting_interval_days
+    result = progress(
+        Goal(
+            comparator=target.comparator,
+            goal=target.goal_value,
+            lower_is_better=target.direction == "lower",
+            baseline=target.baseline_value,
+            start=target.baseline_date or document.effective_from or document.signed_on,
+            deadline=target.deadline,
+            reporting_interval=timedelta(days=interval) if interval else None,
+            per_case=target.kind == "rule",
+        ),
+        [(o.observed_on, o.value) for o in target.observations.all()],
+        today,
+    )
+    share = round(result.share, 4) if result.share is not None else None
+    return (result.status.value, share, result.latest_value, result.latest_on, result.stale)
+
+
+def assert_same_progress(actual: tuple, expected: tuple, target: Target) -> None:
+    (status, share, *rest), (expected_status, expected_share, *expected_rest) = actual, expected
+    assert (status, rest) == (expected_status, expected_rest), target.key
+    if expected_share is None:
+        assert share is None, target.key
+    else:
+        assert share == pytest.approx(expected_share, abs=1e-4), target.key
+
+
+@pytest.mark.django_db
+class TestComputedInTheDatabase:
+    def test_every_target_is_computed_as_the_reference_says(self):
+        targets = varied_targets(400, seed=10)
+        computed = {
+            row[0]: row[1:]
+            for row in Target.objects.with_computed_progress(TODAY).values_list(
+                "pk", *COMPUTED_PROGRESS.values()
+            )
+        }
+        for target in targets:
+            assert_same_progress(computed[target.pk], reference_progress(target, TODAY), target)
+        # Every branch was taken.
+        assert {row[0] for row in computed.values()} == set(Target.Status.values)
+        assert {row[4] for row in computed.values()} == {True, False}
+
+    def test_the_refresh_stores_what_the_reference_says(self, django_assert_num_queries):
+        targets = varied_targets(200, seed=11)
+        with django_assert_num_queries(4):
+            changed = Target.objects.refresh_progress(today=TODAY)
+        stored = {t.pk: t for t in Target.objects.all()}
+        for target in targets:
+            expected = reference_progress(target, TODAY)
+            row = stored[target.pk]
+            assert_same_progress(
+                tuple(getattr(row, field) for field in PROGRESS_FIELDS), expected, target
+            )
+            # Only what changed was written: a target still without data keeps no timestamp.
+            assert (row.progress_computed_at is None) == (expected[0] == "no_data"), target.key
+        assert changed == sum(reference_progress(t, TODAY)[0] != "no_data" for t in targets)
+        snapshots = ProgressSnapshot.objects.filter(taken_on=TODAY)
+        assert snapshots.count() == len(targets)
+        for snapshot in snapshots.select_related("target"):
+            assert (snapshot.status, snapshot.share, snapshot.latest_value) == (
+                snapshot.target.status,
+                snapshot.target.progress_share,
+                snapshot.target.latest_value,
+            )
+
+    def test_the_number_of_queries_does_not_grow_with_the_targets(self, django_assert_num_queries):
+        varied_targets(5, seed=12)
+        with django_assert_num_queries(4):
+            Target.objects.refresh_progress(today=TODAY)
+        varied_targets(100, seed=13)
+        with django_assert_num_queries(4):
+            Target.objects.refresh_progress(today=TODAY)
+        # A second run the same day changes nothing and adds no snapshot.
+        with django_assert_num_queries(4):
+            assert Target.objects.refresh_progress(today=TODAY) == 0
+        assert ProgressSnapshot.objects.count() == 105
+
+    def test_a_refresh_of_some_targets_leaves_the_others(self):
+        first, second = TargetFactory(), TargetFactory()
+        ObservationFactory(target=first, value=Decimal(19))
+        ObservationFactory(target=second, value=Decimal(19))
+        assert Target.objects.filter(pk=first.pk).refresh_progress(today=TODAY) == 1
+        assert dict(Target.objects.values_list("pk", "status")) == {
+            first.pk: "achieved",
+            second.pk: "no_data",
+        }
+        assert list(ProgressSnapshot.objects.values_list("target", flat=True)) == [first.pk]
