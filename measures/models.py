@@ -926,10 +926,14 @@ def write_progress(computed: models.QuerySet, today: datetime.date, now: datetim
     Four statements whatever the number of targets, the same on PostgreSQL and SQLite (≥ 3.39,
     for IS DISTINCT FROM): the rows go into a temporary table (CREATE … AS SELECT), from which one
     UPDATE and one INSERT … ON CONFLICT write; nothing passes through Python."""
+    from django.core.exceptions import EmptyResultSet
     from django.db import connections, transaction
 
     connection = connections[computed.db]
-    select, params = computed.query.get_compiler(connection=connection).as_sql()
+    try:
+        select, params = computed.query.get_compiler(connection=connection).as_sql()
+    except EmptyResultSet:  # none() or pk__in=[]: nothing to refresh
+        return 0
     # Rows are compared with IS DISTINCT FROM, which counts NULL as a value (a share going from
     # NULL to 0.5 is a change).
     with transaction.atomic(using=computed.db, savepoint=False), connection.cursor() as cursor:

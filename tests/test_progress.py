@@ -309,3 +309,4 @@ class TestComputedInTheDatabase:
             second.pk: "no_data",
         }
         assert list(ProgressSnapshot.objects.values_list("target", flat=True)) == [first.pk]
+        assert Target.objects.filter(pk__in=[]).refresh_progress(today=TODAY) == 0
