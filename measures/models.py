@@ -795,8 +795,9 @@ class TargetQuerySet(RollupQuerySet):
 
         The rules are those of measures/progress.py, which stays their readable statement (the
         tests hold both to the same answer for every kind of target). The latest observation is
-        joined (one row a target, found by its index); a rule's share of cases within the limit
-        is a subquery, run for rule targets only."""
+        joined, one row a target; a rule's share of cases within the limit is a subquery, run
+        for rule targets only. Built for the refresh of every target: one pass over the
+        observations, no statement per target."""
         # The latest observation of each target is the greatest (date, value), as in progress():
         # numbered in one pass over the targets' observations, and joined in (one row a target).
         newest_first = models.Window(
@@ -812,6 +813,7 @@ class TargetQuerySet(RollupQuerySet):
             .values("pk")
         )
         observations = Observation.objects.filter(target=OuterRef("pk")).order_by()
+        # A rule's cases (its observations): the fraction within the limit.
         case_share = (
             observations.alias(
                 comparator=models.ExpressionWrapper(OuterRef("comparator"), models.CharField()),
@@ -860,6 +862,7 @@ class TargetQuerySet(RollupQuerySet):
                 output_field=models.FloatField(),
             ),
         ).annotate(
+            # Decided in the order progress() decides.
             computed_status=Case(
                 When(latest__isnull=True, then=status["no_data"]),
                 When(rule & Q(case_share=1.0), then=status["achieved"]),
