@@ -26,7 +26,9 @@ WHY = {
     "detail": "8 queries (the measure, its topics, stages, entity types, agencies, targets and "
     "links both ways) and DRF serialisation, against one row for Datasette and one JSON "
     "statement for the floor",
-    "refresh_progress": "the progress rules run in Python, target by target",
+    "refresh_progress": "computed in SQL now (12 s of CPU at 1M); a night's run also writes a "
+    "million snapshots, each checked against its target by the foreign key at commit, and the "
+    "first run after generating rewrites ~750k targets, each a non-HOT update of 10 indexes",
 }
 NICE_NOTE = (
     "The harness runs under `nice -n 10` on a shared machine (gunicorn, Datasette and the "

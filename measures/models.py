@@ -805,13 +805,10 @@ class TargetQuerySet(RollupQuerySet):
             partition_by="target",
             order_by=[F("observed_on").desc(), F("value").desc()],
         )
-        latest = (
-            Observation.objects.filter(target__in=self.order_by().values("pk"))
-            .annotate(rank=newest_first)
-            .filter(rank=1)
-            .order_by()
-            .values("pk")
-        )
+        of_these = Observation.objects.all()
+        if self.query.has_filters():  # some targets only: number their observations only
+            of_these = of_these.filter(target__in=self.order_by().values("pk"))
+        latest = of_these.annotate(rank=newest_first).filter(rank=1).order_by().values("pk")
         observations = Observation.objects.filter(target=OuterRef("pk")).order_by()
         # A rule's cases (its observations): the fraction within the limit.
         case_share = (
@@ -1078,7 +1075,11 @@ class ProgressSnapshot(models.Model):
     refresh twice in a day, or in two workers at once, leaves exactly one.
     """
 
-    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="snapshots")
+    # No index of its own: the unique (target, taken_on) serves lookups by target, and a
+    # million snapshots are written each night.
+    target = models.ForeignKey(
+        Target, on_delete=models.CASCADE, related_name="snapshots", db_index=False
+    )
     taken_on = models.DateField()
     status = models.CharField(max_length=20, choices=TargetStatus.choices)
     share = models.FloatField(null=True, blank=True)
