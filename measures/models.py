@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from .dataversion import bump
 from .numerals import chinese_numeral
 
 
@@ -861,6 +862,7 @@ def write_progress(
             # Dropped now, not only at commit: inside an outer transaction (a test, a caller's
             # atomic block) a second refresh would find it still there.
             raw.execute("DROP TABLE progress_rows")
+        bump()  # today's snapshots are served too, so any run may change what the API shows
         return
     Target.objects.bulk_update(
         [
@@ -882,6 +884,7 @@ def write_progress(
         update_fields=["status", "share", "latest_value"],
         batch_size=1000,
     )
+    bump()
 
 
 class Target(Provenance):
