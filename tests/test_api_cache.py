@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 
 from comparisons.models import LinkStatus
 from measures import dataversion
+from measures.api import caching
 from measures.ingest import ingest
 from measures.models import (
     Agency,
@@ -129,6 +130,8 @@ class TestReadsFromTheCache:
         assert again.status_code == 304
         assert again["ETag"] == first["ETag"]
         assert api.get(url, HTTP_IF_NONE_MATCH='"something-else"').status_code == 200
+        with django_assert_num_queries(0):
+            assert api.head(url).status_code == 200
 
     def test_each_format_and_language_is_kept_apart(self, api, reference_data):
         url = f"{API}/vocabularies/"
@@ -156,6 +159,15 @@ class TestReadsFromTheCache:
         browser.force_login(user)
         assert b"editor-eve" in browser.get(url).content
         assert b"editor-eve" not in APIClient(HTTP_ACCEPT="text/html").get(url).content
+
+    def test_a_very_large_answer_is_not_kept(self, api, reference_data, monkeypatch):
+        url = f"{API}/measures/?format=csv"
+        monkeypatch.setattr(caching, "MAX_BYTES", len(api.get(url).content) - 1)
+        cache.clear()
+        api.get(url)
+        assert queries_of(lambda: api.get(url)) > 0
+        assert queries_of(lambda: api.get(f"{API}/topics/")) > 0  # small: computed, then kept
+        assert queries_of(lambda: api.get(f"{API}/topics/")) == 0
 
     def test_errors_are_not_cached(self, api, reference_data):
         url = f"{API}/measures/beijing-2025/99/"

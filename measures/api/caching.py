@@ -38,6 +38,8 @@ from measures import dataversion
 
 # The renderers whose output depends on nothing but the URL, the data and the language.
 SHARED_FORMATS = {"json", "csv"}
+# A whole-table CSV export can run to hundreds of megabytes: not worth a cache entry.
+MAX_BYTES = 4 * 1024 * 1024
 
 
 class ServedFromCache(Exception):
@@ -60,6 +62,8 @@ def store(request: HttpRequest, prefix: str, response: HttpResponse) -> None:
     """Keep a rendered answer (a post-render callback, as Django's cache middleware does)."""
     if response.cookies or response.streaming:
         return  # something personal: never share it
+    if len(response.content) > MAX_BYTES:
+        return
     if not response.has_header("ETag"):  # detail views send their own, for If-Match
         set_response_etag(response)
     patch_cache_control(response, no_cache=True)
