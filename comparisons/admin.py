@@ -4,6 +4,8 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from measures.dataversion import bump
+
 from .cache import refresh_cached_pairs
 from .models import LinkStatus, MeasureLink, SectionLink
 
@@ -15,6 +17,7 @@ def _review(request: HttpRequest, queryset: QuerySet[MeasureLink], status: str) 
     for older, newer in suggestions.values_list("older__document", "newer__document"):
         documents.update(d for d in (older, newer) if d is not None)
     changed = suggestions.update(status=status)
+    bump()
     refresh_cached_pairs(documents)
     return changed
 

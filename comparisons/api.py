@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from measures.api.caching import CachedReads
 from measures.api.renderers import CSVRenderer
 from measures.api.views import JSONErrors
 
@@ -228,7 +229,7 @@ CSV_COLUMNS = [
 ]
 
 
-class CompareView(JSONErrors, APIView):
+class CompareView(CachedReads, JSONErrors, APIView):
     """Compare two documents: parts, measures side by side with relations, target changes,
     word-level diffs and summary figures. `a` is taken as the earlier edition or the higher
     level; given the other way round, the two are swapped. `format=csv` gives the measure pairs."""

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from measures import models as m
+from measures.dataversion import bump
 
 from .engine import compare
 from .loading import load_pair
@@ -133,6 +134,7 @@ def recompute(older_id: int, newer_id: int) -> bool:
     if CachedComparison.objects.filter(older=a, newer=b, fingerprint=stamp).exists():
         return False
     compute(a, b, stamp)
+    bump()  # answers that served the stale result must go
     return True
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from measures import models as m
+from measures.dataversion import bump
 
 from .align import suggest
 from .cache import recompute_after_commit
@@ -60,5 +61,6 @@ def store_suggestions(a: m.Document, b: m.Document) -> SuggestionReport:
             if (link.older, link.newer) not in rejected
         ]
         MeasureLink.objects.bulk_create(rows)
+        bump()
         recompute_after_commit(a.pk, b.pk)
     return SuggestionReport(created=len(rows), replaced=replaced)

@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from comparisons.models import MeasureLink
 from measures import models as m
+from measures.dataversion import bump
 
 SLUG_PREFIX = "syn-"
 NOTE = "synthetic"
@@ -471,7 +472,9 @@ def generate(measures: int, seed: int = 1, force: bool = False) -> Counts:
     with transaction.atomic():
         check_target_database(force)
         skip_reference_triggers()
-        return _generate(measures, random.Random(seed))  # noqa: S311 (reproducible data, no secret)
+        counts = _generate(measures, random.Random(seed))  # noqa: S311 (reproducible, no secret)
+        bump()
+        return counts
 
 
 def skip_reference_triggers() -> None:

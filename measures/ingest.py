@@ -42,6 +42,7 @@ from pathlib import Path
 from django.db import transaction
 from django.utils import timezone
 
+from .dataversion import bump
 from .models import (
     IndicatorSource,
     IngestRun,
@@ -144,6 +145,8 @@ def ingest(source: IndicatorSource, today: datetime.date | None = None) -> Inges
                 ignore_conflicts=True,
             )
             result.added = len(new_rows)
+            if new_rows:
+                bump()  # bulk_create sends no signals
             if problems:
                 result.status = IngestStatus.PARTIAL
             elif new_rows:

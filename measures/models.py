@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from .dataversion import bump
 from .numerals import chinese_numeral
 
 
@@ -965,6 +966,7 @@ def write_progress(computed: models.QuerySet, today: datetime.date, now: datetim
         # Dropped now, not only at the end of the transaction: inside an outer one (a test, a
         # caller's atomic block) a second refresh would find it still there.
         cursor.execute("DROP TABLE progress_rows")
+    bump()  # today's snapshots are served too, so any run may change what the API shows
     return changed
 
 

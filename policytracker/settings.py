@@ -144,6 +144,16 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Anonymous API answers are cached this many seconds under a data version that every write
+# bumps (measures/api/caching.py); 0 turns the cache off. On by default only with Redis: the
+# in-process cache is one per process, where a command or a worker could not retire what the
+# web process keeps.
+API_CACHE_SECONDS = env_int("API_CACHE_SECONDS", default=600 if REDIS_URL else 0)
+if API_CACHE_SECONDS < 0:
+    raise ImproperlyConfigured(
+        f"API_CACHE_SECONDS={str(API_CACHE_SECONDS)!r} is negative: 0 turns the cache off."
+    )
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -3,6 +3,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 
 from measures.referencedata import DATA_DIR
@@ -22,6 +23,15 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         for nodeid in _skipped:
             print(f"  {nodeid}")
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(autouse=True)
+def api_cache(settings) -> None:
+    """The API's response cache on, as in production with Redis, and empty: the cache outlives
+    each test's rolled-back transaction, so without this a test could be served an answer
+    another test's data produced (and inherit its throttling counts)."""
+    settings.API_CACHE_SECONDS = 600
+    cache.clear()
 
 
 @pytest.fixture

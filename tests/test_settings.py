@@ -31,7 +31,13 @@ def test_it_refuses_to_start_without_a_secret_key_when_debug_is_off():
 
 @pytest.mark.parametrize(
     ("variable", "value"),
-    [("DEBUG", "maybe"), ("DATABASE_URL", "not a url"), ("CONN_MAX_AGE", "forever")],
+    [
+        ("DEBUG", "maybe"),
+        ("DATABASE_URL", "not a url"),
+        ("CONN_MAX_AGE", "forever"),
+        ("API_CACHE_SECONDS", "soon"),
+        ("API_CACHE_SECONDS", "-1"),
+    ],
 )
 def test_a_malformed_value_is_named(variable, value):
     result = manage("check", **{variable: value})
@@ -51,6 +57,14 @@ def test_production_settings_pass_the_deployment_checks():
         SECURE_HSTS_PRELOAD="1",
     )
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(("redis_url", "seconds"), [("", "0"), ("redis://127.0.0.1:6379/1", "600")])
+def test_the_api_cache_is_on_by_default_only_with_a_cache_all_processes_share(redis_url, seconds):
+    show = "from django.conf import settings; print(settings.API_CACHE_SECONDS)"
+    result = manage("shell", "-c", show, REDIS_URL=redis_url, API_CACHE_SECONDS="")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == seconds  # after the shell's own notes
 
 
 def test_development_defaults(settings):

@@ -38,6 +38,7 @@ from measures.quality import data_quality
 from measures.tasks import refresh_after_commit
 
 from . import serializers as s
+from .caching import CachedReads
 
 IF_MATCH = OpenApiParameter(
     "If-Match",
@@ -174,7 +175,7 @@ def codes(field: str):
     return lambda item: list(item.get(field, []))
 
 
-class DocumentViewSet(CSVListMixin, viewsets.ReadOnlyModelViewSet):
+class DocumentViewSet(CachedReads, CSVListMixin, viewsets.ReadOnlyModelViewSet):
     """The policy documents, with their issuers; one document adds its parts and measure ids."""
 
     lookup_field = "slug"
@@ -215,7 +216,7 @@ class DocumentViewSet(CSVListMixin, viewsets.ReadOnlyModelViewSet):
         return s.DocumentDetailSerializer if self.action == "retrieve" else s.DocumentSerializer
 
 
-class MeasureViewSet(GuardedUpdate, CSVListMixin, viewsets.ReadOnlyModelViewSet):
+class MeasureViewSet(CachedReads, GuardedUpdate, CSVListMixin, viewsets.ReadOnlyModelViewSet):
     """Every measure, with targets and progress, agencies, applicability, grades and sources,
     and links to other editions and levels. Filters are the same as the /measures/ page's."""
 
@@ -316,7 +317,7 @@ class TargetFilter(django_filters.FilterSet):
 
 
 class TargetViewSet(
-    GuardedUpdate, CSVListMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
+    CachedReads, GuardedUpdate, CSVListMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
 ):
     """Targets with their progress; their observations; editors correct targets and add
     observations."""
@@ -419,7 +420,7 @@ class MilestoneFilter(django_filters.FilterSet):
 
 
 class MilestoneViewSet(
-    GuardedUpdate, CSVListMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
+    CachedReads, GuardedUpdate, CSVListMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
 ):
     """Milestones of qualitative measures (not started, in progress, done) with their evidence.
     Editors add milestones (POST) and update their status (PATCH with If-Match)."""
@@ -473,7 +474,7 @@ class MilestoneViewSet(
         return super().partial_update(request, *args, **kwargs)
 
 
-class ProgressView(ReadView):
+class ProgressView(CachedReads, ReadView):
     """How far the targets and milestones have come, rolled up by document, part, measure,
     agency and topic."""
 
@@ -511,7 +512,7 @@ class LinkFilter(django_filters.FilterSet):
 
 
 class MeasureLinkViewSet(
-    GuardedUpdate, CSVListMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
+    CachedReads, GuardedUpdate, CSVListMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
 ):
     """How measures relate across editions and levels. Editors confirm or reject suggestions
     with PATCH, sending the ETag they read as If-Match."""
@@ -557,7 +558,7 @@ class MeasureLinkViewSet(
             )
 
 
-class SectionLinkViewSet(CSVListMixin, viewsets.ReadOnlyModelViewSet):
+class SectionLinkViewSet(CachedReads, CSVListMixin, viewsets.ReadOnlyModelViewSet):
     """How the parts of documents relate (the 2025 part 四 takes in the 2024 parts 四 and 五)."""
 
     serializer_class = s.SectionLinkSerializer
@@ -569,7 +570,7 @@ class SectionLinkViewSet(CSVListMixin, viewsets.ReadOnlyModelViewSet):
         ).order_by("pk")
 
 
-class AgencyViewSet(CSVListMixin, viewsets.ReadOnlyModelViewSet):
+class AgencyViewSet(CachedReads, CSVListMixin, viewsets.ReadOnlyModelViewSet):
     """Agencies, with how many measures each is responsible for."""
 
     serializer_class = s.AgencySerializer
@@ -587,7 +588,7 @@ class AgencyViewSet(CSVListMixin, viewsets.ReadOnlyModelViewSet):
 
 
 def vocabulary_viewset(model: type, doc: str) -> type:
-    class VocabularyViewSet(CSVListMixin, viewsets.ReadOnlyModelViewSet):
+    class VocabularyViewSet(CachedReads, CSVListMixin, viewsets.ReadOnlyModelViewSet):
         __doc__ = doc
         serializer_class = s.VocabularySerializer
         lookup_field = "code"
@@ -608,7 +609,7 @@ def choices(enum) -> list[dict]:
     return [{"code": value, "name": str(label)} for value, label in enum.choices]
 
 
-class VocabulariesView(ReadView):
+class VocabulariesView(CachedReads, ReadView):
     """Every code a filter or a field can take, so a client can build its own filters."""
 
     @extend_schema(
@@ -701,7 +702,7 @@ def _check_broker() -> str:
     return "ok"
 
 
-class DataQualityView(ReadView):
+class DataQualityView(CachedReads, ReadView):
     """Coverage and certainty of the data per document: grades, missing fields, link gaps."""
 
     @extend_schema(responses=s.DocumentQualitySerializer(many=True))

@@ -33,6 +33,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from measures import models as m
+from measures.dataversion import bump
 
 from .decoding import Decoded, ImportInputError, decode
 from .extract import Lexicon, TargetFound, Term
@@ -500,6 +501,7 @@ def apply(result: Preview, *, user: Any = None, run: m.ImportRun | None = None) 
             document = _create(result, result.jurisdiction, source, note)
         else:  # _plan_new reports a missing jurisdiction as an error
             raise ImportInputError("no jurisdiction for the new document")
+        bump()  # QuerySet.update and bulk_create send no signals
         run.document = document
         run.status = m.ImportStatus.APPLIED
         run.applied_at = timezone.now()

@@ -29,6 +29,7 @@ from comparisons.models import (
     SectionRelation,
 )
 from measures import models as m
+from measures.dataversion import bump
 
 from .reader import ReferenceData
 from .schema import DocumentIn, EligibilityIn, MeasureIn, ObservationIn, ProvenanceIn
@@ -73,7 +74,10 @@ class Inherited:
 
 def write_reference_data(data: ReferenceData) -> LoadReport:
     with transaction.atomic():
-        return _Writer(data).run()
+        report = _Writer(data).run()
+        if report.changed:
+            bump()  # issuers are replaced by bulk_create, which sends no signal
+        return report
 
 
 def _link_key(older_id: int | None, newer_id: int | None, relation: str) -> Key:

@@ -1,0 +1,100 @@
+"""The data version: one number, kept in the shared cache, that changes whenever data the API
+serves may have changed.
+
+The API's response cache (measures/api/caching.py) files every answer under the version it was
+computed at, so one increment retires every cached answer at once and no write has to know
+which answers it touched. Data changes a few times a day, reads far more often, so an answer
+computed once is usually served many times before the next change.
+
+Ordinary saves, deletes and many-to-many changes of the `measures` and `comparisons` models
+bump the version through signals (`watch`, connected in each app's `ready`): cache invalidation
+is not domain logic, and a signal cannot be forgotten by the next write path. The bulk paths
+that send no signal (COPY, bulk_create, QuerySet.update, raw SQL) call `bump()` themselves,
+after their write. A migration bumps it too, so a deploy never serves answers the old code
+computed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+
+from django.apps import AppConfig
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
+
+KEY = "data-version"
+
+
+def current() -> int:
+    """The version now. Read it once per request, before reading any data."""
+    version = cache.get(KEY)
+    if version is None:
+        start = _fresh_start()
+        version = start if cache.add(KEY, start, timeout=None) else cache.get(KEY, start)
+    return version
+
+
+def bump() -> None:
+    """Say that served data changed; call it after the write.
+
+    The version moves twice: now, and again when the current transaction commits. Now, so that
+    a read in the same transaction (a test, a view that writes then reads) does not find an
+    answer cached before the write. At commit, because a request elsewhere may have taken the
+    new version while this transaction was still open, read the old rows, and cached them
+    under it: the second increment retires that answer. Outside a transaction the write is
+    already committed, and once is enough."""
+    _increment()
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and not any(
+        func is _increment for _savepoints, func, _robust in connection.run_on_commit
+    ):
+        # Once per transaction is enough (a load saves thousands of rows). Robust: the data is
+        # committed by then, and a failed increment must not turn that into an error.
+        transaction.on_commit(_increment, robust=True)
+
+
+def _increment() -> None:
+    try:
+        cache.incr(KEY)
+    except ValueError:  # never read, flushed or evicted: any fresh start is a new version
+        cache.add(KEY, _fresh_start(), timeout=None)
+
+
+def _fresh_start() -> int:
+    # Microseconds since the epoch: if the key is lost, the number it starts again from is
+    # still above any it reached (that would take more than a bump per microsecond), so an
+    # answer cached under an old version can never be served again.
+    return time.time_ns() // 1000
+
+
+def _changed(sender, **kwargs) -> None:
+    bump()
+
+
+def _members_changed(sender, action: str, **kwargs) -> None:
+    if action.startswith("post_"):
+        bump()
+
+
+def _migrated(sender, **kwargs) -> None:
+    bump()
+
+
+def watch(app_config: AppConfig, ignore: Iterable[str] = ()) -> None:
+    """Bump the version on every save and delete of the app's models (but those named in
+    `ignore`) and on every change of their many-to-many sets; and after each migration."""
+    models = list(app_config.get_models())
+    skipped = set(ignore)
+    if unknown := skipped - {model.__name__ for model in models}:
+        raise ValueError(f"{app_config.label} has no model named {', '.join(sorted(unknown))}")
+    for model in models:
+        if model.__name__ in skipped:
+            continue
+        post_save.connect(_changed, sender=model, dispatch_uid=__name__)
+        post_delete.connect(_changed, sender=model, dispatch_uid=__name__)
+        for field in model._meta.local_many_to_many:
+            through = field.remote_field.through
+            m2m_changed.connect(_members_changed, sender=through, dispatch_uid=__name__)
+    post_migrate.connect(_migrated, sender=app_config, dispatch_uid=__name__)
