@@ -40,6 +40,7 @@ RESULTS = ROOT / "bench" / "results"
 WORK = ROOT / "bench" / ".work"
 OURS = "http://127.0.0.1:8011"
 DATASETTE = "http://127.0.0.1:8012"
+FLOOR = "http://127.0.0.1:8013"
 
 
 @dataclass
@@ -74,7 +75,11 @@ def parse() -> Options:
     parser.add_argument("--redis", default="redis://127.0.0.1:6379")
     parser.add_argument("--broker-db", type=int, default=10)
     parser.add_argument("--cache-db", type=int, default=11)
-    parser.add_argument("--reuse", action="store_true", help="keep a corpus of the right size")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep a corpus of the right size (migrated) and its SQLite export",
+    )
     parser.add_argument(
         "--add", action="store_true", help="keep the other sizes of the last report (results.json)"
     )
@@ -143,8 +148,13 @@ def measures_in(options: Options) -> int | None:
 
 
 def build_corpus(options: Options, n: int) -> dict:
+    """A fresh corpus of n measures, or with --reuse the one already there (migrated to the
+    current schema) with what its generation reported."""
+    record = WORK / str(n) / "corpus.json"
     if options.reuse and measures_in(options) == n:
-        return {"reused": True}
+        manage(options, "migrate", "--no-input", "-v0")
+        kept = json.loads(record.read_text()) if record.exists() else {}
+        return kept | {"reused": True}
     with psycopg.connect(f"{options.server}/postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{options.database}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{options.database}"')
@@ -154,7 +164,10 @@ def build_corpus(options: Options, n: int) -> dict:
     generated = time.monotonic() - started
     with psycopg.connect(options.dsn, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")
-    return {"generate_seconds": round(generated, 1), "output": output.strip()}
+    corpus = {"generate_seconds": round(generated, 1), "output": output.strip()}
+    record.parent.mkdir(parents=True, exist_ok=True)
+    record.write_text(json.dumps(corpus, ensure_ascii=False))
+    return corpus
 
 
 @dataclass
@@ -222,17 +235,22 @@ class Params:
 class Services:
     """gunicorn, Datasette and a Celery worker, started for one corpus and stopped after."""
 
-    def __init__(self, options: Options, sqlite: Path) -> None:
+    def __init__(self, options: Options, sqlite: Path, floor_queries: Path) -> None:
         self.options = options
         self.sqlite = sqlite
+        self.floor_queries = floor_queries
         self.processes: dict[str, subprocess.Popen] = {}
         self.logs = WORK / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
 
-    def start(self, name: str, command: list[str]) -> None:
+    def start(self, name: str, command: list[str], env: dict[str, str] | None = None) -> None:
         log = open(self.logs / f"{name}.log", "w")  # noqa: SIM115 (closed with the process)
         self.processes[name] = subprocess.Popen(
-            command, cwd=ROOT, env=self.options.env, stdout=log, stderr=subprocess.STDOUT
+            command,
+            cwd=ROOT,
+            env=self.options.env | (env or {}),
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
 
     def __enter__(self) -> Services:
@@ -266,6 +284,24 @@ class Services:
                 "50",
             ],
         )
+        # The floor over HTTP: the same server, workers and client as ours (floor_app.py).
+        self.start(
+            "floor",
+            [
+                str(BIN / "gunicorn"),
+                "bench.floor_app",
+                "--bind",
+                FLOOR.removeprefix("http://"),
+                "--workers",
+                str(self.options.workers),
+                "--timeout",
+                "120",
+            ],
+            env={
+                "BENCH_FLOOR_DSN": self.options.dsn,
+                "BENCH_FLOOR_QUERIES": str(self.floor_queries),
+            },
+        )
         self.start(
             "celery",
             [
@@ -281,6 +317,7 @@ class Services:
         )
         wait_for(f"{OURS}/api/v1/health/")
         wait_for(f"{DATASETTE}/-/versions.json")
+        wait_for(f"{FLOOR}/list")
         return self
 
     def __exit__(self, *exc) -> None:
@@ -309,7 +346,7 @@ class MemorySampler(threading.Thread):
 
     def run(self) -> None:
         while not self.stopped.wait(0.5):
-            for name in ("gunicorn", "celery", "datasette"):
+            for name in ("gunicorn", "celery", "datasette", "floor"):
                 for pid in self.services.pids(name):
                     try:
                         rss = psutil.Process(pid).memory_info().rss
@@ -329,13 +366,13 @@ def wait_for(url: str, seconds: float = 60) -> None:
     raise SystemExit(f"{url} did not answer within {seconds} s (see bench/.work/logs/)")
 
 
-def probe(url: str, body: str = "") -> dict:
+def probe(url: str, body: str = "", headers: dict[str, str] | None = None) -> dict:
     """One request before the load (a POST of `body` when given): status, size and time, so a
     broken URL is seen at once."""
     request = urllib.request.Request(  # noqa: S310 (loopback)
         url,
         data=body.encode() if body else None,
-        headers={"Content-Type": "application/json"} if body else {},
+        headers=({"Content-Type": "application/json"} if body else {}) | (headers or {}),
     )
     started = time.monotonic()
     try:
@@ -351,10 +388,10 @@ def probe(url: str, body: str = "") -> dict:
     }
 
 
-def load(url: str, options: Options, body: str = "") -> dict:
-    """wrk for the fixed duration and concurrency (POSTing `body` when given, through
-    wrk_report.lua); figures in milliseconds."""
-    first = probe(url, body)
+def load(url: str, options: Options, body: str = "", headers: dict[str, str] | None = None) -> dict:
+    """wrk for the fixed duration and concurrency (POSTing `body` when given, with `headers`,
+    through wrk_report.lua); figures in milliseconds."""
+    first = probe(url, body, headers)
     command = [
         "wrk",
         f"-t{min(2, options.connections)}",
@@ -366,7 +403,10 @@ def load(url: str, options: Options, body: str = "") -> dict:
         str(ROOT / "bench" / "wrk_report.lua"),
         url,
     ]
-    env = os.environ | {"WRK_BODY": body}
+    env = os.environ | {
+        "WRK_BODY": body,
+        "WRK_HEADERS": "\n".join(f"{k}: {v}" for k, v in (headers or {}).items()),
+    }
     output = subprocess.run(command, check=True, capture_output=True, text=True, env=env).stdout
     raw = json.loads(re.search(r"WRK_JSON (\{.*\})", output).group(1))
     errors = sum(raw["errors"].values())
@@ -384,9 +424,10 @@ def load(url: str, options: Options, body: str = "") -> dict:
     }
 
 
-def floor(sql: str, params: dict, options: Options) -> dict:
-    """The hand-written query through psycopg, from as many connections as wrk uses, for the
-    same time; each call fetches the whole JSON document as text."""
+def floor_sql(sql: str, params: dict, options: Options) -> dict:
+    """The hand-written query through psycopg in this process, from as many connections as wrk
+    uses, for the same time; each call fetches the whole JSON document as text. No HTTP: the
+    database's own share of the floor."""
     sql = f"SELECT ({sql.strip()})::text"
     latencies: list[float] = []
     errors = [0]
@@ -431,17 +472,37 @@ def measure_query(query: Query, params: Params, options: Options) -> dict:
     print(f"  {query.name}", flush=True)
     result: dict = {"name": query.name, "kind": query.kind, "note": params.fill(query.note)}
     body = params.fill(query.body) if query.body else ""
+    url = OURS + params.fill(query.ours)
     if query.cold:
         # The first request alone, on an empty cache: what computing costs, once.
         params.empty_cache(query.cold, options.dsn)
-        result["cold"] = probe(OURS + params.fill(query.ours), body)
-    result["ours"] = load(OURS + params.fill(query.ours), options, body)
+        result["cold"] = probe(url, body)
+    result["ours"] = load(url, options, body)
+    if query.kind == "api" and not body:
+        # Past the response cache (the app honours a request's no-cache): what a request costs
+        # when the data has just changed or the question is new.
+        result["ours_uncached"] = load(url, options, headers={"Cache-Control": "no-cache"})
     if query.datasette:
         result["datasette"] = load(DATASETTE + params.fill(query.datasette), options)
     if query.floor:
-        pattern = {"search": "%双通道%", "search_short": "%药事%"}.get(query.name, "")
-        result["floor"] = floor(query.floor, vars(params) | {"pattern": pattern}, options)
+        result["floor"] = load(f"{FLOOR}/{query.name}", options)
+        result["floor_sql"] = floor_sql(query.floor, floor_params(query, params), options)
     return result
+
+
+def floor_params(query: Query, params: Params) -> dict:
+    pattern = {"search": "%双通道%", "search_short": "%药事%"}.get(query.name, "")
+    return vars(params) | {"pattern": pattern}
+
+
+def write_floor_queries(params: Params, path: Path) -> None:
+    """The floor's queries with their parameters, for floor_app.py."""
+    queries = {
+        query.name: {"sql": query.floor.strip(), "params": floor_params(query, params)}
+        for query in QUERIES
+        if query.floor
+    }
+    path.write_text(json.dumps(queries, ensure_ascii=False))
 
 
 def job_in_process(name: str, options: Options) -> dict:
@@ -480,15 +541,23 @@ def measure_size(n: int, options: Options, save) -> dict:
     stopped still leaves its figures so far in the report."""
     print(f"N = {n:,}: corpus", flush=True)
     run: dict = {"n": n, "corpus": build_corpus(options, n)}
-    print("  export to SQLite", flush=True)
-    sqlite = WORK / "bench.db"  # Datasette names the database after the file: /bench/…
-    started = time.monotonic()
-    WORK.mkdir(parents=True, exist_ok=True)
-    export(options.dsn, sqlite)
-    run["export_seconds"] = round(time.monotonic() - started, 1)
+    # Datasette names the database after the file: /bench/…
+    sqlite = WORK / str(n) / "bench.db"
+    sqlite.parent.mkdir(parents=True, exist_ok=True)
+    if run["corpus"].get("reused") and sqlite.exists():
+        print("  SQLite export of this corpus kept", flush=True)
+        run["export_seconds"] = json.loads((sqlite.parent / "export.json").read_text())["seconds"]
+    else:
+        print("  export to SQLite", flush=True)
+        started = time.monotonic()
+        export(options.dsn, sqlite)
+        run["export_seconds"] = round(time.monotonic() - started, 1)
+        (sqlite.parent / "export.json").write_text(json.dumps({"seconds": run["export_seconds"]}))
     params = Params.pick(options.dsn)
     run["params"] = vars(params)
-    with Services(options, sqlite) as services:
+    floor_queries = WORK / "floor_queries.json"
+    write_floor_queries(params, floor_queries)
+    with Services(options, sqlite, floor_queries) as services:
         sampler = MemorySampler(services)
         sampler.start()
         run["queries"] = [measure_query(query, params, options) for query in QUERIES]
@@ -517,7 +586,8 @@ def measure_size(n: int, options: Options, save) -> dict:
         sampler.join()
         run["peak_rss_mb"] = {k: round(v / 2**20, 1) for k, v in sampler.peaks.items()}
     save(run)
-    sqlite.unlink(missing_ok=True)
+    if not options.reuse:
+        sqlite.unlink(missing_ok=True)
     return run
 
 

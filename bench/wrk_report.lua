@@ -6,6 +6,14 @@ if body and body ~= "" then
   wrk.headers["Content-Type"] = "application/json"
 end
 
+-- Extra request headers, one "Name: value" a line (e.g. Cache-Control: no-cache).
+local headers = os.getenv("WRK_HEADERS")
+if headers then
+  for name, value in headers:gmatch("([^:\n]+):%s*([^\n]*)") do
+    wrk.headers[name] = value
+  end
+end
+
 -- wrk prints its own summary; this adds one JSON line with the figures the report needs.
 done = function(summary, latency, requests)
   local errors = summary.errors

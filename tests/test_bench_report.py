@@ -82,3 +82,21 @@ def test_entries_without_datasette_or_floor_and_the_jobs_are_reported(tmp_path):
     assert not any(target.startswith("compare") for target in targets)
     assert saved["runs"][0]["queries"][1]["ratio_datasette"] is None
     assert (tmp_path / "latency.svg").read_text().count("compare · ours") == 1
+
+
+def test_each_side_of_a_query_has_its_ratios_as_served_and_uncached(tmp_path):
+    data = results()
+    data["runs"][0]["queries"][0] |= {"ours_uncached": figures(80.0), "floor_sql": figures(4.0)}
+    report.write(data, tmp_path)
+    text = (tmp_path / "report.md").read_text()
+    # ours 20 ms served and 80 ms uncached, against Datasette's 40 and the floors' 5 and 4.
+    assert "|  | Datasette | 10.00 | 40.00 | 40.00 | 80.00 | 120.00 | 0 | 0.50 / 2.00 |" in text
+    assert (
+        "|  | floor, SQL over HTTP | 10.00 | 5.00 | 5.00 | 10.00 | 15.00 | 0 | 4.00 / 16.00 |"
+        in text
+    )
+    assert "|  | floor, SQL alone | 10.00 | 4.00 | 4.00 | 8.00 | 12.00 | 0 | 5.00 / 20.00 |" in text
+    saved = json.loads((tmp_path / "results.json").read_text())
+    check = next(c for c in saved["targets"] if c["target"] == "list: ours/floor p50 ≤ 2")
+    assert (check["value"], check["uncached"], check["met"]) == (4.0, 16.0, False)
+    assert "list · ours_uncached" in (tmp_path / "latency.svg").read_text()
