@@ -133,6 +133,16 @@ class TestReadsFromTheCache:
         with django_assert_num_queries(0):
             assert api.head(url).status_code == 200
 
+    def test_a_request_that_says_no_cache_is_computed_afresh_and_kept(
+        self, api, reference_data, django_assert_num_queries
+    ):
+        url = f"{API}/measures/?document=beijing-2025"
+        first = api.get(url)
+        for header in ({"HTTP_CACHE_CONTROL": "no-cache"}, {"HTTP_PRAGMA": "no-cache"}):
+            assert queries_of(lambda header=header: api.get(url, **header)) > 0
+        with django_assert_num_queries(0):
+            assert api.get(url).content == first.content
+
     def test_each_format_and_language_is_kept_apart(self, api, reference_data):
         url = f"{API}/vocabularies/"
         english = api.get(url).json()

@@ -12,9 +12,11 @@ once, and whose browsable pages carry their name and CSRF token) and the browsab
 always computed. Authentication, permissions and throttling run before the cache is asked, as
 for any request.
 
-Clients are told `Cache-Control: no-cache` with an ETag: they may keep an answer but must ask
-again each time, and asking again with If-None-Match costs a 304 from the cache. A longer
-max-age would let a client show data older than an editor's correction.
+A request that says `Cache-Control: no-cache` itself is computed afresh (and the fresh
+answer replaces the kept one). Clients are told `Cache-Control: no-cache` with an ETag: they
+may keep an answer but must ask again each time, and asking again with If-None-Match costs a
+304 from the cache. A longer max-age would let a client show data older than an editor's
+correction.
 """
 
 from __future__ import annotations
@@ -40,6 +42,14 @@ from measures import dataversion
 SHARED_FORMATS = {"json", "csv"}
 # A whole-table CSV export can run to hundreds of megabytes: not worth a cache entry.
 MAX_BYTES = 4 * 1024 * 1024
+
+
+def asks_for_fresh(request: Request) -> bool:
+    """A request's own `Cache-Control: no-cache` (or the older `Pragma: no-cache`): the client
+    wants an answer computed now, as a browser's forced reload or a benchmark of the uncached
+    path does. It gets one, and the cache keeps it for the next reader."""
+    control = request.headers.get("Cache-Control", "")
+    return "no-cache" in control.lower() or request.headers.get("Pragma", "") == "no-cache"
 
 
 class ServedFromCache(Exception):
@@ -85,6 +95,8 @@ class CachedReads:
         self.cache_prefix = key_prefix(request)
         if self.cache_prefix is None:
             return
+        if asks_for_fresh(request):
+            return  # computed, and kept for the next reader
         key = get_cache_key(request._request, self.cache_prefix, "GET", cache)
         cached = cache.get(key) if key else None
         if cached is not None:
