@@ -155,7 +155,9 @@ def _top_values(name: str, dimension: Dimension, filterset: MeasureFilter):
         .order_by("-chosen", "-count", "key")[: FACET_LIMIT + len(chosen)]
     )
     rows = list(rows)
-    shown = [row for index, row in enumerate(rows) if index < FACET_LIMIT or row["chosen"]]
+    # The chosen values come first; FACET_LIMIT others after them.
+    shown = [row for row in rows if row["chosen"]]
+    shown += [row for row in rows if not row["chosen"]][:FACET_LIMIT]
     return shown, (rows[0]["groups"] - len(shown) if rows else 0)
 
 
