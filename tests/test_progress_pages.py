@@ -243,7 +243,8 @@ class TestProgressAtScale:
     ):
         monkeypatch.setattr("measures.views.ROLLUP_LIMIT", 2)
         page = client.get("/progress/").content.decode()
-        assert len(re.findall(r'href="\?document=', page)) == 2
+        by_document = page.split("<h3>按文件</h3>")[1].split("</table>")[0]  # the targets' table
+        assert len(re.findall(r'href="\?document=', by_document)) == 2
         assert "仅显示最大的分组，另有 1 组未列出" in page  # three documents, two shown
         assert "按部分和按措施汇总" in page  # by part and measure: within a document only
 
