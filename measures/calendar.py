@@ -14,6 +14,8 @@ def _text(value: str) -> str:
 
 def _fold(line: str) -> str:
     """Lines longer than 75 octets continue on the next line after a space (RFC 5545 3.1)."""
+    if len(line.encode("utf-8")) <= 75:  # most lines: no need to walk them character by character
+        return line
     out: list[bytes] = []
     current = b""
     for char in line:
@@ -38,15 +40,15 @@ def deadlines_calendar(targets: Iterable[Target], stamp: datetime, base_url: str
     for target in targets:
         measure = target.measure
         day = target.deadline
+        goal = target.goal_display
         lines += [
             "BEGIN:VEVENT",
             f"UID:target-{target.pk}@policytracker",
             f"DTSTAMP:{stamp.strftime('%Y%m%dT%H%M%SZ')}",
             f"DTSTART;VALUE=DATE:{day.strftime('%Y%m%d')}",
             f"DTEND;VALUE=DATE:{(day + timedelta(days=1)).strftime('%Y%m%d')}",
-            "SUMMARY:" + _text(f"{measure.public_id} {target.metric_zh} {target.goal_display}"),
-            "DESCRIPTION:"
-            + _text(f"{target.metric_en}: {target.goal_display}. Status: {target.status}."),
+            "SUMMARY:" + _text(f"{measure.public_id} {target.metric_zh} {goal}"),
+            "DESCRIPTION:" + _text(f"{target.metric_en}: {goal}. Status: {target.status}."),
             f"URL:{base_url}{measure.get_absolute_url()}#target-{target.key}",
             "END:VEVENT",
         ]

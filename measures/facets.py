@@ -1,31 +1,72 @@
 """Facets for the measure list: for each filter, its values with how many measures each would
 give, counted with every *other* active filter applied (so a reader sees what choosing a value
-would add). One grouped query per facet, whatever the number of measures."""
+would add).
+
+Each facet is one grouped query over the narrowest rows that hold its values: the measure table
+for document, jurisdiction and grade, the pair table for topics, agencies, entity types and
+stages (a pair is unique, so a plain count is a count of measures). With no other filter active
+those rows are counted alone, without joining the measures; otherwise the measures are a
+subquery. The query ranks the values and cuts them at FACET_LIMIT itself, a window function
+counting those left out, so no facet ships thousands of rows to Python; the names of the values
+shown then come in one query for all facets.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, OuterRef
+from django.db import models
+from django.db.models import Case, Count, QuerySet, Value, When, Window
 from django.http import QueryDict
 from django.utils.translation import gettext
 
 from .filters import MeasureFilter
-from .models import Grade, Target, TargetStatus, pick_language
+from .models import (
+    Agency,
+    Document,
+    EntityType,
+    Grade,
+    Jurisdiction,
+    Measure,
+    MeasureAgency,
+    ProductStage,
+    Target,
+    TargetStatus,
+    Topic,
+    pick_language,
+)
 
-# facet name → (value path, Chinese label path, English label path); None: labels from choices.
-FACETS: dict[str, tuple[str, str | None, str | None]] = {
-    "document": ("document__slug", "document__title_zh", "document__title_en"),
-    "jurisdiction": (
-        "document__jurisdiction__code",
-        "document__jurisdiction__name_zh",
-        "document__jurisdiction__name_en",
+
+@dataclass(frozen=True)
+class Dimension:
+    """Where a facet's values are counted and named."""
+
+    rows: Callable[[], QuerySet]  # rows pairing a measure with one value of the facet
+    measure: str  # the rows' measure id
+    key: str  # the rows' value id
+    model: type[models.Model] | None  # the values' table; None: the measure's own choices
+    code: str = "code"  # the value as the query string gives it
+    name_zh: str = "name_zh"
+    name_en: str = "name_en"
+
+
+FACETS: dict[str, Dimension] = {
+    "document": Dimension(
+        Measure.objects.all, "pk", "document_id", Document, "slug", "title_zh", "title_en"
     ),
-    "topic": ("topics__code", "topics__name_zh", "topics__name_en"),
-    "agency": ("agencies__slug", "agencies__short_name_zh", "agencies__name_en"),
-    "entity_type": ("entity_types__code", "entity_types__name_zh", "entity_types__name_en"),
-    "stage": ("stages__code", "stages__name_zh", "stages__name_en"),
-    "grade": ("grade", None, None),
+    "jurisdiction": Dimension(Measure.objects.all, "pk", "document__jurisdiction_id", Jurisdiction),
+    "topic": Dimension(Measure.topics.through.objects.all, "measure_id", "topic_id", Topic),
+    "agency": Dimension(
+        MeasureAgency.objects.all, "measure_id", "agency_id", Agency, "slug", "short_name_zh"
+    ),
+    "entity_type": Dimension(
+        Measure.entity_types.through.objects.all, "measure_id", "entitytype_id", EntityType
+    ),
+    "stage": Dimension(
+        Measure.stages.through.objects.all, "measure_id", "productstage_id", ProductStage
+    ),
+    "grade": Dimension(Measure.objects.all, "pk", "grade", None),
 }
 
 
@@ -66,24 +107,15 @@ def toggled(params: QueryDict, name: str, value: str) -> str:
 def measure_facets(params: QueryDict, filterset: MeasureFilter) -> list[Facet]:
     """The facets of a valid filter set, counted on its measures."""
     labels = {name: str(f.label) for name, f in MeasureFilter.base_filters.items()}
+    counted = {name: _top_values(name, dimension, filterset) for name, dimension in FACETS.items()}
+    names = _names({name: [row["key"] for row in rows] for name, (rows, _) in counted.items()})
     facets = []
-    for name, (path, zh, en) in FACETS.items():
-        rows = (
-            filterset.qs_without(name)
-            .order_by()
-            .values(*[p for p in (path, zh, en) if p])
-            .annotate(count=Count("pk", distinct=True))
-        )
-        choices = dict(Grade.choices) if name == "grade" else {}
-        found = {
-            row[path]: (
-                str(choices[row[path]]) if choices else pick_language(row[zh], row[en]),
-                row["count"],
-            )
-            for row in rows
-            if row[path] is not None
-        }
-        facets.append(_facet(name, labels[name], found, params))
+    for name, (rows, hidden) in counted.items():
+        found = {}
+        for row in rows:
+            code, text = names.get((name, row["key"]), (row["key"], row["key"]))
+            found[code] = (text, row["count"])
+        facets.append(_facet(name, labels[name], found, params, left_out=hidden))
     facets.append(_status_facet(params, filterset, labels))
     facets.append(_has_target_facet(params, filterset, labels))
     if len(params.getlist("document")) == 1:
@@ -91,7 +123,73 @@ def measure_facets(params: QueryDict, filterset: MeasureFilter) -> list[Facet]:
     return facets
 
 
-def _facet(name: str, label: str, found: dict[str, tuple[str, int]], params: QueryDict) -> Facet:
+def _others(filterset: MeasureFilter, name: str) -> QuerySet[Measure] | None:
+    """The measures the other active filters let through, as a subquery of ids; None when no
+    other filter is active (then a facet counts its rows alone, joining nothing)."""
+    others = [
+        value for key, value in filterset.form.cleaned_data.items() if key not in (name, "sort")
+    ]
+    if not any(others):
+        return None
+    return filterset.qs_without(name).order_by().values("pk")
+
+
+def _top_values(name: str, dimension: Dimension, filterset: MeasureFilter):
+    """The facet's chosen values and its FACET_LIMIT most frequent others, each as {key, count},
+    and how many values are left out: one query."""
+    rows = dimension.rows().order_by()
+    measures = _others(filterset, name)
+    if measures is not None:
+        rows = rows.filter(**{f"{dimension.measure}__in": measures})
+    chosen = [
+        value.pk if dimension.model else value
+        for value in filterset.form.cleaned_data.get(name) or []
+    ]
+    rows = (
+        rows.values(key=models.F(dimension.key))
+        .annotate(
+            count=Count("*"),
+            chosen=Case(When(**{f"{dimension.key}__in": chosen}, then=Value(1)), default=Value(0)),
+            groups=Window(Count("*")),
+        )
+        .order_by("-chosen", "-count", "key")[: FACET_LIMIT + len(chosen)]
+    )
+    rows = list(rows)
+    # The chosen values come first; FACET_LIMIT others after them.
+    shown = [row for row in rows if row["chosen"]]
+    shown += [row for row in rows if not row["chosen"]][:FACET_LIMIT]
+    return shown, (rows[0]["groups"] - len(shown) if rows else 0)
+
+
+def _names(keys: dict[str, list]) -> dict[tuple[str, object], tuple[str, str]]:
+    """(facet, value id) → (code, name in the interface language), for the values shown, in one
+    query across the facets' tables; a facet without a table names its values by its choices."""
+    names: dict[tuple[str, object], tuple[str, str]] = {}
+    parts = []
+    for name, ids in keys.items():
+        dimension = FACETS[name]
+        if dimension.model is None:
+            choices = dict(Grade.choices)
+            names.update({(name, key): (key, str(choices.get(key, key))) for key in ids})
+        elif ids:
+            parts.append(
+                dimension.model.objects.order_by()
+                .filter(pk__in=ids)
+                .annotate(facet=Value(name))
+                .values_list("facet", "pk", dimension.code, dimension.name_zh, dimension.name_en)
+            )
+    if parts:
+        rows = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+        for name, pk, code, zh, en in rows:
+            names[(name, pk)] = (code, pick_language(zh, en))
+    return names
+
+
+def _facet(
+    name: str, label: str, found: dict[str, tuple[str, int]], params: QueryDict, left_out: int = 0
+) -> Facet:
+    """The values found (value → text, count), most frequent first, cut at FACET_LIMIT; every
+    chosen value stays, so it can be unchosen. `left_out`: values the query already cut."""
     selected = params.getlist(name)
     for value in selected:  # keep a chosen value visible, so it can be unchosen
         found.setdefault(value, (value, 0))
@@ -106,34 +204,39 @@ def _facet(name: str, label: str, found: dict[str, tuple[str, int]], params: Que
             FacetValue(value, text, count, value in selected, toggled(params, name, value))
             for value, (text, count) in shown
         ],
-        hidden=len(ordered) - len(shown),
+        hidden=left_out + len(ordered) - len(shown),
     )
 
 
 def _status_facet(params: QueryDict, filterset: MeasureFilter, labels: dict[str, str]) -> Facet:
-    measures = filterset.qs_without("status").order_by()
-    rows = (
-        Target.objects.filter(measure__in=measures)
-        .values("status")
-        .annotate(count=Count("measure", distinct=True))
-    )
+    """Measures with a target in each status: a measure with two targets in one status counts
+    once, hence the distinct count (over the targets alone, on the (status, measure) index)."""
+    targets = Target.objects.order_by()
+    measures = _others(filterset, "status")
+    if measures is not None:
+        targets = targets.filter(measure_id__in=measures)
+    rows = targets.values("status").annotate(count=Count("measure_id", distinct=True))
     names = dict(TargetStatus.choices)
     found = {row["status"]: (str(names[row["status"]]), row["count"]) for row in rows}
     return _facet("status", labels["status"], found, params)
 
 
 def _has_target_facet(params: QueryDict, filterset: MeasureFilter, labels: dict[str, str]) -> Facet:
-    measures = (
-        filterset.qs_without("has_target")
-        .order_by()
-        .annotate(with_target=Exists(Target.objects.filter(measure=OuterRef("pk"))))
-    )
-    rows = measures.values("with_target").annotate(count=Count("pk"))
-    text = {True: gettext("yes"), False: gettext("no")}
+    """Measures with a target, and the rest: two counts, each over one table (measures; the
+    targets' distinct measures), instead of a subquery per measure."""
+    measures = _others(filterset, "has_target")
+    every = Measure.objects.order_by()
+    targets = Target.objects.order_by()
+    if measures is not None:
+        every = every.filter(pk__in=measures)
+        targets = targets.filter(measure_id__in=measures)
+    total = every.count()
+    with_target = targets.values("measure_id").distinct().count()
     found = {
-        "true" if row["with_target"] else "false": (text[row["with_target"]], row["count"])
-        for row in rows
+        "true": (gettext("yes"), with_target),
+        "false": (gettext("no"), total - with_target),
     }
+    found = {value: item for value, item in found.items() if item[1]}
     return _facet("has_target", labels["has_target"], found, params)
 
 

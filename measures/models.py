@@ -8,6 +8,7 @@ source, or inferred by us (with the basis in `grade_note`).
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
@@ -685,9 +686,18 @@ ROLLUPS: dict[str, tuple[tuple[str, ...], str, str]] = {
 }
 
 
+@dataclass
+class Rollup:
+    """Some groups of a roll-up, and how many more there are."""
+
+    rows: list[dict]
+    more: int = 0
+
+
 class RollupQuerySet(models.QuerySet):
     """Counts by status and a weighted share of the way, grouped by document, part, measure,
-    agency or topic: one grouped query per grouping, whatever the number of rows.
+    agency or topic: one grouped query per grouping, whatever the number of rows, over the rows
+    of this queryset (filter it first to roll up a selection).
 
     `share` averages the rows that have a share; `weighted_share` counts every row, a row with
     no share (nothing observed yet) as 0, so many unmeasured commitments pull it down."""
@@ -698,36 +708,58 @@ class RollupQuerySet(models.QuerySet):
         """The share of one row, 0 … 1, or NULL when it has none."""
         raise NotImplementedError
 
-    def rollup(self, by: str) -> list[dict]:
+    def _grouped(self, by: str) -> models.QuerySet:
         keys, label_zh, label_en = ROLLUPS[by]
         share = self.rollup_share()
+        # Plain counts, not DISTINCT ones: a row joins each group at most once (a measure names
+        # an agency or a topic once), and DISTINCT would make PostgreSQL sort every row
+        # instead of hashing. Filter this queryset with subqueries (`Exists`), not joins.
         counts = {
-            status: models.Count("pk", filter=Q(status=status), distinct=True)
-            for status in self.statuses.values
+            status: models.Count("pk", filter=Q(status=status)) for status in self.statuses.values
         }
-        rows = (
-            self.exclude(**{f"{keys[-1]}__isnull": True})
+        return (
+            self.filter(**{f"{keys[-1]}__isnull": False})
+            .order_by()
             .values(*keys, label_zh, label_en)
             .annotate(
-                total=models.Count("pk", distinct=True),
+                total=models.Count("pk"),
                 share=models.Avg(share),
                 weighted=models.Sum(Coalesce(share, models.Value(0.0))),
                 **counts,
             )
-            .order_by(*keys)
         )
-        return [
-            {
-                "key": "/".join(str(row[key]) for key in keys),
-                "label": row[label_zh] or "",
-                "label_en": row[label_en] or "",
-                "total": row["total"],
-                "share": row["share"],
-                "weighted_share": row["weighted"] / row["total"] if row["total"] else None,
-                "counts": {status: row[status] for status in self.statuses.values},
-            }
-            for row in rows
-        ]
+
+    def _row(self, by: str, row: dict) -> dict:
+        keys, label_zh, label_en = ROLLUPS[by]
+        return {
+            "key": "/".join(str(row[key]) for key in keys),
+            "label": row[label_zh] or "",
+            "label_en": row[label_en] or "",
+            "total": row["total"],
+            "share": row["share"],
+            "weighted_share": row["weighted"] / row["total"] if row["total"] else None,
+            "counts": {status: row[status] for status in self.statuses.values},
+        }
+
+    def rollup(self, by: str) -> list[dict]:
+        """Every group, in key order."""
+        keys = ROLLUPS[by][0]
+        return [self._row(by, row) for row in self._grouped(by).order_by(*keys)]
+
+    def rollup_top(self, by: str, limit: int) -> Rollup:
+        """The `limit` groups with the most rows (largest first) and how many more there are;
+        in key order when that is all of them. Still one query: a window function counts the
+        groups before the limit cuts them."""
+        keys = ROLLUPS[by][0]
+        rows = list(
+            self._grouped(by)
+            .annotate(groups=models.Window(models.Count("*")))
+            .order_by("-total", *keys)[:limit]
+        )
+        more = rows[0]["groups"] - len(rows) if rows else 0
+        if not more:
+            rows.sort(key=lambda row: tuple(row[key] for key in keys))
+        return Rollup([self._row(by, row) for row in rows], more)
 
 
 class DaysBetween(models.Func):
@@ -1026,6 +1058,8 @@ class Target(Provenance):
 
     class Meta:
         ordering = ["measure", "key"]
+        # The coming deadlines (the calendar feed, the home page) without reading every target.
+        indexes = [models.Index(fields=["deadline"], name="target_deadline")]
         constraints = [
             *Provenance.Meta.constraints,
             models.UniqueConstraint(fields=["measure", "key"], name="target_key_unique"),

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from django.core.paginator import Paginator
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
+from django.utils.translation import gettext
 
 COUNT_LIMIT = 10_000
 
@@ -32,3 +33,31 @@ class CappedPaginator(Paginator):
     @cached_property
     def count(self) -> int:
         return min(self.matches, self.count_limit)
+
+
+class BadPage(Exception):
+    """A page number that names no page: the messages by parameter, and the status to answer."""
+
+    def __init__(self, errors: dict[str, list[str]], status: int) -> None:
+        super().__init__(errors)
+        self.errors = errors
+        self.status = status
+
+
+def page_of(paginator: Paginator, number: object, name: str = "page") -> Page:
+    """Page `number` (as the query string gives it, in parameter `name`) with its rows loaded;
+    BadPage (400 for a non-number, 404 past the end) otherwise."""
+    try:
+        page = paginator.page(number)
+    except PageNotAnInteger as error:
+        message = gettext("The page number must be a whole number.")
+        raise BadPage({name: [message]}, 400) from error
+    except EmptyPage as error:
+        message = gettext("There is no page %(page)s; the last page is %(last)s.") % {
+            "page": number,
+            "last": paginator.num_pages,
+        }
+        raise BadPage({name: [message]}, 404) from error
+    # Loaded once here, so the view can decorate the rows and the template reads the same ones.
+    page.object_list = list(page.object_list)
+    return page

@@ -1,9 +1,9 @@
 import csv
 import datetime
 import io
+from dataclasses import dataclass
 
-from django.core.paginator import EmptyPage, PageNotAnInteger
-from django.db.models import Count, Prefetch
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -27,10 +27,11 @@ from .models import (
     Observation,
     Section,
     Target,
+    TargetQuerySet,
     TargetStatus,
     Topic,
 )
-from .paging import CappedPaginator
+from .paging import BadPage, CappedPaginator, page_of
 from .quality import data_quality
 
 UPCOMING_DAYS = 90
@@ -175,20 +176,13 @@ def measure_list(request: HttpRequest) -> HttpResponse:
     measures = filterset.qs
     if not request.GET.get("sort"):
         measures = measures.order_by("document__jurisdiction__level", "document__slug", "number")
-    paginator = CappedPaginator(measures.for_listing(), PAGE_SIZE)
     try:
-        page = paginator.page(request.GET.get("page", 1))
-    except PageNotAnInteger:
-        context["errors"] = {"page": [gettext("The page number must be a whole number.")]}
-        return render(request, "measures/measure_list.html", context, status=400)
-    except EmptyPage:
-        context["errors"] = {
-            "page": [
-                gettext("There is no page %(page)s; the last page is %(last)s.")
-                % {"page": request.GET.get("page"), "last": paginator.num_pages}
-            ]
-        }
-        return render(request, "measures/measure_list.html", context, status=404)
+        page = page_of(
+            CappedPaginator(measures.for_listing(), PAGE_SIZE), request.GET.get("page", 1)
+        )
+    except BadPage as error:
+        context["errors"] = error.errors
+        return render(request, "measures/measure_list.html", context, status=error.status)
     context.update(
         page=page,
         facets=measure_facets(request.GET, filterset),
@@ -197,40 +191,71 @@ def measure_list(request: HttpRequest) -> HttpResponse:
     return render(request, "measures/measure_list.html", context)
 
 
-def progress_filters(request: HttpRequest) -> tuple[dict[str, object], dict[str, list[str]]]:
-    """?document, agency, topic, part (`beijing-2024/1`) and status, as lookups that apply to
-    targets and milestones alike (both hang off a measure; status only to targets)."""
+@dataclass(frozen=True)
+class ProgressFilter:
+    """The progress page's filters: `measures`, a condition on anything that hangs off a measure
+    (targets and milestones alike), and `status`, which only targets have."""
+
+    measures: Q
+    status: str
+    errors: dict[str, list[str]]
+    given: frozenset[str]
+
+    @property
+    def within_document(self) -> bool:
+        return bool({"document", "part"} & self.given)
+
+
+def progress_filter(request: HttpRequest) -> ProgressFilter:
+    """?document, agency, topic, part (`beijing-2024/1`) and status. An agency or a topic is a
+    subquery, not a join: a target is listed and rolled up once, however many agencies its
+    measure has."""
+    params = {name: request.GET.get(name, "") for name in PROGRESS_FILTERS}
     known = {
-        "document": ("measure__document__slug", Document.objects.values_list("slug", flat=True)),
-        "agency": ("measure__agencies__slug", Agency.objects.values_list("slug", flat=True)),
-        "topic": ("measure__topics__code", Topic.objects.values_list("code", flat=True)),
-        "status": ("status", TargetStatus.values),
+        "document": Document.objects.filter(slug=params["document"]),
+        "agency": Agency.objects.filter(slug=params["agency"]),
+        "topic": Topic.objects.filter(code=params["topic"]),
     }
-    lookups: dict[str, object] = {}
-    errors = {}
-    for name, (path, values) in known.items():
-        value = request.GET.get(name)
-        if value:
-            if value not in set(values):
-                errors[name] = [gettext("Unknown value “%(value)s”.") % {"value": value}]
-            lookups[path] = value
-    part = request.GET.get("part")
-    if part:
-        slug, _, ordinal = part.rpartition("/")
-        if not ordinal.isdigit():
+    errors = {
+        name: [gettext("Unknown value “%(value)s”.") % {"value": params[name]}]
+        for name, found in known.items()
+        if params[name] and not found.exists()
+    }
+    if params["status"] and params["status"] not in TargetStatus.values:
+        errors["status"] = [gettext("Unknown value “%(value)s”.") % {"value": params["status"]}]
+    measures = Q()
+    if params["document"]:
+        measures &= Q(measure__document__slug=params["document"])
+    if params["agency"]:
+        measures &= Q(
+            Exists(
+                MeasureAgency.objects.filter(
+                    measure_id=OuterRef("measure_id"), agency__slug=params["agency"]
+                )
+            )
+        )
+    if params["topic"]:
+        topics = Measure.topics.through.objects.filter(
+            measure_id=OuterRef("measure_id"), topic__code=params["topic"]
+        )
+        measures &= Q(Exists(topics))
+    if params["part"]:
+        slug, _, ordinal = params["part"].rpartition("/")
+        if not slug or not ordinal.isdigit():
             errors["part"] = [gettext("Give a part as document/number, e.g. beijing-2024/1.")]
         else:
-            lookups["measure__document__slug"] = slug
-            lookups["measure__section__ordinal"] = int(ordinal)
-    return lookups, errors
+            measures &= Q(measure__document__slug=slug, measure__section__ordinal=int(ordinal))
+    given = frozenset(name for name, value in params.items() if value)
+    return ProgressFilter(measures, params["status"], errors, given)
 
 
-def progress_targets(request: HttpRequest):
-    """The targets the progress page and feed show, narrowed by the filters."""
-    lookups, errors = progress_filters(request)
-    targets = Target.objects.select_related("measure__document", "measure__section")
-    targets = targets.filter(**lookups)
-    return targets.distinct().order_by("measure__document__slug", "measure__number", "key"), errors
+PROGRESS_FILTERS = ["document", "agency", "topic", "part", "status"]
+
+
+def progress_targets(chosen: ProgressFilter) -> TargetQuerySet:
+    """The targets the progress page and feed show, narrowed by the filters, unsorted."""
+    targets = Target.objects.filter(chosen.measures).order_by()
+    return targets.filter(status=chosen.status) if chosen.status else targets
 
 
 ROLLUP_TITLES = [
@@ -240,49 +265,90 @@ ROLLUP_TITLES = [
     ("part", gettext_lazy("By part")),
     ("measure", gettext_lazy("By measure")),
 ]
+# A roll-up shows its largest groups: across thousands of documents or a million measures a
+# full table is megabytes nobody reads, and the page says how many more there are.
+ROLLUP_LIMIT = 50
+# Roll-ups by part and by measure only within a document or a part: across the corpus they are
+# hundreds of thousands of groups, each costing a scan of every target to rank.
+WITHIN_DOCUMENT = {"part", "measure"}
 
 
 def progress(request: HttpRequest) -> HttpResponse:
-    targets, errors = progress_targets(request)
-    if errors:
-        return render(request, "measures/progress.html", {"errors": errors}, status=400)
-    targets = list(
-        targets.prefetch_related(
-            Prefetch("observations", queryset=Observation.objects.order_by("observed_on"))
+    chosen = progress_filter(request)
+    if chosen.errors:
+        return render(request, "measures/progress.html", {"errors": chosen.errors}, status=400)
+    targets = progress_targets(chosen)
+    milestones = Milestone.objects.filter(chosen.measures).order_by()
+    try:
+        target_page = page_of(
+            CappedPaginator(
+                targets.select_related("measure__document", "measure__section")
+                .prefetch_related(
+                    Prefetch("observations", queryset=Observation.objects.order_by("observed_on"))
+                )
+                .order_by("measure__document__slug", "measure__number", "key"),
+                PAGE_SIZE,
+            ),
+            request.GET.get("page", 1),
         )
-    )
-    for target in targets:
+        milestone_page = page_of(
+            CappedPaginator(
+                milestones.select_related("measure__document", "source").order_by(
+                    "measure__document__slug", "measure__number", "key"
+                ),
+                PAGE_SIZE,
+            ),
+            request.GET.get("milestone_page", 1),
+            name="milestone_page",
+        )
+    except BadPage as error:
+        return render(
+            request, "measures/progress.html", {"errors": error.errors}, status=error.status
+        )
+    for target in target_page:  # charts for the page shown only
         target.chart = chart_for(target, target.measure.document)
-    lookups, _ = progress_filters(request)
-    lookups.pop("status", None)  # a target's status; milestones have their own
-    milestones = (
-        Milestone.objects.filter(**lookups)
-        .select_related("measure__document", "source")
-        .distinct()
-        .order_by("measure__document__slug", "measure__number", "key")
-    )
     context = {
-        "targets": targets,
+        "targets": target_page,
+        "milestones": milestone_page,
+        # By measure only within a document or a part: elsewhere it would be a million rows.
         "rollups": [
-            (label, by, Target.objects.rollup(by), Milestone.objects.rollup(by))
+            (
+                label,
+                by,
+                targets.rollup_top(by, ROLLUP_LIMIT),
+                milestones.rollup_top(by, ROLLUP_LIMIT),
+            )
+            if by not in WITHIN_DOCUMENT or chosen.within_document
+            else (label, by, None, None)
             for by, label in ROLLUP_TITLES
         ],
-        "milestones": milestones,
         "statuses": TargetStatus.choices,
     }
     return render(request, "measures/progress.html", context)
 
 
+# A calendar subscription is read whole by the calendar program; past this many events it is
+# a download, not a feed.
+FEED_LIMIT = 500
+
+
 def deadlines_ics(request: HttpRequest) -> HttpResponse:
-    targets, errors = progress_targets(request)
-    if errors:
+    """The deadlines of the filtered targets: the coming ones in date order, then, while there
+    is room under FEED_LIMIT, the latest past ones."""
+    chosen = progress_filter(request)
+    if chosen.errors:
         return HttpResponse(
-            "; ".join(f"{name}: {' '.join(messages)}" for name, messages in errors.items()),
+            "; ".join(f"{name}: {' '.join(messages)}" for name, messages in chosen.errors.items()),
             status=400,
             content_type="text/plain; charset=utf-8",
         )
+    today = timezone.localdate()
+    dated = progress_targets(chosen).select_related("measure__document")
+    coming = list(dated.filter(deadline__gte=today).order_by("deadline", "pk")[:FEED_LIMIT])
+    past = dated.filter(deadline__lt=today).order_by("-deadline", "-pk")
+    past = list(past[: FEED_LIMIT - len(coming)]) if len(coming) < FEED_LIMIT else []
     body = deadlines_calendar(
-        targets.filter(deadline__isnull=False), timezone.now(), request.build_absolute_uri("/")[:-1]
+        [*reversed(past), *coming], timezone.now(), request.build_absolute_uri("/")[:-1]
     )
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="policy-tracker-deadlines.ics"'

@@ -165,13 +165,14 @@ def many_measures(count: int, slug: str) -> None:
 
 
 class TestSpeed:
-    def test_the_list_costs_the_same_queries_whatever_its_size(self, client):
+    @pytest.mark.parametrize("query", ["?document=bulk-{size}&q=措施&topic=t", ""])
+    def test_the_list_costs_the_same_queries_whatever_its_size(self, client, query):
         counts = []
         for size in (10, 1000):
             Measure.objects.all().delete()
             many_measures(size, slug=f"bulk-{size}")
             with CaptureQueriesContext(connection) as queries:
-                page = get(client, f"?document=bulk-{size}&q=措施&topic=t")
+                page = get(client, query.format(size=size))
             assert len(ids_on(page)) == min(size, 50)
             counts.append(len(queries))
         assert counts[0] == counts[1]
@@ -180,3 +181,49 @@ class TestSpeed:
 
 def test_sections_exist_for_the_part_filter(reference_data):
     assert Section.objects.filter(document__slug="beijing-2025", ordinal=4).exists()
+
+
+FACET_COUNT = re.compile(
+    r'data-facet="(\w+)" data-value="([^"]+)">[^<]*</a> <span class="count">(\d+)</span>'
+)
+
+
+class TestFacetCounts:
+    @pytest.mark.parametrize(
+        "query",
+        [
+            "",
+            "?document=beijing-2025",
+            "?topic=clinical_trials&topic=review_approval",
+            "?agency=bj-medical-products&grade=official",
+            "?entity_type=hospital&stage=nrdl_listed&has_target=true",
+            "?jurisdiction=beijing&status=achieved",
+            "?document=beijing-2025&section=beijing-2025/4&q=药",
+        ],
+    )
+    def test_each_count_is_what_choosing_that_value_would_list(self, client, reference_data, query):
+        from django.http import QueryDict
+
+        from measures.filters import MeasureFilter
+
+        page = get(client, query)
+        found = FACET_COUNT.findall(page)
+        assert len({name for name, _, _ in found}) >= 2
+        params = QueryDict(query.lstrip("?"))
+        for name, value, count in found:
+            chosen = params.copy()
+            chosen.setlist(name, [value])
+            listed = MeasureFilter(chosen, queryset=Measure.objects.all()).qs.count()
+            assert int(count) == listed, (name, value)
+
+    def test_a_long_facet_shows_its_largest_values_and_counts_the_rest(
+        self, client, reference_data, monkeypatch
+    ):
+        monkeypatch.setattr("measures.facets.FACET_LIMIT", 2)
+        page = get(client, "?topic=clinical_use")
+        topics = [value for name, value, _ in FACET_COUNT.findall(page) if name == "topic"]
+        assert len(topics) == 3  # the two largest, and the chosen one
+        assert "clinical_use" in topics
+        shown = {"clinical_use", *topics}
+        rest = Topic.objects.filter(measures__isnull=False).exclude(code__in=shown).distinct()
+        assert f"另有 {rest.count()} 项" in page

@@ -116,7 +116,12 @@ class TestPages:
         assert "罕见病药品“白名单”制度实施" in page
         for heading in ("按文件", "按部门", "按主题", "按部分", "按措施"):
             assert heading in page
+        # By part and by measure within a document only: across a national corpus they would
+        # be hundreds of thousands of rows.
+        assert 'href="?part=' not in page
+        page = client.get("/progress/?document=beijing-2024").content.decode()
         assert 'href="?part=beijing-2024/1"' in page
+        assert 'href="/measures/beijing-2024/1/"' in page  # by measure
 
     def test_the_progress_page_filters_by_part(self, client, reference_data):
         page = client.get("/progress/?part=beijing-2024/1").content.decode()

@@ -1,15 +1,24 @@
 """The progress page, its iCal feed of deadlines, and the daily snapshots behind the charts."""
 
-from datetime import date
+import re
+from datetime import date, timedelta
 
 import icalendar
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from measures.calendar import _fold
 from measures.models import Observation, ProgressSnapshot, Target
-from tests.factories import ObservationFactory, StaffUserFactory, TargetFactory
+from tests.factories import (
+    DocumentFactory,
+    MeasureFactory,
+    ObservationFactory,
+    SectionFactory,
+    StaffUserFactory,
+    TargetFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -159,3 +168,95 @@ def test_the_refresh_is_scheduled_nightly(settings):
     job = settings.CELERY_BEAT_SCHEDULE["refresh-progress"]
     assert job["task"] == "measures.refresh_progress"
     assert job["schedule"].hour == {2}
+
+
+def targets_in_one_document(count: int, slug: str = "big") -> None:
+    section = SectionFactory(document=DocumentFactory(slug=slug))
+    for number in range(1, count + 1):
+        measure = MeasureFactory(section=section, number=number)
+        target = TargetFactory(measure=measure, key="goal")
+        ObservationFactory(target=target)
+
+
+def rows_on(page: str) -> list[str]:
+    return re.findall(r'<tr id="target-\d+">\s*<td class="id"><a href="([^"#]+)', page)
+
+
+class TestProgressAtScale:
+    def test_targets_come_in_pages_of_50_with_charts_for_the_page_shown(self, client, db):
+        targets_in_one_document(60)
+        first = client.get("/progress/?document=big").content.decode()
+        assert len(rows_on(first)) == 50
+        assert first.count('<svg class="chart"') == 50
+        assert "60 个目标" in first
+        assert 'href="?document=big&amp;page=2" rel="next"' in first
+        second = client.get("/progress/?document=big&page=2").content.decode()
+        assert len(rows_on(second)) == 10
+        assert not set(rows_on(first)) & set(rows_on(second))
+
+    @pytest.mark.parametrize(
+        ("query", "status", "message"),
+        [("?page=abc", 400, "page"), ("?page=9", 404, "9"), ("?milestone_page=x", 400, "mile")],
+    )
+    def test_a_page_that_does_not_exist_is_explained(self, client, db, query, status, message):
+        targets_in_one_document(3)
+        response = client.get(f"/progress/{query}")
+        assert response.status_code == status
+        assert message in response.content.decode()
+
+    def test_the_page_costs_the_same_queries_for_few_or_many_targets(self, client, db):
+        counts = []
+        for size in (5, 120):
+            targets_in_one_document(size, slug=f"doc-{size}")
+            with CaptureQueriesContext(connection) as queries:
+                client.get(f"/progress/?document=doc-{size}")
+            counts.append(len(queries))
+        assert counts[0] == counts[1]
+
+    def test_rollups_follow_the_filter(self, client, reference_data):
+        page = client.get("/progress/?document=beijing-2024").content.decode()
+        by_document = re.findall(r'href="\?document=([^"]+)"', page)
+        assert set(by_document) == {"beijing-2024"}  # only the document shown, not the corpus
+        total = Target.objects.filter(measure__document__slug="beijing-2024").count()
+        assert re.search(rf'href="\?document=beijing-2024">[^<]+</a></td><td>{total}</td>', page)
+        # Within one agency, the roll-up by document counts that agency's targets only (the
+        # targets' table comes before the milestones' one).
+        agency = "bj-medical-products"
+        page = client.get(f"/progress/?agency={agency}").content.decode()
+        rows = re.findall(r'href="\?document=([^"]+)">[^<]+</a></td><td>(\d+)</td>', page)
+        counts: dict[str, int] = {}
+        for slug, count in rows:
+            counts.setdefault(slug, int(count))
+        assert counts == {
+            slug: Target.objects.filter(
+                measure__document__slug=slug, measure__agencies__slug=agency
+            ).count()
+            for slug in ("beijing-2024", "beijing-2025")
+            if Target.objects.filter(
+                measure__document__slug=slug, measure__agencies__slug=agency
+            ).exists()
+        }
+        assert counts
+
+    def test_a_rollup_shows_its_largest_groups_and_counts_the_rest(
+        self, client, reference_data, monkeypatch
+    ):
+        monkeypatch.setattr("measures.views.ROLLUP_LIMIT", 2)
+        page = client.get("/progress/").content.decode()
+        by_document = page.split("<h3>按文件</h3>")[1].split("</table>")[0]  # the targets' table
+        assert len(re.findall(r'href="\?document=', by_document)) == 2
+        assert "仅显示最大的分组，另有 1 组未列出" in page  # three documents, two shown
+        assert "按部分和按措施汇总" in page  # by part and measure: within a document only
+
+
+class TestBoundedFeed:
+    def test_the_feed_keeps_the_coming_deadlines_then_the_latest_past_ones(
+        self, client, db, monkeypatch
+    ):
+        monkeypatch.setattr("measures.views.FEED_LIMIT", 3)
+        today = timezone.localdate()
+        for days in (-30, -5, 10, 20):
+            TargetFactory(deadline=today + timedelta(days=days))
+        feed = icalendar.Calendar.from_ical(client.get("/progress/deadlines.ics").content)
+        days = [event.decoded("DTSTART") for event in feed.walk("VEVENT")]
+        assert days == [today + timedelta(days=d) for d in (-5, 10, 20)]

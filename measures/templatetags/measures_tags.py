@@ -52,3 +52,9 @@ def query_with(context, **changes) -> str:
         if value is not None:
             query[name] = value
     return query.urlencode()
+
+
+@register.simple_tag(takes_context=True)
+def page_query(context, param: str, number: int) -> str:
+    """The current query string pointing at page `number` of the list paged by `param`."""
+    return query_with(context, **{param: number})
