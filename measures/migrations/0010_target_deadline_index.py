@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('measures', '0008_search_and_list_indexes'),
+        ('measures', '0009_progresssnapshot_target_served_by_unique_index'),
     ]
 
     operations = [
