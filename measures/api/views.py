@@ -248,29 +248,31 @@ class MeasureViewSet(GuardedUpdate, CSVListMixin, viewsets.ReadOnlyModelViewSet)
 
     def get_queryset(self) -> QuerySet[m.Measure]:
         links = MeasureLink.objects.exclude(status=LinkStatus.REJECTED)
-        queryset = m.Measure.objects.select_related(
-            "document", "section", "source", "scope"
-        ).prefetch_related(
-            "topics",
-            "entity_types",
-            "stages",
-            Prefetch(
-                "agency_roles", queryset=m.MeasureAgency.objects.select_related("agency", "source")
-            ),
-            Prefetch(
-                "targets", queryset=m.Target.objects.select_related("source", "measure__document")
-            ),
-            Prefetch(
-                "milestones",
-                queryset=m.Milestone.objects.select_related("source", "measure__document"),
-            ),
-            Prefetch("links_to_older", queryset=links.select_related("older__document")),
-            Prefetch("links_to_newer", queryset=links.select_related("newer__document")),
+        queryset = (
+            m.Measure.objects.select_related("document", "section", "source", "scope")
+            .defer("search_text")
+            .prefetch_related(
+                "topics",
+                "entity_types",
+                "stages",
+                Prefetch(
+                    "agency_roles",
+                    queryset=m.MeasureAgency.objects.select_related("agency", "source"),
+                ),
+                Prefetch(
+                    "targets",
+                    queryset=m.Target.objects.select_related("source", "measure__document"),
+                ),
+                Prefetch(
+                    "milestones",
+                    queryset=m.Milestone.objects.select_related("source", "measure__document"),
+                ),
+                Prefetch("links_to_older", queryset=links.select_related("older__document")),
+                Prefetch("links_to_newer", queryset=links.select_related("newer__document")),
+            )
         )
         if not self.request.query_params.get("sort"):
-            queryset = queryset.order_by(
-                "document__jurisdiction__level", "document__slug", "number"
-            )
+            queryset = queryset.in_reading_order()
         return queryset
 
     def get_object(self) -> m.Measure:
