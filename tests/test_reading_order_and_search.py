@@ -188,3 +188,32 @@ class TestSearchText:
         assert target.measure.public_id in listed(
             api, f"&q={target.metric_zh}&document={target.measure.document.slug}"
         )
+
+
+CHILDREN = ["target", "milestone", "measureagency"]
+
+
+class TestQueries:
+    def test_a_page_costs_ten_queries_none_joining_back_to_the_measures(
+        self, api, reference_data, django_assert_num_queries
+    ):
+        # The capped count, the page, and one query per relation the serializer shows.
+        with django_assert_num_queries(10) as captured:
+            assert len(listed(api, "&q=医保")) > 1
+        page = captured.captured_queries[1]["sql"]
+        assert '"jurisdiction_level"' in page.split("ORDER BY")[1]
+        assert "search_text" not in page.split("WHERE")[0]  # filtered on, not read
+        children = [
+            query["sql"]
+            for query in captured.captured_queries
+            if any(f'FROM "measures_{table}"' in query["sql"] for table in CHILDREN)
+        ]
+        assert len(children) == len(CHILDREN)
+        for sql in children:  # each given its measure by the prefetch, not by a join
+            assert 'JOIN "measures_measure"' not in sql
+
+    def test_a_measure_costs_nine_queries(self, api, reference_data, django_assert_num_queries):
+        measure = m.Measure.objects.filter(targets__isnull=False).select_related("document")[0]
+        with django_assert_num_queries(9):
+            response = api.get(f"/api/v1/measures/{measure.document.slug}/{measure.number}/")
+        assert response.json()["targets"][0]["measure"] == measure.public_id
