@@ -328,7 +328,8 @@ class Document(Provenance):
         return self.title
 
     def save(self, *args, **kwargs) -> None:
-        self.jurisdiction_level = self.jurisdiction.level
+        if self.jurisdiction_id is not None:  # else the database refuses the row as before
+            self.jurisdiction_level = self.jurisdiction.level
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "jurisdiction" in update_fields:
             kwargs["update_fields"] = {*update_fields, "jurisdiction_level"}
