@@ -189,7 +189,7 @@ class MeasureFilter(django_filters.FilterSet):
 
     def filter_queryset(self, queryset: QuerySet[Measure]) -> QuerySet[Measure]:
         queryset = self.qs_without(None, queryset)
-        sort = self.form.cleaned_data.get("sort") or []
+        sort = [key for key in self.form.cleaned_data.get("sort") or [] if key]  # "sort=,"
         queryset = self.filters["sort"].filter(queryset, sort)
         if sort in (["document"], ["-document"]):  # a document's measures stay in their order
             prefix = "-" if sort[0].startswith("-") else ""

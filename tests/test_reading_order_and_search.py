@@ -71,6 +71,12 @@ class TestReadingOrder:
         province.save()
         assert listed(api) == [first.public_id, second.public_id]  # national < provincial
 
+    def test_an_empty_sort_keeps_an_order(self, api, reference_data):
+        # "sort=," once cleared every ordering: unordered pages (a RuntimeWarning, an error
+        # here). It now means no sort given: the model's default order.
+        default = [measure.public_id for measure in m.Measure.objects.select_related("document")]
+        assert listed(api, "&sort=,") == default[:100]
+
     def test_a_document_moving_to_another_jurisdiction_takes_its_level(self, api):
         national = JurisdictionFactory(level=m.JurisdictionLevel.NATIONAL)
         document = DocumentFactory(jurisdiction=JurisdictionFactory())
