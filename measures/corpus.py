@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime
 import json
 import random
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -423,13 +424,13 @@ def places(writer: Writer) -> list[Place]:
     national, _ = m.Jurisdiction.objects.get_or_create(
         code="national", defaults={"name_zh": "全国", "name_en": "National", "level": "national"}
     )
-    result = [Place(national.pk, "national", "国家", "National", "national", [], "国")]
+    result = [Place(national.pk, "national", "国家", "National", national.level, [], "国")]
     for code, zh, en, cities in PROVINCES:
         province, _ = m.Jurisdiction.objects.get_or_create(
             code=code,
             defaults={"name_zh": zh, "name_en": en, "level": "provincial", "parent": national},
         )
-        result.append(Place(province.pk, code, zh, en, "provincial", [], zh[:2]))
+        result.append(Place(province.pk, code, zh, en, province.level, [], zh[:2]))
         for city in cities:
             city_zh, city_en = CITY_NAMES[city]
             record, _ = m.Jurisdiction.objects.get_or_create(
@@ -441,7 +442,7 @@ def places(writer: Writer) -> list[Place]:
                     "parent": province,
                 },
             )
-            result.append(Place(record.pk, city, city_zh, city_en, "municipal", [], city_zh[:2]))
+            result.append(Place(record.pk, city, city_zh, city_en, record.level, [], city_zh[:2]))
     rows = []
     start = writer.take_ids(m.Agency, len(result) * len(AGENCY_KINDS))
     for index, place in enumerate(result):
@@ -510,6 +511,9 @@ def _generate(total: int, rng: random.Random) -> Counts:
     )
     vocab_ids = (topic_ids, entity_ids, stage_ids)
     measure_rows, facts = plan_measures(docs, sections, vocab_ids, rng, writer)
+    # Planned before the measures are written (the measure rows draw from a generator of their
+    # own, so the corpus is the same), for each measure's search text includes its targets'.
+    targets, observations = plan_targets(facts.measure_ids, rng, writer)
     counts.measures = writer.write(
         m.Measure,
         [
@@ -525,8 +529,9 @@ def _generate(total: int, rng: random.Random) -> Counts:
             "grade",
             "grade_note",
             "placement_grade",
+            "search_text",
         ],
-        measure_rows,
+        with_search_text(measure_rows, targets),
     )
     counts.topics = write_pairs(m.Measure.topics.through, "topic_id", facts.topics, writer)
     counts.entity_types = write_pairs(
@@ -538,7 +543,6 @@ def _generate(total: int, rng: random.Random) -> Counts:
         ["measure_id", "agency_id", "role", "grade", "grade_note"],
         ((mid, aid, role, "inferred", NOTE) for mid, aid, role in facts.roles),
     )
-    targets, observations = plan_targets(facts.measure_ids, rng, writer)
     counts.targets = writer.write(
         m.Target,
         [
@@ -698,6 +702,7 @@ def write_documents(docs: list[Doc], writer: Writer, rng: random.Random) -> int:
                 f"{doc.place.name_en} {en} ({doc.year})",
                 f"{doc.place.short_zh}医保发〔{doc.year}〕{doc.id % 97 + 1}号",
                 doc.place.jurisdiction_id,
+                doc.place.level,
                 doc.series_id,
                 doc.edition,
                 signed,
@@ -719,6 +724,7 @@ def write_documents(docs: list[Doc], writer: Writer, rng: random.Random) -> int:
         "title_en",
         "number",
         "jurisdiction_id",
+        "jurisdiction_level",
         "series_id",
         "edition",
         "signed_on",
@@ -824,6 +830,17 @@ def plan_measures(
                 )
 
     return rows(), facts
+
+
+def with_search_text(measure_rows: Iterable[tuple], targets: list[tuple]) -> Iterator[tuple]:
+    """Each row of plan_measures with its search_text (models.search_text): the title and
+    summaries (a synthetic measure has no full text) and its targets' metric and deadline."""
+    words: dict[int, list[tuple[str, str, str, str]]] = defaultdict(list)
+    for target in targets:  # id, measure_id, key, … metric_zh, metric_en, … deadline_text
+        words[target[1]].append((target[2], target[5], target[6], target[14]))
+    for row in measure_rows:
+        ordered = [texts for _key, *texts in sorted(words[row[0]])]  # by key, as the model
+        yield (*row, m.search_text([*row[4:8], ""], ordered))
 
 
 def measure_text(rng: random.Random, place: Place) -> tuple[str, str, str, str]:

@@ -10,7 +10,7 @@ import datetime
 
 import django_filters
 from django import forms
-from django.db.models import Exists, F, Func, OuterRef, Q, QuerySet, TextField
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
 
@@ -25,11 +25,8 @@ from .models import (
     Target,
     TargetStatus,
     Topic,
+    search_key,
 )
-
-# Where a search term may be found: any of these holding the term as a substring.
-SEARCHED = ["title_zh", "title_en", "summary_zh", "summary_en", "full_text"]
-SEARCHED_IN_TARGETS = ["metric_zh", "metric_en", "deadline_text"]
 
 
 def search_terms(query: str) -> list[str]:
@@ -38,30 +35,13 @@ def search_terms(query: str) -> list[str]:
     return [term for term in query.split() if term][:10]
 
 
-class SearchedText(Func):
-    """The searched fields as one text, space-separated. A term holds no whitespace, so it is
-    found in this text exactly when it is found in one of the fields; and one expression is
-    what a single trigram index can serve (migration 0008 indexes exactly this expression).
-    The fields are never NULL, so plain `||` (PostgreSQL and SQLite alike) needs no COALESCE."""
-
-    template = "(%(expressions)s)"
-    arg_joiner = " || ' ' || "
-    output_field = TextField()
-
-    def __init__(self, names: list[str]) -> None:
-        super().__init__(*[F(name) for name in names])
-
-
 def matching(queryset: QuerySet[Measure], query: str) -> QuerySet[Measure]:
-    """The measures holding every term of `query` in their text or in a target's. Each term is
-    one set of ids (the union of the two index scans), not an OR over the rows: an OR with a
-    subquery would make PostgreSQL test the whole table row by row."""
-    measures = Measure.objects.order_by().alias(searched=SearchedText(SEARCHED))
-    targets = Target.objects.order_by().alias(searched=SearchedText(SEARCHED_IN_TARGETS))
+    """The measures holding every term of `query`, in any case, in their text or in a target's:
+    one LIKE per term on `Measure.search_text`, which holds both, already in upper case.
+    PostgreSQL reads a rare term's matches from the trigram index and tests a frequent one's
+    while walking the page's order, stopping once the page is full."""
     for term in search_terms(query):
-        found = measures.filter(searched__icontains=term).values("pk")
-        found = found.union(targets.filter(searched__icontains=term).values("measure_id"))
-        queryset = queryset.filter(pk__in=found)
+        queryset = queryset.filter(search_text__contains=search_key(term))
     return queryset
 
 
@@ -231,7 +211,7 @@ class MeasureFilter(django_filters.FilterSet):
 
     def filter_queryset(self, queryset: QuerySet[Measure]) -> QuerySet[Measure]:
         queryset = self.qs_without(None, queryset)
-        sort = self.form.cleaned_data.get("sort") or []
+        sort = [key for key in self.form.cleaned_data.get("sort") or [] if key]  # "sort=,"
         queryset = self.filters["sort"].filter(queryset, sort)
         if sort in (["document"], ["-document"]):  # a document's measures stay in their order
             prefix = "-" if sort[0].startswith("-") else ""

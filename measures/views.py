@@ -175,7 +175,7 @@ def measure_list(request: HttpRequest) -> HttpResponse:
         return render(request, "measures/measure_list.html", context, status=400)
     measures = filterset.qs
     if not request.GET.get("sort"):
-        measures = measures.order_by("document__jurisdiction__level", "document__slug", "number")
+        measures = measures.in_reading_order()
     try:
         page = page_of(
             CappedPaginator(measures.for_listing(), PAGE_SIZE), request.GET.get("page", 1)

@@ -533,6 +533,14 @@ class MilestoneInput(MilestoneUpdateInput):
         return attrs
 
 
+@extend_schema_field({"type": "string"})
+class CodeOfListed(serializers.SlugRelatedField):
+    """A related record's code, from a list the view prefetched (not a model field, so the
+    schema is told the type)."""
+
+
+# A measure as MeasureViewSet reads it: its related rows are the lists its queryset prefetches
+# (`topic_list`, `target_list`, …).
 class MeasureSerializer(ProvenanceFields, serializers.ModelSerializer):
     id = serializers.CharField(source="public_id", read_only=True, help_text="Public id.")
     document = serializers.SlugRelatedField(
@@ -540,18 +548,27 @@ class MeasureSerializer(ProvenanceFields, serializers.ModelSerializer):
     )
     label = text("The number as the document prints it: (十二).")
     part = serializers.SerializerMethodField(help_text="The part the measure belongs to.")
-    topics = serializers.SlugRelatedField(
-        slug_field="code", many=True, read_only=True, help_text="Topic codes."
+    topics = CodeOfListed(
+        slug_field="code",
+        source="topic_list",
+        many=True,
+        read_only=True,
+        help_text="Topic codes.",
     )
     agencies = AgencyRoleSerializer(
-        source="agency_roles", many=True, read_only=True, help_text="Responsible agencies."
+        source="agency_list", many=True, read_only=True, help_text="Responsible agencies."
     )
     applies_to = serializers.SerializerMethodField(
         help_text="Who the measure applies to: entity types, product stages and scope."
     )
-    targets = TargetSerializer(many=True, read_only=True, help_text="Targets and progress.")
+    targets = TargetSerializer(
+        source="target_list", many=True, read_only=True, help_text="Targets and progress."
+    )
     milestones = MilestoneSerializer(
-        many=True, read_only=True, help_text="Steps of a qualitative measure, with evidence."
+        source="milestone_list",
+        many=True,
+        read_only=True,
+        help_text="Steps of a qualitative measure, with evidence.",
     )
     links = serializers.SerializerMethodField(
         help_text="Related measures of other editions and levels, from either side."
@@ -630,8 +647,8 @@ class MeasureSerializer(ProvenanceFields, serializers.ModelSerializer):
     )
     def get_applies_to(self, measure: m.Measure) -> dict:
         return {
-            "entity_types": [entity.code for entity in measure.entity_types.all()],
-            "stages": [stage.code for stage in measure.stages.all()],
+            "entity_types": [entity.code for entity in measure.entity_type_list],
+            "stages": [stage.code for stage in measure.stage_list],
             "scope": measure.scope.code,
         }
 
@@ -653,9 +670,9 @@ class MeasureSerializer(ProvenanceFields, serializers.ModelSerializer):
     )
     def get_links(self, measure: m.Measure) -> list[dict]:
         links = []
-        for link in measure.links_to_older.all():
+        for link in measure.older_links:
             links.append(self._link(link, link.older, "older"))
-        for link in measure.links_to_newer.all():
+        for link in measure.newer_links:
             links.append(self._link(link, link.newer, "newer"))
         return links
 

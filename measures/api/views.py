@@ -248,30 +248,58 @@ class MeasureViewSet(CachedReads, GuardedUpdate, CSVListMixin, viewsets.ReadOnly
     ]
 
     def get_queryset(self) -> QuerySet[m.Measure]:
+        # Each prefetch reads only what the serializer shows, sorted within one measure (the
+        # models' default orderings would join the measure, and its document, to sort by them).
+        # A prefetched target or milestone is given its measure by Django: no join back to it.
+        # The related rows are plain lists (`to_attr`, which MeasureSerializer reads): Django
+        # then builds no queryset per measure and relation to hold them, most of the time a
+        # page of 50 spent in prefetching.
         links = MeasureLink.objects.exclude(status=LinkStatus.REJECTED)
-        queryset = m.Measure.objects.select_related(
-            "document", "section", "source", "scope"
-        ).prefetch_related(
-            "topics",
-            "entity_types",
-            "stages",
-            Prefetch(
-                "agency_roles", queryset=m.MeasureAgency.objects.select_related("agency", "source")
-            ),
-            Prefetch(
-                "targets", queryset=m.Target.objects.select_related("source", "measure__document")
-            ),
-            Prefetch(
-                "milestones",
-                queryset=m.Milestone.objects.select_related("source", "measure__document"),
-            ),
-            Prefetch("links_to_older", queryset=links.select_related("older__document")),
-            Prefetch("links_to_newer", queryset=links.select_related("newer__document")),
+        shown = ("relation", "status", "grade", "older", "newer")
+        queryset = (
+            m.Measure.objects.select_related("document", "section", "source", "scope")
+            .defer("search_text")
+            .prefetch_related(
+                Prefetch("topics", m.Topic.objects.only("code"), to_attr="topic_list"),
+                Prefetch(
+                    "entity_types", m.EntityType.objects.only("code"), to_attr="entity_type_list"
+                ),
+                Prefetch("stages", m.ProductStage.objects.only("code"), to_attr="stage_list"),
+                Prefetch(
+                    "agency_roles",
+                    queryset=m.MeasureAgency.objects.select_related("agency", "source").order_by(
+                        "role", "agency__slug"
+                    ),
+                    to_attr="agency_list",
+                ),
+                Prefetch(
+                    "targets",
+                    m.Target.objects.select_related("source").order_by("key"),
+                    to_attr="target_list",
+                ),
+                Prefetch(
+                    "milestones",
+                    queryset=m.Milestone.objects.select_related("source").order_by("key"),
+                    to_attr="milestone_list",
+                ),
+                Prefetch(
+                    "links_to_older",
+                    queryset=links.select_related("older__document").only(
+                        *shown, "older__number", "older__document__slug"
+                    ),
+                    to_attr="older_links",
+                ),
+                Prefetch(
+                    "links_to_newer",
+                    queryset=links.select_related("newer__document").only(
+                        *shown, "newer__number", "newer__document__slug"
+                    ),
+                    to_attr="newer_links",
+                ),
+            )
         )
         if not self.request.query_params.get("sort"):
-            queryset = queryset.order_by(
-                "document__jurisdiction__level", "document__slug", "number"
-            )
+            queryset = queryset.in_reading_order()
         return queryset
 
     def get_object(self) -> m.Measure:

@@ -576,6 +576,7 @@ def _create(
         for position, code in enumerate(issuers, start=1)
     )
     entity_types = {entity.code: entity for entity in m.EntityType.objects.all()}
+    targets: list[m.Target] = []
     for part in report.parts:
         section = m.Section.objects.create(
             document=document, ordinal=part.number, title_zh=part.title[:300], title_en=""
@@ -597,7 +598,9 @@ def _create(
                 if mention.code in entity_types
             )
             _create_roles(measure, parsed, agencies, provenance)
-            _create_targets(document, measure, parsed, provenance)
+            targets.extend(_targets(document, measure, parsed, provenance))
+    # Once for the document: each bulk write of targets refreshes its measures' search text.
+    m.Target.objects.bulk_create(targets)
     return document
 
 
@@ -623,7 +626,7 @@ def _create_roles(measure, parsed: MeasureParsed, agencies, provenance) -> None:
     )
 
 
-def _create_targets(document, measure, parsed: MeasureParsed, provenance) -> None:
+def _targets(document, measure, parsed: MeasureParsed, provenance) -> list[m.Target]:
     rows = []
     for index, found in enumerate(parsed.targets, start=1):
         deadline = None
@@ -654,7 +657,7 @@ def _create_targets(document, measure, parsed: MeasureParsed, provenance) -> Non
                 **provenance,
             )
         )
-    m.Target.objects.bulk_create(rows)
+    return rows
 
 
 def _sentence_bounds(text: str, span: tuple[int, int]) -> tuple[int, int]:
