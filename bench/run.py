@@ -474,9 +474,10 @@ def measure_query(query: Query, params: Params, options: Options) -> dict:
     body = params.fill(query.body) if query.body else ""
     url = OURS + params.fill(query.ours)
     if query.cold:
-        # The first request alone, on an empty cache: what computing costs, once.
+        # The first request alone, on an empty cache: what computing costs, once. no-cache: past
+        # the API's response cache too, which may hold the answer from an earlier run.
         params.empty_cache(query.cold, options.dsn)
-        result["cold"] = probe(url, body)
+        result["cold"] = probe(url, body, headers={"Cache-Control": "no-cache"})
     result["ours"] = load(url, options, body)
     if query.kind == "api" and not body:
         # Past the response cache (the app honours a request's no-cache): what a request costs
