@@ -21,7 +21,7 @@ from collections.abc import Iterable
 
 from django.apps import AppConfig
 from django.core.cache import cache
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
 
 KEY = "data-version"
@@ -67,6 +67,26 @@ def _fresh_start() -> int:
     # still above any it reached (that would take more than a bump per microsecond), so an
     # answer cached under an old version can never be served again.
     return time.time_ns() // 1000
+
+
+class BumpingQuerySet(models.QuerySet):
+    """A QuerySet whose writes that send no signal (update, bulk_create, bulk_update) bump the
+    version too, for the models that code writes in bulk outside the known bulk paths."""
+
+    def update(self, **values) -> int:
+        updated = super().update(**values)
+        bump()
+        return updated
+
+    def bulk_create(self, objs, *args, **kwargs):
+        created = super().bulk_create(objs, *args, **kwargs)
+        bump()
+        return created
+
+    def bulk_update(self, objs, fields, *args, **kwargs) -> int:
+        updated = super().bulk_update(objs, fields, *args, **kwargs)
+        bump()
+        return updated
 
 
 def _changed(sender, **kwargs) -> None:

@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from .dataversion import bump
+from .dataversion import BumpingQuerySet, bump
 from .numerals import chinese_numeral
 
 
@@ -423,7 +423,7 @@ def search_key(term: str) -> str:
     return term.upper()
 
 
-class MeasureQuerySet(models.QuerySet["Measure"]):
+class MeasureQuerySet(BumpingQuerySet, models.QuerySet["Measure"]):
     def in_reading_order(self) -> MeasureQuerySet:
         """By the jurisdiction's level (as stored), document slug and number: the default order
         of the API and the /measures/ page. The level is the document's copy, so PostgreSQL
@@ -909,7 +909,7 @@ def clipped(share: models.Expression) -> Case:
     )
 
 
-class TargetQuerySet(RollupQuerySet):
+class TargetQuerySet(BumpingQuerySet, RollupQuerySet):
     statuses = TargetStatus
 
     def rollup_share(self) -> models.Expression:
