@@ -65,7 +65,7 @@ def page_of(where: str) -> str:
     """A page of 50 in the API's order with a count capped as the API caps it, as one JSON."""
     return f"""
 SELECT json_build_object(
-  'count', (SELECT count(*) FROM (SELECT 1 FROM {FROM} WHERE {where} LIMIT 10001) c),
+  'count', (SELECT count(*) FROM (SELECT 1 FROM {FROM} WHERE {where} LIMIT 1001) c),
   'results', (SELECT coalesce(json_agg(row), '[]') FROM (
      SELECT {MEASURE_JSON} AS row FROM {FROM} WHERE {where} ORDER BY {ORDER} LIMIT 50) p))
 """

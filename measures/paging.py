@@ -13,7 +13,9 @@ from functools import cached_property
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.utils.translation import gettext
 
-COUNT_LIMIT = 10_000
+# Twenty pages of 50. Counting to 10,000 cost 140 ms at 1M measures for a term in one measure
+# in eleven (it reads 110,000 rows); counting to 1,000 costs 9 ms.
+COUNT_LIMIT = 1_000
 
 
 class CappedPaginator(Paginator):
