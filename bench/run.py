@@ -614,7 +614,8 @@ def versions(options: Options) -> dict:
     import datasette
     import django
 
-    with psycopg.connect(options.dsn) as conn:
+    # The server's own database: the benchmark's may not exist yet.
+    with psycopg.connect(f"{options.server}/postgres") as conn:
         postgres = conn.execute("SHOW server_version").fetchone()[0]
     wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True)
     return {
