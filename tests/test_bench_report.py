@@ -121,3 +121,13 @@ def test_refresh_progress_is_judged_on_the_nightly_run_with_the_first_beside_it(
     assert checks["refresh_progress over 10 targets < 60 s (the nightly run)"]["value"] == 0.7
     first = checks["refresh_progress: the first run on a new corpus < 60 s"]
     assert (first["value"], first["met"]) == (2.5, True)
+
+
+def test_a_small_ratio_keeps_two_significant_digits(tmp_path):
+    data = results()
+    data["runs"][0]["queries"][0]["datasette"] = figures(4000.0)
+    report.write(data, tmp_path)
+    assert "| Datasette | 10.00 | 4,000.00 | 4,000.00 |" in (tmp_path / "report.md").read_text()
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert saved["runs"][0]["queries"][0]["ratio_datasette"] == 0.005
+    assert "| 0.005 / — |" in (tmp_path / "report.md").read_text()
