@@ -5,6 +5,9 @@ from decimal import Decimal
 
 import factory
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
 from comparisons.models import MeasureLink, SectionLink
 from measures import models as m
@@ -150,3 +153,12 @@ class MilestoneFactory(factory.django.DjangoModelFactory):
     status_on = datetime.date(2025, 3, 20)
     evidence_url = "https://example.org/evidence"
     grade = m.Grade.SECONDARY
+
+
+def editor_client() -> APIClient:
+    """An API client signed in by token as a member of the editors group."""
+    user = StaffUserFactory(is_superuser=False)
+    user.groups.add(Group.objects.get_or_create(name="editors")[0])
+    client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    return client

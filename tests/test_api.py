@@ -5,15 +5,13 @@ import io
 
 import pytest
 from django.contrib.admin.models import LogEntry
-from django.contrib.auth.models import Group
 from django.core.cache import cache
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from comparisons.models import MeasureLink
 from measures.models import Measure, Observation, Target
 from policytracker.celery import app as celery_app
-from tests.factories import StaffUserFactory
+from tests.factories import StaffUserFactory, editor_client
 
 pytestmark = pytest.mark.django_db
 
@@ -24,14 +22,6 @@ API = "/api/v1"
 def api():
     cache.clear()  # throttling counts live in the cache
     return APIClient(HTTP_ACCEPT_LANGUAGE="en")
-
-
-def editor_client() -> APIClient:
-    user = StaffUserFactory(is_superuser=False)
-    user.groups.add(Group.objects.get_or_create(name="editors")[0])
-    client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
-    return client
 
 
 @pytest.fixture

@@ -5,12 +5,10 @@ import io
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from comparisons.models import LinkStatus
@@ -37,6 +35,7 @@ from tests.factories import (
     ObservationFactory,
     StaffUserFactory,
     TargetFactory,
+    editor_client,
 )
 from tests.httpsource import Response
 
@@ -58,14 +57,6 @@ def inline_tasks():
     celery_app.conf.task_always_eager = True
     yield
     celery_app.conf.task_always_eager = previous
-
-
-def editor_client() -> APIClient:
-    user = StaffUserFactory(is_superuser=False)
-    user.groups.add(Group.objects.get_or_create(name="editors")[0])
-    client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
-    return client
 
 
 def queries_of(request) -> int:
