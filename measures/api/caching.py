@@ -1,16 +1,21 @@
 """Anonymous reads of the API answered from the cache, filed under the data version.
 
-A cached answer is keyed, with Django's own cache-key functions, by the data version
-(measures/dataversion.py), the full URL with its query string, the headers the response varies
-on (Accept), and the language and time zone. Every write bumps the version, so an answer is
-never served after the data it was computed from changed; entries of old versions simply
-expire (API_CACHE_SECONDS).
+A cached answer is keyed by the full URL with its query string and the request headers the
+answer depends on (Host, Accept, Accept-Language, the language cookie), and is kept with the
+data version (measures/dataversion.py) it was computed at. Every write bumps the version, so
+an answer is never served after the data it was computed from changed; the next reader
+computes it again and replaces it. Entries expire after API_CACHE_SECONDS.
 
 Only what is the same for everyone is cached: successful (200) GET answers, in JSON or CSV, to
 anonymous clients, without cookies. Signed-in users (editors, who must see their own writes at
 once, and whose browsable pages carry their name and CSRF token) and the browsable HTML are
-always computed. Authentication, permissions and throttling run before the cache is asked, as
-for any request.
+always computed.
+
+The cache is asked first, by a middleware outside all others (`SharedAnswers`): a kept answer
+costs one round trip to the cache and one to count the request against the anonymous rate
+limit, and none of Django's or DRF's request handling. Whether an answer may be kept is decided
+by the view (`CachedReads`), after authentication, permissions and throttling, as for any
+request; the middleware keeps it as the whole stack sent it, headers and all.
 
 A request that says `Cache-Control: no-cache` itself is computed afresh (and the fresh
 answer replaces the kept one). Clients are told `Cache-Control: no-cache` with an ETag: they
@@ -21,30 +26,28 @@ correction.
 
 from __future__ import annotations
 
-from functools import partial
+import hashlib
+from collections.abc import Callable
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
-from django.utils.cache import (
-    get_cache_key,
-    get_conditional_response,
-    learn_cache_key,
-    patch_cache_control,
-    set_response_etag,
-)
+from django.utils.cache import get_conditional_response, patch_cache_control, set_response_etag
 from rest_framework.request import Request
-from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
 
 from measures import dataversion
+
+from . import store, throttling
 
 # The renderers whose output depends on nothing but the URL, the data and the language.
 SHARED_FORMATS = {"json", "csv"}
 # A whole-table CSV export can run to hundreds of megabytes: not worth a cache entry.
 MAX_BYTES = 4 * 1024 * 1024
+# The request headers an answer depends on, besides its URL (Accept: JSON or CSV).
+KEYED_HEADERS = ("Host", "Accept", "Accept-Language")
 
 
-def asks_for_fresh(request: Request) -> bool:
+def asks_for_fresh(request: HttpRequest) -> bool:
     """A request's own `Cache-Control: no-cache` (or the older `Pragma: no-cache`): the client
     wants an answer computed now, as a browser's forced reload or a benchmark of the uncached
     path does. It gets one, and the cache keeps it for the next reader."""
@@ -52,72 +55,78 @@ def asks_for_fresh(request: Request) -> bool:
     return "no-cache" in control.lower() or request.headers.get("Pragma", "") == "no-cache"
 
 
-class ServedFromCache(Exception):
-    """Raised by `initial` to answer with a cached response instead of running the handler."""
-
-    def __init__(self, response: HttpResponse) -> None:
-        self.response = response
-
-
-def key_prefix(request: Request) -> str | None:
-    """The version-stamped prefix of this request's cache keys; None when it is not cached."""
+def may_share(request: HttpRequest) -> bool:
+    """An anonymous read: no credentials, and no cookie that could change the answer (a CSRF
+    token cannot; the language cookie is part of the key)."""
     if settings.API_CACHE_SECONDS <= 0 or request.method not in ("GET", "HEAD"):
-        return None
-    if request.user.is_authenticated or request.accepted_renderer.format not in SHARED_FORMATS:
-        return None
-    return f"api.{dataversion.current()}"
+        return False
+    if not request.path.startswith("/api/") or "Authorization" in request.headers:
+        return False
+    harmless = {settings.CSRF_COOKIE_NAME, settings.LANGUAGE_COOKIE_NAME}
+    return harmless.issuperset(request.COOKIES)
 
 
-def store(request: HttpRequest, prefix: str, response: HttpResponse) -> None:
-    """Keep a rendered answer (a post-render callback, as Django's cache middleware does)."""
-    if response.cookies or response.streaming:
-        return  # something personal: never share it
-    if len(response.content) > MAX_BYTES:
-        return
-    if not response.has_header("ETag"):  # detail views send their own, for If-Match
-        set_response_etag(response)
-    patch_cache_control(response, no_cache=True)
-    kept = HttpResponse(response.content, status=response.status_code, headers=response.headers)
-    timeout = settings.API_CACHE_SECONDS
-    cache.set(learn_cache_key(request, kept, timeout, prefix, cache), kept, timeout)
+def answer_key(request: HttpRequest) -> str:
+    parts = [request.scheme, request.get_full_path()]
+    parts += [request.headers.get(name, "") for name in KEYED_HEADERS]
+    parts.append(request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, ""))
+    digest = hashlib.md5("\n".join(parts).encode(), usedforsecurity=False).hexdigest()
+    return f"answer:{digest}"
+
+
+class SharedAnswers:
+    """Middleware, first in MIDDLEWARE: anonymous API reads answered from the cache when the
+    answer kept for them is of the current data version, else computed and, when the view
+    allows it, kept."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not may_share(request):
+            return self.get_response(request)
+        key = answer_key(request)
+        if not asks_for_fresh(request):
+            version, kept = store.version_and(key)
+            # Past the rate limit, the view's throttle answers 429 as for any request.
+            if kept is not None and kept[0] == version and throttling.admits(client(request)):
+                return served(request, kept)
+        response = self.get_response(request)
+        version = getattr(request, "shared_answer_version", None)
+        if version is not None and request.method == "GET" and keepable(response):
+            if not response.has_header("ETag"):  # detail views send their own, for If-Match
+                set_response_etag(response)
+            patch_cache_control(response, no_cache=True)
+            kept = (version, response.status_code, list(response.items()), response.content)
+            store.keep(key, kept, settings.API_CACHE_SECONDS)
+        return response
+
+
+def client(request: HttpRequest) -> str:
+    return BaseThrottle().get_ident(request)
+
+
+def keepable(response: HttpResponse) -> bool:
+    if response.status_code != 200 or response.streaming or response.cookies:
+        return False  # an error, a stream, or something personal
+    return len(response.content) <= MAX_BYTES
+
+
+def served(request: HttpRequest, kept: tuple) -> HttpResponse:
+    _version, status, headers, content = kept
+    response = HttpResponse(content, status=status, headers=dict(headers))
+    return get_conditional_response(request, etag=response["ETag"], response=response)
 
 
 class CachedReads:
-    """A DRF view mixin: anonymous GET and HEAD answered from the cache when they can be."""
-
-    cache_prefix: str | None = None
-    served_from_cache = False
+    """A DRF view mixin: its anonymous JSON and CSV answers may be kept and shared (see
+    `SharedAnswers`), under the data version read before any data is."""
 
     def initial(self, request: Request, *args, **kwargs) -> None:
         super().initial(request, *args, **kwargs)  # negotiation, authentication, throttling
-        # Taken before any data is read: an answer is filed under a version no newer than
-        # the data it shows.
-        self.cache_prefix = key_prefix(request)
-        if self.cache_prefix is None:
-            return
-        if asks_for_fresh(request):
-            return  # computed, and kept for the next reader
-        key = get_cache_key(request._request, self.cache_prefix, "GET", cache)
-        cached = cache.get(key) if key else None
-        if cached is not None:
-            raise ServedFromCache(
-                get_conditional_response(request._request, etag=cached["ETag"], response=cached)
-            )
-
-    def handle_exception(self, exc: Exception) -> HttpResponse:
-        if isinstance(exc, ServedFromCache):
-            self.served_from_cache = True
-            return exc.response
-        return super().handle_exception(exc)
-
-    def finalize_response(self, request: Request, response, *args, **kwargs):
-        response = super().finalize_response(request, response, *args, **kwargs)
         if (
-            self.cache_prefix is not None
-            and not self.served_from_cache
-            and request.method == "GET"
-            and response.status_code == 200
-            and isinstance(response, Response)
+            settings.API_CACHE_SECONDS > 0
+            and not request.user.is_authenticated
+            and request.accepted_renderer.format in SHARED_FORMATS
         ):
-            response.add_post_render_callback(partial(store, request._request, self.cache_prefix))
-        return response
+            request._request.shared_answer_version = dataversion.current()
