@@ -161,6 +161,30 @@ class TestReadsFromTheCache:
         assert b"editor-eve" in browser.get(url).content
         assert b"editor-eve" not in APIClient(HTTP_ACCEPT="text/html").get(url).content
 
+    def test_a_session_is_never_served_a_shared_answer_but_a_csrf_token_is(
+        self, api, reference_data, settings
+    ):
+        url = f"{API}/measures/beijing-2025/1/"
+        api.get(url)
+        with_session = APIClient(HTTP_ACCEPT_LANGUAGE="en")
+        with_session.cookies[settings.SESSION_COOKIE_NAME] = "not-a-session"
+        assert queries_of(lambda: with_session.get(url)) > 0
+        assert queries_of(lambda: with_session.get(url)) > 0
+        with_token = APIClient(HTTP_ACCEPT_LANGUAGE="en")
+        with_token.cookies[settings.CSRF_COOKIE_NAME] = "a" * 32
+        assert queries_of(lambda: with_token.get(url)) == 0
+
+    def test_the_language_cookie_is_part_of_the_key(self, api, reference_data, settings):
+        url = f"{API}/vocabularies/"
+        english = api.get(url).json()
+        chinese_reader = APIClient(HTTP_ACCEPT_LANGUAGE="en")
+        chinese_reader.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+        chinese = chinese_reader.get(url).json()
+        assert chinese["grades"] != english["grades"]
+        assert queries_of(lambda: chinese_reader.get(url)) == 0
+        assert chinese_reader.get(url).json() == chinese
+        assert api.get(url).json() == english
+
     def test_a_very_large_answer_is_not_kept(self, api, reference_data, monkeypatch):
         url = f"{API}/measures/?format=csv"
         monkeypatch.setattr(caching, "MAX_BYTES", len(api.get(url).content) - 1)
@@ -179,6 +203,8 @@ class TestReadsFromTheCache:
         settings.API_ANONYMOUS_RATE = "2/minute"
         statuses = [api.get(f"{API}/topics/").status_code for _ in range(3)]
         assert statuses == [200, 200, 429]
+        # The count starts again with the next minute's window, at most a minute away.
+        assert 0 < int(api.get(f"{API}/topics/")["Retry-After"]) <= 60
 
     def test_the_cache_can_be_turned_off(self, api, reference_data, settings):
         settings.API_CACHE_SECONDS = 0
