@@ -177,6 +177,6 @@ QUERIES = [
 JOBS = {
     "align_1000": "the comparison engine on two synthetic 1,000-measure editions, no links: "
     "every suggestion computed",
-    "import_large_document": "the importer's parse and plan (dry run) of a synthetic notice of "
-    "4,000 measures in the official format",
+    "import_large_document": "the importer on a synthetic notice of 4,000 measures in the "
+    "official format: read and planned (the preview), then written as a new document",
 }

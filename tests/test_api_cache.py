@@ -368,6 +368,23 @@ class TestTheDataVersion:
         # Many writes in one transaction leave one increment for the commit.
         assert len(callbacks) == 1
 
+    def test_writes_in_a_transaction_cost_one_increment_before_the_next_read(
+        self, monkeypatch, django_capture_on_commit_callbacks
+    ):
+        dataversion.current()
+        increments = []
+        increment = dataversion._increment
+        monkeypatch.setattr(dataversion, "_increment", lambda: increments.append(increment()))
+        with django_capture_on_commit_callbacks(execute=True):
+            for _ in range(5):
+                MeasureFactory()
+            assert increments == []  # a load of thousands of rows makes no round trip per row
+            dataversion.current()
+            assert len(increments) == 1
+            dataversion.current()
+            assert len(increments) == 1
+        assert len(increments) == 2  # and one at commit
+
     def test_a_lost_version_starts_again_above_every_old_one(self):
         seen = dataversion.current()
         cache.delete(dataversion.KEY)

@@ -35,6 +35,7 @@ def _redis() -> redis.Redis | None:
 
 def version_and(key: str) -> tuple[int | None, Any]:
     """The data version now (None if it was never set) and the value kept under `key`."""
+    dataversion.settle()
     client = _redis()
     if client is None:
         found = cache.get_many([dataversion.KEY, key])
