@@ -14,7 +14,7 @@ from comparisons.models import LinkStatus, MeasureLink
 from .applicability import Finding, find_applicable
 from .calendar import deadlines_calendar
 from .charts import Path, progress_chart
-from .facets import measure_facets
+from .facets import kept_measure_facets
 from .filters import MeasureFilter
 from .forms import ProfileForm
 from .models import (
@@ -185,7 +185,7 @@ def measure_list(request: HttpRequest) -> HttpResponse:
         return render(request, "measures/measure_list.html", context, status=error.status)
     context.update(
         page=page,
-        facets=measure_facets(request.GET, filterset),
+        facets=kept_measure_facets(request.GET, filterset),
         filtered=any(key not in {"page", "sort"} for key in request.GET),
     )
     return render(request, "measures/measure_list.html", context)

@@ -227,3 +227,32 @@ class TestFacetCounts:
         shown = {"clinical_use", *topics}
         rest = Topic.objects.filter(measures__isnull=False).exclude(code__in=shown).distinct()
         assert f"另有 {rest.count()} 项" in page
+
+    def test_counts_are_kept_until_the_data_changes(self, client, reference_data):
+        def queries_for(query: str) -> int:
+            with CaptureQueriesContext(connection) as queries:
+                get(client, query)
+            return len(queries)
+
+        def counts(query: str) -> dict[tuple[str, str], int]:
+            return {
+                (name, value): int(n) for name, value, n in FACET_COUNT.findall(get(client, query))
+            }
+
+        first = queries_for("?document=beijing-2025")
+        assert queries_for("?document=beijing-2025&page=1") < first - 5  # the counts were kept
+        before = counts("?topic=pricing")
+        measure = Measure.objects.filter(document__slug="beijing-2025").exclude(
+            topics__code="pricing"
+        )[0]
+        measure.topics.add(Topic.objects.get(code="pricing"))
+        after = counts("?topic=pricing")
+        key = ("document", "beijing-2025")
+        assert after[key] == before.get(key, 0) + 1
+
+    def test_each_language_keeps_its_own_names(self, client, reference_data):
+        pricing = Topic.objects.get(code="pricing")
+        name = re.compile(r'data-facet="topic" data-value="pricing">([^<]*)</a>')
+        chinese = name.findall(get(client))
+        english = name.findall(get(client.__class__(HTTP_ACCEPT_LANGUAGE="en")))
+        assert [chinese, english] == [[pricing.name_zh], [pricing.name_en]]
