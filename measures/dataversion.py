@@ -16,16 +16,22 @@ computed.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 from django.apps import AppConfig
+from django.conf import settings
 from django.core.cache import cache
 from django.db import models, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
+from django.http import QueryDict
+from django.utils.translation import get_language
 
 KEY = "data-version"
+T = TypeVar("T")
 
 
 # A write inside an open transaction leaves its increment pending in its thread until that
@@ -42,6 +48,34 @@ def current() -> int:
         start = _fresh_start()
         version = start if cache.add(KEY, start, timeout=None) else cache.get(KEY, start)
     return version
+
+
+def kept(name: str, compute: Callable[[], T], params: QueryDict | None = None) -> T:
+    """`compute()`, kept in the shared cache under the data version and the language for
+    API_CACHE_SECONDS (computed every time when that is 0): for what takes many rows to count
+    and is asked for again and again, such as a page's facets or roll-ups. `name` and `params`
+    (a page's query string, its page numbers left out) must say everything else the value
+    depends on."""
+    seconds = settings.API_CACHE_SECONDS
+    if seconds <= 0:
+        return compute()
+    query = ""
+    if params is not None:
+        params = params.copy()
+        for paging in PAGE_PARAMETERS:
+            params.pop(paging, None)
+        query = params.urlencode()
+    digest = hashlib.md5(query.encode(), usedforsecurity=False).hexdigest()
+    key = f"kept:{name}:{current()}:{get_language()}:{digest}"
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, seconds)
+    return value
+
+
+# Query parameters that choose a page of a list, not what is counted.
+PAGE_PARAMETERS = ("page", "milestone_page")
 
 
 def settle() -> None:

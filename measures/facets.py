@@ -13,18 +13,14 @@ shown then come in one query for all facets.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.conf import settings
-from django.core.cache import cache
 from django.db import models
 from django.db.models import Case, Count, QuerySet, Value, When, Window
 from django.http import QueryDict
-from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext
 
-from . import dataversion
 from .filters import MeasureFilter
 from .models import (
     Agency,
@@ -106,24 +102,6 @@ def toggled(params: QueryDict, name: str, value: str) -> str:
     values = query.getlist(name)
     query.setlist(name, [v for v in values if v != value] if value in values else [*values, value])
     return query.urlencode()
-
-
-def kept_measure_facets(params: QueryDict, filterset: MeasureFilter) -> list[Facet]:
-    """`measure_facets`, kept in the cache under the data version (for API_CACHE_SECONDS; not at
-    all when that is 0). Counting every facet over a million measures takes over a second, and
-    the same few lists (the unfiltered page, one document) are asked for again and again."""
-    seconds = settings.API_CACHE_SECONDS
-    if seconds <= 0:
-        return measure_facets(params, filterset)
-    query = params.copy()
-    query.pop("page", None)  # facets count all pages; their links drop the page
-    digest = hashlib.md5(query.urlencode().encode(), usedforsecurity=False).hexdigest()
-    key = f"facets:{dataversion.current()}:{get_language()}:{digest}"
-    facets = cache.get(key)
-    if facets is None:
-        facets = measure_facets(params, filterset)
-        cache.set(key, facets, seconds)
-    return facets
 
 
 def measure_facets(params: QueryDict, filterset: MeasureFilter) -> list[Facet]:

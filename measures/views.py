@@ -11,10 +11,11 @@ from django.utils.translation import gettext, gettext_lazy
 
 from comparisons.models import LinkStatus, MeasureLink
 
+from . import dataversion
 from .applicability import Finding, find_applicable
 from .calendar import deadlines_calendar
 from .charts import Path, progress_chart
-from .facets import kept_measure_facets
+from .facets import measure_facets
 from .filters import MeasureFilter
 from .forms import ProfileForm
 from .models import (
@@ -185,7 +186,10 @@ def measure_list(request: HttpRequest) -> HttpResponse:
         return render(request, "measures/measure_list.html", context, status=error.status)
     context.update(
         page=page,
-        facets=kept_measure_facets(request.GET, filterset),
+        # Counting every facet over a million measures takes over a second: kept per data version.
+        facets=dataversion.kept(
+            "measure-facets", lambda: measure_facets(request.GET, filterset), request.GET
+        ),
         filtered=any(key not in {"page", "sort"} for key in request.GET),
     )
     return render(request, "measures/measure_list.html", context)
@@ -273,6 +277,21 @@ ROLLUP_LIMIT = 50
 WITHIN_DOCUMENT = {"part", "measure"}
 
 
+def rollups(targets: TargetQuerySet, milestones, chosen: ProgressFilter) -> list[tuple]:
+    """(title, by, targets' roll-up, milestones' roll-up) for each ROLLUP_TITLES."""
+    return [
+        (
+            label,
+            by,
+            targets.rollup_top(by, ROLLUP_LIMIT),
+            milestones.rollup_top(by, ROLLUP_LIMIT),
+        )
+        if by not in WITHIN_DOCUMENT or chosen.within_document
+        else (label, by, None, None)
+        for by, label in ROLLUP_TITLES
+    ]
+
+
 def progress(request: HttpRequest) -> HttpResponse:
     chosen = progress_filter(request)
     if chosen.errors:
@@ -311,17 +330,10 @@ def progress(request: HttpRequest) -> HttpResponse:
         "targets": target_page,
         "milestones": milestone_page,
         # By measure only within a document or a part: elsewhere it would be a million rows.
-        "rollups": [
-            (
-                label,
-                by,
-                targets.rollup_top(by, ROLLUP_LIMIT),
-                milestones.rollup_top(by, ROLLUP_LIMIT),
-            )
-            if by not in WITHIN_DOCUMENT or chosen.within_document
-            else (label, by, None, None)
-            for by, label in ROLLUP_TITLES
-        ],
+        # Over every target, a second or more at national scale: kept per data version.
+        "rollups": dataversion.kept(
+            "progress-rollups", lambda: rollups(targets, milestones, chosen), request.GET
+        ),
         "statuses": TargetStatus.choices,
     }
     return render(request, "measures/progress.html", context)

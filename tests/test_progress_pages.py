@@ -238,6 +238,22 @@ class TestProgressAtScale:
         }
         assert counts
 
+    def test_rollups_are_kept_until_the_data_changes(self, client, reference_data):
+        def visit() -> tuple[int, str]:
+            with CaptureQueriesContext(connection) as queries:
+                page = client.get("/progress/?document=beijing-2024").content.decode()
+            return len(queries), page
+
+        first, _ = visit()
+        again, page = visit()
+        assert again <= first - 6  # the roll-ups (two tables by three groupings) were kept
+        row = r'href="\?document=beijing-2024">[^<]+</a></td><td>(\d+)</td>'
+        total = int(re.search(row, page)[1])
+        TargetFactory(
+            measure=Target.objects.filter(measure__document__slug="beijing-2024")[0].measure
+        )
+        assert int(re.search(row, visit()[1])[1]) == total + 1
+
     def test_a_rollup_shows_its_largest_groups_and_counts_the_rest(
         self, client, reference_data, monkeypatch
     ):
