@@ -1151,11 +1151,19 @@ class Target(Provenance):
 
     Comparator = Comparator
 
-    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="targets")
-    key = models.SlugField(max_length=80, help_text=_("stable id within the measure"))
+    # Indexes cost every write, and the first refresh of a corpus rewrites most rows in each of
+    # them (status is indexed, so those updates are not HOT): no index of the measure's or the
+    # key's own, which target_key_unique (measure, key) serves, and none for LIKE on the key or
+    # the metric (Django adds one to each indexed slug on PostgreSQL).
+    measure = models.ForeignKey(
+        Measure, on_delete=models.CASCADE, related_name="targets", db_index=False
+    )
+    key = models.SlugField(
+        max_length=80, db_index=False, help_text=_("stable id within the measure")
+    )
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.LEVEL)
     # The same metric code across documents lets comparisons line up 28 weeks against 20.
-    metric = models.SlugField(max_length=80)
+    metric = models.SlugField(max_length=80, db_index=False)
     metric_zh = models.CharField(max_length=200)
     metric_en = models.CharField(max_length=200)
     unit = models.CharField(max_length=20, choices=Unit.choices)
@@ -1193,7 +1201,11 @@ class Target(Provenance):
     class Meta:
         ordering = ["measure", "key"]
         # The coming deadlines (the calendar feed, the home page) without reading every target.
-        indexes = [models.Index(fields=["deadline"], name="target_deadline")]
+        indexes = [
+            models.Index(fields=["deadline"], name="target_deadline"),
+            # The API's ?metric= (exact), without the LIKE index a db_index slug would add.
+            models.Index(fields=["metric"], name="target_metric"),
+        ]
         constraints = [
             *Provenance.Meta.constraints,
             models.UniqueConstraint(fields=["measure", "key"], name="target_key_unique"),
