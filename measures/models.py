@@ -1102,7 +1102,7 @@ def write_progress(computed: models.QuerySet, today: datetime.date, now: datetim
     # Rows are compared with IS DISTINCT FROM, which counts NULL as a value (a share going from
     # NULL to 0.5 is a change).
     with transaction.atomic(using=computed.db, savepoint=False), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+        if connection.vendor == "postgresql":  # until this transaction ends (or the caller's)
             cursor.execute(f"SET LOCAL work_mem = '{REFRESH_WORK_MEM}'")
         cursor.execute(f"CREATE TEMPORARY TABLE progress_rows AS {select}", params)
         cursor.execute(
