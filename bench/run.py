@@ -149,9 +149,17 @@ def measures_in(options: Options) -> int | None:
 
 def build_corpus(options: Options, n: int) -> dict:
     """A fresh corpus of n measures, or with --reuse the one already there (migrated to the
-    current schema) with what its generation reported."""
+    current schema) with what its generation reported.
+
+    A new corpus is also kept as a template database, `<database>_pristine_<n>`: --reuse
+    recreates the database from it, so that the first refresh_progress timed is really the
+    first on that corpus (a reused database has been refreshed by the last run)."""
     record = WORK / str(n) / "corpus.json"
-    if options.reuse and measures_in(options) == n:
+    pristine = f"{options.database}_pristine_{n}"
+    kept_pristine = options.reuse and exists(options, pristine)
+    if kept_pristine or (options.reuse and measures_in(options) == n):
+        if kept_pristine:
+            copy_database(options, pristine, options.database)
         manage(options, "migrate", "--no-input", "-v0")
         kept = json.loads(record.read_text()) if record.exists() else {}
         return kept | {"reused": True}
@@ -164,10 +172,24 @@ def build_corpus(options: Options, n: int) -> dict:
     generated = time.monotonic() - started
     with psycopg.connect(options.dsn, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")
+    copy_database(options, options.database, pristine)
     corpus = {"generate_seconds": round(generated, 1), "output": output.strip()}
     record.parent.mkdir(parents=True, exist_ok=True)
     record.write_text(json.dumps(corpus, ensure_ascii=False))
     return corpus
+
+
+def exists(options: Options, database: str) -> bool:
+    with psycopg.connect(f"{options.server}/postgres") as conn:
+        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database])
+        return found.fetchone() is not None
+
+
+def copy_database(options: Options, source: str, target: str) -> None:
+    """`target` replaced by a copy of `source` (which nobody may be connected to)."""
+    with psycopg.connect(f"{options.server}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{target}" TEMPLATE "{source}"')
 
 
 @dataclass

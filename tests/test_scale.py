@@ -150,6 +150,31 @@ class TestIndexes:
                 cursor.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
                 assert not self.NAMES & {row[0] for row in cursor.fetchall()}
 
+    def test_targets_keep_only_the_indexes_something_reads(self):
+        """Each costs every write of a target (migration 0012)."""
+        dropped = {"measures_target_key_3f99b067", "measures_target_measure_id_2f538ae3"}
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    "SELECT indexname FROM pg_indexes WHERE tablename = 'measures_target'"
+                )
+                assert {row[0] for row in cursor.fetchall()} == {
+                    "measures_target_pkey",
+                    "measures_target_source_id_09d37f0f",
+                    "target_key_unique",
+                    "target_status_measure",
+                    "target_deadline",
+                    "target_metric",
+                }
+            else:
+                cursor.execute(
+                    "SELECT name FROM sqlite_master WHERE tbl_name = 'measures_target' "
+                    "AND type = 'index'"
+                )
+                names = {row[0] for row in cursor.fetchall()}
+                assert "target_metric" in names
+                assert not dropped & names
+
     def test_postgresql_serves_the_search_from_the_trigram_index(self, corpus):
         """The filter reads exactly the indexed column (else the index is never used)."""
         queryset = matching(Measure.objects.all(), "双通道")
