@@ -16,22 +16,23 @@ REFRESH_SECONDS = 60
 # Why a target is missed, as far as the profiles and query plans tell (see the README). Each
 # names what the time goes to as served (a warm cache) and uncached.
 WHY = {
-    "list": "uncached, DRF serialises 50 nested records in Python (most of the ~240 ms; the "
+    "list": "uncached, DRF serialises 50 nested records in Python (most of the time; the "
     "page's queries walk the reading-order index and stop, a few ms)",
-    "list_document_topic": "as served, a cache hit still passes Django's middleware and DRF's "
-    "negotiation, authentication and throttling, with 4–5 Redis round trips (~8 ms, against a "
-    "4 ms floor); uncached, DRF's nested serialisation in Python and 10 round trips",
+    "list_document_topic": "as served, a cache hit is answered by a middleware ahead of "
+    "Django's stack in two Redis round trips (the answer with the data version, then the rate "
+    "limit's count), so what remains is gunicorn and Django's WSGI handler; uncached, DRF's "
+    "nested serialisation in Python and 10 queries",
     "search": "uncached, the serialisation of the page as for lists; the search itself walks "
     "the reading order testing one text column and counts at most 1,001 matches",
     "search_short": "uncached, as for search: two characters make no trigram, but the walk in "
     "reading order finds a frequent term's page and its capped count early",
-    "detail": "as served, a cache hit costs ~10 ms of Django and DRF (middleware, "
-    "authentication, throttling, the data version and the cache read: 4–5 Redis round trips) "
-    "against 1.7 ms for the bare WSGI floor; uncached, 9 queries and DRF serialisation (~85 ms)",
+    "detail": "as served, as for list_document_topic: two Redis round trips and Django's WSGI "
+    "handler against the bare WSGI floor's one query; uncached, 9 queries and DRF's nested "
+    "serialisation",
     "refresh_progress": "the first run over a generated corpus changes ~750k of 1M targets: "
-    "each changed row is rewritten with an entry in each of the table's indexes (not a HOT "
-    "update); the nightly run computes every target the same way but rewrites only what a day "
-    "changes",
+    "each changed row is rewritten with its entries in the table's six indexes (a status is "
+    "indexed, so no such update is HOT), and at commit the deferred foreign-key check runs "
+    "once per new snapshot row",
 }
 NICE_NOTE = (
     "The harness runs under `nice -n 10` (gunicorn for the app and for the floor, Datasette and "
