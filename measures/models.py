@@ -201,6 +201,22 @@ class Agency(BilingualName):
     def get_absolute_url(self) -> str:
         return reverse("measures:agency", args=[self.slug])
 
+    def roles_in_reading_order(self) -> models.QuerySet[MeasureAgency]:
+        """This agency's roles by document slug and measure number, with their measures.
+
+        Ordered by a row number rather than the columns: PostgreSQL, expecting an agency's
+        roles spread evenly over the documents, would walk every document in slug order until
+        it had a page (2 s for an agency whose documents sort last, at a million measures);
+        numbering makes it sort this agency's few thousand roles instead (70 ms)."""
+        place = models.Window(
+            RowNumber(), order_by=[F("measure__document__slug").asc(), F("measure__number").asc()]
+        )
+        return (
+            self.measure_roles.select_related("measure__document", "measure__section")
+            .annotate(place=place)
+            .order_by("place")
+        )
+
     @property
     def short_name(self) -> str:
         return pick_language(self.short_name_zh or self.name_zh, self.short_name_en or self.name_en)

@@ -115,12 +115,7 @@ def document_list(request: HttpRequest) -> HttpResponse:
 
 def agency_detail(request: HttpRequest, slug: str) -> HttpResponse:
     agency = get_object_or_404(Agency.objects.select_related("jurisdiction"), slug=slug)
-    roles = (
-        MeasureAgency.objects.filter(agency=agency)
-        .select_related("measure__document", "measure__section")
-        .prefetch_related("measure__targets")
-        .order_by("measure__document__slug", "measure__number")
-    )
+    roles = agency.roles_in_reading_order().prefetch_related("measure__targets")
     context: dict = {"agency": agency}
     try:
         context["page"] = page_of(CappedPaginator(roles, PAGE_SIZE), request.GET.get("page", 1))
