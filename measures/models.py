@@ -201,6 +201,22 @@ class Agency(BilingualName):
     def get_absolute_url(self) -> str:
         return reverse("measures:agency", args=[self.slug])
 
+    def roles_in_reading_order(self) -> models.QuerySet[MeasureAgency]:
+        """This agency's roles by document slug and measure number, with their measures.
+
+        Ordered by a row number rather than the columns: PostgreSQL, expecting an agency's
+        roles spread evenly over the documents, would walk every document in slug order until
+        it had a page (2 s for an agency whose documents sort last, at a million measures);
+        numbering makes it sort this agency's few thousand roles instead (70 ms)."""
+        place = models.Window(
+            RowNumber(), order_by=[F("measure__document__slug").asc(), F("measure__number").asc()]
+        )
+        return (
+            self.measure_roles.select_related("measure__document", "measure__section")
+            .annotate(place=place)
+            .order_by("place")
+        )
+
     @property
     def short_name(self) -> str:
         return pick_language(self.short_name_zh or self.name_zh, self.short_name_en or self.name_en)
@@ -271,10 +287,25 @@ class DocumentQuerySet(models.QuerySet["Document"]):
         )
 
     def with_counts(self) -> DocumentQuerySet:
+        """`measure_count` and `section_count`, each a subquery per document: on a page of
+        documents only the documents shown are counted (joining both and grouping counted every
+        measure of the corpus before the first row)."""
         return self.annotate(
-            measure_count=models.Count("measures", distinct=True),
-            section_count=models.Count("sections", distinct=True),
+            measure_count=count_per_document(Measure.objects.all()),
+            section_count=count_per_document(Section.objects.all()),
         )
+
+    def measure_counts(self) -> dict[int, int]:
+        """How many measures each of these documents has: {document id: n}. For a page of
+        documents, asked after paging: PostgreSQL computes a per-row subquery for the rows an
+        OFFSET skips too (page 600 of the documents took 0.7 s instead of 0.2 s)."""
+        return dict(self.order_by().with_counts().values_list("pk", "measure_count"))
+
+
+def count_per_document(rows: models.QuerySet) -> Coalesce:
+    """How many of `rows` belong to the outer query's document, as a subquery (0, not NULL)."""
+    counted = rows.filter(document=OuterRef("pk")).order_by().values("document")
+    return Coalesce(models.Subquery(counted.annotate(n=models.Count("pk")).values("n")), 0)
 
 
 class Document(Provenance):
@@ -529,6 +560,14 @@ class MeasureQuerySet(BumpingQuerySet, models.QuerySet["Measure"]):
             unmet["type_unmet"] = Case(When(has_types=True, type_matches=False, then=1), default=0)
         total = sum((F(name) for name in unmet), start=Value(0))
         return queryset.annotate(**unmet).annotate(unmet=total).filter(unmet__lte=max_unmet)
+
+    def grades_by_document(self) -> dict[int, dict[str, int]]:
+        """How many of these measures each document has by grade: {document id: {grade: n}}."""
+        counts: dict[int, dict[str, int]] = {}
+        rows = self.order_by().values_list("document_id", "grade").annotate(n=models.Count("pk"))
+        for document_id, grade, count in rows:
+            counts.setdefault(document_id, {})[grade] = count
+        return counts
 
     def for_listing(self) -> MeasureQuerySet:
         """Everything a list of measures shows, in a fixed number of queries."""

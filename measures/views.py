@@ -38,67 +38,103 @@ from .quality import data_quality
 UPCOMING_DAYS = 90
 
 
+# The home page shows a few of each list and links to the whole: at national scale the lists
+# are tens of thousands of documents and targets (20 MB and 20 s when it showed them all).
+HOME_DOCUMENTS = 12
+HOME_DEADLINES = 20
+
+
+class DocumentPaginator(CappedPaginator):
+    # Documents are few enough (31,000 with a million measures) to count exactly in a few
+    # milliseconds, and the list has no filter to narrow it: every page stays reachable.
+    count_limit = 100_000
+
+
 def home(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
-    documents = (
-        Document.objects.in_reading_order().with_counts().select_related("jurisdiction", "series")
+    documents = list(
+        Document.objects.in_reading_order()
+        .with_counts()
+        .select_related("jurisdiction", "series")[:HOME_DOCUMENTS]
     )
-    statuses = dict(Target.objects.values_list("status").annotate(count=Count("pk")))
-    upcoming = (
-        Target.objects.filter(
-            deadline__gte=today, deadline__lte=today + datetime.timedelta(days=UPCOMING_DAYS)
-        )
-        .select_related("measure__document")
-        .order_by("deadline")
-    )
-    coverage = (
-        Measure.objects.values("document__slug", "grade").annotate(count=Count("pk")).order_by()
-    )
-    grades_by_document: dict[str, dict[str, int]] = {}
-    for row in coverage:
-        grades_by_document.setdefault(row["document__slug"], {})[row["grade"]] = row["count"]
+    grades = Measure.objects.filter(document__in=documents).grades_by_document()
     for document in documents:
         document.grade_counts = [
-            (grade, label, grades_by_document.get(document.slug, {}).get(grade, 0))
+            (grade, label, grades.get(document.pk, {}).get(grade, 0))
             for grade, label in Grade.choices
         ]
+    due = Target.objects.filter(
+        deadline__gte=today, deadline__lte=today + datetime.timedelta(days=UPCOMING_DAYS)
+    )
+    upcoming = list(
+        due.select_related("measure__document").order_by("deadline", "pk")[:HOME_DEADLINES]
+    )
+    # Counting every target and every topic's measures reads a million rows each: kept until
+    # the data changes.
+    statuses = dataversion.kept(
+        "target-statuses",
+        lambda: dict(Target.objects.values_list("status").annotate(count=Count("pk")).order_by()),
+    )
+    topics = dataversion.kept(
+        "topic-counts",
+        lambda: list(
+            Topic.objects.annotate(count=Count("measures")).filter(count__gt=0).order_by("-count")
+        ),
+    )
     context = {
         "documents": documents,
+        "document_total": (
+            Document.objects.count() if len(documents) == HOME_DOCUMENTS else len(documents)
+        ),
         "statuses": [
             (status, label, statuses.get(status, 0)) for status, label in TargetStatus.choices
         ],
         "upcoming": upcoming,
+        "upcoming_more": due.count() - len(upcoming) if len(upcoming) == HOME_DEADLINES else 0,
         "upcoming_days": UPCOMING_DAYS,
-        "topics": Topic.objects.annotate(count=Count("measures"))
-        .filter(count__gt=0)
-        .order_by("-count"),
+        "topics": topics,
     }
     return render(request, "measures/home.html", context)
 
 
 def document_list(request: HttpRequest) -> HttpResponse:
-    documents = Document.objects.in_reading_order().with_counts()
-    documents = documents.select_related("jurisdiction", "series", "source")
+    documents = Document.objects.in_reading_order().select_related(
+        "jurisdiction", "series", "source"
+    )
     documents = documents.prefetch_related("issuer_rows__agency")
-    return render(request, "measures/document_list.html", {"documents": documents})
+    try:
+        page = page_of(DocumentPaginator(documents, PAGE_SIZE), request.GET.get("page", 1))
+    except BadPage as error:
+        context = {"errors": error.errors}
+        return render(request, "measures/document_list.html", context, status=error.status)
+    counts = Document.objects.filter(pk__in=[document.pk for document in page]).measure_counts()
+    for document in page:
+        document.measure_count = counts[document.pk]
+    return render(request, "measures/document_list.html", {"page": page})
 
 
 def agency_detail(request: HttpRequest, slug: str) -> HttpResponse:
     agency = get_object_or_404(Agency.objects.select_related("jurisdiction"), slug=slug)
-    roles = (
-        MeasureAgency.objects.filter(agency=agency)
-        .select_related("measure__document", "measure__section")
-        .prefetch_related("measure__targets")
-        .order_by("measure__document__slug", "measure__number")
-    )
-    return render(request, "measures/agency_detail.html", {"agency": agency, "roles": roles})
+    roles = agency.roles_in_reading_order().prefetch_related("measure__targets")
+    context: dict = {"agency": agency}
+    try:
+        context["page"] = page_of(CappedPaginator(roles, PAGE_SIZE), request.GET.get("page", 1))
+    except BadPage as error:
+        context["errors"] = error.errors
+        return render(request, "measures/agency_detail.html", context, status=error.status)
+    return render(request, "measures/agency_detail.html", context)
 
 
 def agency_list(request: HttpRequest) -> HttpResponse:
-    agencies = (
-        Agency.objects.select_related("jurisdiction")
-        .annotate(count=Count("measure_roles"))
-        .order_by("jurisdiction__code", "-count", "slug")
+    # Counting each agency's roles reads every role (two million at national scale, a second):
+    # kept until the data changes. The names are read in the request's language when shown.
+    agencies = dataversion.kept(
+        "agency-list",
+        lambda: list(
+            Agency.objects.select_related("jurisdiction")
+            .annotate(count=Count("measure_roles"))
+            .order_by("jurisdiction__code", "-count", "slug")
+        ),
     )
     return render(request, "measures/agency_list.html", {"agencies": agencies})
 

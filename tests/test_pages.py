@@ -1,7 +1,85 @@
 """The pages a visitor sees: the home page lists the documents with their measures."""
 
+import datetime
+import re
+
 import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
+
+from measures import models as m
+from tests.factories import DocumentFactory, JurisdictionFactory, SectionFactory, TargetFactory
+
+
+def many(count: int) -> None:
+    """`count` documents of one measure each (in one part), one agency responsible for all of
+    them, and `count` targets of the first falling due one a day from tomorrow: a few bulk
+    inserts, whatever the count."""
+    jurisdiction = JurisdictionFactory(code="bulk")
+    m.Document.objects.bulk_create(
+        DocumentFactory.build(slug=f"bulk-{n:04}", jurisdiction=jurisdiction) for n in range(count)
+    )
+    documents = list(m.Document.objects.filter(slug__startswith="bulk-").order_by("slug"))
+    m.Section.objects.bulk_create(SectionFactory.build(document=d, ordinal=1) for d in documents)
+    sections = {section.document_id: section for section in m.Section.objects.all()}
+    m.Measure.objects.bulk_create(
+        m.Measure(
+            document=d,
+            section=sections[d.pk],
+            number=1,
+            title_zh="措施",
+            title_en="Measure",
+            summary_zh="摘要",
+            summary_en="Summary",
+            scope=jurisdiction,
+            grade=m.Grade.OFFICIAL,
+        )
+        for d in documents
+    )
+    measures = list(m.Measure.objects.filter(document__in=documents).order_by("document__slug"))
+    agency = m.Agency.objects.create(
+        slug="bulk-agency", name_zh="批量局", name_en="Bulk Bureau", jurisdiction=jurisdiction
+    )
+    m.MeasureAgency.objects.bulk_create(
+        m.MeasureAgency(measure=x, agency=agency, role="lead", grade=m.Grade.OFFICIAL)
+        for x in measures
+    )
+    today = timezone.localdate()
+    m.Target.objects.bulk_create(
+        TargetFactory.build(
+            measure=measures[0], key=f"t{n}", deadline=today + datetime.timedelta(days=1 + n % 80)
+        )
+        for n in range(count)
+    )
+
+
+def queries_for(client, url: str) -> tuple[int, str]:
+    """The queries `url` costs with nothing kept in the cache, and its page."""
+    cache.clear()
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(queries), response.content.decode()
+
+
+def cost_at_sizes(client, url: str, sizes: tuple[int, ...] = (3, 130)) -> list[str]:
+    """The pages of `url` for corpora of each size; asserts they cost the same queries."""
+    counts, pages = [], []
+    for size in sizes:
+        m.Target.objects.all().delete()
+        m.MeasureAgency.objects.all().delete()
+        m.Document.objects.all().delete()
+        m.Agency.objects.all().delete()
+        many(size)
+        count, page = queries_for(client, url)
+        counts.append(count)
+        pages.append(page)
+    assert counts[0] == counts[-1], counts
+    assert counts[-1] <= 12
+    return pages
 
 
 @pytest.mark.django_db
@@ -37,6 +115,31 @@ class TestHomePage:
         assert "Measures to Support the High-Quality Development of Innovative Drugs" in page
         assert "16 measures" in page
         assert 'lang="en"' in page
+
+    def test_it_shows_a_few_documents_and_deadlines_and_links_to_the_rest(self, client, db):
+        many(3)
+        few = client.get("/").content.decode()
+        assert 'href="/documents/bulk-0002/"' in few
+        assert "份政策文件 →" not in few  # nothing more to link to
+        assert "此期间另有" not in few
+        # Past the caps (and once there is a rest to count), the same queries at any size.
+        _, lots = cost_at_sizes(client, "/", sizes=(30, 130))
+        assert len(re.findall(r'<article class="card">', lots)) == 12
+        assert 'href="/documents/bulk-0011/"' in lots
+        assert 'href="/documents/bulk-0012/"' not in lots
+        assert '<a href="/documents/">全部 130 份政策文件 →</a>' in lots
+        assert len(re.findall(r'href="/measures/bulk-0000/1/#target-', lots)) == 20
+        assert "此期间另有 110 项。" in lots
+        assert 'href="/progress/deadlines.ics"' in lots
+        assert 'href="/progress/"' in lots
+
+    def test_deadlines_come_soonest_first(self, client, db):
+        many(30)
+        page = client.get("/").content.decode()
+        dates = re.findall(r"<li>(\d{4}-\d\d-\d\d) · ", page)
+        assert len(dates) == 20
+        assert dates == sorted(dates)
+        assert dates[0] == str(timezone.localdate() + datetime.timedelta(days=1))
 
 
 @pytest.mark.django_db
@@ -100,3 +203,45 @@ class TestDocumentsAndAgencies:
 
     def test_an_unknown_agency_is_not_found(self, client, db):
         assert client.get("/agencies/nobody/").status_code == 404
+
+    def test_the_documents_index_is_paged(self, client, db):
+        few, lots = cost_at_sizes(client, "/documents/")
+        assert "bulk-0002" in few
+        assert 'rel="next"' not in few
+        assert lots.count('<a href="/documents/bulk-') == 50
+        assert "130 份政策文件" in lots
+        assert "共 3 页" in lots
+        assert 'href="?page=2" rel="next"' in lots
+        last = client.get("/documents/?page=3").content.decode()
+        assert last.count('<a href="/documents/bulk-') == 30
+        assert 'href="/documents/bulk-0129/"' in last
+
+    def test_an_agency_page_is_paged(self, client, db):
+        few, lots = cost_at_sizes(client, "/agencies/bulk-agency/")
+        assert "负责 3 条措施" in few
+        assert 'rel="next"' not in few
+        assert lots.count('<td class="id">') == 50
+        assert "负责 130 条措施" in lots
+        assert 'href="?page=2" rel="next"' in lots
+        assert 'href="/measures/?agency=bulk-agency"' in lots
+        assert (
+            client.get("/agencies/bulk-agency/?page=3").content.decode().count('<td class="id">')
+            == 30
+        )
+
+    def test_the_agencies_index_costs_the_same_whatever_the_roles(self, client, db):
+        cost_at_sizes(client, "/agencies/")
+
+    @pytest.mark.parametrize("url", ["/documents/", "/agencies/bulk-agency/"])
+    @pytest.mark.parametrize(
+        ("page", "status", "message"),
+        [("abc", 400, "页码必须是整数"), ("99", 404, "没有第 99 页")],
+    )
+    def test_a_bad_page_number_is_explained(self, client, db, url, page, status, message):
+        many(3)
+        response = client.get(f"{url}?page={page}")
+        assert response.status_code == status
+        text = response.content.decode()
+        assert "<code>page</code>" in text
+        assert message in text
+        assert f'href="{url}"' in text
