@@ -158,6 +158,18 @@ QUERIES = [
     ),
     Query("page_measures", "page", "/measures/", note="the /measures/ page, no filter"),
     Query(
+        "page_home",
+        "page",
+        "/",
+        note="the home page (the first documents, the coming deadlines, counts by status)",
+    ),
+    Query(
+        "page_documents",
+        "page",
+        "/documents/?page=2",
+        note="a page of the list of documents",
+    ),
+    Query(
         "page_progress",
         "page",
         "/progress/?document={document}",
