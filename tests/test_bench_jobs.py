@@ -19,12 +19,17 @@ def test_align_computes_suggestions_for_every_measure(measures):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("measures", [25, 170])
-def test_the_importer_reads_every_measure_of_the_large_document(measures, reference_data):
+def test_the_importer_reads_and_writes_every_measure_of_the_large_document(
+    measures, reference_data
+):
     before = Measure.objects.count()
     result = import_large_document(measures)
     assert result["errors"] == 0
-    assert result["measures"] == measures
-    assert Measure.objects.count() == before  # a dry run
+    assert result["measures"] == result["written"] == measures
+    assert Measure.objects.count() == before + measures
+    # Run again, it imports a new document in place of its own last one.
+    assert import_large_document(measures)["written"] == measures
+    assert Measure.objects.count() == before + measures
     assert result["parts"] == -(-measures // 80)
     assert result["bytes"] == len(official_text(measures).encode())
 
