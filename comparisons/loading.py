@@ -6,6 +6,7 @@ from django.db.models import Prefetch, Q
 
 from measures import models as m
 
+from .chronology import document_date
 from .models import LinkStatus, MeasureLink, SectionLink
 from .snapshot import DocumentData, LinkData, MeasureData, Pair, PartData, PartLinkData, TargetData
 
@@ -53,6 +54,7 @@ def _document(document: m.Document) -> DocumentData:
         title_en=document.title_en,
         level=document.jurisdiction.level,
         series=document.series.slug if document.series else "",
+        date=document_date(document),
         parts=tuple(PartData(s.ordinal, s.title_zh, s.title_en) for s in document.sections.all()),
         measures=tuple(measures),
     )

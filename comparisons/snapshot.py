@@ -65,6 +65,8 @@ class DocumentData:
     # "national" / "provincial" / "municipal": links between levels say implements/goes_beyond
     level: str = "national"
     series: str = ""
+    # When it counts from (`chronology.document_date`): which relations the dates allow.
+    date: datetime.date | None = None
     parts: tuple[PartData, ...] = ()
     measures: tuple[MeasureData, ...] = ()
 

@@ -77,7 +77,7 @@ class TestComparePage:
         page = client.get("/compare/national-2025/beijing-2025/").content.decode()
         assert page.count('<tr class="no-counterpart" data-measure="national-2025/') >= 1
         assert '<tr class="" data-measure="national-2025/10">' in page
-        assert "超越" in page or "goes beyond" in page
+        assert "先行" in page or "anticipates" in page
 
     def test_the_other_order_redirects_to_the_canonical_one(self, client, reference_data):
         response = client.get("/compare/beijing-2025/beijing-2024/", {"topic": "clinical_trials"})

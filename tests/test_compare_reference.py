@@ -60,11 +60,12 @@ def test_clinical_trial_start_up_tightens_from_28_to_20_weeks(reference_data):
     assert (ethics.change, ethics.new_goal) == ("new", Decimal(90))
 
 
-def test_the_pharmacy_committee_lineage_runs_national_to_beijing_2024_to_2025(reference_data):
-    # National: a pharmacy-committee meeting within 3 months of a list update.
+def test_the_pharmacy_committee_lineage_beijing_came_first(reference_data):
+    # National (2025-07-01): a pharmacy-committee meeting within 3 months of a list update.
+    # Beijing had asked for one month since 2024-04-17: it anticipates the national measure.
     national = rows(comparison("national-2025", "beijing-2024"))["beijing-2024/14"]
     assert [(linked.measure.id, linked.relation) for linked in national.older] == [
-        ("national-2025/10", "goes_beyond")
+        ("national-2025/10", "anticipates")
     ]
     [change] = [
         c for c in national.changes.targets if c.metric == "pharmacy_committee_after_list_update"
@@ -92,8 +93,8 @@ def test_national_measures_show_their_beijing_answers_and_those_with_none(refere
     answers = {
         row.older.id: [(r.id, relation) for r, relation in row.newer] for row in result.by_older
     }
-    assert answers["national-2025/10"] == [("beijing-2025/18", "goes_beyond")]
-    assert ("beijing-2025/21", "implements") in answers["national-2025/13"]
+    assert answers["national-2025/10"] == [("beijing-2025/18", "anticipates")]
+    assert ("beijing-2025/21", "corresponds") in answers["national-2025/13"]
     assert answers["national-2025/1"] == []
     assert result.summary.unaccounted == sum(1 for a in answers.values() if not a)
 
