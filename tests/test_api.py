@@ -130,7 +130,7 @@ class TestReading:
         )
         assert response.status_code == 200
         vertical = api.get(
-            f"{API}/links/", {"document": "national-2025", "relation": "goes_beyond"}
+            f"{API}/links/", {"document": "national-2025", "relation": "anticipates"}
         )
         assert vertical.json()["count"] > 0
         parts = api.get(f"{API}/section-links/").json()
@@ -318,7 +318,7 @@ class TestWriting:
         link = MeasureLink.objects.create(
             older=older,
             newer=newer,
-            relation="implements",
+            relation="anticipates",  # Beijing 2025 came before the national measures
             status="suggested",
             score=0.42,
             grade="inferred",
@@ -336,6 +336,24 @@ class TestWriting:
         link.refresh_from_db()
         assert link.status == "confirmed"
         assert LogEntry.objects.filter(object_id=str(link.pk)).count() == 1
+
+    def test_a_relation_that_runs_backwards_in_time_is_refused(self, reference_data):
+        link = MeasureLink.objects.create(
+            older=Measure.objects.by_public_id("national-2025/1"),
+            newer=Measure.objects.by_public_id("beijing-2025/23"),
+            relation="anticipates",
+            status="suggested",
+            grade="inferred",
+            grade_note="text similarity",
+        )
+        client, url = editor_client(), f"{API}/links/{link.pk}/"
+        response = self.patch(client, url, {"status": "confirmed", "relation": "implements"})
+        assert response.status_code == 400
+        message = str(response.json())
+        assert "2025-04-07" in message
+        assert "2025-07-01" in message
+        link.refresh_from_db()
+        assert (link.status, link.relation) == ("suggested", "anticipates")
 
     def patch(self, client, url: str, body: dict, tag: str | None = None):
         tag = tag or client.get(url)["ETag"]
