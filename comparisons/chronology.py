@@ -15,13 +15,15 @@ the model (`MeasureLink.clean`, so the admin and the API's PATCH), and the sugge
 A document's date is when it takes effect, else when it was published, else when it was signed.
 When either date is unknown, nothing can be said, and every relation is allowed.
 
-Plain Python (no Django), so the engine and the reader can use it as they are.
+Plain Python over dates, so the engine and the reader can use it as they are. A document's date
+is `measures.validity.takes_effect`, the one rule the validity of documents follows too.
 """
 
 from __future__ import annotations
 
 import datetime
-from typing import Protocol
+
+from measures.validity import takes_effect as document_date  # noqa: F401  one date rule
 
 # The newer side came on or after the older (follows it).
 FOLLOWING = frozenset(
@@ -29,24 +31,6 @@ FOLLOWING = frozenset(
 )
 # The newer side (the lower level) came strictly before the older.
 PRECEDING = frozenset({"anticipates"})
-
-
-class Dated(Protocol):
-    """A document, as a model row, a file record or the engine's snapshot."""
-
-    @property
-    def effective_from(self) -> datetime.date | None: ...
-
-    @property
-    def published_on(self) -> datetime.date | None: ...
-
-    @property
-    def signed_on(self) -> datetime.date | None: ...
-
-
-def document_date(document: Dated) -> datetime.date | None:
-    """When the document counts from: it takes effect, else is published, else is signed."""
-    return document.effective_from or document.published_on or document.signed_on
 
 
 def chronology_problem(
