@@ -57,7 +57,8 @@ class TestReading:
         assert measure["part"]["ordinal"] == 1
         assert {t["metric"] for t in measure["targets"]} >= {"trial_startup_weeks"}
         startup = next(t for t in measure["targets"] if t["metric"] == "trial_startup_weeks")
-        assert (startup["baseline_value"], startup["goal_value"]) == ("28.00", "20.00")
+        assert (startup["baseline_value"], startup["goal_value"]) == ("24.90", "20.00")
+        assert startup["baseline_date"] == "2024-12-31"
         assert {
             "measure": "beijing-2024/1",
             "side": "older",
@@ -89,7 +90,7 @@ class TestReading:
             ({"has_target": "true"}, None),
             ({"status": "achieved"}, None),
             ({"section": "beijing-2025/4"}, 5),
-            ({"agency": "nmpa"}, None),
+            ({"agency": "nhc"}, None),
             ({"entity_type": "commercial_insurer"}, None),
             ({"stage": "nrdl_listed"}, None),
             ({"updated_since": "2000-01-01T00:00:00Z"}, 80),

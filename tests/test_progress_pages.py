@@ -112,7 +112,8 @@ class TestProgressThroughTheApiAndTheAdmin:
     def test_rollups_and_snapshot_history(self, client, reference_data):
         rollups = client.get("/api/v1/progress/").json()
         beijing_2024 = next(row for row in rollups["by_document"] if row["key"] == "beijing-2024")
-        assert beijing_2024["counts"]["achieved"] >= 4
+        # Only the start-up time has a value from the 2024 edition's own period (24.9 weeks).
+        assert beijing_2024["counts"]["achieved"] == 1
         assert (
             beijing_2024["total"]
             == Target.objects.filter(measure__document__slug="beijing-2024").count()
@@ -161,7 +162,7 @@ def test_the_measure_page_charts_its_targets(client, reference_data, django_asse
     with django_assert_max_num_queries(12):
         page = client.get("/measures/beijing-2025/6/").content.decode()
     assert page.count('<svg class="chart"') == 1
-    assert "2025-04-25" in page  # the first reported value of the review-time pilot
+    assert "2025-04-18" in page  # the first reported value of the review-time pilot
 
 
 def test_the_refresh_is_scheduled_nightly(settings):
