@@ -13,6 +13,7 @@ from comparisons.models import LinkStatus, MeasureLink
 
 from . import dataversion
 from .applicability import Finding, find_applicable
+from .asof import lend_successor, read_as_of, show_as_of
 from .calendar import deadlines_calendar
 from .charts import Path, progress_chart
 from .facets import measure_facets
@@ -34,6 +35,7 @@ from .models import (
 )
 from .paging import BadPage, CappedPaginator, page_of
 from .quality import data_quality
+from .validity import Validity
 
 UPCOMING_DAYS = 90
 
@@ -215,20 +217,60 @@ def measure_list(request: HttpRequest) -> HttpResponse:
         measures = measures.in_reading_order()
     try:
         page = page_of(
-            CappedPaginator(measures.for_listing(), PAGE_SIZE), request.GET.get("page", 1)
+            CappedPaginator(measures.for_listing().with_successor(), PAGE_SIZE),
+            request.GET.get("page", 1),
         )
     except BadPage as error:
         context["errors"] = error.errors
         return render(request, "measures/measure_list.html", context, status=error.status)
+    lend_successor(page)
     context.update(
         page=page,
+        day=filterset.day,
+        shows_all=filterset.shows_all,
+        ended=[] if page.object_list else ended_documents(filterset),
         # Counting every facet over a million measures takes over a second: kept per data version.
         facets=dataversion.kept(
             "measure-facets", lambda: measure_facets(request.GET, filterset), request.GET
         ),
-        filtered=any(key not in {"page", "sort"} for key in request.GET),
+        filtered=any(key not in {"page", "sort", "as_of"} for key in request.GET),
     )
     return render(request, "measures/measure_list.html", context)
+
+
+@dataclass(frozen=True)
+class Ended:
+    """A document a list was narrowed to that was not in force on the day shown, and why: what
+    an empty list explains, with a day on which it was in force."""
+
+    document: Document
+    state: str
+    changed_on: datetime.date | None  # when it ended, or (not yet in force) when it starts
+    in_force_on: datetime.date | None  # a day to view it in force, if there is one
+
+
+def ended_documents(filterset: MeasureFilter) -> list[Ended]:
+    """The chosen documents (`document=`) not in force on the day shown, for an empty list.
+    Asked only when the list is empty, so a query per chosen document costs nothing usual."""
+    if filterset.shows_all:
+        return []
+    day = filterset.day
+    ended = []
+    for document in filterset.form.cleaned_data.get("document") or []:
+        span = document.period
+        state = span.on(day)
+        if state == Validity.IN_FORCE:
+            continue
+        if state == Validity.NOT_YET_IN_FORCE:
+            starts = span.starts
+            viewable = starts if starts and starts <= timezone.localdate() else None
+            ended.append(Ended(document, state.value, starts, viewable))
+        else:
+            last = span.ends - datetime.timedelta(days=1) if span.ends else None
+            if span.starts and last and last < span.starts:
+                last = None
+            ended.append(Ended(document, state.value, span.ends, last))
+    return ended
 
 
 @dataclass(frozen=True)
