@@ -950,11 +950,15 @@ class RollupQuerySet(models.QuerySet):
     def _grouped(self, by: str) -> models.QuerySet:
         keys, label_zh, label_en = ROLLUPS[by]
         share = self.rollup_share()
+        status_field = "status"
+        if "computed_status" in self.query.annotations:  # as of a day (with_computed_progress)
+            share, status_field = models.F("computed_progress_share"), "computed_status"
         # Plain counts, not DISTINCT ones: a row joins each group at most once (a measure names
         # an agency or a topic once), and DISTINCT would make PostgreSQL sort every row
         # instead of hashing. Filter this queryset with subqueries (`Exists`), not joins.
         counts = {
-            status: models.Count("pk", filter=Q(status=status)) for status in self.statuses.values
+            status: models.Count("pk", filter=Q(**{status_field: status}))
+            for status in self.statuses.values
         }
         return (
             self.filter(**{f"{keys[-1]}__isnull": False})
