@@ -64,3 +64,13 @@ def show_as_of(targets: Iterable[Any]) -> None:
         if hasattr(target, "computed_status"):
             for field, computed in AS_OF_FIELDS.items():
                 setattr(target, field, getattr(target, computed))
+
+
+def api_as_of(query: QueryDict) -> datetime.date | None:
+    """The API's `as_of`: the day, None for today; a bad value is a 400 naming the field."""
+    from rest_framework.exceptions import ValidationError
+
+    day, errors = read_as_of(query)
+    if errors:
+        raise ValidationError(errors)
+    return day

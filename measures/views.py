@@ -181,7 +181,7 @@ def agency_list(request: HttpRequest) -> HttpResponse:
 
 
 def document_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    _day, refused = as_of_error(request, "measures/document_detail.html")
+    _day, refused = as_of_error(request, "measures/bad_request.html")
     if refused:
         return refused
     sections = Section.objects.prefetch_related(
@@ -205,7 +205,7 @@ REPLACING = {"continued", "strengthened", "relaxed", "merged", "split"}
 
 
 def measure_detail(request: HttpRequest, document: str, number: int) -> HttpResponse:
-    day, refused = as_of_error(request, "measures/measure_detail.html")
+    day, refused = as_of_error(request, "measures/bad_request.html")
     if refused:
         return refused
     past = is_past(day)

@@ -3,7 +3,7 @@ import re
 from django import template
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import conditional_escape
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 
 from measures.filters import search_terms
@@ -92,11 +92,7 @@ def validity(context, document, detailed: bool = False) -> dict:
         "state": state.value,
         "label": DocumentValidity(state).label,
         "successor": successor,
-        "successor_url": (
-            keep_as_of(reverse("measures:document", args=[successor]), context.get("as_of", ""))
-            if successor
-            else ""
-        ),
+        "successor_link": document_link(successor, context.get("as_of", "")) if successor else "",
         "ends": span.ends,
         "starts": span.starts,
         "detailed": detailed,
@@ -117,3 +113,17 @@ def without_as_of(request) -> str:
 def validity_state(context, document) -> str:
     """The document's validity code on the day the page shows, for a row's class."""
     return document.period.on(context.get("as_of_day") or timezone.localdate()).value
+
+
+@register.filter
+def document_link(slug: str, as_of: str = "") -> str:
+    """A link to the document `slug`, keeping the page's day, as HTML to place in a sentence."""
+    url = keep_as_of(reverse("measures:document", args=[slug]), as_of)
+    return format_html('<a href="{}">{}</a>', url, slug)
+
+
+@register.filter
+def measure_link(measure, as_of: str = "") -> str:
+    """A link to `measure` by its public id, keeping the page's day."""
+    url = keep_as_of(measure.get_absolute_url(), as_of)
+    return format_html('<a href="{}">{}</a>', url, measure.public_id)
