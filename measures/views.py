@@ -167,13 +167,24 @@ def agency_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def agency_list(request: HttpRequest) -> HttpResponse:
+    """Each agency with the number of measures it is responsible for that are in force on the
+    day shown (`as_of`, today by default)."""
+    day, refused = as_of_error(request, "measures/bad_request.html")
+    if refused:
+        return refused
+    day = day or timezone.localdate()
+    in_force = Document.objects.in_force_on(day).values("pk")
     # Counting each agency's roles reads every role (two million at national scale, a second):
-    # kept until the data changes. The names are read in the request's language when shown.
+    # kept until the data changes, per day. The names are read in the request's language.
     agencies = dataversion.kept(
-        "agency-list",
+        f"agency-list-{day.isoformat()}",
         lambda: list(
             Agency.objects.select_related("jurisdiction")
-            .annotate(count=Count("measure_roles"))
+            .annotate(
+                count=Count(
+                    "measure_roles", filter=Q(measure_roles__measure__document__in=in_force)
+                )
+            )
             .order_by("jurisdiction__code", "-count", "slug")
         ),
     )
