@@ -154,10 +154,16 @@ class TestProgressAsOfADay:
     def test_status_as_of_a_day_ignores_observations_dated_later(self, client):
         target = progress_target()
         assert m.Target.objects.get(pk=target.pk).status == "achieved"
-        page = client.get("/progress/", {"as_of": "2024-12-31"}).content.decode()
-        assert "status-achieved" not in page.split('id="milestones"')[0].split("</form>")[-1]
+
+        def row(query: dict) -> str:
+            page = client.get("/progress/", query).content.decode()
+            return page.split(f'id="target-{target.pk}"')[1].split("</tr>")[0]
+
+        assert 'class="status status-achieved"' in row({})
+        # Halfway a third of the way to the deadline: on track, as it could be known then.
+        assert 'class="status status-on_track"' in row({"as_of": "2024-12-31"})
         row = client.get(f"{API}/targets/{target.pk}/", {"as_of": "2024-12-31"}).json()
-        assert (row["latest_value"], row["latest_observed_on"]) == (50.0, "2024-12-31")
+        assert (float(row["latest_value"]), row["latest_observed_on"]) == (50.0, "2024-12-31")
         assert row["status"] != "achieved"
 
     def test_the_progress_page_takes_a_day_and_keeps_it(self, client, reference_data):
