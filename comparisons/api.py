@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
@@ -12,7 +13,9 @@ from rest_framework.views import APIView
 
 from measures.api.caching import CachedReads
 from measures.api.renderers import CSVRenderer
-from measures.api.views import JSONErrors
+from measures.api.views import AS_OF, JSONErrors
+from measures.asof import api_as_of
+from measures.models import DocumentValidity
 
 from .cache import comparison_for
 from .pairs import resolve_pair
@@ -169,6 +172,11 @@ class SummarySerializer(serializers.Serializer):
     parts = serializers.DictField(child=serializers.IntegerField(), help_text="Parts per relation.")
 
 
+class ValiditySerializer(serializers.Serializer):
+    a = serializers.ChoiceField(choices=DocumentValidity.choices, help_text="A's validity.")
+    b = serializers.ChoiceField(choices=DocumentValidity.choices, help_text="B's validity.")
+
+
 class ComparisonSerializer(serializers.Serializer):
     a = DocumentRefSerializer(help_text="The earlier edition, or the higher level.")
     b = DocumentRefSerializer(help_text="The later edition, or the lower level.")
@@ -183,6 +191,8 @@ class ComparisonSerializer(serializers.Serializer):
     target_changes = TargetChangeSerializer(many=True, help_text="Every target change.")
     topics = codes("Topics of B's measures (for filtering).")
     first = text("Which came first: a, b, same, or empty when a date is unknown.", allow_blank=True)
+    as_of = serializers.DateField(help_text="The day the validity is given for (today by default).")
+    validity = ValiditySerializer(help_text="Each document's validity on `as_of`.")
 
 
 def measure_pairs(result: dict) -> list[dict]:
@@ -253,6 +263,7 @@ class CompareView(CachedReads, JSONErrors, APIView):
         parameters=[
             OpenApiParameter("a", str, required=True, description="Slug of one document."),
             OpenApiParameter("b", str, required=True, description="Slug of the other."),
+            AS_OF,
         ],
         responses={
             (200, "application/json"): ComparisonSerializer,
@@ -260,6 +271,7 @@ class CompareView(CachedReads, JSONErrors, APIView):
         },
     )
     def get(self, request: Request) -> Response:
+        day = api_as_of(request.query_params) or timezone.localdate()
         pair = resolve_pair(request.query_params.get("a"), request.query_params.get("b"))
         if pair.status == 404:
             raise NotFound(pair.errors)
@@ -273,5 +285,8 @@ class CompareView(CachedReads, JSONErrors, APIView):
                 measure_pairs(cached.result),
                 headers={"Content-Disposition": f'attachment; filename="{filename}"'},
             )
-        data = ComparisonSerializer({**cached.result, "fresh": cached.fresh}).data
+        validity = {"a": a.validity_on(day).value, "b": b.validity_on(day).value}
+        data = ComparisonSerializer(
+            {**cached.result, "fresh": cached.fresh, "as_of": day, "validity": validity}
+        ).data
         return Response(data)

@@ -53,7 +53,10 @@ def resolve_pair(a: str | None, b: str | None) -> PairRequest:
     if errors:
         return PairRequest(errors=errors, status=400)
     documents = {
-        d.slug: d for d in Document.objects.select_related("jurisdiction").filter(slug__in=[a, b])
+        d.slug: d
+        for d in Document.objects.select_related("jurisdiction")
+        .with_successor()  # its validity, stated on the page, costs no query
+        .filter(slug__in=[a, b])
     }
     for name, value in (("a", a), ("b", b)):
         if value not in documents:

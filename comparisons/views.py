@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext
 
+from measures.asof import read_as_of
 from measures.models import Agency, Document, EntityType, Grade, ProductStage, Topic, Unit
 
 from .cache import comparison_for
@@ -58,7 +59,7 @@ def compare(request: HttpRequest, a: str, b: str) -> HttpResponse:
     topics = {code: all_topics.get(code, code) for code in result["topics"]}
     relations = dict(MeasureRelation.choices) | {"none": gettext("no counterpart")}
     relation, topic = request.GET.get("relation", ""), request.GET.get("topic", "")
-    errors = {}
+    _day, errors = read_as_of(request.GET)  # the page says each document's validity that day
     if relation and relation not in relations:
         errors["relation"] = [gettext("Unknown value “%(value)s”.") % {"value": relation}]
     if topic and topic not in topics:

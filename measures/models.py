@@ -316,15 +316,7 @@ class DocumentQuerySet(models.QuerySet["Document"]):
     def with_successor(self) -> DocumentQuerySet:
         """`successor_slug` and `successor_starts`: the next edition of each document's series,
         so a list can state each one's validity without a query per document."""
-        successors = (
-            Document.objects.filter(series=OuterRef("series"), edition__gt=OuterRef("edition"))
-            .order_by("edition")
-            .annotate(starts=starts_on())
-        )
-        return self.annotate(
-            successor_slug=Subquery(successors.values("slug")[:1]),
-            successor_starts=Subquery(successors.values("starts")[:1]),
-        )
+        return self.annotate(**successor_of(""))
 
     def in_reading_order(self) -> DocumentQuerySet:
         """National documents first, then each series edition by edition."""
@@ -346,6 +338,23 @@ class DocumentQuerySet(models.QuerySet["Document"]):
         documents, asked after paging: PostgreSQL computes a per-row subquery for the rows an
         OFFSET skips too (page 600 of the documents took 0.7 s instead of 0.2 s)."""
         return dict(self.order_by().with_counts().values_list("pk", "measure_count"))
+
+
+def successor_of(path: str) -> dict[str, Subquery]:
+    """`successor_slug` and `successor_starts` of the document at `path` ("" for a document
+    itself, "document__" for a measure's, "measure__document__" for a target's): the next
+    edition of its series, as subqueries, for rows that state their document's validity."""
+    successors = (
+        Document.objects.filter(
+            series=OuterRef(f"{path}series"), edition__gt=OuterRef(f"{path}edition")
+        )
+        .order_by("edition")
+        .annotate(starts=starts_on())
+    )
+    return {
+        "successor_slug": Subquery(successors.values("slug")[:1]),
+        "successor_starts": Subquery(successors.values("starts")[:1]),
+    }
 
 
 def count_per_document(rows: models.QuerySet) -> Coalesce:
@@ -586,6 +595,12 @@ class MeasureQuerySet(BumpingQuerySet, models.QuerySet["Measure"]):
     def existing_on(self, day: datetime.date) -> MeasureQuerySet:
         """Measures of documents that had taken effect by `day`, in force or not since."""
         return self.filter(document__in=Document.objects.existing_on(day).values("pk"))
+
+    def with_successor(self) -> MeasureQuerySet:
+        """Each measure's document with its next edition (see DocumentQuerySet.with_successor),
+        for a list that states validity row by row: the row's `document.period` needs no query.
+        Read the rows through `Measure.document_with_successor()`."""
+        return self.annotate(**successor_of("document__"))
 
     def for_agency(self, agency: Agency) -> MeasureQuerySet:
         return self.filter(agency_roles__agency=agency).distinct()
@@ -935,11 +950,15 @@ class RollupQuerySet(models.QuerySet):
     def _grouped(self, by: str) -> models.QuerySet:
         keys, label_zh, label_en = ROLLUPS[by]
         share = self.rollup_share()
+        status_field = "status"
+        if "computed_status" in self.query.annotations:  # as of a day (with_computed_progress)
+            share, status_field = models.F("computed_progress_share"), "computed_status"
         # Plain counts, not DISTINCT ones: a row joins each group at most once (a measure names
         # an agency or a topic once), and DISTINCT would make PostgreSQL sort every row
         # instead of hashing. Filter this queryset with subqueries (`Exists`), not joins.
         counts = {
-            status: models.Count("pk", filter=Q(status=status)) for status in self.statuses.values
+            status: models.Count("pk", filter=Q(**{status_field: status}))
+            for status in self.statuses.values
         }
         return (
             self.filter(**{f"{keys[-1]}__isnull": False})

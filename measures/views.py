@@ -13,6 +13,7 @@ from comparisons.models import LinkStatus, MeasureLink
 
 from . import dataversion
 from .applicability import Finding, find_applicable
+from .asof import is_past, lend_successor, read_as_of, show_as_of
 from .calendar import deadlines_calendar
 from .charts import Path, progress_chart
 from .facets import measure_facets
@@ -31,9 +32,11 @@ from .models import (
     TargetQuerySet,
     TargetStatus,
     Topic,
+    successor_of,
 )
 from .paging import BadPage, CappedPaginator, page_of
 from .quality import data_quality
+from .validity import Validity
 
 UPCOMING_DAYS = 90
 
@@ -97,10 +100,25 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "measures/home.html", context)
 
 
+def as_of_error(request: HttpRequest, template: str, context: dict | None = None):
+    """The page's answer to a bad `as_of`: its form error, status 400; None when it is good."""
+    day, errors = read_as_of(request.GET)
+    if errors:
+        return None, render(request, template, {**(context or {}), "errors": errors}, status=400)
+    return day, None
+
+
 def document_list(request: HttpRequest) -> HttpResponse:
-    documents = Document.objects.in_reading_order().select_related(
-        "jurisdiction", "series", "source"
+    day, refused = as_of_error(request, "measures/document_list.html")
+    if refused:
+        return refused
+    documents = (
+        Document.objects.in_reading_order()
+        .with_successor()
+        .select_related("jurisdiction", "series", "source")
     )
+    if day is not None:  # what existed that day: a later edition was not issued yet
+        documents = documents.existing_on(day)
     documents = documents.prefetch_related("issuer_rows__agency")
     try:
         page = page_of(DocumentPaginator(documents, PAGE_SIZE), request.GET.get("page", 1))
@@ -114,25 +132,59 @@ def document_list(request: HttpRequest) -> HttpResponse:
 
 
 def agency_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    """The measures an agency is responsible for: those in force on the day shown (`as_of`,
+    today by default), or with `in_force=all` also those superseded or expired by then."""
     agency = get_object_or_404(Agency.objects.select_related("jurisdiction"), slug=slug)
-    roles = agency.roles_in_reading_order().prefetch_related("measure__targets")
     context: dict = {"agency": agency}
+    day, errors = read_as_of(request.GET)
+    shows_all = request.GET.get("in_force", "true")
+    if shows_all not in ("true", "all"):
+        errors["in_force"] = [gettext("Unknown value “%(value)s”.") % {"value": shows_all}]
+    if errors:
+        context["errors"] = errors
+        return render(request, "measures/agency_detail.html", context, status=400)
+    day = day or timezone.localdate()
+    context["shows_all"] = shows_all == "all"
+    documents = Document.objects.all()
+    shown = documents.existing_on(day) if shows_all == "all" else documents.in_force_on(day)
+    roles = (
+        agency.roles_in_reading_order()
+        .filter(measure__document__in=shown.values("pk"))
+        .annotate(**successor_of("measure__document__"))
+    )
+    targets = Target.objects.all()
+    if is_past(day):
+        targets = targets.with_computed_progress(day)
+    roles = roles.prefetch_related(Prefetch("measure__targets", queryset=targets))
     try:
         context["page"] = page_of(CappedPaginator(roles, PAGE_SIZE), request.GET.get("page", 1))
     except BadPage as error:
         context["errors"] = error.errors
         return render(request, "measures/agency_detail.html", context, status=error.status)
+    lend_successor(context["page"], lambda role: role.measure.document)
+    show_as_of(target for role in context["page"] for target in role.measure.targets.all())
     return render(request, "measures/agency_detail.html", context)
 
 
 def agency_list(request: HttpRequest) -> HttpResponse:
+    """Each agency with the number of measures it is responsible for that are in force on the
+    day shown (`as_of`, today by default)."""
+    day, refused = as_of_error(request, "measures/bad_request.html")
+    if refused:
+        return refused
+    day = day or timezone.localdate()
+    in_force = Document.objects.in_force_on(day).values("pk")
     # Counting each agency's roles reads every role (two million at national scale, a second):
-    # kept until the data changes. The names are read in the request's language when shown.
+    # kept until the data changes, per day. The names are read in the request's language.
     agencies = dataversion.kept(
-        "agency-list",
+        f"agency-list-{day.isoformat()}",
         lambda: list(
             Agency.objects.select_related("jurisdiction")
-            .annotate(count=Count("measure_roles"))
+            .annotate(
+                count=Count(
+                    "measure_roles", filter=Q(measure_roles__measure__document__in=in_force)
+                )
+            )
             .order_by("jurisdiction__code", "-count", "slug")
         ),
     )
@@ -140,13 +192,16 @@ def agency_list(request: HttpRequest) -> HttpResponse:
 
 
 def document_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    _day, refused = as_of_error(request, "measures/bad_request.html")
+    if refused:
+        return refused
     sections = Section.objects.prefetch_related(
         Prefetch("measures", queryset=Measure.objects.select_related("document").order_by("number"))
     )
     document = get_object_or_404(
-        Document.objects.select_related("jurisdiction", "series", "source").prefetch_related(
-            Prefetch("sections", queryset=sections), "issuer_rows__agency"
-        ),
+        Document.objects.with_successor()
+        .select_related("jurisdiction", "series", "source")
+        .prefetch_related(Prefetch("sections", queryset=sections), "issuer_rows__agency"),
         slug=slug,
     )
     counts = dict(document.measures.values_list("grade").annotate(count=Count("pk")).order_by())
@@ -156,32 +211,53 @@ def document_detail(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+# Links to the next edition that say the newer measure replaces this one.
+REPLACING = {"continued", "strengthened", "relaxed", "merged", "split"}
+
+
 def measure_detail(request: HttpRequest, document: str, number: int) -> HttpResponse:
+    day, refused = as_of_error(request, "measures/bad_request.html")
+    if refused:
+        return refused
+    past = is_past(day)
     links = MeasureLink.objects.exclude(status=LinkStatus.REJECTED)
+    targets = Target.objects.select_related("source")
+    observations = Observation.objects.select_related("source")
+    if past:  # progress as it could be known that day
+        targets = targets.with_computed_progress(day)
+        observations = observations.filter(observed_on__lte=day)
     measure = get_object_or_404(
-        Measure.objects.select_related(
+        Measure.objects.with_successor()
+        .select_related(
             "document", "section", "source", "scope", "eligibility__approach", "eligibility__source"
-        ).prefetch_related(
+        )
+        .prefetch_related(
             "topics",
             "entity_types",
             "stages",
             Prefetch(
                 "agency_roles", queryset=MeasureAgency.objects.select_related("agency", "source")
             ),
-            Prefetch("targets", queryset=Target.objects.select_related("source")),
+            Prefetch("targets", queryset=targets),
             Prefetch("milestones", queryset=Milestone.objects.select_related("source")),
-            Prefetch(
-                "targets__observations", queryset=Observation.objects.select_related("source")
-            ),
+            Prefetch("targets__observations", queryset=observations),
             Prefetch("links_to_older", queryset=links.select_related("older__document", "source")),
             Prefetch("links_to_newer", queryset=links.select_related("newer__document", "source")),
         ),
         document__slug=document,
         number=number,
     )
+    lend_successor([measure])
+    show_as_of(measure.targets.all())
     for target in measure.targets.all():
         target.chart = chart_for(target, measure.document)
-    return render(request, "measures/measure_detail.html", {"measure": measure})
+    newer = measure.links_to_newer.all()
+    context = {
+        "measure": measure,
+        "replaced_by": [link for link in newer if link.newer and link.relation in REPLACING],
+        "not_carried_on": any(link.relation == "dropped" for link in newer),
+    }
+    return render(request, "measures/measure_detail.html", context)
 
 
 def chart_for(target: Target, document: Document) -> str:
@@ -215,20 +291,60 @@ def measure_list(request: HttpRequest) -> HttpResponse:
         measures = measures.in_reading_order()
     try:
         page = page_of(
-            CappedPaginator(measures.for_listing(), PAGE_SIZE), request.GET.get("page", 1)
+            CappedPaginator(measures.for_listing().with_successor(), PAGE_SIZE),
+            request.GET.get("page", 1),
         )
     except BadPage as error:
         context["errors"] = error.errors
         return render(request, "measures/measure_list.html", context, status=error.status)
+    lend_successor(page)
     context.update(
         page=page,
+        day=filterset.day,
+        shows_all=filterset.shows_all,
+        ended=[] if page.object_list else ended_documents(filterset),
         # Counting every facet over a million measures takes over a second: kept per data version.
         facets=dataversion.kept(
             "measure-facets", lambda: measure_facets(request.GET, filterset), request.GET
         ),
-        filtered=any(key not in {"page", "sort"} for key in request.GET),
+        filtered=any(key not in {"page", "sort", "as_of"} for key in request.GET),
     )
     return render(request, "measures/measure_list.html", context)
+
+
+@dataclass(frozen=True)
+class Ended:
+    """A document a list was narrowed to that was not in force on the day shown, and why: what
+    an empty list explains, with a day on which it was in force."""
+
+    document: Document
+    state: str
+    changed_on: datetime.date | None  # when it ended, or (not yet in force) when it starts
+    in_force_on: datetime.date | None  # a day to view it in force, if there is one
+
+
+def ended_documents(filterset: MeasureFilter) -> list[Ended]:
+    """The chosen documents (`document=`) not in force on the day shown, for an empty list.
+    Asked only when the list is empty, so a query per chosen document costs nothing usual."""
+    if filterset.shows_all:
+        return []
+    day = filterset.day
+    ended = []
+    for document in filterset.form.cleaned_data.get("document") or []:
+        span = document.period
+        state = span.on(day)
+        if state == Validity.IN_FORCE:
+            continue
+        if state == Validity.NOT_YET_IN_FORCE:
+            starts = span.starts
+            viewable = starts if starts and starts <= timezone.localdate() else None
+            ended.append(Ended(document, state.value, starts, viewable))
+        else:
+            last = span.ends - datetime.timedelta(days=1) if span.ends else None
+            if span.starts and last and last < span.starts:
+                last = None
+            ended.append(Ended(document, state.value, span.ends, last))
+    return ended
 
 
 @dataclass(frozen=True)
@@ -240,6 +356,7 @@ class ProgressFilter:
     status: str
     errors: dict[str, list[str]]
     given: frozenset[str]
+    day: datetime.date | None = None  # `as_of`: progress as it could be known that day
 
     @property
     def within_document(self) -> bool:
@@ -285,8 +402,13 @@ def progress_filter(request: HttpRequest) -> ProgressFilter:
             errors["part"] = [gettext("Give a part as document/number, e.g. beijing-2024/1.")]
         else:
             measures &= Q(measure__document__slug=slug, measure__section__ordinal=int(ordinal))
+    day, as_of_errors = read_as_of(request.GET)
+    errors.update(as_of_errors)
+    if day is not None:  # what existed that day: a later edition was not issued yet
+        existing = Document.objects.existing_on(day).values("pk")
+        measures &= Q(measure__document__in=existing)
     given = frozenset(name for name, value in params.items() if value)
-    return ProgressFilter(measures, params["status"], errors, given)
+    return ProgressFilter(measures, params["status"], errors, given, day)
 
 
 PROGRESS_FILTERS = ["document", "agency", "topic", "part", "status"]
@@ -295,6 +417,9 @@ PROGRESS_FILTERS = ["document", "agency", "topic", "part", "status"]
 def progress_targets(chosen: ProgressFilter) -> TargetQuerySet:
     """The targets the progress page and feed show, narrowed by the filters, unsorted."""
     targets = Target.objects.filter(chosen.measures).order_by()
+    if is_past(chosen.day):  # each status as it could be known then
+        targets = targets.with_computed_progress(chosen.day)
+        return targets.filter(computed_status=chosen.status) if chosen.status else targets
     return targets.filter(status=chosen.status) if chosen.status else targets
 
 
@@ -334,13 +459,15 @@ def progress(request: HttpRequest) -> HttpResponse:
         return render(request, "measures/progress.html", {"errors": chosen.errors}, status=400)
     targets = progress_targets(chosen)
     milestones = Milestone.objects.filter(chosen.measures).order_by()
+    observations = Observation.objects.order_by("observed_on")
+    if is_past(chosen.day):
+        observations = observations.filter(observed_on__lte=chosen.day)
     try:
         target_page = page_of(
             CappedPaginator(
                 targets.select_related("measure__document", "measure__section")
-                .prefetch_related(
-                    Prefetch("observations", queryset=Observation.objects.order_by("observed_on"))
-                )
+                .annotate(**successor_of("measure__document__"))
+                .prefetch_related(Prefetch("observations", queryset=observations))
                 .order_by("measure__document__slug", "measure__number", "key"),
                 PAGE_SIZE,
             ),
@@ -360,6 +487,8 @@ def progress(request: HttpRequest) -> HttpResponse:
         return render(
             request, "measures/progress.html", {"errors": error.errors}, status=error.status
         )
+    lend_successor(target_page, lambda target: target.measure.document)
+    show_as_of(target_page)
     for target in target_page:  # charts for the page shown only
         target.chart = chart_for(target, target.measure.document)
     context = {
@@ -371,6 +500,7 @@ def progress(request: HttpRequest) -> HttpResponse:
             "progress-rollups", lambda: rollups(targets, milestones, chosen), request.GET
         ),
         "statuses": TargetStatus.choices,
+        "filters": {name: request.GET[name] for name in PROGRESS_FILTERS if request.GET.get(name)},
     }
     return render(request, "measures/progress.html", context)
 
@@ -390,11 +520,12 @@ def deadlines_ics(request: HttpRequest) -> HttpResponse:
             status=400,
             content_type="text/plain; charset=utf-8",
         )
-    today = timezone.localdate()
+    today = chosen.day or timezone.localdate()  # as of a past day: deadlines coming then
     dated = progress_targets(chosen).select_related("measure__document")
     coming = list(dated.filter(deadline__gte=today).order_by("deadline", "pk")[:FEED_LIMIT])
     past = dated.filter(deadline__lt=today).order_by("-deadline", "-pk")
     past = list(past[: FEED_LIMIT - len(coming)]) if len(coming) < FEED_LIMIT else []
+    show_as_of([*coming, *past])
     body = deadlines_calendar(
         [*reversed(past), *coming], timezone.now(), request.build_absolute_uri("/")[:-1]
     )

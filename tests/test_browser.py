@@ -122,7 +122,7 @@ def test_pages_work_on_a_phone_and_without_javascript(browser, live_server, refe
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 1
     page.locator('a[data-facet="document"][data-value="beijing-2024"]').click()
-    expect(page.locator("td.id a")).to_have_count(1)
+    expect(page.locator("table.measures-table tbody tr")).to_have_count(1)
     shoot(page, "measures-phone")
     context.close()
 
@@ -137,3 +137,59 @@ def test_bad_addresses_get_a_helpful_page(page):
     response = page.goto(page.base + "/measures/national-2025/99/")
     assert response.status == 404
     expect(page.get_by_role("link", name="全部政策文件")).to_be_visible()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_analyst_walks_back_to_a_past_day_and_returns(page):
+    from playwright.sync_api import expect
+
+    # Today: the 2025 edition and the national measures; the 2024 edition was superseded.
+    page.goto(page.base + "/measures/")
+    expect(page.locator(".results-head .meta")).to_have_text("48 条措施")
+    expect(page.locator("#as-of-banner")).to_have_count(0)
+
+    # Narrow by topic, then set a past day in the date field: the filter is kept.
+    page.locator('a[data-facet="topic"][data-value="clinical_trials"]').click()
+    expect(page).to_have_url(re.compile(r"topic=clinical_trials"))
+    page.locator("#as_of").fill("2024-12-31")
+    page.locator("#time-switch button[type=submit]").click()
+    expect(page).to_have_url(re.compile(r"as_of=2024-12-31"))
+    expect(page).to_have_url(re.compile(r"topic=clinical_trials"))
+    banner = page.locator("#as-of-banner")
+    expect(banner).to_contain_text("2024-12-31")
+    expect(page.locator("td.id a", has_text="beijing-2024/1").first).to_be_visible()
+    expect(page.locator("td.id a", has_text="beijing-2025/")).to_have_count(0)
+    shoot(page, "measures-as-of-2024")
+
+    # A measure opened from there keeps the day and says it was in force then.
+    page.locator("td.id a", has_text="beijing-2024/1").first.click()
+    expect(page).to_have_url(re.compile(r"/measures/beijing-2024/\d+/\?as_of=2024-12-31"))
+    expect(page.locator("#as-of-banner")).to_be_visible()
+    expect(page.locator('.meta [data-validity="in_force"]')).to_be_visible()
+
+    # Back to today: the banner goes, and the 2024 measure says what replaced it.
+    page.locator("#as-of-banner a.back-to-today").click()
+    expect(page).not_to_have_url(re.compile(r"as_of="))
+    expect(page.locator("#as-of-banner")).to_have_count(0)
+    expect(page.locator('.meta [data-validity="superseded"]')).to_contain_text("beijing-2025")
+
+    # The list includes superseded measures at the flick of the switch, each row marked.
+    page.goto(page.base + "/measures/?document=beijing-2024")
+    expect(page.locator(".empty-validity")).to_contain_text("2025-04-07")
+    page.locator('.empty-validity a[data-switch="all"]').click()
+    expect(page.locator("tr.validity-row-superseded")).to_have_count(32)
+    shoot(page, "measures-superseded")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_progress_page_takes_a_past_day_from_its_form(page):
+    from playwright.sync_api import expect
+
+    page.goto(page.base + "/progress/?document=beijing-2024")
+    page.locator("#as_of").fill("2024-12-31")
+    page.locator("#time-switch button[type=submit]").click()
+    expect(page).to_have_url(re.compile(r"as_of=2024-12-31"))
+    expect(page).to_have_url(re.compile(r"document=beijing-2024"))
+    expect(page.locator("#as-of-banner")).to_contain_text("2024-12-31")
+    page.locator("#as-of-banner a.back-to-today").click()
+    expect(page).to_have_url(re.compile(r"/progress/\?document=beijing-2024$"))

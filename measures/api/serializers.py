@@ -12,6 +12,7 @@ from rest_framework import serializers
 
 from comparisons.models import LinkStatus, MeasureLink, SectionLink
 from measures import models as m
+from measures.asof import lend_successor, show_as_of
 
 # One description per field name, shared by every serializer that shows the field.
 FIELD_DESCRIPTIONS = {
@@ -236,6 +237,10 @@ class TargetSerializer(ProvenanceFields, serializers.ModelSerializer):
             kind="level (a value to reach) or rule (a time limit per case).",
         )
 
+    def to_representation(self, instance: m.Target) -> dict:
+        show_as_of([instance])  # read as of a past day: that day's progress
+        return super().to_representation(instance)
+
 
 class ObservationSerializer(ProvenanceFields, serializers.ModelSerializer):
     target = serializers.PrimaryKeyRelatedField(read_only=True, help_text="Target id.")
@@ -399,8 +404,8 @@ class DocumentSerializer(ProvenanceFields, serializers.ModelSerializer):
     source_url = OptionalURLField(help_text="The official page, where known.")
     status = serializers.SerializerMethodField(
         help_text=(
-            "Validity today: not_yet_in_force, in_force, superseded (by the next edition of its "
-            "series), expired or repealed."
+            "Validity today (or on `as_of`): not_yet_in_force, in_force, superseded (by the next "
+            "edition of its series), expired or repealed."
         )
     )
     superseded_by = serializers.CharField(
@@ -455,7 +460,7 @@ class DocumentSerializer(ProvenanceFields, serializers.ModelSerializer):
 
     @extend_schema_field(serializers.ChoiceField(choices=m.DocumentValidity.choices))
     def get_status(self, document: m.Document) -> str:
-        return document.validity_on(timezone.localdate()).value
+        return document.validity_on(self.context.get("day") or timezone.localdate()).value
 
 
 class DocumentDetailSerializer(DocumentSerializer):
@@ -598,6 +603,16 @@ class MeasureSerializer(ProvenanceFields, serializers.ModelSerializer):
     )
     citation = text("Document title, 文号, part and measure number, and source URL.")
     url = serializers.SerializerMethodField(help_text="The measure's page.")
+    validity = serializers.SerializerMethodField(
+        help_text="Its document's validity today (or on `as_of`): not_yet_in_force, in_force, "
+        "superseded, expired or repealed."
+    )
+    superseded_by = serializers.CharField(
+        source="successor_slug",
+        read_only=True,
+        allow_null=True,
+        help_text="The next edition of its document's series, if there is one.",
+    )
 
     class Meta:
         model = m.Measure
@@ -625,6 +640,8 @@ class MeasureSerializer(ProvenanceFields, serializers.ModelSerializer):
             "links",
             "citation",
             "url",
+            "validity",
+            "superseded_by",
             "updated_at",
         ]
         read_only_fields = fields
@@ -709,6 +726,11 @@ class MeasureSerializer(ProvenanceFields, serializers.ModelSerializer):
             "grade": link.grade,
             "link": link.pk,
         }
+
+    @extend_schema_field(serializers.ChoiceField(choices=m.DocumentValidity.choices))
+    def get_validity(self, measure: m.Measure) -> str:
+        lend_successor([measure])
+        return measure.document.validity_on(self.context.get("day") or timezone.localdate()).value
 
     def get_url(self, measure: m.Measure) -> str:
         request = self.context.get("request")

@@ -14,8 +14,14 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connection, transaction
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, ValidationError
@@ -33,12 +39,35 @@ from comparisons.models import (
     SectionRelation,
 )
 from measures import models as m
-from measures.filters import MeasureFilter
+from measures.asof import api_as_of, is_past
+from measures.filters import AsOfFilter, MeasureFilter
 from measures.quality import data_quality
 from measures.tasks import refresh_after_commit
 
 from . import serializers as s
 from .caching import CachedReads
+
+AS_OF = OpenApiParameter(
+    "as_of",
+    OpenApiTypes.DATE,
+    description="Answer as of this day (YYYY-MM-DD, not after today): what was in force then, "
+    "and each target's status as it could be known then (observations dated up to that day). "
+    "Default: today.",
+)
+AS_OF_DESCRIPTION = (
+    "View as of this day (YYYY-MM-DD, not after today): the targets of documents issued by "
+    "then, each judged on the observations dated up to that day. Default: today."
+)
+
+
+def targets_as_of(targets: QuerySet[m.Target], day) -> QuerySet[m.Target]:
+    """Targets of the documents issued by `day`, with their progress as known then (read by
+    TargetSerializer in place of the stored progress); unchanged for today."""
+    if day is None:
+        return targets
+    targets = targets.filter(measure__document__in=m.Document.objects.existing_on(day).values("pk"))
+    return targets.with_computed_progress(day) if is_past(day) else targets
+
 
 IF_MATCH = OpenApiParameter(
     "If-Match",
@@ -175,6 +204,9 @@ def codes(field: str):
     return lambda item: list(item.get(field, []))
 
 
+@extend_schema_view(
+    list=extend_schema(parameters=[AS_OF]), retrieve=extend_schema(parameters=[AS_OF])
+)
 class DocumentViewSet(CachedReads, CSVListMixin, viewsets.ReadOnlyModelViewSet):
     """The policy documents, with their issuers; one document adds its parts and measure ids."""
 
@@ -207,6 +239,9 @@ class DocumentViewSet(CachedReads, CSVListMixin, viewsets.ReadOnlyModelViewSet):
             .prefetch_related("issuer_rows__agency")
             .annotate(measure_count=Count("measures"))
         )
+        day = api_as_of(self.request.query_params)
+        if day is not None and self.action == "list":  # a later edition was not issued yet
+            queryset = queryset.existing_on(day)
         if self.action == "retrieve":
             measures = m.Measure.objects.order_by("number")
             queryset = queryset.prefetch_related(
@@ -217,7 +252,14 @@ class DocumentViewSet(CachedReads, CSVListMixin, viewsets.ReadOnlyModelViewSet):
     def get_serializer_class(self):
         return s.DocumentDetailSerializer if self.action == "retrieve" else s.DocumentSerializer
 
+    def get_serializer_context(self) -> dict:
+        day = api_as_of(self.request.query_params) if self.request else None
+        return {**super().get_serializer_context(), "day": day or timezone.localdate()}
 
+
+@extend_schema_view(
+    list=extend_schema(parameters=[AS_OF]), retrieve=extend_schema(parameters=[AS_OF])
+)
 class MeasureViewSet(CachedReads, GuardedUpdate, CSVListMixin, viewsets.ReadOnlyModelViewSet):
     """Every measure, with targets and progress, agencies, applicability, grades and sources,
     and links to other editions and levels. Filters are the same as the /measures/ page's."""
@@ -235,6 +277,8 @@ class MeasureViewSet(CachedReads, GuardedUpdate, CSVListMixin, viewsets.ReadOnly
         ("title_en", lambda d: d["title_en"]),
         ("summary_zh", lambda d: d["summary_zh"]),
         ("summary_en", lambda d: d["summary_en"]),
+        ("validity", lambda d: d["validity"]),
+        ("superseded_by", lambda d: d["superseded_by"]),
         ("grade", lambda d: d["grade"]),
         ("placement_grade", lambda d: d["placement_grade"]),
         ("topics", codes("topics")),
@@ -258,8 +302,13 @@ class MeasureViewSet(CachedReads, GuardedUpdate, CSVListMixin, viewsets.ReadOnly
         # page of 50 spent in prefetching.
         links = MeasureLink.objects.exclude(status=LinkStatus.REJECTED)
         shown = ("relation", "status", "grade", "older", "newer")
+        day = api_as_of(self.request.query_params)
+        targets = m.Target.objects.select_related("source").order_by("key")
+        if is_past(day):  # progress as it could be known that day
+            targets = targets.with_computed_progress(day)
         queryset = (
             m.Measure.objects.select_related("document", "section", "source", "scope")
+            .with_successor()
             .defer("search_text")
             .prefetch_related(
                 Prefetch("topics", m.Topic.objects.only("code"), to_attr="topic_list"),
@@ -274,11 +323,7 @@ class MeasureViewSet(CachedReads, GuardedUpdate, CSVListMixin, viewsets.ReadOnly
                     ),
                     to_attr="agency_list",
                 ),
-                Prefetch(
-                    "targets",
-                    m.Target.objects.select_related("source").order_by("key"),
-                    to_attr="target_list",
-                ),
+                Prefetch("targets", targets, to_attr="target_list"),
                 Prefetch(
                     "milestones",
                     queryset=m.Milestone.objects.select_related("source").order_by("key"),
@@ -303,6 +348,10 @@ class MeasureViewSet(CachedReads, GuardedUpdate, CSVListMixin, viewsets.ReadOnly
         if not self.request.query_params.get("sort"):
             queryset = queryset.in_reading_order()
         return queryset
+
+    def get_serializer_context(self) -> dict:
+        day = api_as_of(self.request.query_params) if self.request else None
+        return {**super().get_serializer_context(), "day": day or timezone.localdate()}
 
     def get_object(self) -> m.Measure:
         return get_object_or_404(
@@ -330,14 +379,22 @@ class TargetFilter(django_filters.FilterSet):
     measure = django_filters.CharFilter(method="filter_measure", help_text="Measure public id.")
     metric = django_filters.CharFilter(help_text="Metric code.")
     status = django_filters.MultipleChoiceFilter(
-        choices=m.TargetStatus.choices, help_text="Progress status."
+        method="filter_status",
+        choices=m.TargetStatus.choices,
+        help_text="Progress status (as of `as_of` when given).",
     )
     unit = django_filters.ChoiceFilter(choices=m.Unit.choices, help_text="Unit.")
     kind = django_filters.ChoiceFilter(choices=m.TargetKind.choices, help_text="level or rule.")
+    as_of = AsOfFilter(help_text=AS_OF_DESCRIPTION)
 
     class Meta:
         model = m.Target
         fields: list[str] = []
+
+    def filter_status(self, queryset, name, value):
+        # As of a past day, the status then (TargetViewSet reads it with the targets).
+        field = "computed_status" if "computed_status" in queryset.query.annotations else "status"
+        return queryset.filter(**{f"{field}__in": value}) if value else queryset
 
     def filter_measure(self, queryset, name, value):
         slug, _, number = value.rpartition("/")
@@ -346,6 +403,9 @@ class TargetFilter(django_filters.FilterSet):
         return queryset.filter(measure__document__slug=slug, measure__number=int(number))
 
 
+@extend_schema_view(
+    list=extend_schema(parameters=[AS_OF]), retrieve=extend_schema(parameters=[AS_OF])
+)
 class TargetViewSet(
     CachedReads, GuardedUpdate, CSVListMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
 ):
@@ -380,7 +440,10 @@ class TargetViewSet(
     )
 
     def get_queryset(self) -> QuerySet[m.Target]:
-        return m.Target.objects.select_related("measure__document", "source").order_by("pk")
+        targets = m.Target.objects.select_related("measure__document", "source").order_by("pk")
+        if self.request.method not in ("GET", "HEAD"):
+            return targets
+        return targets_as_of(targets, api_as_of(self.request.query_params))
 
     @extend_schema(
         request=s.TargetUpdateInput,
@@ -508,14 +571,19 @@ class ProgressView(CachedReads, ReadView):
     """How far the targets and milestones have come, rolled up by document, part, measure,
     agency and topic."""
 
-    @extend_schema(responses=s.ProgressRollupSerializer)
+    @extend_schema(responses=s.ProgressRollupSerializer, parameters=[AS_OF])
     def get(self, request: Request) -> Response:
         def rollups(queryset) -> dict[str, list[dict]]:
             return {f"by_{by}": queryset.rollup(by) for by in m.ROLLUPS}
 
-        return Response(
-            {**rollups(m.Target.objects.all()), "milestones": rollups(m.Milestone.objects.all())}
-        )
+        day = api_as_of(request.query_params)
+        milestones = m.Milestone.objects.all()
+        if day is not None:
+            milestones = milestones.filter(
+                measure__document__in=m.Document.objects.existing_on(day).values("pk")
+            )
+        targets = targets_as_of(m.Target.objects.all(), day)
+        return Response({**rollups(targets), "milestones": rollups(milestones)})
 
 
 class LinkFilter(django_filters.FilterSet):

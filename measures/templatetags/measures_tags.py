@@ -2,10 +2,13 @@ import re
 
 from django import template
 from django.urls import reverse
-from django.utils.html import conditional_escape
+from django.utils import timezone
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 
 from measures.filters import search_terms
+from measures.models import DocumentValidity
+from measures.validity import Validity
 
 register = template.Library()
 
@@ -58,3 +61,69 @@ def query_with(context, **changes) -> str:
 def page_query(context, param: str, number: int) -> str:
     """The current query string pointing at page `number` of the list paged by `param`."""
     return query_with(context, **{param: number})
+
+
+@register.filter
+def keep_as_of(url: str, as_of: str) -> str:
+    """A link within a page showing a past day keeps that day: `/measures/x/` →
+    `/measures/x/?as_of=2024-12-31` (before any #fragment). Unchanged without a day."""
+    if not as_of:
+        return url
+    url, hash_, fragment = str(url).partition("#")
+    joiner = "&" if "?" in url else "?"
+    return f"{url}{joiner}as_of={as_of}{hash_}{fragment}"
+
+
+@register.inclusion_tag("measures/_validity.html", takes_context=True)
+def validity(context, document, detailed: bool = False) -> dict:
+    """The document's (and so its measures') validity on the day the page shows: in force,
+    superseded by the next edition (linked), expired, repealed or not yet in force. `detailed`
+    adds the day it changed. Reads the next edition from a `with_successor` annotation when the
+    list has one, else asks for it."""
+    day = context.get("as_of_day") or timezone.localdate()
+    span = document.period
+    state = span.on(day)
+    successor = None
+    if state == Validity.SUPERSEDED:
+        successor = getattr(document, "successor_slug", None) or (
+            document.successor.slug if document.successor else None
+        )
+    return {
+        "state": state.value,
+        "label": DocumentValidity(state).label,
+        "successor": successor,
+        "successor_link": document_link(successor, context.get("as_of", "")) if successor else "",
+        "ends": span.ends,
+        "starts": span.starts,
+        "detailed": detailed,
+    }
+
+
+@register.filter
+def without_as_of(request) -> str:
+    """The request's query string without `as_of` (nor a page number, which may not exist
+    today): where "back to today" leads."""
+    query = request.GET.copy()
+    query.pop("as_of", None)
+    query.pop("page", None)
+    return query.urlencode()
+
+
+@register.simple_tag(takes_context=True)
+def validity_state(context, document) -> str:
+    """The document's validity code on the day the page shows, for a row's class."""
+    return document.period.on(context.get("as_of_day") or timezone.localdate()).value
+
+
+@register.filter
+def document_link(slug: str, as_of: str = "") -> str:
+    """A link to the document `slug`, keeping the page's day, as HTML to place in a sentence."""
+    url = keep_as_of(reverse("measures:document", args=[slug]), as_of)
+    return format_html('<a href="{}">{}</a>', url, slug)
+
+
+@register.filter
+def measure_link(measure, as_of: str = "") -> str:
+    """A link to `measure` by its public id, keeping the page's day."""
+    url = keep_as_of(measure.get_absolute_url(), as_of)
+    return format_html('<a href="{}">{}</a>', url, measure.public_id)
