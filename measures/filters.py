@@ -14,7 +14,6 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from .models import (
@@ -118,7 +117,15 @@ class AsOfField(forms.CharField):
             raise forms.ValidationError(str(error), code="invalid") from error
 
 
-@extend_schema_field(OpenApiTypes.DATE)
+# A schema given here replaces the one drf-spectacular derives, help_text included: the
+# description goes with it.
+AS_OF_HELP = (
+    "Show the catalogue as it stood on this day (YYYY-MM-DD, not after today): the measures in "
+    "force then. Default: today."
+)
+
+
+@extend_schema_field({"type": "string", "format": "date", "description": AS_OF_HELP})
 class AsOfFilter(django_filters.Filter):
     field_class = AsOfField
 
@@ -142,13 +149,7 @@ class PartFilter(django_filters.MultipleChoiceFilter):
 
 
 class MeasureFilter(django_filters.FilterSet):
-    as_of = AsOfFilter(
-        label=_("As of"),
-        help_text=(
-            "Show the catalogue as it stood on this day (YYYY-MM-DD, not after today): the "
-            "measures in force then. Default: today."
-        ),
-    )
+    as_of = AsOfFilter(label=_("As of"), help_text=AS_OF_HELP)
     in_force = django_filters.ChoiceFilter(
         method="filter_nothing",
         choices=IN_FORCE_CHOICES,
