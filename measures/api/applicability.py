@@ -160,7 +160,11 @@ class MatchSerializer(serializers.Serializer):
     title_zh = _text("Measure title in Chinese.", source="measure.title_zh")
     title_en = _text("Measure title in English.", source="measure.title_en")
     url = serializers.SerializerMethodField(help_text="The measure's page.")
-    score = serializers.IntegerField(read_only=True, help_text="Rank score; higher first.")
+    score = serializers.IntegerField(
+        read_only=True,
+        help_text="Rank score; higher first within a section (in `later`, after the nearest "
+        "stage; measures in force before those that are not).",
+    )
     steps_ahead = serializers.IntegerField(
         read_only=True,
         allow_null=True,
