@@ -2,11 +2,45 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .applicability import Profile
+from .filters import AsOfField
 from .models import EntityType, Location, ProductStage, ProductType, Topic
+
+
+class IncludeEndedCheckbox(forms.CheckboxInput):
+    """A checkbox that sends `in_force=all`, and hands the field the value as sent."""
+
+    def __init__(self, attrs: dict | None = None) -> None:
+        super().__init__(
+            {"value": "all", **(attrs or {})}, check_test=lambda value: value in ("all", True)
+        )
+
+    def format_value(self, value: object) -> None:
+        return None  # the value sent is always `all` (in attrs), whatever came in
+
+    def value_from_datadict(self, data, files, name: str) -> object:
+        return data.get(name)
+
+
+class IncludeEndedField(forms.BooleanField):
+    """The "include superseded measures" checkbox: `in_force=all` when ticked, as on the
+    measures list and in the API; `true` or nothing: in force only."""
+
+    widget = IncludeEndedCheckbox
+
+    def to_python(self, value: object) -> bool:
+        if value in (None, "", "true", False):
+            return False
+        if value in ("all", True):
+            return True
+        raise forms.ValidationError(
+            _("Choose true (in force only) or all (also superseded)."), code="invalid"
+        )
 
 
 class ProfileForm(forms.Form):
@@ -27,6 +61,13 @@ class ProfileForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Measures on these topics rank higher."),
+    )
+    in_force = IncludeEndedField(label=_("Include superseded measures"), required=False)
+    as_of = AsOfField(
+        label=_("As of"),
+        required=False,
+        help_text=_("YYYY-MM-DD: the measures in force that day. Empty: today."),
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
 
     # What an unfilled form shows: the commonest visitor, a Beijing drug firm in trials.
@@ -61,3 +102,11 @@ class ProfileForm(forms.Form):
             class1=data["class1"],
             topics=tuple(data["topics"]),
         )
+
+    @property
+    def as_of_day(self) -> datetime.date | None:
+        return self.cleaned_data.get("as_of")
+
+    @property
+    def include_ended(self) -> bool:
+        return self.cleaned_data.get("in_force", False)

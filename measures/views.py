@@ -542,7 +542,9 @@ def applicability(request: HttpRequest) -> HttpResponse:
         return render(request, "measures/applicability.html", {"form": form})
     if not form.is_valid():
         return render(request, "measures/applicability.html", {"form": form}, status=400)
-    finding = find_applicable(form.profile())
+    finding = find_applicable(
+        form.profile(), as_of=form.as_of_day, include_ended=form.include_ended
+    )
     if request.GET.get("format") == "csv":
         response = HttpResponse(finding_csv(finding), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="applicability.csv"'
@@ -554,7 +556,8 @@ def applicability(request: HttpRequest) -> HttpResponse:
 
 
 def finding_csv(finding: Finding) -> str:
-    """One row per measure, those that apply first; UTF-8 with a BOM for spreadsheets."""
+    """One row per measure, section by section: those that apply now, then those that apply at
+    a later stage, then those that nearly apply; UTF-8 with a BOM for spreadsheets."""
     buffer = io.StringIO()
     buffer.write("\ufeff")
     writer = csv.writer(buffer)
@@ -572,9 +575,13 @@ def finding_csv(finding: Finding) -> str:
             "next_step_en",
             "approach",
             "targets",
+            "waits_for",
+            "validity",
+            "superseded_by",
+            "replaced_by",
         ]
     )
-    for result, matches in (("applies", finding.applies), ("nearly", finding.nearly)):
+    for result, matches in finding.sections:
         for rank, match in enumerate(matches, start=1):
             rule = match.measure.eligibility
             writer.writerow(
@@ -594,6 +601,12 @@ def finding_csv(finding: Finding) -> str:
                         f"{target.metric_en} {target.goal_display}"
                         + (f" ({target.deadline_text})" if target.deadline_text else "")
                         for target in match.targets
+                    ),
+                    match.waits_for.code if match.waits_for else "",
+                    match.validity,
+                    match.superseded_by or "",
+                    " ".join(
+                        f"{link.newer.public_id} ({link.relation})" for link in match.replaced_by
                     ),
                 ]
             )

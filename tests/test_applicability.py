@@ -5,7 +5,9 @@ measures it must get and those it must not, read off the reference data by hand.
 """
 
 import csv
+import datetime
 import io
+import re
 
 import pytest
 from django.core.management import call_command
@@ -43,14 +45,22 @@ def match_for(matches, public_id: str):
     return next(match for match in matches if match.measure.public_id == public_id)
 
 
-# (profile, must apply, must not apply). Every entity type and every stage appears. Measures of
-# Beijing's 2024 edition, superseded by the 2025 one, are offered to nobody today.
+# (profile, must apply now, must not apply now). Every entity type and every stage appears.
+# Measures of Beijing's 2024 edition, superseded by the 2025 one, are offered to nobody today.
 PROFILES = {
     "Beijing Class-1 drug, application just accepted": (
         Profile("innovative_drug_firm", "beijing", "application_accepted", "chemical_drug", True),
-        # One-to-one guidance; Beijing's early engagement after filing and fast listing.
-        {"national-2025/3", "beijing-2025/20", "beijing-2025/19"},
-        {"national-2025/1", "beijing-2025/6", "national-2025/11", "beijing-2025/15"},
+        # One-to-one guidance; Beijing's early engagement after filing. Not yet the fast
+        # listing of approved drugs: that applies later (LATER below).
+        {"national-2025/3", "beijing-2025/20"},
+        {
+            "national-2025/1",
+            "beijing-2025/6",
+            "national-2025/11",
+            "beijing-2025/15",
+            "beijing-2025/19",
+            "national-2025/5",
+        },
     ),
     "foreign marketing-authorisation holder": (
         Profile("foreign_mah", "abroad", "approved"),
@@ -140,12 +150,54 @@ PROFILES = {
 }
 
 
+# The measures a profile must get in "later": they apply once its product reaches a later stage.
+LATER = {
+    "Beijing Class-1 drug, application just accepted": {
+        "beijing-2025/19",  # fast listing: once approved
+        "national-2025/5",  # once approved
+        "beijing-2025/7",  # once approved
+        "national-2025/9",  # after approval (whichever stage its data names)
+    },
+    "device firm, application filed": {"beijing-2025/10"},  # once approved
+    "investor backing preclinical projects": set(),
+    "CRO in clinical trials": set(),
+}
+
+
 @pytest.mark.parametrize("name", PROFILES)
 def test_each_profile_gets_the_measures_it_must_and_not_those_it_must_not(reference_data, name):
     profile, must, must_not = PROFILES[name]
-    applies = ids(find_applicable(profile).applies)
+    finding = find_applicable(profile)
+    applies = ids(finding.applies)
     assert must <= applies, must - applies
     assert not (must_not & applies), must_not & applies
+    later = ids(finding.later)
+    assert LATER.get(name, set()) <= later, LATER[name] - later
+    # No superseded measure in any section.
+    everything = applies | later | ids(finding.nearly)
+    assert not {public_id for public_id in everything if public_id.startswith("beijing-2024/")}
+
+
+@pytest.mark.parametrize("name", PROFILES)
+def test_no_section_claims_a_condition_that_is_not_met(reference_data, name):
+    finding = find_applicable(PROFILES[name][0])
+    for match in finding.applies:  # every condition holds now: nothing awaited or failed
+        assert {check.outcome for check in match.checks} <= {
+            Outcome.PASSED,
+            Outcome.NOT_APPLICABLE,
+        }, match.measure.public_id
+        assert match.steps_ahead in (0, None)
+        assert match.waits_for is None
+    for match in finding.later:  # only the stage is awaited, and it is named, never passed
+        (stage,) = [check for check in match.checks if check.condition == Condition.STAGE]
+        assert stage.outcome == Outcome.LATER, match.measure.public_id
+        assert not match.failed
+        assert match.waits_for is not None
+        assert match.steps_ahead >= 1
+        assert match.waits_for.name_en in stage.explanation_en
+        assert match.waits_for.name_zh in stage.explanation_zh
+    for match in finding.nearly:
+        assert len(match.failed) == 1
 
 
 def test_the_table_covers_every_entity_type_and_stage():
@@ -158,17 +210,20 @@ def test_a_firm_outside_beijing_gets_every_fitting_national_measure_and_no_beiji
     reference_data,
 ):
     finding = find_applicable(Profile("innovative_drug_firm", "china_other", "approved"))
-    applies = ids(finding.applies)
-    assert all(public_id.startswith("national-2025/") for public_id in applies)
-    # Read off the data: every national measure for drug firms at or up to two steps after
-    # approval; not (一)(二)(四) (R&D stages), (三) (before approval) or (十一) (hospitals only).
-    assert applies == NATIONAL_16 - {
+    applies, later = ids(finding.applies), ids(finding.later)
+    assert all(public_id.startswith("national-2025/") for public_id in applies | later)
+    # Read off the data: every national measure for drug firms at approval or a stage after it;
+    # not (一)(二)(四) (R&D stages), (三) (before approval) or (十一) (hospitals only).
+    assert applies | later == NATIONAL_16 - {
         "national-2025/1",
         "national-2025/2",
         "national-2025/3",
         "national-2025/4",
         "national-2025/11",
     }
+    # Those for approved drugs (or any stage) apply now; those for listed drugs only, later.
+    assert {f"national-2025/{n}" for n in (5, 6, 7, 8, 9, 10, 14, 15, 16)} <= applies
+    assert {f"national-2025/{n}" for n in (12, 13)} <= later
     # Beijing measures in force show as nearly applying, for want of a Beijing presence.
     near = [match for match in finding.nearly if match.measure.document.slug == "beijing-2025"]
     assert near
@@ -189,14 +244,17 @@ def test_a_drug_that_is_not_class_1_nearly_gets_the_one_month_listing(reference_
     assert "1类创新药" in failed.explanation_zh
 
 
-def test_a_stage_far_ahead_nearly_applies_but_a_stage_left_behind_does_not(reference_data):
-    finding = find_applicable(Profile("innovative_drug_firm", "beijing", "application_filed"))
-    # Special case review is for drugs on the reimbursement list, three steps after filing: not
-    # yet, but coming.
-    near = match_for(finding.nearly, "national-2025/12")
-    assert [check.condition for check in near.failed] == [Condition.STAGE]
-    # Trial-application review is behind the product: neither applies nor nearly applies.
-    assert "beijing-2025/6" not in ids(finding.applies) | ids(finding.nearly)
+def test_a_stage_far_ahead_applies_later_but_a_stage_left_behind_does_not(reference_data):
+    finding = find_applicable(Profile("innovative_drug_firm", "beijing", "application_accepted"))
+    # Special case review is for drugs on the reimbursement list, two steps after acceptance:
+    # not yet, but coming, and not something the firm could change now (so not "nearly").
+    coming = match_for(finding.later, "national-2025/12")
+    assert coming.waits_for.code == "nrdl_listed"
+    assert coming.steps_ahead == 2
+    assert "national-2025/12" not in ids(finding.applies) | ids(finding.nearly)
+    # Trial-application review is behind the product: in no section.
+    sections = ids(finding.applies) | ids(finding.later) | ids(finding.nearly)
+    assert "beijing-2025/6" not in sections
 
 
 def test_each_match_explains_its_checks_next_step_agency_and_targets(reference_data):
@@ -220,8 +278,14 @@ def test_each_match_explains_its_checks_next_step_agency_and_targets(reference_d
     assert rule.approach.slug == "nhsa"
     assert "one-to-one guidance" in rule.next_step_en
 
-    listing = match_for(finding.applies, "beijing-2025/19")
+    # The one-month listing applies once the drug is approved: later, and not ticked.
+    listing = match_for(finding.later, "beijing-2025/19")
     assert listing.steps_ahead == 1  # approval is the next step
+    assert listing.waits_for.code == "approved"
+    stage = next(check for check in listing.checks if check.condition == Condition.STAGE)
+    assert stage.outcome == Outcome.LATER
+    assert "once the product reaches Approved" in stage.explanation_en
+    assert "进入已获批上市阶段后适用" in stage.explanation_zh
     assert [target.deadline_text for target in listing.targets] == ["获批上市后1个月内"]
     assert listing.measure.eligibility.approach.slug == "bj-healthcare-security"
 
@@ -230,11 +294,17 @@ def test_measures_at_the_stage_now_rank_above_those_ahead(reference_data):
     finding = find_applicable(
         Profile("innovative_drug_firm", "beijing", "application_accepted", "chemical_drug", True)
     )
-    order = [match.measure.public_id for match in finding.applies]
-    assert order.index("national-2025/3") < order.index("national-2025/13")
+    # Those for the stage now apply; those for a stage ahead come after, in their own section.
+    assert "national-2025/3" in ids(finding.applies)
+    assert "national-2025/13" in ids(finding.later)
+    assert [section for section, _ in finding.sections] == ["applies", "later", "nearly"]
     assert [match.score for match in finding.applies] == sorted(
         (match.score for match in finding.applies), reverse=True
     )
+    # Later: the nearest stage first, then by score.
+    keys = [(match.steps_ahead, -match.score) for match in finding.later]
+    assert keys == sorted(keys)
+    assert finding.later[0].waits_for.code == "approved"
 
 
 def test_topics_of_interest_raise_a_measure(reference_data):
@@ -267,6 +337,14 @@ def test_the_finder_reads_a_fixed_number_of_queries(reference_data, django_asser
     with django_assert_num_queries(9):
         few = find_applicable(Profile("wholesaler", "beijing"))
     assert len(many.applies) > 10 * len(few.applies)
+    # With the measures no longer in force: one more, their links to the next edition.
+    with django_assert_num_queries(10):
+        every = find_applicable(
+            Profile("innovative_drug_firm", "beijing", "approved"), include_ended=True
+        )
+        for match in [*every.applies, *every.later, *every.nearly]:
+            [link.newer.document.slug for link in match.replaced_by]
+    assert any(not match.in_force for match in every.applies)
 
 
 # -- the data ------------------------------------------------------------------------------------
@@ -389,6 +467,24 @@ ACCEPTED = {
     "product_type": "chemical_drug",
     "class1": "on",
 }
+NOT_CLASS_1 = {name: value for name, value in ACCEPTED.items() if name != "class1"}
+APPROVED = {**ACCEPTED, "stage": "approved"}
+
+
+def section_ids(html: str, section: str) -> list[str]:
+    """The measures of one section of the finder's page (now, later, nearly), in order."""
+    found = re.search(rf'<ol class="matches {section}"[^>]*>(.*?)</ol>', html, re.S)
+    return (
+        re.findall(r'<li class="match[^"]*" id="[^"]*" data-measure="([^"]+)"', found[1])
+        if found
+        else []
+    )
+
+
+def match_html(html: str, public_id: str) -> str:
+    """The markup of one match on the finder's page."""
+    start = html.index(f'data-measure="{public_id}"')
+    return html[start : html.index("\n</li>", start)]
 
 
 def test_the_page_offers_the_form_with_defaults(client, reference_data):
@@ -429,26 +525,130 @@ def test_bad_values_get_form_errors_not_a_crash(client, reference_data):
     assert 'class="finding"' not in html
 
 
-def test_the_result_downloads_as_csv(client, reference_data):
-    # Filed rather than accepted, so that some measure (listed drugs only) nearly applies.
-    response = client.get(
-        "/applicability/", {**ACCEPTED, "stage": "application_filed", "format": "csv"}
-    )
+def csv_rows(response) -> list[dict[str, str]]:
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     text = response.content.decode("utf-8")
     assert text.startswith("\ufeff")
-    rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    return list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+
+
+def test_the_result_downloads_as_csv_section_by_section(client, reference_data):
+    # Not Class-1: the one-month listing for Class-1 drugs nearly applies (and only later).
+    rows = csv_rows(client.get("/applicability/", {**NOT_CLASS_1, "format": "csv"}))
     guidance = next(row for row in rows if row["measure"] == "national-2025/3")
     assert guidance["result"] == "applies"
     assert guidance["approach"] == "nhsa"
-    near = next(row for row in rows if row["result"] == "nearly")
-    assert near["failed_condition"]
-    assert {row["measure"] for row in rows if row["result"] == "applies"} == ids(
-        find_applicable(
-            Profile("innovative_drug_firm", "beijing", "application_filed", "chemical_drug", True)
-        ).applies
+    assert guidance["waits_for"] == ""
+    coming = next(row for row in rows if row["measure"] == "national-2025/5")
+    assert coming["result"] == "later"
+    assert coming["waits_for"] == "approved"
+    assert "stage=later" in coming["checks"]
+    assert not coming["failed_condition"]
+    near = next(row for row in rows if row["measure"] == "beijing-2025/19")
+    assert near["result"] == "nearly"
+    assert near["failed_condition"] == "class1"
+    # What applies now comes first, then what applies later, then what nearly applies.
+    results = [row["result"] for row in rows]
+    assert results == sorted(results, key=["applies", "later", "nearly"].index)
+    finding = find_applicable(
+        Profile("innovative_drug_firm", "beijing", "application_accepted", "chemical_drug")
     )
+    for section, matches in finding.sections:
+        assert [row["measure"] for row in rows if row["result"] == section] == [
+            match.measure.public_id for match in matches
+        ]
+    assert {row["validity"] for row in rows} == {"in_force"}
+
+
+def test_the_page_shows_what_applies_now_then_what_applies_once_approved(client, reference_data):
+    html = client.get("/applicability/", ACCEPTED).content.decode()
+    now, later = section_ids(html, "now"), section_ids(html, "later")
+    assert "national-2025/3" in now
+    assert {"beijing-2025/19", "national-2025/5", "national-2025/9"} <= set(later)
+    assert not set(now) & set(later)
+    # The section of what applies now comes first.
+    assert html.index('<ol class="matches now"') < html.index('<ol class="matches later"')
+    # The one-month listing waits for approval, says so, and ticks no stage.
+    listing = match_html(html, "beijing-2025/19")
+    assert 'data-waits-for="approved"' in listing
+    assert "产品进入“已获批上市”后适用" in listing
+    stage = re.search(r'<li class="check-(\w+)" data-condition="stage">(.*?)</li>', listing, re.S)
+    assert stage[1] == "later"
+    assert "✓" not in stage[2]
+    assert "尚未满足" in stage[2]
+    assert "获批上市后1个月内" in listing  # its target still shows, to prepare for
+
+
+def test_the_page_speaks_english_for_what_applies_later(client, reference_data):
+    client.cookies["django_language"] = "en"
+    html = client.get("/applicability/", ACCEPTED).content.decode()
+    assert "measures will apply at a later stage" in html
+    listing = match_html(html, "beijing-2025/19")
+    assert "applies once your product reaches “Approved”" in listing
+    assert "Not met yet" in listing
+
+
+def test_the_page_offers_no_superseded_measure_unless_asked(client, reference_data):
+    html = client.get("/applicability/", APPROVED).content.decode()
+    assert 'data-measure="beijing-2024/' not in html
+    assert "include superseded measures" in html.lower() or "包括已被替代的措施" in html
+    assert 'name="in_force" value="all"' in html
+
+
+def test_with_in_force_all_superseded_measures_show_what_replaced_them(client, reference_data):
+    html = client.get("/applicability/", {**APPROVED, "in_force": "all"}).content.decode()
+    assert 'name="in_force" value="all" id="id_in_force" checked' in html
+    now = section_ids(html, "now")
+    # Beijing 2024's fast listing is there, marked superseded, linking its 2025 successor.
+    assert "beijing-2024/12" in now
+    old = match_html(html, "beijing-2024/12")
+    assert 'data-validity="superseded"' in old
+    assert '<a href="/documents/beijing-2025/">beijing-2025</a>' in old
+    assert "2025-04-07" in old
+    assert '<a href="/measures/beijing-2025/19/" class="replacement"' in old
+    # Measures in force rank first.
+    ended = [public_id for public_id in now if public_id.startswith("beijing-2024/")]
+    assert now[-len(ended) :] == ended
+    client.cookies["django_language"] = "en"
+    html = client.get("/applicability/", {**APPROVED, "in_force": "all"}).content.decode()
+    old = match_html(html, "beijing-2024/12")
+    assert "Superseded by" in old
+    assert "on 2025-04-07" in old
+    assert "Replaced by:" in old
+    assert "(strengthened)" in old
+
+
+def test_as_of_a_day_offers_what_was_in_force_that_day(client, reference_data):
+    html = client.get("/applicability/", {**APPROVED, "as_of": "2024-12-31"}).content.decode()
+    shown = section_ids(html, "now") + section_ids(html, "later") + section_ids(html, "nearly")
+    assert "beijing-2024/12" in shown
+    assert not [public_id for public_id in shown if "-2025/" in public_id]
+    assert 'data-validity="superseded"' not in html  # in force on that day
+    assert 'class="notice as-of"' in html
+    assert "2024-12-31" in html
+    # The day stays in the form, and in the CSV link.
+    assert 'value="2024-12-31"' in html
+    rows = csv_rows(
+        client.get("/applicability/", {**APPROVED, "as_of": "2024-12-31", "format": "csv"})
+    )
+    assert rows
+    assert not [row for row in rows if "-2025/" in row["measure"]]
+
+
+@pytest.mark.parametrize("value", ["2024-13-01", "31/12/2024", "2999-01-01", "1900-01-01"])
+def test_a_bad_as_of_is_a_form_error(client, reference_data, value):
+    page = client.get("/applicability/", {**APPROVED, "as_of": value})
+    assert page.status_code == 400
+    html = page.content.decode()
+    assert 'class="finding"' not in html
+    assert re.search(r'<li><label for="id_as_of">[^<]+</label>: ', html)
+
+
+def test_a_bad_in_force_is_a_form_error(client, reference_data):
+    page = client.get("/applicability/", {**APPROVED, "in_force": "sometimes"})
+    assert page.status_code == 400
+    assert '<label for="id_in_force">' in page.content.decode()
 
 
 def test_the_page_costs_a_fixed_number_of_queries(
@@ -458,6 +658,8 @@ def test_the_page_costs_a_fixed_number_of_queries(
         assert client.get("/applicability/", ACCEPTED).status_code == 200
     with django_assert_max_num_queries(16):
         assert client.get("/applicability/", {"entity_type": "hospital", "location": "beijing"})
+    with django_assert_max_num_queries(17):
+        assert client.get("/applicability/", {**APPROVED, "in_force": "all"}).status_code == 200
 
 
 def test_every_page_links_to_the_finder(client, reference_data):
@@ -498,10 +700,32 @@ def test_the_api_returns_the_same_result_as_the_finder(client, reference_data):
         "passed"
     )
     assert guidance["rule_grade"] == "inferred"
-    listing = next(item for item in data["applies"] if item["measure"] == "beijing-2025/19")
+    assert guidance["waits_for"] is None
+    assert guidance["validity"] == "in_force"
+    assert [item["measure"] for item in data["later"]] == [
+        match.measure.public_id for match in finding.later
+    ]
+    # The one-month listing applies once the drug is approved: in `later`, stage not passed.
+    listing = next(item for item in data["later"] if item["measure"] == "beijing-2025/19")
+    assert listing["waits_for"] == {
+        "code": "approved",
+        "name_zh": "已获批上市",
+        "name_en": "Approved",
+    }
+    assert listing["steps_ahead"] == 1
+    assert {check["condition"]: check["outcome"] for check in listing["checks"]}["stage"] == (
+        "later"
+    )
     assert listing["targets"][0]["deadline_text"] == "获批上市后1个月内"
     assert listing["targets"][0]["goal"].startswith("≤ 1")
+    assert "national-2025/9" in {item["measure"] for item in data["later"]}
+    assert not {item["measure"] for item in data["applies"]} & {
+        item["measure"] for item in data["later"]
+    }
     assert data["profile"] == {**body, "topics": []}
+    assert data["in_force"] == "true"
+    assert data["as_of"] == datetime.date.today().isoformat()
+    assert not [item for item in data["applies"] if item["measure"].startswith("beijing-2024/")]
 
 
 def test_the_api_needs_only_entity_type_and_location(client, reference_data):
@@ -543,6 +767,68 @@ def test_the_api_costs_a_fixed_number_of_queries(
     body = {"entity_type": "innovative_drug_firm", "location": "beijing", "topics": ["pricing"]}
     with django_assert_max_num_queries(11):
         assert post(client, body).status_code == 200
+    with django_assert_max_num_queries(12):
+        assert post(client, {**body, "stage": "approved", "in_force": "all"}).status_code == 200
+
+
+APPROVED_BODY = {
+    "entity_type": "innovative_drug_firm",
+    "location": "beijing",
+    "stage": "approved",
+    "product_type": "chemical_drug",
+    "class1": True,
+}
+
+
+def all_items(data: dict) -> list[dict]:
+    return [*data["applies"], *data["later"], *data["nearly"]]
+
+
+def test_the_api_offers_superseded_measures_only_with_in_force_all(client, reference_data):
+    default = post(client, APPROVED_BODY).json()
+    assert not [i for i in all_items(default) if i["measure"].startswith("beijing-2024/")]
+    assert {item["validity"] for item in all_items(default)} == {"in_force"}
+
+    data = post(client, {**APPROVED_BODY, "in_force": "all"}).json()
+    assert data["in_force"] == "all"
+    old = next(item for item in data["applies"] if item["measure"] == "beijing-2024/12")
+    assert old["validity"] == "superseded"
+    assert old["superseded_by"] == "beijing-2025"
+    assert old["ended_on"] == "2025-04-07"
+    assert [(r["measure"], r["relation"]) for r in old["replaced_by"]] == [
+        ("beijing-2025/19", "strengthened")
+    ]
+    assert old["replaced_by"][0]["url"].endswith("/measures/beijing-2025/19/")
+    # In force first, in each section.
+    for section in ("applies", "later", "nearly"):
+        states = [item["validity"] == "in_force" for item in data[section]]
+        assert states == sorted(states, reverse=True), section
+    current = next(item for item in data["applies"] if item["measure"] == "beijing-2025/19")
+    assert current["superseded_by"] is None
+    assert current["replaced_by"] == []
+
+
+def test_the_api_judges_as_of_a_day(client, reference_data):
+    response = post(client, {**APPROVED_BODY, "as_of": "2024-12-31"})
+    assert response.status_code == 200
+    data = response.json()
+    assert data["as_of"] == "2024-12-31"
+    shown = {item["measure"] for item in all_items(data)}
+    assert "beijing-2024/12" in shown
+    assert not {public_id for public_id in shown if "-2025/" in public_id}
+    # Nothing had superseded the 2024 edition yet, even when asking for everything.
+    data = post(client, {**APPROVED_BODY, "as_of": "2024-12-31", "in_force": "all"}).json()
+    assert {item["validity"] for item in all_items(data)} == {"in_force"}
+    assert not {item["measure"] for item in all_items(data) if "-2025/" in item["measure"]}
+
+
+@pytest.mark.parametrize("value", ["2024-13-01", "20241231", "2999-01-01", "yesterday"])
+def test_the_api_refuses_a_bad_as_of_or_in_force(client, reference_data, value):
+    response = post(client, {**APPROVED_BODY, "as_of": value, "in_force": "sometimes"})
+    assert response.status_code == 400
+    errors = response.json()
+    assert set(errors) == {"as_of", "in_force"}
+    assert errors["as_of"][0]
 
 
 def test_editors_see_the_rule_under_its_measure_in_the_admin(admin_client, reference_data):

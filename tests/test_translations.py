@@ -7,8 +7,16 @@ from pathlib import Path
 CATALOGUE = Path(__file__).resolve().parent.parent / "locale/zh_Hans/LC_MESSAGES/django.po"
 
 
+ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\"}
+
+
+def unescape(value: str) -> str:
+    """A PO string as gettext reads it: `\\"` is a quote (in `<a href="…">`), `\\n` a newline."""
+    return re.sub(r"\\(.)", lambda match: ESCAPES.get(match[1], match[0]), value)
+
+
 def entries(text: str) -> list[tuple[str, list[str], str]]:
-    """(msgid, msgstr values, flags) for every entry after the header."""
+    """(msgid, msgstr values, flags) for every entry after the header, unescaped."""
     found = []
     for block in text.split("\n\n")[1:]:
         flags = " ".join(line for line in block.splitlines() if line.startswith("#,"))
@@ -19,10 +27,10 @@ def entries(text: str) -> list[tuple[str, list[str], str]]:
             if match:
                 key, fields[match[1]] = match[1], match[2]
             elif line.startswith('"') and key:
-                fields[key] += line.strip('"')
+                fields[key] += line[1:-1]
         if "msgid" in fields:
             strs = [value for name, value in fields.items() if name.startswith("msgstr")]
-            found.append((fields["msgid"], strs, flags))
+            found.append((unescape(fields["msgid"]), [unescape(value) for value in strs], flags))
     return found
 
 

@@ -1,12 +1,17 @@
-"""POST /api/v1/applicability/: a firm's profile in, the measures that apply (and nearly do) out.
+"""POST /api/v1/applicability/: a firm's profile in; the measures that apply now, those that will
+apply at a later stage of the product, and those that nearly apply out.
 
-The input serializer checks the profile against the API's vocabulary codes; the finder
-(`measures.applicability`) does the work; the output serializers only shape its dataclasses.
+The input serializer checks the profile against the API's vocabulary codes (and the day asked,
+with `measures.validity.parse_as_of`); the finder (`measures.applicability`) does the work; the
+output serializers only shape its dataclasses.
 """
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+import datetime
+
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
@@ -17,6 +22,7 @@ from rest_framework.views import APIView
 
 from measures import applicability as finder
 from measures.models import Location, Topic
+from measures.validity import AsOfError, parse_as_of
 
 from .views import JSONErrors
 
@@ -73,13 +79,44 @@ class ProfileSerializer(serializers.Serializer):
         )
 
 
+class FinderRequestSerializer(ProfileSerializer):
+    """A firm's profile and, optionally, the day to judge it on and whether to include measures
+    no longer in force."""
+
+    as_of = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Judge the catalogue as it stood on this day (YYYY-MM-DD, not after today): "
+        "the measures in force then. Empty or missing: today.",
+    )
+    in_force = serializers.ChoiceField(
+        choices=["true", "all"],
+        default="true",
+        help_text="true (default): only measures in force on the day judged; all: also those "
+        "superseded by a later edition or expired by then, marked as such (`validity`, "
+        "`superseded_by`, `replaced_by`) and ranked after those in force.",
+    )
+
+    def validate_as_of(self, value: str) -> datetime.date | None:
+        if not value.strip():
+            return None
+        try:
+            return parse_as_of(value, timezone.localdate())
+        except AsOfError as error:
+            raise serializers.ValidationError(str(error)) from None
+
+
 def _text(help_text: str, **kwargs) -> serializers.CharField:
     return serializers.CharField(help_text=help_text, read_only=True, **kwargs)
 
 
 class CheckSerializer(serializers.Serializer):
     condition = _text("entity_type, stage, product_type, class1 or location.")
-    outcome = _text("passed, failed or not_applicable.")
+    outcome = _text(
+        "passed, failed, later (a stage condition met only once the product reaches a later "
+        "stage: not met yet) or not_applicable."
+    )
     explanation_zh = _text("Why, in Chinese.")
     explanation_en = _text("Why, in English.")
 
@@ -101,18 +138,65 @@ class TargetNoteSerializer(serializers.Serializer):
     deadline_text = _text("The deadline or rule as the source words it.")
 
 
+class StageSerializer(serializers.Serializer):
+    code = _text("Stage code (see /api/v1/stages/).")
+    name_zh = _text("Stage name in Chinese.")
+    name_en = _text("Stage name in English.")
+
+
+class ReplacementSerializer(serializers.Serializer):
+    measure = _text("Public id of the measure that carries this one on.", source="newer.public_id")
+    relation = _text("continued, strengthened, relaxed, merged or split.")
+    status = _text("Link status: curated, confirmed or suggested.")
+    url = serializers.SerializerMethodField(help_text="That measure's page.")
+
+    def get_url(self, link) -> str:
+        return self.context["request"].build_absolute_uri(link.newer.get_absolute_url())
+
+
 class MatchSerializer(serializers.Serializer):
     measure = _text("Public id of the measure, `<document>/<number>`.", source="measure.public_id")
     document = _text("Document slug.", source="measure.document.slug")
     title_zh = _text("Measure title in Chinese.", source="measure.title_zh")
     title_en = _text("Measure title in English.", source="measure.title_en")
     url = serializers.SerializerMethodField(help_text="The measure's page.")
-    score = serializers.IntegerField(read_only=True, help_text="Rank score; higher first.")
+    score = serializers.IntegerField(
+        read_only=True,
+        help_text="Rank score; higher first within a section (in `later`, after the nearest "
+        "stage; measures in force before those that are not).",
+    )
     steps_ahead = serializers.IntegerField(
         read_only=True,
         allow_null=True,
-        help_text="0: for the product's stage now; 1 or 2: for a stage ahead; null: no stage "
-        "check.",
+        help_text="0: for the product's stage now; 1 or more (in `later` and `nearly` only): "
+        "how many steps ahead the stage it waits for is; null: no stage check.",
+    )
+    waits_for = StageSerializer(
+        read_only=True,
+        allow_null=True,
+        help_text="The stage the measure waits for, when it applies only once the product "
+        "reaches it (every entry of `later`); null otherwise.",
+    )
+    validity = _text(
+        "The measure's validity on the day judged: in_force, or (only with in_force=all) "
+        "superseded, expired or repealed."
+    )
+    superseded_by = serializers.CharField(
+        read_only=True,
+        allow_null=True,
+        help_text="Slug of the edition that superseded the measure's document by the day "
+        "judged; null when it is in force.",
+    )
+    ended_on = serializers.DateField(
+        read_only=True,
+        allow_null=True,
+        help_text="First day the measure was no longer in force; null when it is in force.",
+    )
+    replaced_by = ReplacementSerializer(
+        many=True,
+        read_only=True,
+        help_text="For a superseded measure: the measures of the next edition that carry it "
+        "on (comparison links); empty when it is in force, or was dropped or not linked.",
     )
     checks = CheckSerializer(many=True, read_only=True, help_text="Each condition checked.")
     next_step_zh = _text("What to do next, in Chinese.", source="measure.eligibility.next_step_zh")
@@ -138,8 +222,24 @@ class MatchSerializer(serializers.Serializer):
 
 class FindingSerializer(serializers.Serializer):
     profile = ProfileSerializer(read_only=True, help_text="The profile as understood.")
+    as_of = serializers.DateField(
+        source="day", read_only=True, help_text="The day judged: as_of if given, else today."
+    )
+    in_force = serializers.SerializerMethodField(
+        help_text="true: only measures in force that day; all: also those no longer in force."
+    )
     applies = MatchSerializer(
-        many=True, read_only=True, help_text="Measures whose every condition holds, ranked."
+        many=True,
+        read_only=True,
+        help_text="Measures whose every condition holds now, ranked (in force first).",
+    )
+    later = MatchSerializer(
+        many=True,
+        read_only=True,
+        help_text="Measures whose every condition holds except the stage, which the product "
+        "has not reached yet: they apply once it does (`waits_for`; the stage check's outcome "
+        "is `later`). Ranked after `applies`: in force first, the nearest stage first, then by "
+        "score.",
     )
     nearly = MatchSerializer(
         many=True,
@@ -147,21 +247,30 @@ class FindingSerializer(serializers.Serializer):
         help_text="Measures with exactly one failing condition (see `checks`), ranked.",
     )
 
+    @extend_schema_field(serializers.ChoiceField(choices=["true", "all"]))
+    def get_in_force(self, finding: finder.Finding) -> str:
+        return "all" if finding.include_ended else "true"
+
 
 class ApplicabilityView(JSONErrors, APIView):
-    """Which measures apply to a firm, with the conditions checked, the next step, the agency to
-    approach and the targets; and those that nearly apply. Open to everyone: it reads only."""
+    """Which measures apply to a firm now, with the conditions checked, the next step, the agency
+    to approach and the targets; those that will apply at a later stage of its product; and those
+    that nearly apply. Open to everyone: it reads only."""
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
     renderer_classes = [JSONRenderer]
 
-    @extend_schema(request=ProfileSerializer, responses=FindingSerializer)
+    @extend_schema(request=FinderRequestSerializer, responses=FindingSerializer)
     def post(self, request: Request) -> Response:
-        entry = ProfileSerializer(data=request.data)
+        entry = FinderRequestSerializer(data=request.data)
         entry.is_valid(raise_exception=True)
         try:
-            finding = finder.find_applicable(entry.profile())
+            finding = finder.find_applicable(
+                entry.profile(),
+                as_of=entry.validated_data["as_of"],
+                include_ended=entry.validated_data["in_force"] == "all",
+            )
         except finder.UnknownCode as error:
             # A contract code the loaded vocabularies lack (data not loaded, say).
             raise ValidationError({error.field: [str(error)]}) from None
