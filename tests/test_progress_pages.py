@@ -112,7 +112,10 @@ class TestProgressThroughTheApiAndTheAdmin:
     def test_rollups_and_snapshot_history(self, client, reference_data):
         rollups = client.get("/api/v1/progress/").json()
         beijing_2024 = next(row for row in rollups["by_document"] if row["key"] == "beijing-2024")
-        assert beijing_2024["counts"]["achieved"] >= 4
+        # Achieved on time (2024's start-up time, reported for 2024), and deadlines of 2024
+        # passed without a report (beijing-2024/7).
+        assert beijing_2024["counts"]["achieved"] >= 1
+        assert beijing_2024["counts"]["overdue"] >= 1
         assert (
             beijing_2024["total"]
             == Target.objects.filter(measure__document__slug="beijing-2024").count()
