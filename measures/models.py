@@ -1394,6 +1394,10 @@ class ObservationOrigin(models.TextChoices):
 class Observation(Provenance):
     """A measured value of a target's metric at a date, with where it was reported.
 
+    `observed_on` is the date the value stands for — the end of the period it measures — not
+    the date of the report: progress judges a target at its deadline by the values dated on or
+    before it, and as of a day by the values dated up to that day.
+
     Observations from the reference data are kept in step with the files by `load_policies`;
     those entered by editors (`origin=editor`) or ingested from an indicator source
     (`origin=ingested`) are never changed by it.
@@ -1404,7 +1408,12 @@ class Observation(Provenance):
     # PROTECT: reloading reference data must never silently drop recorded progress.
     target = models.ForeignKey(Target, on_delete=models.PROTECT, related_name="observations")
     value = models.DecimalField(max_digits=14, decimal_places=2)
-    observed_on = models.DateField()
+    observed_on = models.DateField(
+        help_text=_(
+            "the date the value stands for: the end of the period it measures (2024-12-31 for "
+            "the 2024 result), not the date it was reported"
+        )
+    )
     # Editors give a link; the reference data names a `source`.
     source_url = models.URLField(max_length=500, blank=True)
     note = models.TextField(blank=True)

@@ -386,3 +386,52 @@ class TestGradesAndObservations:
         out, _ = load(data_dir)
         assert "targets: 1 deleted" in out
         assert not Observation.objects.filter(target__measure__document__slug="national-2025")
+
+
+@pytest.mark.django_db
+class TestProgressAfterALoad:
+    def test_a_fresh_load_computes_progress_without_waiting_for_the_nightly_job(self):
+        out, _ = load()
+        assert "Progress recomputed for" in out
+        observed = Target.objects.filter(observations__isnull=False).distinct()
+        assert observed.exists()
+        assert not observed.filter(progress_computed_at__isnull=True).exists()
+        # beijing-2024/7: the end-2024 deadline passed without a report.
+        devices = Target.objects.get(measure__document__slug="beijing-2024", measure__number=7)
+        assert devices.status == "overdue"
+        # A second load writes nothing, so it recomputes nothing.
+        assert "Progress recomputed" not in load()[0]
+
+    def test_changed_observations_and_goal_are_recomputed_in_the_same_run(self, data_dir):
+        load(data_dir)
+        target = Target.objects.get(measure__document__slug="national-2025", measure__number=10)
+        assert target.status == "no_data"
+
+        def observe(c: dict) -> None:
+            measure(c, 10)["targets"][0]["observations"] = [
+                {
+                    "observed_on": "2025-07-01",
+                    "value": 2,
+                    "source": "chinadaily-2025-07-02",
+                    "grade": "secondary",
+                },
+            ]
+
+        edit_yaml(data_dir / NATIONAL, observe)
+        out, _ = load(data_dir)
+        assert "Progress recomputed for 1 target(s) whose data changed: 1 changed." in out
+        target.refresh_from_db()
+        # A rule, within 3 months: the one case took 2.
+        assert (target.status, target.latest_value) == ("achieved", Decimal(2))
+        # The goal changes (within 1 month): recomputed too.
+        edit_yaml(data_dir / NATIONAL, lambda c: measure(c, 10)["targets"][0].update(goal_value=1))
+        load(data_dir)
+        target.refresh_from_db()
+        assert target.status == "behind"
+        # The observation goes: back to no data in the same run.
+        edit_yaml(
+            data_dir / NATIONAL, lambda c: measure(c, 10)["targets"][0].update(observations=[])
+        )
+        load(data_dir)
+        target.refresh_from_db()
+        assert (target.status, target.latest_value) == ("no_data", None)

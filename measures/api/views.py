@@ -328,7 +328,11 @@ class TargetFilter(django_filters.FilterSet):
     measure = django_filters.CharFilter(method="filter_measure", help_text="Measure public id.")
     metric = django_filters.CharFilter(help_text="Metric code.")
     status = django_filters.MultipleChoiceFilter(
-        choices=m.TargetStatus.choices, help_text="Progress status."
+        choices=m.TargetStatus.choices,
+        help_text=(
+            "Progress status: achieved, achieved_late, on_track, behind, missed, overdue or "
+            "no_data (see the target's status field)."
+        ),
     )
     unit = django_filters.ChoiceFilter(choices=m.Unit.choices, help_text="Unit.")
     kind = django_filters.ChoiceFilter(choices=m.TargetKind.choices, help_text="level or rule.")
@@ -647,7 +651,7 @@ class VocabulariesView(CachedReads, ReadView):
                 name: serializers.ListField(child=serializers.DictField(), help_text=help_text)
                 for name, help_text in [
                     ("grades", "How far a fact can be trusted."),
-                    ("target_statuses", "Progress."),
+                    ("target_statuses", "Progress statuses, including achieved_late and overdue."),
                     ("units", "Target units."),
                     ("measure_relations", "Measure link relations."),
                     ("section_relations", "Part link relations."),

@@ -9,6 +9,14 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.AlterField(
+            model_name="observation",
+            name="observed_on",
+            field=models.DateField(
+                help_text="the date the value stands for: the end of the period it measures "
+                "(2024-12-31 for the 2024 result), not the date it was reported"
+            ),
+        ),
         migrations.RemoveConstraint(
             model_name="progresssnapshot",
             name="snapshot_status_valid",
