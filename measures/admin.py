@@ -1,6 +1,9 @@
 from django.contrib import admin
 from django.contrib.admin.models import LogEntry
 from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import admin_import  # noqa: F401  registers the import runs' admin
@@ -78,12 +81,19 @@ class MeasureInline(admin.TabularInline):
 
 @admin.register(m.Document)
 class DocumentAdmin(admin.ModelAdmin):
-    list_display = ["slug", "title_zh", "number", "jurisdiction", "signed_on", "status", "grade"]
-    list_filter = ["jurisdiction", "status", "grade", "series"]
+    list_display = ["slug", "title_zh", "number", "jurisdiction", "signed_on", "validity", "grade"]
+    list_filter = ["jurisdiction", "end_reason", "grade", "series"]
     search_fields = ["slug", "title_zh", "title_en", "number"]
     date_hierarchy = "signed_on"
     inlines = [IssuerInline, SectionInline, MeasureInline]
     autocomplete_fields = ["source"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[m.Document]:
+        return super().get_queryset(request).with_successor()
+
+    @admin.display(description=_("validity today"))
+    def validity(self, document: m.Document) -> str:
+        return document.validity_on(timezone.localdate()).label
 
 
 @admin.register(m.Section)

@@ -694,6 +694,9 @@ def write_documents(docs: list[Doc], writer: Writer, rng: random.Random) -> int:
         latest_edition = doc.series_id is not None and doc.id not in superseded
         zh, en = series_name(doc.series_id or doc.id)
         signed = datetime.date(doc.year, rng.randint(1, 12), rng.randint(1, 28))
+        # An older document outside a series ran out; an edition is ended by the next one.
+        expires = doc.year < 2024 and not latest_edition and doc.series_id is None
+        expiry = (datetime.date(doc.year + 3, 1, 1), "expired") if expires else (None, "")
         rows.append(
             (
                 doc.id,
@@ -708,7 +711,7 @@ def write_documents(docs: list[Doc], writer: Writer, rng: random.Random) -> int:
                 signed,
                 signed + datetime.timedelta(days=7),
                 signed + datetime.timedelta(days=30),
-                "in_force" if doc.year >= 2024 or latest_edition else "expired",
+                *expiry,
                 f"{doc.place.name_zh}关于{zh}的合成文件。",
                 f"A synthetic document: {doc.place.name_en} {en}.",
                 "inferred",
@@ -730,7 +733,8 @@ def write_documents(docs: list[Doc], writer: Writer, rng: random.Random) -> int:
         "signed_on",
         "published_on",
         "effective_from",
-        "status",
+        "ended_on",
+        "end_reason",
         "summary_zh",
         "summary_en",
         "grade",

@@ -123,14 +123,9 @@ def measure_facets(params: QueryDict, filterset: MeasureFilter) -> list[Facet]:
     return facets
 
 
-def _others(filterset: MeasureFilter, name: str) -> QuerySet[Measure] | None:
-    """The measures the other active filters let through, as a subquery of ids; None when no
-    other filter is active (then a facet counts its rows alone, joining nothing)."""
-    others = [
-        value for key, value in filterset.form.cleaned_data.items() if key not in (name, "sort")
-    ]
-    if not any(others):
-        return None
+def _others(filterset: MeasureFilter, name: str) -> QuerySet[Measure]:
+    """The measures the other active filters let through, as a subquery of ids. Never all of
+    them: the day shown bounds every count to the measures in force (or existing) then."""
     return filterset.qs_without(name).order_by().values("pk")
 
 
@@ -138,9 +133,7 @@ def _top_values(name: str, dimension: Dimension, filterset: MeasureFilter):
     """The facet's chosen values and its FACET_LIMIT most frequent others, each as {key, count},
     and how many values are left out: one query."""
     rows = dimension.rows().order_by()
-    measures = _others(filterset, name)
-    if measures is not None:
-        rows = rows.filter(**{f"{dimension.measure}__in": measures})
+    rows = rows.filter(**{f"{dimension.measure}__in": _others(filterset, name)})
     chosen = [
         value.pk if dimension.model else value
         for value in filterset.form.cleaned_data.get(name) or []
@@ -211,10 +204,7 @@ def _facet(
 def _status_facet(params: QueryDict, filterset: MeasureFilter, labels: dict[str, str]) -> Facet:
     """Measures with a target in each status: a measure with two targets in one status counts
     once, hence the distinct count (over the targets alone, on the (status, measure) index)."""
-    targets = Target.objects.order_by()
-    measures = _others(filterset, "status")
-    if measures is not None:
-        targets = targets.filter(measure_id__in=measures)
+    targets = Target.objects.order_by().filter(measure_id__in=_others(filterset, "status"))
     rows = targets.values("status").annotate(count=Count("measure_id", distinct=True))
     names = dict(TargetStatus.choices)
     found = {row["status"]: (str(names[row["status"]]), row["count"]) for row in rows}
@@ -225,11 +215,8 @@ def _has_target_facet(params: QueryDict, filterset: MeasureFilter, labels: dict[
     """Measures with a target, and the rest: two counts, each over one table (measures; the
     targets' distinct measures), instead of a subquery per measure."""
     measures = _others(filterset, "has_target")
-    every = Measure.objects.order_by()
-    targets = Target.objects.order_by()
-    if measures is not None:
-        every = every.filter(pk__in=measures)
-        targets = targets.filter(measure_id__in=measures)
+    every = Measure.objects.order_by().filter(pk__in=measures)
+    targets = Target.objects.order_by().filter(measure_id__in=measures)
     total = every.count()
     with_target = targets.values("measure_id").distinct().count()
     found = {

@@ -11,8 +11,11 @@ import datetime
 import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from .models import (
     Agency,
@@ -27,6 +30,7 @@ from .models import (
     Topic,
     search_key,
 )
+from .validity import AsOfError, parse_as_of
 
 
 def search_terms(query: str) -> list[str]:
@@ -101,6 +105,30 @@ class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = UtcIsoDateTimeField
 
 
+class AsOfField(forms.CharField):
+    """A day to view the catalogue as it stood, YYYY-MM-DD, not after today (validity.py)."""
+
+    def to_python(self, value: object) -> datetime.date | None:
+        text = super().to_python(value)
+        if not text:
+            return None
+        try:
+            return parse_as_of(text, timezone.localdate())
+        except AsOfError as error:
+            raise forms.ValidationError(str(error), code="invalid") from error
+
+
+@extend_schema_field(OpenApiTypes.DATE)
+class AsOfFilter(django_filters.Filter):
+    field_class = AsOfField
+
+    def filter(self, queryset: QuerySet[Measure], value) -> QuerySet[Measure]:
+        return queryset  # MeasureFilter.in_time applies it, with `in_force`
+
+
+IN_FORCE_CHOICES = [("true", _("in force only")), ("all", _("also superseded and expired"))]
+
+
 class MeasureFilterForm(forms.Form):
     def clean(self) -> dict:
         # An empty date is no date: say so rather than silently list everything.
@@ -114,6 +142,23 @@ class PartFilter(django_filters.MultipleChoiceFilter):
 
 
 class MeasureFilter(django_filters.FilterSet):
+    as_of = AsOfFilter(
+        label=_("As of"),
+        help_text=(
+            "Show the catalogue as it stood on this day (YYYY-MM-DD, not after today): the "
+            "measures in force then. Default: today."
+        ),
+    )
+    in_force = django_filters.ChoiceFilter(
+        method="filter_nothing",
+        choices=IN_FORCE_CHOICES,
+        empty_label=None,
+        label=_("Validity"),
+        help_text=(
+            "true (default): only measures in force on the day shown; all: also those "
+            "superseded by a later edition or expired by then (never those not yet issued)."
+        ),
+    )
     q = django_filters.CharFilter(
         method="filter_q",
         label=_("Search"),
@@ -225,11 +270,31 @@ class MeasureFilter(django_filters.FilterSet):
         """The measures every active filter but `skipped` lets through, unsorted: what a facet
         counts. Uses the values already checked, so it costs no query to validate again. Every
         filter is a condition on the measure row or a subquery, so no measure comes twice."""
-        queryset = self.queryset if queryset is None else queryset
+        queryset = self.in_time(self.queryset if queryset is None else queryset)
         for name, value in self.form.cleaned_data.items():
             if name not in (skipped, "sort"):
                 queryset = self.filters[name].filter(queryset, value)
         return queryset
+
+    @property
+    def day(self) -> datetime.date:
+        """The day shown: the `as_of` asked for, else today."""
+        return self.form.cleaned_data.get("as_of") or timezone.localdate()
+
+    @property
+    def shows_all(self) -> bool:
+        """Whether measures no longer in force on the day shown are included."""
+        return self.form.cleaned_data.get("in_force") == "all"
+
+    def in_time(self, queryset: QuerySet[Measure]) -> QuerySet[Measure]:
+        """The measures in force on the day shown, or with `in_force=all` every measure whose
+        document had taken effect by then. Facets count within the same bounds."""
+        if self.shows_all:
+            return queryset.existing_on(self.day)
+        return queryset.in_force(self.day)
+
+    def filter_nothing(self, queryset: QuerySet[Measure], name: str, value: str):
+        return queryset  # `in_time` reads the value
 
     def filter_q(self, queryset: QuerySet[Measure], name: str, value: str) -> QuerySet[Measure]:
         return matching(queryset, value)

@@ -15,16 +15,18 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
+from django.db.models import Case, Exists, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Cast, Coalesce, NullIf, Round, RowNumber
 from django.db.models.lookups import GreaterThan, GreaterThanOrEqual, LessThan
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from .dataversion import BumpingQuerySet, bump
 from .numerals import chinese_numeral
+from .validity import Period, Validity, period
 
 
 def pick_language(zh: str, en: str) -> str:
@@ -77,11 +79,21 @@ class AgencyKind(models.TextChoices):
     SYSTEM = "system", _("authorities at every level")
 
 
-class DocumentStatus(models.TextChoices):
-    IN_FORCE = "in_force", _("in force")
-    EXPIRED = "expired", _("expired")
-    SUPERSEDED = "superseded", _("superseded")
-    REPEALED = "repealed", _("repealed")
+class DocumentEnd(models.TextChoices):
+    """How a document stopped being in force, when it did otherwise than by a new edition."""
+
+    EXPIRED = Validity.EXPIRED.value, _("expired")
+    REPEALED = Validity.REPEALED.value, _("repealed")
+
+
+class DocumentValidity(models.TextChoices):
+    """`validity.Validity` with its labels: what a document (and its measures) is on a day."""
+
+    NOT_YET_IN_FORCE = Validity.NOT_YET_IN_FORCE.value, _("not yet in force")
+    IN_FORCE = Validity.IN_FORCE.value, _("in force")
+    SUPERSEDED = Validity.SUPERSEDED.value, _("superseded")
+    EXPIRED = Validity.EXPIRED.value, _("expired")
+    REPEALED = Validity.REPEALED.value, _("repealed")
 
 
 class AgencyRole(models.TextChoices):
@@ -276,9 +288,43 @@ class Series(BilingualName):
         verbose_name_plural = "series"
 
 
+def starts_on() -> Coalesce:
+    """When a document took effect, as `Document.starts_on` says, as an expression."""
+    return Coalesce("effective_from", "published_on", "signed_on")
+
+
 class DocumentQuerySet(models.QuerySet["Document"]):
-    def in_force(self) -> DocumentQuerySet:
-        return self.filter(status=Document.Status.IN_FORCE)
+    def existing_on(self, day: datetime.date) -> DocumentQuerySet:
+        """Documents that had taken effect by `day` (or whose start is unknown), whatever
+        became of them since: what an "as of" view may show at all."""
+        return self.alias(starts=starts_on()).filter(Q(starts__isnull=True) | Q(starts__lte=day))
+
+    def in_force_on(self, day: datetime.date) -> DocumentQuerySet:
+        """Documents in force on `day` (see measures/validity.py): taken effect, not ended,
+        and no later edition of their series in effect yet."""
+        later_in_effect = (
+            Document.objects.filter(series=OuterRef("series"), edition__gt=OuterRef("edition"))
+            .alias(starts=starts_on())
+            .filter(starts__lte=day)
+        )
+        return (
+            self.existing_on(day)
+            .filter(Q(ended_on__isnull=True) | Q(ended_on__gt=day))
+            .exclude(Exists(later_in_effect))
+        )
+
+    def with_successor(self) -> DocumentQuerySet:
+        """`successor_slug` and `successor_starts`: the next edition of each document's series,
+        so a list can state each one's validity without a query per document."""
+        successors = (
+            Document.objects.filter(series=OuterRef("series"), edition__gt=OuterRef("edition"))
+            .order_by("edition")
+            .annotate(starts=starts_on())
+        )
+        return self.annotate(
+            successor_slug=Subquery(successors.values("slug")[:1]),
+            successor_starts=Subquery(successors.values("starts")[:1]),
+        )
 
     def in_reading_order(self) -> DocumentQuerySet:
         """National documents first, then each series edition by edition."""
@@ -309,7 +355,8 @@ def count_per_document(rows: models.QuerySet) -> Coalesce:
 
 
 class Document(Provenance):
-    Status = DocumentStatus
+    End = DocumentEnd
+    Validity = DocumentValidity
 
     slug = models.SlugField(max_length=80, unique=True)
     title_zh = models.CharField(_("title (Chinese)"), max_length=300)
@@ -330,7 +377,15 @@ class Document(Provenance):
     published_on = models.DateField(_("published"), null=True, blank=True)
     effective_from = models.DateField(_("effective from"), null=True, blank=True)
     source_url = models.URLField(_("official source"), max_length=500, blank=True)
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.IN_FORCE)
+    # A stated end (expiry, repeal). An end by a new edition of the series is not stored: it
+    # follows from that edition's start (see measures/validity.py).
+    ended_on = models.DateField(
+        _("ceased to be in force on"),
+        null=True,
+        blank=True,
+        help_text=_("the first day it no longer applied, for an expiry or a repeal"),
+    )
+    end_reason = models.CharField(_("how it ended"), max_length=20, choices=End.choices, blank=True)
     summary_zh = models.TextField(blank=True)
     summary_en = models.TextField(blank=True)
     issuers = models.ManyToManyField(
@@ -344,7 +399,9 @@ class Document(Provenance):
         constraints = [
             *Provenance.Meta.constraints,
             models.CheckConstraint(
-                condition=Q(status__in=DocumentStatus.values), name="document_status_valid"
+                condition=Q(end_reason="", ended_on__isnull=True)
+                | Q(end_reason__in=DocumentEnd.values, ended_on__isnull=False),
+                name="document_end_stated_with_date",
             ),
             # An edition only makes sense inside a series, and each edition appears once.
             models.CheckConstraint(
@@ -375,6 +432,35 @@ class Document(Provenance):
     @property
     def title(self) -> str:
         return pick_language(self.title_zh, self.title_en)
+
+    @property
+    def starts_on(self) -> datetime.date | None:
+        """The day it took effect: its stated start, else its publication, else its signing."""
+        return self.effective_from or self.published_on or self.signed_on
+
+    @cached_property
+    def successor(self) -> Document | None:
+        """The next edition of its series, if there is one yet."""
+        if self.series_id is None:
+            return None
+        later = Document.objects.filter(series_id=self.series_id, edition__gt=self.edition)
+        return later.order_by("edition").first()
+
+    @property
+    def period(self) -> Period:
+        if hasattr(self, "successor_starts"):  # with_successor() read it with the list
+            successor_starts = self.successor_starts
+        else:
+            successor_starts = self.successor.starts_on if self.successor else None
+        return period(
+            self.starts_on,
+            ended_on=self.ended_on,
+            end_reason=self.end_reason,
+            successor_starts=successor_starts,
+        )
+
+    def validity_on(self, day: datetime.date) -> DocumentValidity:
+        return DocumentValidity(self.period.on(day))
 
 
 class DocumentIssuer(models.Model):
@@ -492,8 +578,14 @@ class MeasureQuerySet(BumpingQuerySet, models.QuerySet["Measure"]):
     def in_document(self, slug: str) -> MeasureQuerySet:
         return self.filter(document__slug=slug)
 
-    def in_force(self) -> MeasureQuerySet:
-        return self.filter(document__status=Document.Status.IN_FORCE)
+    def in_force(self, on: datetime.date | None = None) -> MeasureQuerySet:
+        """Measures whose document is in force on `on` (today by default)."""
+        documents = Document.objects.in_force_on(on or timezone.localdate())
+        return self.filter(document__in=documents.values("pk"))
+
+    def existing_on(self, day: datetime.date) -> MeasureQuerySet:
+        """Measures of documents that had taken effect by `day`, in force or not since."""
+        return self.filter(document__in=Document.objects.existing_on(day).values("pk"))
 
     def for_agency(self, agency: Agency) -> MeasureQuerySet:
         return self.filter(agency_roles__agency=agency).distinct()

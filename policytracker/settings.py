@@ -240,7 +240,7 @@ SPECTACULAR_SETTINGS = {
         "GradeEnum": "measures.models.Grade",
         "TargetStatusEnum": "measures.models.TargetStatus",
         "MilestoneStatusEnum": "measures.models.MilestoneStatus",
-        "DocumentStatusEnum": "measures.models.DocumentStatus",
+        "DocumentValidityEnum": "measures.models.DocumentValidity",
         "MeasureRelationEnum": "comparisons.models.MeasureRelation",
         "SectionRelationEnum": "comparisons.models.SectionRelation",
         "LinkStatusEnum": "comparisons.models.LinkStatus",

@@ -43,7 +43,8 @@ def match_for(matches, public_id: str):
     return next(match for match in matches if match.measure.public_id == public_id)
 
 
-# (profile, must apply, must not apply). Every entity type and every stage appears.
+# (profile, must apply, must not apply). Every entity type and every stage appears. Measures of
+# Beijing's 2024 edition, superseded by the 2025 one, are offered to nobody today.
 PROFILES = {
     "Beijing Class-1 drug, application just accepted": (
         Profile("innovative_drug_firm", "beijing", "application_accepted", "chemical_drug", True),
@@ -53,18 +54,22 @@ PROFILES = {
     ),
     "foreign marketing-authorisation holder": (
         Profile("foreign_mah", "abroad", "approved"),
-        # Cross-border production, local production, and the import routes of both editions.
+        # Cross-border production, local production and the import routes in force.
         {
             "beijing-2025/12",
             "beijing-2025/17",
             "beijing-2025/13",
             "beijing-2025/14",
+            "national-2025/15",
+        },
+        {
+            "beijing-2024/27",
+            "beijing-2025/19",
+            "national-2025/3",
             "beijing-2024/8",
             "beijing-2024/9",
             "beijing-2024/11",
-            "national-2025/15",
         },
-        {"beijing-2024/27", "beijing-2025/19", "national-2025/3"},
     ),
     "commercial insurer": (
         Profile("commercial_insurer", "china_other"),
@@ -73,13 +78,13 @@ PROFILES = {
     ),
     "device firm, application filed": (
         Profile("device_firm", "beijing", "application_filed", "device"),
-        {"beijing-2024/7", "beijing-2025/8", "beijing-2025/9"},
-        {"beijing-2025/20", "national-2025/3", "beijing-2025/7"},
+        {"beijing-2025/8", "beijing-2025/9"},
+        {"beijing-2025/20", "national-2025/3", "beijing-2025/7", "beijing-2024/7"},
     ),
     "CRO in clinical trials": (
         Profile("cro_cdmo", "beijing", "clinical_trial"),
-        {"beijing-2025/1", "beijing-2024/1", "beijing-2024/4", "beijing-2025/4"},
-        {"national-2025/3", "beijing-2025/20"},
+        {"beijing-2025/1", "beijing-2025/4"},
+        {"national-2025/3", "beijing-2025/20", "beijing-2024/1", "beijing-2024/4"},
     ),
     "hospital": (
         Profile("hospital", "beijing"),
@@ -88,23 +93,34 @@ PROFILES = {
     ),
     "pharmacy": (
         Profile("pharmacy", "beijing"),
-        {"beijing-2025/16", "national-2025/13", "beijing-2024/17"},
-        {"beijing-2025/15", "national-2025/3"},
+        {
+            "beijing-2025/16",
+            "national-2025/13",
+        },
+        {"beijing-2025/15", "national-2025/3", "beijing-2024/17"},
     ),
     "wholesaler": (
         Profile("wholesaler", "beijing"),
-        {"beijing-2025/15", "beijing-2024/11"},
-        {"beijing-2025/16", "national-2025/13"},
+        {
+            "beijing-2025/15",
+        },
+        {"beijing-2025/16", "national-2025/13", "beijing-2024/11"},
     ),
     "investor backing preclinical projects": (
         Profile("investor", "beijing", "preclinical"),
-        {"national-2025/2", "beijing-2025/25", "beijing-2024/28"},
-        {"national-2025/7", "beijing-2025/19"},
+        {
+            "national-2025/2",
+            "beijing-2025/25",
+        },
+        {"national-2025/7", "beijing-2025/19", "beijing-2024/28"},
     ),
     "data and AI firm": (
         Profile("data_ai_firm", "beijing", "preclinical"),
-        {"beijing-2025/23", "beijing-2025/24", "beijing-2024/24"},
-        {"beijing-2025/21", "national-2025/1"},
+        {
+            "beijing-2025/23",
+            "beijing-2025/24",
+        },
+        {"beijing-2025/21", "national-2025/1", "beijing-2024/24"},
     ),
     "research institute outside Beijing": (
         Profile("research_institute", "china_other", "preclinical"),
@@ -153,9 +169,12 @@ def test_a_firm_outside_beijing_gets_every_fitting_national_measure_and_no_beiji
         "national-2025/4",
         "national-2025/11",
     }
-    # Beijing measures show as nearly applying, for want of a Beijing presence.
-    near = match_for(finding.nearly, "beijing-2024/12")
-    assert [check.condition for check in near.failed] == [Condition.LOCATION]
+    # Beijing measures in force show as nearly applying, for want of a Beijing presence.
+    near = [match for match in finding.nearly if match.measure.document.slug == "beijing-2025"]
+    assert near
+    for match in near:
+        assert [check.condition for check in match.failed] == [Condition.LOCATION]
+    assert not any(match.measure.document.slug == "beijing-2024" for match in finding.nearly)
 
 
 def test_a_drug_that_is_not_class_1_nearly_gets_the_one_month_listing(reference_data):

@@ -281,8 +281,9 @@ class TestSuggestions:
 
 
 def test_the_page_shows_every_difference_the_reference_article_names(client, reference_data):
-    """../shared/reference/beijing-2024-vs-2025-comparison-article.txt, point by point, found on
-    /compare/beijing-2024/beijing-2025/ through the data (titles, texts, notes, targets)."""
+    """The published comparison of the two editions (source s9 in measures/data/sources.yaml),
+    point by point, found on /compare/beijing-2024/beijing-2025/ through the data (titles, texts,
+    notes, targets)."""
     page = " ".join(client.get(PAGE).content.decode().split())
     named = [
         # 一: the start-up target, the ethics target, international trials, biobanks, R&D.

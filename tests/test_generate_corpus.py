@@ -7,6 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models import Count, F
+from django.utils import timezone
 
 from comparisons.models import MeasureLink
 from measures import models as m
@@ -143,13 +144,18 @@ def test_eligibility_gives_the_finder_work(client):
     assert not eligibilities.exclude(approach__jurisdiction=F("measure__document__jurisdiction"))
     assert eligibilities.filter(next_step_zh__contains="申报").exists()
 
-    # Editions before 2024 have expired, but the latest of each series is in force.
-    in_force = m.Document.objects.filter(status="in_force")
+    # Documents before 2024 outside a series have expired; an edition is superseded by the
+    # next one once that takes effect, and the latest of each series is in force.
+    today = timezone.localdate()
+    in_force = m.Document.objects.in_force_on(today)
     assert in_force.exists()
-    assert m.Document.objects.filter(status="expired").exists()
+    assert m.Document.objects.exclude(pk__in=in_force.values("pk")).exists()
+    for document in m.Document.objects.filter(end_reason="expired"):  # a stated end, dated
+        assert document.starts_on < document.ended_on
     assert not in_force.filter(series__isnull=True, signed_on__year__lt=2024).exists()
     assert not in_force.filter(
-        series__documents__edition__gt=F("edition"), signed_on__year__lt=2024
+        series__documents__edition__gt=F("edition"),
+        series__documents__effective_from__lte=today,
     ).exists()
     response = client.post(
         "/api/v1/applicability/",

@@ -186,16 +186,23 @@ def test_it_reads_traditional_characters_matching_them_as_simplified_and_keeping
     ]
 
 
-def test_it_reads_the_national_announcement_as_five_parts_and_sixteen_measures(settings):
-    path = (
-        Path(settings.BASE_DIR).parent / "shared/reference/national-2025-measures-announcement.txt"
-    )
-    report = parse(path.read_bytes())
+def test_it_reads_the_national_announcement_as_five_parts_and_sixteen_measures():
+    report = parse((FIXTURES / "national_2025_repost.txt").read_bytes())
     assert report.errors == []
     assert [len(part.measures) for part in report.parts] == [4, 4, 5, 2, 1]
     assert report.numbering == "continuous"
-    # The related-news list after the document is not part of measure (十六).
-    assert report.measures[-1].text.endswith("将创新药支付纳入基金监管重点范围。")
+    assert report.titles == "sentence"
+    assert report.header.title == "支持创新药高质量发展的若干措施"
+    assert report.header.number == "医保发〔2025〕16号"
+    assert report.header.date == datetime.date(2025, 6, 30)
+    # A paragraph between a part heading and its first measure is the part's own text.
+    assert report.parts[3].text == (
+        "发挥基本医保、商业健康保险、医疗互助和慈善捐赠的合力,拓宽创新药费用的支付渠道。"
+    )
+    # The site's furniture and related-news list after the document are not part of (十六).
+    assert report.measures[-1].text.endswith(
+        "把创新药支付列为基金监管的重点内容。(责任单位:医保部门、卫生健康部门)"
+    )
 
 
 # -- extraction -------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ vocabularies; targets, observations and links, which have no natural id, use the
 
 from __future__ import annotations
 
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -406,6 +407,19 @@ class DocumentSerializer(ProvenanceFields, serializers.ModelSerializer):
     )
     measure_count = serializers.IntegerField(read_only=True, help_text="Number of measures.")
     source_url = OptionalURLField(help_text="The official page, where known.")
+    status = serializers.SerializerMethodField(
+        help_text=(
+            "Validity today: not_yet_in_force, in_force, superseded (by the next edition of its "
+            "series), expired or repealed."
+        )
+    )
+    superseded_by = serializers.CharField(
+        source="successor_slug",
+        read_only=True,
+        allow_null=True,
+        help_text="The next edition of its series, if there is one (it supersedes this one "
+        "from its own effective date).",
+    )
 
     class Meta:
         model = m.Document
@@ -421,7 +435,10 @@ class DocumentSerializer(ProvenanceFields, serializers.ModelSerializer):
             "published_on",
             "effective_from",
             "source_url",
+            "ended_on",
+            "end_reason",
             "status",
+            "superseded_by",
             "summary_zh",
             "summary_en",
             "issuers",
@@ -442,8 +459,13 @@ class DocumentSerializer(ProvenanceFields, serializers.ModelSerializer):
             title_en="English title, in our words.",
             published_on="Date published.",
             source_url="The official page, where known.",
-            status="in_force, expired, superseded or repealed.",
+            ended_on="First day no longer in force, for a stated expiry or repeal.",
+            end_reason="expired or repealed, when ended_on is stated; blank otherwise.",
         )
+
+    @extend_schema_field(serializers.ChoiceField(choices=m.DocumentValidity.choices))
+    def get_status(self, document: m.Document) -> str:
+        return document.validity_on(timezone.localdate()).value
 
 
 class DocumentDetailSerializer(DocumentSerializer):

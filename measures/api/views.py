@@ -192,6 +192,7 @@ class DocumentViewSet(CachedReads, CSVListMixin, viewsets.ReadOnlyModelViewSet):
         ("signed_on", lambda d: d["signed_on"]),
         ("published_on", lambda d: d["published_on"]),
         ("status", lambda d: d["status"]),
+        ("superseded_by", lambda d: d["superseded_by"]),
         ("issuers", lambda d: [row["agency"] for row in d["issuers"]]),
         ("measure_count", lambda d: d["measure_count"]),
         ("grade", lambda d: d["grade"]),
@@ -201,6 +202,7 @@ class DocumentViewSet(CachedReads, CSVListMixin, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self) -> QuerySet[m.Document]:
         queryset = (
             m.Document.objects.in_reading_order()
+            .with_successor()
             .select_related("jurisdiction", "series", "source")
             .prefetch_related("issuer_rows__agency")
             .annotate(measure_count=Count("measures"))

@@ -20,7 +20,7 @@ from measures.models import (
     AgencyRole,
     Comparator,
     Direction,
-    DocumentStatus,
+    DocumentEnd,
     Grade,
     JurisdictionLevel,
     Location,
@@ -278,7 +278,10 @@ class DocumentIn(ProvenanceIn):
     published_on: date | None = None
     effective_from: date | None = None
     source_url: Url | None = None
-    status: DocumentStatus = DocumentStatus.IN_FORCE
+    # A stated end (expiry or repeal); an end by the next edition of the series follows from
+    # that edition's own dates and is not written here.
+    ended_on: date | None = None
+    end_reason: DocumentEnd | None = None
     summary_zh: OptionalText = ""
     summary_en: OptionalText = ""
     # Issuing agencies in signing order; the first is the lead.
@@ -298,6 +301,12 @@ class DocumentIn(ProvenanceIn):
     def edition_needs_series(self):
         if (self.series is None) != (self.edition is None):
             raise ValueError("series and edition go together")
+        return self
+
+    @model_validator(mode="after")
+    def end_needs_date(self):
+        if (self.ended_on is None) != (self.end_reason is None):
+            raise ValueError("ended_on and end_reason go together")
         return self
 
 
