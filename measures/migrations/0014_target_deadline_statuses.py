@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("measures", "0012_target_fewer_indexes"),
+        ("measures", "0013_document_validity"),
     ]
 
     operations = [
