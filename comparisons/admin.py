@@ -7,7 +7,7 @@ from django.utils.translation import ngettext
 from measures.dataversion import bump
 
 from .cache import refresh_cached_pairs
-from .models import LinkStatus, MeasureLink, SectionLink
+from .models import LinkStatus, MeasureLink, SectionLink, TargetLink
 
 
 def _review(request: HttpRequest, queryset: QuerySet[MeasureLink], status: str) -> int:
@@ -51,5 +51,15 @@ class SectionLinkAdmin(admin.ModelAdmin):
     list_filter = ["relation", "status", "grade", "newer__document"]
     search_fields = ["older__title_zh", "newer__title_zh", "note_zh", "note_en"]
     list_select_related = ["older__document", "newer__document"]
+    raw_id_fields = ["older", "newer"]
+    autocomplete_fields = ["source"]
+
+
+@admin.register(TargetLink)
+class TargetLinkAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "relation", "status", "grade"]
+    list_filter = ["relation", "status", "grade"]
+    search_fields = ["older__metric", "newer__metric", "note_zh", "note_en"]
+    list_select_related = ["older__measure__document", "newer__measure__document"]
     raw_id_fields = ["older", "newer"]
     autocomplete_fields = ["source"]

@@ -12,7 +12,10 @@ The pipeline:
    Shared topics, agencies and target metrics add to the cosine similarity. A measure of B takes
    its best candidate above `THRESHOLD`, and also any close second (it merges them); an A measure
    taken by several B measures was split; an A measure nobody takes was dropped, a B measure
-   with no candidate is new. Between levels (national → local) the relation is `implements`.
+   with no candidate is new. Between levels (national → local) the relation follows the dates
+   (`chronology.level_relation`): `implements` when the local text came on or after the national
+   one, `anticipates` when it came first, `corresponds` when the dates are unknown; never a
+   relation that runs backwards in time.
 3. Parts. Curated part links where the data has them; otherwise inferred from the measure
    alignment: a B part whose measures come from one A part is the same part (renamed when the
    title changed), from several A parts a merger, and so on.
@@ -25,6 +28,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from .chronology import level_relation
 from .diff import target_changes
 from .snapshot import SUGGESTED, DocumentData, LinkData, MeasureData, Pair, PartLinkData
 from .tokens import terms
@@ -51,6 +55,8 @@ RELATION_ORDER = [
     "continued",
     "goes_beyond",
     "implements",
+    "anticipates",
+    "corresponds",
     "new",
 ]
 
@@ -199,7 +205,7 @@ def suggest(pair: Pair) -> list[LinkData]:
             continue
         for candidate in candidates:
             if levels:
-                relation = "implements"
+                relation = level_relation(a.date, b.date)
             elif len(candidates) > 1:
                 relation = "merged"
             elif takers[candidate.measure] > 1:

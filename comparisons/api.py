@@ -30,6 +30,9 @@ class DocumentRefSerializer(serializers.Serializer):
     slug = text("Document slug.")
     title_zh = text("Title in Chinese.")
     title_en = text("Title in English.")
+    date = serializers.DateField(
+        allow_null=True, help_text="When it takes effect (else published, else signed)."
+    )
 
 
 class MeasureRefSerializer(serializers.Serializer):
@@ -68,7 +71,11 @@ class TargetChangeSerializer(serializers.Serializer):
     metric_zh = text("Metric in Chinese.")
     metric_en = text("Metric in English.")
     unit = text("Unit code.")
-    change = text("tighter, looser, unchanged, new or dropped.")
+    change = text(
+        "tighter, looser, unchanged or redefined (a target carried on under another metric); "
+        "between editions also new, dropped, or completed (met, and not carried on); between "
+        "levels only_a or only_b (in one document only: nothing is dropped across levels)."
+    )
     older = text("Measure of A holding the old target.", allow_null=True)
     newer = text("Measure of B holding the new target.", allow_null=True)
     old_goal = serializers.DecimalField(
@@ -90,6 +97,10 @@ class TargetChangeSerializer(serializers.Serializer):
     new_baseline = serializers.DecimalField(
         14, 2, allow_null=True, help_text="The starting value the new target states."
     )
+    old_status = text("Progress of the old target (achieved, behind, …).", allow_blank=True)
+    old_metric = text("Metric of the old target, when the new one redefines it.", allow_blank=True)
+    old_metric_zh = text("That metric in Chinese.", allow_blank=True)
+    old_metric_en = text("That metric in English.", allow_blank=True)
 
 
 class SetChangeSerializer(serializers.Serializer):
@@ -171,6 +182,7 @@ class ComparisonSerializer(serializers.Serializer):
     by_older = OlderRowSerializer(many=True, help_text="Each measure of A and its answers in B.")
     target_changes = TargetChangeSerializer(many=True, help_text="Every target change.")
     topics = codes("Topics of B's measures (for filtering).")
+    first = text("Which came first: a, b, same, or empty when a date is unknown.", allow_blank=True)
 
 
 def measure_pairs(result: dict) -> list[dict]:

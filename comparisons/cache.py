@@ -2,7 +2,8 @@
 
 `fingerprint` hashes, in a fixed number of small queries, everything the engine reads: the two
 documents, their parts, their measures (`updated_at`, plus topics, agencies, entity types and
-stages), their targets, and the measure and part links between them, with the engine's version.
+stages), their targets (with their progress status), and the measure, part and target links
+between them, with the engine's version.
 `comparison_for` serves the cached result when its fingerprint still matches; when nothing is
 cached it computes the comparison inline (the only computation a page ever waits for); when the
 cached one is stale it queues `recompute_comparison` (a Celery task) and serves the stale result
@@ -25,10 +26,10 @@ from measures.dataversion import bump
 
 from .engine import compare
 from .loading import load_pair
-from .models import CachedComparison, MeasureLink, SectionLink
+from .models import CachedComparison, MeasureLink, SectionLink, TargetLink
 
 # Bump when the engine's output changes shape or meaning: every cached result goes stale.
-ENGINE_VERSION = "5"
+ENGINE_VERSION = "6"
 
 
 def fingerprint(a: m.Document, b: m.Document) -> str:
@@ -51,7 +52,18 @@ def fingerprint(a: m.Document, b: m.Document) -> str:
         ENGINE_VERSION,
         m.Document.objects.filter(pk__in=documents)
         .order_by("pk")
-        .values_list("pk", "slug", "title_zh", "title_en", "series_id", "jurisdiction__level"),
+        .values_list(
+            "pk",
+            "slug",
+            "title_zh",
+            "title_en",
+            "series_id",
+            "jurisdiction__level",
+            # Which came first (`chronology.document_date`).
+            "effective_from",
+            "published_on",
+            "signed_on",
+        ),
         sections,
         measures,
         m.Target.objects.filter(in_measures)
@@ -66,7 +78,13 @@ def fingerprint(a: m.Document, b: m.Document) -> str:
             "direction",
             "unit",
             "comparator",
+            "status",  # a met target left out is completed, not dropped
         ),
+        TargetLink.objects.filter(
+            Q(older__measure__in=measure_ids) | Q(newer__measure__in=measure_ids)
+        )
+        .order_by("pk")
+        .values_list("pk", "older_id", "newer_id", "relation", "status", "note_zh", "note_en"),
         m.MeasureAgency.objects.filter(in_measures)
         .order_by("pk")
         .values_list("pk", "agency_id", "role"),

@@ -6,7 +6,12 @@ who it applies to.
 - Targets: matched on their `metric` code, which the data shares across documents. For each
   metric in both: old goal → new goal, absolute and relative change, and whether the change is
   tighter or looser given the metric's direction (lower or higher is better); deadlines moved.
-  Metrics on one side only are new or dropped targets.
+  Metrics on one side only are new or dropped targets. A target that names the one it
+  `continues` (a curated TargetLink) is matched with it whatever the metrics: a change of what is
+  counted (devices ≥ 10 → drugs and devices ≥ 15) is `redefined`.
+- Over time (`in_time`): between editions, a met target the newer edition does not carry on was
+  `completed`, not dropped; between levels, nothing is dropped or new — a target is only in one
+  document (`only_a`, `only_b`), whichever came first.
 - Sets: topics, agencies, entity types and product stages added and removed.
 """
 
@@ -53,7 +58,8 @@ class TargetChange:
     metric_zh: str
     metric_en: str
     unit: str
-    change: str  # tighter, looser, unchanged, new, dropped
+    # tighter, looser, unchanged, redefined, new, dropped, completed, only_a, only_b
+    change: str
     older: str | None  # public id of the measure holding the old target
     newer: str | None
     old_goal: Decimal | None = None
@@ -68,6 +74,15 @@ class TargetChange:
     deadline_moved: bool = False
     # The starting value the new target gives itself (60 working days, to be cut to 30).
     new_baseline: Decimal | None = None
+    old_status: str = ""  # the old target's progress (achieved, behind, …)
+    # When the new target continues one under another metric: what the old one counted.
+    old_metric: str = ""
+    old_metric_zh: str = ""
+    old_metric_en: str = ""
+
+
+# A target with one of these statuses was met ("achieved_late": met after its deadline).
+MET = frozenset({"achieved", "achieved_late"})
 
 
 def _direction_of(change: Decimal, direction: str) -> str:
@@ -84,6 +99,10 @@ def _targets_by_metric(measures: Iterable[MeasureData]) -> dict[str, tuple[str, 
         for target in measure.targets:
             found.setdefault(target.metric, (measure.id, target))
     return found
+
+
+def target_id(measure: str, target: TargetData) -> str:
+    return f"{measure}#{target.key}"
 
 
 def _target_change(
@@ -113,14 +132,27 @@ def _target_change(
         old_deadline_text=old.deadline_text if old else "",
         new_deadline_text=new.deadline_text if new else "",
         new_baseline=new.baseline_value if new else None,
+        old_status=old.status if old else "",
     )
     if old is None or new is None:
         return change
-    absolute = new.goal_value - old.goal_value
-    relative = float(absolute / old.goal_value * 100) if old.goal_value else None
+    redefined = old.metric != new.metric
+    if redefined:
+        change = replace(
+            change,
+            old_metric=old.metric,
+            old_metric_zh=old.metric_zh,
+            old_metric_en=old.metric_en,
+        )
+    comparable = old.unit == new.unit
+    absolute = new.goal_value - old.goal_value if comparable else None
+    relative = (
+        float(absolute / old.goal_value * 100) if absolute is not None and old.goal_value else None
+    )
+    kind = "redefined" if redefined or absolute is None else _direction_of(absolute, new.direction)
     return replace(
         change,
-        change=_direction_of(absolute, new.direction),
+        change=kind,
         absolute=absolute,
         relative=round(relative, 1) if relative is not None else None,
         deadline_moved=(old.deadline, old.deadline_text) != (new.deadline, new.deadline_text),
@@ -130,20 +162,49 @@ def _target_change(
 def target_changes(
     older: Iterable[MeasureData], newer: Iterable[MeasureData]
 ) -> list[TargetChange]:
-    """Targets of the old side against the new side, matched on metric: the new side's
-    targets in order (changed or new), then the old side's that are gone (dropped)."""
+    """Targets of the old side against the new side, matched first on a curated `continues`,
+    then on metric: the new side's targets in order (changed or new), then the old side's that
+    are gone (dropped)."""
+    older = list(older)
     old_targets = _targets_by_metric(older)
+    old_by_id = {target_id(m.id, t): (m.id, t) for m in older for t in m.targets}
     new_targets = _targets_by_metric(newer)
-    changes = [
-        _target_change(metric, old_targets.get(metric), side)
-        for metric, side in new_targets.items()
-    ]
+    taken: set[int] = set()  # old targets already matched (by identity)
+    pairs: dict[str, tuple[str, TargetData] | None] = {}
+    for metric, (_, target) in new_targets.items():
+        continued = old_by_id.get(target.continues) if target.continues else None
+        if continued is not None:
+            pairs[metric] = continued
+            taken.add(id(continued[1]))
+    for metric in new_targets:
+        if metric in pairs:
+            continue
+        side = old_targets.get(metric)
+        if side is not None and id(side[1]) not in taken:
+            pairs[metric] = side
+            taken.add(id(side[1]))
+        else:
+            pairs[metric] = None
+    changes = [_target_change(metric, pairs[metric], side) for metric, side in new_targets.items()]
     changes += [
         _target_change(metric, side, None)
         for metric, side in old_targets.items()
-        if metric not in new_targets
+        if id(side[1]) not in taken
     ]
     return changes
+
+
+def in_time(change: TargetChange, kind: str) -> TargetChange:
+    """What a one-sided target means given the kind of comparison (see the module docstring):
+    between levels `only_a` / `only_b`; between editions a met target left out is `completed`."""
+    if kind == "levels":
+        if change.change == "dropped":
+            return replace(change, change="only_a")
+        if change.change == "new":
+            return replace(change, change="only_b")
+    elif kind == "editions" and change.change == "dropped" and change.old_status in MET:
+        return replace(change, change="completed")
+    return change
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,10 @@ parts (`align.py`), describe what changed for every measure of B against its cou
 up in `Summary`. `Comparison.as_dict()` is the JSON form that is cached and served.
 
 The kind of comparison follows from the documents: two editions of a series (`editions`: what
-was continued, strengthened, merged, new, dropped), two levels (`levels`: which local measures
-implement or go beyond each national one), or any other two documents (`documents`).
+was continued, strengthened, merged, new, dropped; a met target left out is completed), two
+levels (`levels`: which local measures implement, go beyond, anticipate or correspond to each
+national one; a target is only in one document, never dropped by the other), or any other two
+documents (`documents`). `Comparison.first` says which document came first.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 
 from .align import Counterpart, PartRow, align_measures, align_parts
-from .diff import MeasureChanges, TargetChange, measure_changes, target_changes
+from .chronology import first
+from .diff import MeasureChanges, TargetChange, in_time, measure_changes, target_changes
 from .snapshot import DocumentData, MeasureData, Pair
 
 
@@ -114,7 +117,7 @@ class Summary:
     dropped: int
     unaccounted: int
     without_counterpart: int  # measures of B with no counterpart in A
-    targets: dict[str, int]  # tighter, looser, unchanged, new, dropped
+    targets: dict[str, int]  # tighter, looser, unchanged, redefined, new, dropped, completed, …
     parts: dict[str, int]  # same, renamed, merged, split, new, removed
 
 
@@ -123,6 +126,7 @@ class DocumentRef:
     slug: str
     title_zh: str
     title_en: str
+    date: datetime.date | None = None  # when it counts from (`chronology.document_date`)
 
 
 @dataclass(frozen=True)
@@ -138,6 +142,7 @@ class Comparison:
     target_changes: list[TargetChange]
     summary: Summary
     topics: list[str] = field(default_factory=list)
+    first: str = ""  # which came first: "a", "b", "same", or "" when a date is unknown
 
     def as_dict(self) -> dict:
         """Plain JSON types only (decimals and dates as strings)."""
@@ -168,9 +173,14 @@ def compare(pair: Pair) -> Comparison:
     # Metrics that each A measure's successors carry: a target the A measure had is only
     # dropped if none of them carries it (a split keeps it in one of the halves).
     successor_metrics: dict[str, set[str]] = defaultdict(set)
+    old_metric = {f"{m.id}#{t.key}": t.metric for m in a.measures for t in m.targets}
     for measure in b.measures:
         for counterpart in alignment.newer[measure.id]:
             successor_metrics[counterpart.measure].update(t.metric for t in measure.targets)
+        for target in measure.targets:  # a target carried on under another metric
+            if target.continues in old_metric:
+                older_measure = target.continues.partition("#")[0]
+                successor_metrics[older_measure].add(old_metric[target.continues])
 
     rows: dict[str, MeasureRow] = {}
     all_changes: list[TargetChange] = []
@@ -185,6 +195,7 @@ def compare(pair: Pair) -> Comparison:
         ]
         if kind == "levels" and not older:
             kept = []  # a local measure with no national counterpart has nothing to compare
+        kept = [in_time(c, kind) for c in kept]
         changes = MeasureChanges(
             text=changes.text,
             text_en=changes.text_en,
@@ -208,7 +219,7 @@ def compare(pair: Pair) -> Comparison:
     for counterpart in alignment.dropped:
         measure = older_by_id.get(counterpart.measure)
         if measure:
-            all_changes.extend(target_changes([measure], []))
+            all_changes.extend(in_time(c, kind) for c in target_changes([measure], []))
 
     parts = _parts(pair, align_parts(pair, alignment), rows)
     by_older = _by_older(a, rows, alignment.dropped, refs_a)
@@ -229,8 +240,8 @@ def compare(pair: Pair) -> Comparison:
     )
     topics = sorted({t for m in b.measures for t in m.topics})
     return Comparison(
-        a=DocumentRef(a.slug, a.title_zh, a.title_en),
-        b=DocumentRef(b.slug, b.title_zh, b.title_en),
+        a=DocumentRef(a.slug, a.title_zh, a.title_en, a.date),
+        b=DocumentRef(b.slug, b.title_zh, b.title_en, b.date),
         kind=kind,
         suggested=alignment.suggested,
         parts=parts,
@@ -240,6 +251,7 @@ def compare(pair: Pair) -> Comparison:
         target_changes=all_changes,
         summary=summary,
         topics=topics,
+        first=first(a.date, b.date),
     )
 
 

@@ -6,11 +6,14 @@ from django.db.models import Prefetch, Q
 
 from measures import models as m
 
-from .models import LinkStatus, MeasureLink, SectionLink
+from .chronology import document_date
+from .models import LinkStatus, MeasureLink, SectionLink, TargetLink
 from .snapshot import DocumentData, LinkData, MeasureData, Pair, PartData, PartLinkData, TargetData
 
 
-def _document(document: m.Document) -> DocumentData:
+def _document(document: m.Document, continues: dict[int, str] | None = None) -> DocumentData:
+    """`continues`: target pk → the id ("<measure>#<key>") of the target it carries on."""
+    continues = continues or {}
     measures = []
     for measure in document.measures.all():
         targets = tuple(
@@ -26,6 +29,8 @@ def _document(document: m.Document) -> DocumentData:
                 baseline_value=t.baseline_value,
                 deadline=t.deadline,
                 deadline_text=t.deadline_text,
+                status=t.status,
+                continues=continues.get(t.pk, ""),
             )
             for t in measure.targets.all()
         )
@@ -53,6 +58,7 @@ def _document(document: m.Document) -> DocumentData:
         title_en=document.title_en,
         level=document.jurisdiction.level,
         series=document.series.slug if document.series else "",
+        date=document_date(document),
         parts=tuple(PartData(s.ordinal, s.title_zh, s.title_en) for s in document.sections.all()),
         measures=tuple(measures),
     )
@@ -129,9 +135,17 @@ def load_pair(a: m.Document, b: m.Document) -> Pair:
     if not _is_edition(a, b):
         # One-sided part links (new, removed) are about editions of a series.
         part_links = [p for p in part_links if p.older is not None and p.newer is not None]
+    # Targets of B that carry on one of A (curated or confirmed target links).
+    target_links = (
+        TargetLink.objects.filter(older__measure__document=a, newer__measure__document=b)
+        .exclude(status=LinkStatus.REJECTED)
+        .exclude(status=LinkStatus.SUGGESTED)
+        .values_list("newer_id", "older__measure__number", "older__key")
+    )
+    continues = {newer: f"{a.slug}/{number}#{key}" for newer, number, key in target_links}
     return Pair(
         a=_document(documents[a.pk]),
-        b=_document(documents[b.pk]),
+        b=_document(documents[b.pk], continues),
         links=tuple(links),
         part_links=tuple(part_links),
         rejected=frozenset(rejected),

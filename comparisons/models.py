@@ -3,16 +3,24 @@
 Between editions of a series (Beijing 2024 → 2025) a link says what became of the older measure:
 continued, strengthened, relaxed, merged, split; `new` has no older side, `dropped` no newer one.
 Between levels (national → Beijing) a Beijing measure `implements` or `goes_beyond` a national
-one. Curated links are data from measures/data/; suggested ones come from the alignment engine
-and stay suggestions until an editor confirms them.
+one that came before it, `anticipates` one that came after it (it was there first), or
+`corresponds` to one (same ground, no claim of one following the other); `chronology.py` holds
+the rule the dates impose. Curated links are data from measures/data/; suggested ones come from
+the alignment engine and stay suggestions until an editor confirms them.
+
+A `TargetLink` says that a target of a later edition continues one of an earlier edition, even
+under another metric (10 innovative devices in 2024 → 15 drugs and devices in 2025).
 """
 
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from measures.models import Measure, Provenance, Section
+from measures.models import Measure, Provenance, Section, Target
+
+from .chronology import chronology_problem, document_date
 
 
 class LinkStatus(models.TextChoices):
@@ -73,6 +81,10 @@ class MeasureRelation(models.TextChoices):
     DROPPED = "dropped", _("dropped")
     IMPLEMENTS = "implements", _("implements")
     GOES_BEYOND = "goes_beyond", _("goes beyond")
+    # The local measure came first and covers the same ground (先行).
+    ANTICIPATES = "anticipates", _("anticipates")
+    # Same ground, no claim of one following the other (对应).
+    CORRESPONDS = "corresponds", _("corresponds")
 
 
 class MeasureLink(Link):
@@ -95,6 +107,18 @@ class MeasureLink(Link):
         older = self.older.public_id if self.older else "—"
         newer = self.newer.public_id if self.newer else "—"
         return f"{older} → {newer} ({self.relation})"
+
+    def clean(self) -> None:
+        """Refuse a relation that runs backwards in time (see `chronology.py`)."""
+        super().clean()
+        if self.older_id is None or self.newer_id is None:
+            return
+        older, newer = self.older.document, self.newer.document
+        problem = chronology_problem(
+            self.relation, document_date(older), document_date(newer), older.slug, newer.slug
+        )
+        if problem:
+            raise ValidationError({"relation": problem})
 
 
 class SectionRelation(models.TextChoices):
@@ -125,6 +149,55 @@ class SectionLink(Link):
         older = str(self.older) if self.older else "—"
         newer = str(self.newer) if self.newer else "—"
         return f"{older} → {newer} ({self.relation})"
+
+
+class TargetRelation(models.TextChoices):
+    CONTINUES = "continues", _("continues")
+
+
+class TargetLink(Link):
+    """A target of a later edition that continues one of an earlier edition, so a comparison
+    shows the change (devices ≥ 10 → drugs and devices ≥ 15), not one target dropped and another
+    new. Curated ones come from `continues:` on a target in the data files."""
+
+    Relation = TargetRelation
+
+    older = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="links_to_newer")
+    newer = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="links_to_older")
+    relation = models.CharField(
+        max_length=20, choices=Relation.choices, default=TargetRelation.CONTINUES
+    )
+
+    class Meta:
+        ordering = ["newer", "older"]
+        constraints = [
+            *Provenance.Meta.constraints,
+            models.CheckConstraint(
+                condition=Q(relation__in=TargetRelation.values), name="targetlink_relation_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=LinkStatus.values), name="targetlink_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(older=models.F("newer")), name="targetlink_not_itself"
+            ),
+            models.UniqueConstraint(fields=["older", "newer"], name="targetlink_pair_unique"),
+        ]
+
+    def __str__(self) -> str:
+        older, newer = self.older, self.newer
+        return f"{older.measure.public_id}#{older.key} → {newer.measure.public_id}#{newer.key}"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.older_id is None or self.newer_id is None:
+            return
+        older, newer = self.older.measure.document, self.newer.measure.document
+        problem = chronology_problem(
+            "continued", document_date(older), document_date(newer), older.slug, newer.slug
+        )
+        if problem:
+            raise ValidationError({"older": problem})
 
 
 class CachedComparison(models.Model):

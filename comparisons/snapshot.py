@@ -30,6 +30,11 @@ class TargetData:
     baseline_value: Decimal | None = None
     deadline: datetime.date | None = None
     deadline_text: str = ""
+    # Progress as last computed (achieved, behind, …); a met target an edition does not carry
+    # on was completed, not dropped.
+    status: str = ""
+    # The target of the other document it carries on (a TargetLink): "<measure id>#<key>".
+    continues: str = ""
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,8 @@ class DocumentData:
     # "national" / "provincial" / "municipal": links between levels say implements/goes_beyond
     level: str = "national"
     series: str = ""
+    # When it counts from (`chronology.document_date`): which relations the dates allow.
+    date: datetime.date | None = None
     parts: tuple[PartData, ...] = ()
     measures: tuple[MeasureData, ...] = ()
 

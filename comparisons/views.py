@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext
 
-from measures.models import Agency, EntityType, Grade, ProductStage, Topic, Unit
+from measures.models import Agency, Document, EntityType, Grade, ProductStage, Topic, Unit
 
 from .cache import comparison_for
 from .forms import CompareForm
@@ -16,14 +16,21 @@ from .models import MeasureRelation, SectionRelation
 from .pairs import resolve_pair
 
 
-def change_labels() -> dict[str, str]:
-    return {
+def change_labels(a: Document | None = None, b: Document | None = None) -> dict[str, str]:
+    """Names of the kinds of target change; `only_a` / `only_b` name the two places."""
+    labels = {
         "tighter": gettext("tighter"),
         "looser": gettext("looser"),
         "unchanged": gettext("unchanged"),
+        "redefined": gettext("target redefined"),
         "new": gettext("new target"),
         "dropped": gettext("target dropped"),
+        "completed": gettext("target met, completed"),
     }
+    for code, document in (("only_a", a), ("only_b", b)):
+        place = document.jurisdiction.name if document else code[-1].upper()
+        labels[code] = gettext("only in %(place)s") % {"place": place}
+    return labels
 
 
 def picker(request: HttpRequest) -> HttpResponse:
@@ -86,7 +93,7 @@ def compare(request: HttpRequest, a: str, b: str) -> HttpResponse:
             for code, count in result["summary"]["relations"].items()
         ],
         "part_relations": dict(SectionRelation.choices),
-        "changes": change_labels(),
+        "changes": change_labels(pair.a, pair.b),
         "units": dict(Unit.choices),
         # Names for the codes that set changes list (topics, agencies, who, stages).
         "names": {

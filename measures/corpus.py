@@ -975,8 +975,8 @@ def plan_eligibility(
 
 def plan_links(docs: list[Doc], rng: random.Random) -> Iterator[tuple]:
     """Each edition's measures against the previous edition's (same number: continued,
-    strengthened or relaxed; beyond its count: new), and some local measures implementing a
-    national one."""
+    strengthened or relaxed; beyond its count: new), and some local measures implementing (or,
+    when they came first, anticipating) a national one."""
     national = [doc for doc in docs if doc.place.level == "national"]
     for doc in docs:
         if doc.previous is not None:
@@ -989,7 +989,16 @@ def plan_links(docs: list[Doc], rng: random.Random) -> Iterator[tuple]:
                     yield (None, newer, "new", "curated", "inferred", NOTE)
         elif national and doc.place.level != "national":
             target = national[doc.id % len(national)]
+            # Never backwards in time (comparisons/chronology.py): a local document of a later
+            # year implements the national one, of an earlier year anticipates it; in the same
+            # year the (random) days could fall either way, so it only corresponds.
+            if doc.year > target.year:
+                relation = "implements"
+            elif doc.year < target.year:
+                relation = "anticipates"
+            else:
+                relation = "corresponds"
             for offset in range(0, min(doc.measure_count, target.measure_count), 4):
                 older = target.first_measure_id + offset
                 newer = doc.first_measure_id + offset
-                yield (older, newer, "implements", "curated", "inferred", NOTE)
+                yield (older, newer, relation, "curated", "inferred", NOTE)

@@ -14,8 +14,6 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
 
 from .models import (
     Agency,
@@ -118,8 +116,7 @@ class AsOfField(forms.CharField):
             raise forms.ValidationError(str(error), code="invalid") from error
 
 
-@extend_schema_field(OpenApiTypes.DATE)
-class AsOfFilter(django_filters.Filter):
+class AsOfFilter(django_filters.DateFilter):
     field_class = AsOfField
 
     def filter(self, queryset: QuerySet[Measure], value) -> QuerySet[Measure]:

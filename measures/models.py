@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .dataversion import BumpingQuerySet, bump
 from .numerals import chinese_numeral
-from .validity import Period, Validity, period
+from .validity import Period, Validity, period, takes_effect
 
 
 def pick_language(zh: str, en: str) -> str:
@@ -436,7 +436,7 @@ class Document(Provenance):
     @property
     def starts_on(self) -> datetime.date | None:
         """The day it took effect: its stated start, else its publication, else its signing."""
-        return self.effective_from or self.published_on or self.signed_on
+        return takes_effect(self)
 
     @cached_property
     def successor(self) -> Document | None:

@@ -4,7 +4,7 @@ For each document: its measures by content grade and by placement grade; measure
 responsible agency, no topic or no applicability; targets without a deadline; and the gaps in the
 links — measures of an edition that the next edition neither carries on nor marks dropped,
 measures of a later edition with no stated relation to the earlier one, and national measures
-with no local measure that implements them.
+with no local measure that answers them (implements, goes beyond, anticipates or corresponds).
 
 Everything is read in a fixed number of queries (one per kind of row) and put together here, so
 the report costs the same whether the catalogue holds three documents or three thousand.
@@ -21,7 +21,13 @@ from comparisons.models import MeasureLink, MeasureRelation
 
 from .models import Document, Grade, Measure, Observation, Target, pick_language
 
-VERTICAL = {MeasureRelation.IMPLEMENTS, MeasureRelation.GOES_BEYOND}
+# Links between levels, whichever came first.
+VERTICAL = {
+    MeasureRelation.IMPLEMENTS,
+    MeasureRelation.GOES_BEYOND,
+    MeasureRelation.ANTICIPATES,
+    MeasureRelation.CORRESPONDS,
+}
 
 
 @dataclass
@@ -45,7 +51,7 @@ class DocumentQuality:
     # Only for a document with an earlier edition: its measures with no relation to it.
     previous_edition: str | None = None
     without_relation_to_previous_edition: list[str] = field(default_factory=list)
-    # Only for national documents: measures no local measure implements or goes beyond.
+    # Only for national documents: measures no local measure answers (any relation between levels).
     without_local_counterpart: list[str] | None = None
 
     @property

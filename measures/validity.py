@@ -20,12 +20,31 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Protocol
 
 from django.utils.translation import gettext as _
 
 # The oldest date worth asking about: before it no document of this kind existed, and a typo
 # (0202-01-01) should be an error, not an empty page.
 EARLIEST_AS_OF = datetime.date(1949, 10, 1)
+
+
+class Dated(Protocol):
+    """A document, as a model row, a data-file record or a comparison's snapshot."""
+
+    @property
+    def effective_from(self) -> datetime.date | None: ...
+
+    @property
+    def published_on(self) -> datetime.date | None: ...
+
+    @property
+    def signed_on(self) -> datetime.date | None: ...
+
+
+def takes_effect(document: Dated) -> datetime.date | None:
+    """When a document counts from: its stated start, else its publication, else its signing."""
+    return document.effective_from or document.published_on or document.signed_on
 
 
 class Validity(StrEnum):

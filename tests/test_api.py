@@ -57,7 +57,8 @@ class TestReading:
         assert measure["part"]["ordinal"] == 1
         assert {t["metric"] for t in measure["targets"]} >= {"trial_startup_weeks"}
         startup = next(t for t in measure["targets"] if t["metric"] == "trial_startup_weeks")
-        assert (startup["baseline_value"], startup["goal_value"]) == ("28.00", "20.00")
+        assert (startup["baseline_value"], startup["goal_value"]) == ("24.90", "20.00")
+        assert startup["baseline_date"] == "2024-12-31"
         assert {
             "measure": "beijing-2024/1",
             "side": "older",
@@ -89,7 +90,7 @@ class TestReading:
             ({"has_target": "true"}, None),
             ({"status": "achieved"}, None),
             ({"section": "beijing-2025/4"}, 5),
-            ({"agency": "nmpa"}, None),
+            ({"agency": "nhc"}, None),
             ({"entity_type": "commercial_insurer"}, None),
             ({"stage": "nrdl_listed"}, None),
             ({"updated_since": "2000-01-01T00:00:00Z"}, 80),
@@ -130,7 +131,7 @@ class TestReading:
         )
         assert response.status_code == 200
         vertical = api.get(
-            f"{API}/links/", {"document": "national-2025", "relation": "goes_beyond"}
+            f"{API}/links/", {"document": "national-2025", "relation": "anticipates"}
         )
         assert vertical.json()["count"] > 0
         parts = api.get(f"{API}/section-links/").json()
@@ -318,7 +319,7 @@ class TestWriting:
         link = MeasureLink.objects.create(
             older=older,
             newer=newer,
-            relation="implements",
+            relation="anticipates",  # Beijing 2025 came before the national measures
             status="suggested",
             score=0.42,
             grade="inferred",
@@ -336,6 +337,24 @@ class TestWriting:
         link.refresh_from_db()
         assert link.status == "confirmed"
         assert LogEntry.objects.filter(object_id=str(link.pk)).count() == 1
+
+    def test_a_relation_that_runs_backwards_in_time_is_refused(self, reference_data):
+        link = MeasureLink.objects.create(
+            older=Measure.objects.by_public_id("national-2025/1"),
+            newer=Measure.objects.by_public_id("beijing-2025/23"),
+            relation="anticipates",
+            status="suggested",
+            grade="inferred",
+            grade_note="text similarity",
+        )
+        client, url = editor_client(), f"{API}/links/{link.pk}/"
+        response = self.patch(client, url, {"status": "confirmed", "relation": "implements"})
+        assert response.status_code == 400
+        message = str(response.json())
+        assert "2025-04-07" in message
+        assert "2025-07-01" in message
+        link.refresh_from_db()
+        assert (link.status, link.relation) == ("suggested", "anticipates")
 
     def patch(self, client, url: str, body: dict, tag: str | None = None):
         tag = tag or client.get(url)["ETag"]

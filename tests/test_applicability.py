@@ -190,9 +190,10 @@ def test_a_drug_that_is_not_class_1_nearly_gets_the_one_month_listing(reference_
 
 
 def test_a_stage_far_ahead_nearly_applies_but_a_stage_left_behind_does_not(reference_data):
-    finding = find_applicable(Profile("innovative_drug_firm", "beijing", "application_accepted"))
-    # The commercial-insurance list is three steps after acceptance: not yet, but coming.
-    near = match_for(finding.nearly, "national-2025/7")
+    finding = find_applicable(Profile("innovative_drug_firm", "beijing", "application_filed"))
+    # Special case review is for drugs on the reimbursement list, three steps after filing: not
+    # yet, but coming.
+    near = match_for(finding.nearly, "national-2025/12")
     assert [check.condition for check in near.failed] == [Condition.STAGE]
     # Trial-application review is behind the product: neither applies nor nearly applies.
     assert "beijing-2025/6" not in ids(finding.applies) | ids(finding.nearly)
@@ -429,7 +430,10 @@ def test_bad_values_get_form_errors_not_a_crash(client, reference_data):
 
 
 def test_the_result_downloads_as_csv(client, reference_data):
-    response = client.get("/applicability/", {**ACCEPTED, "format": "csv"})
+    # Filed rather than accepted, so that some measure (listed drugs only) nearly applies.
+    response = client.get(
+        "/applicability/", {**ACCEPTED, "stage": "application_filed", "format": "csv"}
+    )
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     text = response.content.decode("utf-8")
@@ -442,9 +446,7 @@ def test_the_result_downloads_as_csv(client, reference_data):
     assert near["failed_condition"]
     assert {row["measure"] for row in rows if row["result"] == "applies"} == ids(
         find_applicable(
-            Profile(
-                "innovative_drug_firm", "beijing", "application_accepted", "chemical_drug", True
-            )
+            Profile("innovative_drug_firm", "beijing", "application_filed", "chemical_drug", True)
         ).applies
     )
 

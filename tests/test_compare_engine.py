@@ -1,5 +1,6 @@
 """The comparison engine on synthetic documents, built in memory from the reference texts."""
 
+import datetime
 import random
 from dataclasses import replace
 from decimal import Decimal
@@ -7,7 +8,7 @@ from decimal import Decimal
 import pytest
 import yaml
 
-from comparisons.align import rank_candidates
+from comparisons.align import rank_candidates, suggest
 from comparisons.diff import target_changes, text_diff
 from comparisons.engine import compare
 from comparisons.snapshot import DocumentData, LinkData, MeasureData, Pair, PartData, TargetData
@@ -209,3 +210,30 @@ def test_curated_links_come_before_suggestions(base):
     second = next(row for row in rows(comparison) if row.newer.id == "later/2")
     assert second.relation == "strengthened"
     assert [linked.measure.id for linked in second.older] == [base.measures[0].id]
+
+
+class TestSuggestionsFollowTime:
+    """Between levels the suggested relation follows the dates, never backwards in time."""
+
+    @pytest.fixture(scope="class")
+    def local(self, base):
+        return replace(base, slug="local", level="municipal", date=datetime.date(2025, 4, 7))
+
+    @pytest.fixture(scope="class")
+    def national(self, base):
+        measures = tuple(replace(m, id=m.id.replace("base/", "nat/")) for m in base.measures)
+        return replace(base, slug="nat", level="national", series="", measures=measures)
+
+    def relations(self, national, local) -> set[str]:
+        return {link.relation for link in suggest(Pair(national, local)) if link.older}
+
+    def test_a_local_text_that_came_first_anticipates_never_implements(self, national, local):
+        later = replace(national, date=datetime.date(2025, 7, 1))
+        assert self.relations(later, local) == {"anticipates"}
+
+    def test_a_local_text_that_came_after_implements(self, national, local):
+        earlier = replace(national, date=datetime.date(2024, 1, 1))
+        assert self.relations(earlier, local) == {"implements"}
+
+    def test_without_dates_it_only_corresponds(self, national, local):
+        assert self.relations(national, replace(local, date=None)) == {"corresponds"}

@@ -39,7 +39,8 @@ class TestComparePage:
     ):
         with django_assert_max_num_queries(40):  # the first visit computes and caches
             assert client.get(PAGE).status_code == 200
-        with django_assert_max_num_queries(16):
+        # The fingerprint reads the target links too: one query more than before.
+        with django_assert_max_num_queries(17):
             response = client.get(PAGE)
         assert response.status_code == 200
         page = response.content.decode()
@@ -77,7 +78,30 @@ class TestComparePage:
         page = client.get("/compare/national-2025/beijing-2025/").content.decode()
         assert page.count('<tr class="no-counterpart" data-measure="national-2025/') >= 1
         assert '<tr class="" data-measure="national-2025/10">' in page
-        assert "超越" in page or "goes beyond" in page
+        assert "先行" in page or "anticipates" in page
+
+    @pytest.mark.parametrize("local", ["beijing-2024", "beijing-2025"])
+    def test_national_against_beijing_drops_no_target_and_says_which_came_first(
+        self, client, reference_data, local
+    ):
+        page = client.get(f"/compare/national-2025/{local}/").content.decode()
+        assert 'class="chronology" data-first="b"' in page
+        assert "2025-07-01" in page
+        assert "change-dropped" not in page
+        assert "目标取消" not in page
+        assert "change-only_a" in page
+        assert "仅见于" in page
+
+    def test_editions_show_a_met_target_completed_and_a_continued_one_changed(
+        self, client, reference_data
+    ):
+        page = client.get(PAGE).content.decode()
+        assert 'class="chronology" data-first="a"' in page
+        completed = page.split('data-metric="key_project_products"')[1].split("</li>")[0]
+        assert "change-completed" in completed
+        redefined = page.split('data-metric="innovative_products_approved"')[1].split("</li>")[0]
+        assert "change-redefined" in redefined
+        assert "新获批上市的创新医疗器械数量" in redefined  # the 2024 metric, beside the 2025 one
 
     def test_the_other_order_redirects_to_the_canonical_one(self, client, reference_data):
         response = client.get("/compare/beijing-2025/beijing-2024/", {"topic": "clinical_trials"})
@@ -138,6 +162,37 @@ class TestCompareAPI:
             "tighter",
         )
         assert data["summary"]["dropped"] == 4
+
+    @pytest.mark.parametrize("local", ["beijing-2024", "beijing-2025"])
+    def test_national_against_beijing_reports_no_dropped_target(self, reference_data, local):
+        data = APIClient().get(API, {"a": local, "b": "national-2025"}).json()
+        assert (data["a"]["slug"], data["b"]["slug"]) == ("national-2025", local)
+        assert data["first"] == "b"
+        assert data["a"]["date"] == "2025-07-01"
+        changes = data["target_changes"] + [
+            c
+            for part in data["parts"]
+            for row in part["measures"]
+            for c in row["changes"]["targets"]
+        ]
+        assert changes
+        assert not {c["change"] for c in changes} & {"dropped", "new"}
+        assert "dropped" not in data["summary"]["targets"]
+
+    def test_between_editions_a_met_target_is_completed_and_a_continued_one_changes(
+        self, reference_data
+    ):
+        data = APIClient().get(API, {"a": "beijing-2024", "b": "beijing-2025"}).json()
+        changes = {c["metric"]: c for c in data["target_changes"]}
+        assert changes["key_project_products"]["change"] == "completed"
+        continued = changes["innovative_products_approved"]
+        assert (continued["old_metric"], continued["old_goal"], continued["new_goal"]) == (
+            "innovative_devices_approved",
+            "10.00",
+            "15.00",
+        )
+        assert continued["change"] == "redefined"
+        assert data["summary"]["targets"]["completed"] == 3
 
     def test_the_other_order_gives_the_same_comparison(self, reference_data):
         data = APIClient().get(API, {"a": "beijing-2025", "b": "beijing-2024"}).json()

@@ -60,11 +60,12 @@ def test_clinical_trial_start_up_tightens_from_28_to_20_weeks(reference_data):
     assert (ethics.change, ethics.new_goal) == ("new", Decimal(90))
 
 
-def test_the_pharmacy_committee_lineage_runs_national_to_beijing_2024_to_2025(reference_data):
-    # National: a pharmacy-committee meeting within 3 months of a list update.
+def test_the_pharmacy_committee_lineage_beijing_came_first(reference_data):
+    # National (2025-07-01): a pharmacy-committee meeting within 3 months of a list update.
+    # Beijing had asked for one month since 2024-04-17: it anticipates the national measure.
     national = rows(comparison("national-2025", "beijing-2024"))["beijing-2024/14"]
     assert [(linked.measure.id, linked.relation) for linked in national.older] == [
-        ("national-2025/10", "goes_beyond")
+        ("national-2025/10", "anticipates")
     ]
     [change] = [
         c for c in national.changes.targets if c.metric == "pharmacy_committee_after_list_update"
@@ -92,8 +93,8 @@ def test_national_measures_show_their_beijing_answers_and_those_with_none(refere
     answers = {
         row.older.id: [(r.id, relation) for r, relation in row.newer] for row in result.by_older
     }
-    assert answers["national-2025/10"] == [("beijing-2025/18", "goes_beyond")]
-    assert ("beijing-2025/21", "implements") in answers["national-2025/13"]
+    assert answers["national-2025/10"] == [("beijing-2025/18", "anticipates")]
+    assert ("beijing-2025/21", "corresponds") in answers["national-2025/13"]
     assert answers["national-2025/1"] == []
     assert result.summary.unaccounted == sum(1 for a in answers.values() if not a)
 
@@ -107,7 +108,8 @@ def test_the_article_s_target_changes_are_all_computed(reference_data):
         "supplementary_review_working_days": ("60.00", "60.00"),
         "passive_device_ivd_testing_working_days": (None, "60.00"),
         "active_device_testing_working_days": (None, "90.00"),
-        "innovative_products_approved": (None, "15.00"),
+        # Curated lineage: 2024's 10 new devices continues as 15 new drugs and devices.
+        "innovative_products_approved": ("10.00", "15.00"),
         "industry_fund_system_cny_100m": (None, "500.00"),
         "social_capital_attracted_cny_100m": (None, "100.00"),
         "pre_ipo_firms_served": ("10.00", "10.00"),
@@ -124,3 +126,43 @@ def test_the_article_s_target_changes_are_all_computed(reference_data):
         change = changes[metric]
         got = tuple(str(v) if v is not None else None for v in (change.old_goal, change.new_goal))
         assert got == (old, new), metric
+
+
+def test_a_met_target_left_out_of_the_next_edition_is_completed_not_dropped(reference_data):
+    changes = {c.metric: c for c in comparison("beijing-2024", "beijing-2025").target_changes}
+    # 2024/6: 200 products under key-project management by end-2024; 324 were reported.
+    key_projects = changes["key_project_products"]
+    assert (key_projects.older, key_projects.newer) == ("beijing-2024/6", None)
+    assert key_projects.old_status == "achieved"
+    assert key_projects.change == "completed"
+    # A target with no sign of being met is still dropped.
+    assert changes["emr_sharing_hospitals"].change == "dropped"
+
+
+def test_a_continued_target_shows_as_a_change_not_dropped_and_new(reference_data):
+    result = comparison("beijing-2024", "beijing-2025")
+    devices = [c for c in result.target_changes if c.older == "beijing-2024/7"]
+    assert len(devices) == 1
+    [change] = devices
+    assert change.newer == "beijing-2025/9"
+    assert (change.old_metric, change.metric) == (
+        "innovative_devices_approved",
+        "innovative_products_approved",
+    )
+    assert (change.old_goal, change.new_goal, change.change) == (
+        Decimal(10),
+        Decimal(15),
+        "redefined",
+    )
+    assert "innovative_devices_approved" not in {c.metric for c in result.target_changes}
+
+
+@pytest.mark.parametrize("local", ["beijing-2024", "beijing-2025"])
+def test_no_national_target_is_dropped_by_a_beijing_text_that_came_first(reference_data, local):
+    result = comparison("national-2025", local)
+    assert result.first == "b"  # Beijing's edition took effect before the national measures
+    kinds = {c.change for c in result.target_changes}
+    assert not kinds & {"dropped", "new", "completed"}
+    assert "dropped" not in result.summary.targets
+    only_national = {c.metric for c in result.target_changes if c.change == "only_a"}
+    assert "special_case_review_interval" in only_national

@@ -9,6 +9,7 @@ from django.db import connection
 from django.db.models import Count, F
 from django.utils import timezone
 
+from comparisons.chronology import document_date
 from comparisons.models import MeasureLink
 from measures import models as m
 from measures.corpus import SLUG_PREFIX
@@ -72,7 +73,9 @@ class TestGenerateCorpus:
         assert m.Observation.objects.count() > 400
         assert not m.Measure.objects.filter(agency_roles__isnull=True).exists()
         assert not m.Measure.objects.filter(topics__isnull=True).exists()
-        assert MeasureLink.objects.filter(relation="implements").exists()
+        # Links between levels (of the same year here, so `corresponds`: never backwards in time).
+        levels = ["implements", "anticipates", "corresponds"]
+        assert MeasureLink.objects.filter(relation__in=levels).exists()
         assert MeasureLink.objects.filter(relation__in=["continued", "strengthened"]).exists()
         # Chinese text from the policy vocabulary, so searches hit as in real data.
         assert m.Measure.objects.filter(summary_zh__contains="双通道").exists()
@@ -85,14 +88,20 @@ class TestGenerateCorpus:
         for document in m.Document.objects.annotate(n=Count("measures")):
             numbers = sorted(document.measures.values_list("number", flat=True))
             assert numbers == list(range(1, document.n + 1))
-        newer_editions = MeasureLink.objects.exclude(relation__in=["implements", "new"])
+        levels = ["implements", "anticipates", "corresponds"]
+        newer_editions = MeasureLink.objects.exclude(relation__in=[*levels, "new"])
         assert not newer_editions.exclude(
             newer__document__series=F("older__document__series"),
             newer__document__edition=F("older__document__edition") + 1,
         ).exists()
         assert not MeasureLink.objects.filter(
-            relation="implements", older__document__jurisdiction__level__in=["provincial"]
+            relation__in=levels, older__document__jurisdiction__level__in=["provincial"]
         ).exists()
+        # No link runs backwards in time.
+        for link in MeasureLink.objects.filter(relation="implements").select_related(
+            "older__document", "newer__document"
+        ):
+            assert document_date(link.newer.document) >= document_date(link.older.document)
         # New rows after the corpus get fresh ids: the sequences were moved on.
         document = m.Document.objects.first()
         section = m.Section.objects.create(

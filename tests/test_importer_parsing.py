@@ -200,9 +200,7 @@ def test_it_reads_the_national_announcement_as_five_parts_and_sixteen_measures()
         "发挥基本医保、商业健康保险、医疗互助和慈善捐赠的合力,拓宽创新药费用的支付渠道。"
     )
     # The site's furniture and related-news list after the document are not part of (十六).
-    assert report.measures[-1].text.endswith(
-        "把创新药支付列为基金监管的重点内容。(责任单位:医保部门、卫生健康部门)"
-    )
+    assert report.measures[-1].text.endswith("把创新药支付列为基金监管的重点内容。")
 
 
 # -- extraction -------------------------------------------------------------------------------

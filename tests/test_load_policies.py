@@ -12,7 +12,7 @@ from django.apps import apps
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from comparisons.models import MeasureLink, SectionLink
+from comparisons.models import MeasureLink, SectionLink, TargetLink
 from measures.models import Document, Measure, MeasureAgency, Observation, Target
 from measures.referencedata import DATA_DIR
 from tests.datafiles import NATIONAL, add_second_edition, edit_yaml, measure
@@ -77,7 +77,7 @@ class TestLoadingTheNationalDocument:
     def test_an_unchanged_reload_reads_each_table_once(self, django_assert_max_num_queries):
         load()
         # One query per table (plus the transaction), however many records the files hold.
-        with django_assert_max_num_queries(25):
+        with django_assert_max_num_queries(26):
             load()
 
     def test_check_validates_without_writing(self):
@@ -435,3 +435,96 @@ class TestProgressAfterALoad:
         load(data_dir)
         target.refresh_from_db()
         assert (target.status, target.latest_value) == ("no_data", None)
+
+
+def link_to(content: dict, number: int, national: str) -> dict:
+    return next(link for link in measure(content, number)["links"] if link["measure"] == national)
+
+
+@pytest.mark.django_db
+class TestRelationsRespectTime:
+    """A measure cannot implement (or go beyond) a text that did not exist yet."""
+
+    def test_a_relation_that_runs_backwards_in_time_is_refused(self, data_dir):
+        load(data_dir)
+        before = snapshot()
+        # Beijing 2025 took effect on 2025-04-07, the national measures date from 2025-07-01.
+        edit_yaml(
+            data_dir / "documents/beijing-2025.yaml",
+            lambda c: link_to(c, 18, "national-2025/10").update(relation="implements"),
+        )
+        err = io.StringIO()
+        with pytest.raises(CommandError, match="the database was not changed"):
+            call_command("load_policies", data_dir=data_dir, stdout=io.StringIO(), stderr=err)
+        [line] = err.getvalue().strip().splitlines()
+        assert line.startswith(
+            "data/documents/beijing-2025.yaml: beijing-2025/18 link national-2025/10: relation: "
+        )
+        assert "'implements' runs backwards in time" in line
+        assert "beijing-2025 (2025-04-07)" in line
+        assert "national-2025 (2025-07-01)" in line
+        assert snapshot() == before
+
+    def test_anticipates_needs_the_local_text_to_come_first(self, data_dir):
+        edit_yaml(
+            data_dir / NATIONAL,
+            lambda c: c.update(published_on=date(2024, 1, 1), signed_on=date(2024, 1, 1)),
+        )
+        err = io.StringIO()
+        with pytest.raises(CommandError):
+            call_command("load_policies", data_dir=data_dir, stdout=io.StringIO(), stderr=err)
+        assert "beijing-2025/18 link national-2025/10: relation: 'anticipates' says" in (
+            err.getvalue()
+        )
+
+    def test_a_relation_between_undated_documents_cannot_be_checked_and_stands(self, data_dir):
+        add_second_edition(data_dir)  # test-2031/1 implements national-2025/10; no dates
+        load(data_dir)
+        assert MeasureLink.objects.filter(relation="implements").count() == 1
+
+
+@pytest.mark.django_db
+class TestTargetLineage:
+    def test_continues_loads_a_curated_target_link_with_its_provenance(self):
+        load()
+        [link] = TargetLink.objects.select_related("older__measure", "newer__measure", "source")
+        assert (link.older.measure.public_id, link.older.key) == (
+            "beijing-2024/7",
+            "innovative-devices",
+        )
+        assert link.newer.measure.public_id == "beijing-2025/9"
+        assert (link.relation, link.status, link.grade, link.source.key) == (
+            "continues",
+            "curated",
+            "secondary",
+            "s9",
+        )
+        assert link.note_zh
+        assert link.note_en
+        assert "0 created, 0 updated" in load()[0]
+
+    def test_an_unknown_or_later_target_is_refused(self, data_dir):
+        def continues(target: str):
+            def change(content: dict) -> None:
+                measure(content, 9)["targets"][0]["continues"]["target"] = target
+
+            return change
+
+        edit_yaml(data_dir / "documents/beijing-2025.yaml", continues("beijing-2024/7#nothing"))
+        err = io.StringIO()
+        with pytest.raises(CommandError):
+            call_command("load_policies", data_dir=data_dir, stdout=io.StringIO(), stderr=err)
+        assert (
+            "beijing-2025/9 target innovative-products-approved: continues.target: "
+            "unknown target 'beijing-2024/7#nothing'"
+        ) in err.getvalue()
+
+    def test_a_removed_continues_deletes_the_link(self, data_dir):
+        load(data_dir)
+        edit_yaml(
+            data_dir / "documents/beijing-2025.yaml",
+            lambda c: measure(c, 9)["targets"][0].pop("continues"),
+        )
+        out, _ = load(data_dir)
+        assert "target links: 1 deleted" in out
+        assert not TargetLink.objects.exists()

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from comparisons.chronology import document_date
 from comparisons.models import MeasureLink, SectionLink
 from measures.models import (
     Document,
@@ -140,7 +141,8 @@ class TestLinks:
             link.newer.public_id: link.relation
             for link in national.links_to_newer.select_related("newer__document")
         }
-        assert local.get("beijing-2024/14") == "goes_beyond"
+        # Beijing 2024 (1 month) came more than a year before the national text (3 months).
+        assert local.get("beijing-2024/14") == "anticipates"
         assert "beijing-2025/18" in local
 
 
@@ -149,7 +151,7 @@ class TestTheFactsAnalystsAskFor:
         ("document", "metric", "baseline", "comparator", "goal", "unit"),
         [
             ("beijing-2024", "trial_startup_weeks", None, "lte", 28, "week"),
-            ("beijing-2025", "trial_startup_weeks", 28, "lte", 20, "week"),
+            ("beijing-2025", "trial_startup_weeks", Decimal("24.9"), "lte", 20, "week"),
             ("beijing-2025", "ethics_mutual_recognition_rate", None, "gte", 90, "percent"),
             ("beijing-2025", "cta_review_working_days", 60, "lte", 30, "working_day"),
             ("beijing-2025", "supplementary_review_working_days", 200, "lte", 60, "working_day"),
@@ -188,5 +190,32 @@ class TestTheFactsAnalystsAskFor:
     def test_reported_results(self, reference_data):
         startup = target("beijing-2024", "trial_startup_weeks").observations.get()
         assert startup.value == Decimal("24.9")
+        # The 2025 goal starts from the 2024 result, not from the 2024 goal of 28 weeks.
+        later = target("beijing-2025", "trial_startup_weeks")
+        assert (later.baseline_value, later.baseline_date) == (startup.value, startup.observed_on)
         cta = target("beijing-2025", "cta_review_working_days").observations
         assert cta.filter(value=Decimal("23.8")).exists()
+
+
+EDITIONS = ("continued", "strengthened", "relaxed", "merged", "split")
+
+
+class TestRelationsRunForwardInTime:
+    def test_no_link_in_the_reference_data_runs_backwards(self, reference_data):
+        """Every measure link: implements / goes_beyond and the edition relations only when the
+        newer side took effect on or after the older, anticipates only when it came first."""
+        links = MeasureLink.objects.filter(older__isnull=False, newer__isnull=False)
+        checked = 0
+        for link in links.select_related("older__document", "newer__document"):
+            older, newer = document_date(link.older.document), document_date(link.newer.document)
+            assert older is not None
+            assert newer is not None
+            if link.relation in ("implements", "goes_beyond", *EDITIONS):
+                assert newer >= older, str(link)
+            if link.relation == "anticipates":
+                assert newer < older, str(link)
+            checked += 1
+        assert checked > 40
+        vertical = links.filter(older__document__slug="national-2025")
+        assert vertical.count() == 17
+        assert set(vertical.values_list("relation", flat=True)) == {"anticipates", "corresponds"}

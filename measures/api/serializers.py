@@ -56,7 +56,8 @@ FIELD_DESCRIPTIONS = {
     "published_on": "When it was published, where known.",
     "publisher": "Who published it.",
     "relation": (
-        "continued, strengthened, relaxed, merged, split, new, dropped, implements or goes_beyond."
+        "continued, strengthened, relaxed, merged, split, new, dropped, implements, goes_beyond, "
+        "anticipates or corresponds."
     ),
     "reporting_interval_days": "How often a value is expected, in days.",
     "score": "Similarity score of a suggested link.",
@@ -793,7 +794,7 @@ class DocumentQualitySerializer(serializers.Serializer):
     without_local_counterpart = serializers.ListField(
         child=serializers.CharField(),
         allow_null=True,
-        help_text="National documents: measures no local measure implements.",
+        help_text="National documents: measures no local measure answers.",
     )
 
 

@@ -19,11 +19,13 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from comparisons.chronology import chronology_problem, document_date
 from measures.models import Grade, SourceKind
 
 from .schema import (
     AgenciesFile,
     AgencyIn,
+    ContinuesIn,
     DocumentIn,
     EligibilityIn,
     MeasureIn,
@@ -228,6 +230,14 @@ class _CrossCheck:
             for document in data.documents
             for part in document.parts
         }
+        self.dates = {document.slug: document_date(document) for document in data.documents}
+        self.targets = {
+            f"{document.slug}/{measure.number}#{target.key}"
+            for document in data.documents
+            for part in document.parts
+            for measure in part.measures
+            for target in measure.targets
+        }
 
     def problems(self) -> list[Problem]:
         self.check_vocabularies()
@@ -427,6 +437,9 @@ class _CrossCheck:
         for target in measure.targets:
             target_record = f"{record} target {target.key}"
             target_provenance = self.check_grade(file, target_record, target, provenance)
+            if target.continues:
+                where = f"{target_record} continues"
+                self.check_grade(file, where, target.continues, target_provenance)
             for when in _duplicates(item.observed_on for item in target.observations):
                 self.add(
                     file, target_record, "observations", f"more than one observation on {when}"
@@ -472,11 +485,48 @@ class _CrossCheck:
                 f"{record} target {target.key}",
                 "source",
             )
+            if target.continues:
+                where = f"{record} target {target.key}"
+                self.check_continues(file, document, where, target.continues)
         for link in measure.links:
             self.expect(set(self.measures), link.measure, "measure", file, record, "links.measure")
             self.expect(self.sources, link.source, "source", file, record, "links.source")
             if link.measure and self.measures.get(link.measure) == document.slug:
                 self.add(file, record, "links.measure", "a measure cannot link to its own document")
+            elif link.measure in self.measures:
+                self.check_chronology(file, document, record, link.measure, link.relation)
+
+    def check_chronology(
+        self, file: str, document: DocumentIn, record: str, other: str, relation: str
+    ) -> None:
+        """A relation must not run backwards in time (`comparisons/chronology.py`)."""
+        older = self.measures[other]
+        problem = chronology_problem(
+            relation, self.dates.get(older), self.dates.get(document.slug), older, document.slug
+        )
+        if problem:
+            self.add(file, f"{record} link {other}", "relation", problem)
+
+    def check_continues(
+        self, file: str, document: DocumentIn, record: str, continues: ContinuesIn
+    ) -> None:
+        """`continues.target: <document>/<number>#<key>` names a target of an earlier document."""
+        older_id = continues.target
+        self.expect(self.sources, continues.source, "source", file, record, "continues.source")
+        measure_id = older_id.partition("#")[0]
+        if older_id not in self.targets:
+            self.add(file, record, "continues.target", f"unknown target {older_id!r}")
+            return
+        older = self.measures[measure_id]
+        if older == document.slug:
+            message = "a target cannot continue one of its own document"
+            self.add(file, record, "continues.target", message)
+            return
+        problem = chronology_problem(
+            "continued", self.dates.get(older), self.dates.get(document.slug), older, document.slug
+        )
+        if problem:
+            self.add(file, record, "continues.target", problem)
 
     def check_eligibility(
         self,

@@ -36,6 +36,13 @@ OptionalText = Annotated[str, StringConstraints(strip_whitespace=True)]
 Url = Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=500)]
 # `beijing-2024/12`: a measure's public id; `beijing-2024/4`: a part, by document and ordinal.
 PublicId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*/[1-9][0-9]*$")]
+# `beijing-2024/7#innovative-devices`: a target, by its measure's public id and its key.
+TargetId = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*/[1-9][0-9]*#[a-z0-9]+(?:[-_][a-z0-9]+)*$"
+    ),
+]
 
 
 class Record(BaseModel):
@@ -126,6 +133,15 @@ class ObservationIn(ProvenanceIn):
     note: OptionalText = ""
 
 
+class ContinuesIn(ProvenanceIn):
+    """The earlier target a target carries on (a `TargetLink`); source and grade default to the
+    target's."""
+
+    target: TargetId
+    note_zh: OptionalText = ""
+    note_en: OptionalText = ""
+
+
 class TargetIn(ProvenanceIn):
     key: Code
     kind: TargetKind = TargetKind.LEVEL
@@ -144,6 +160,8 @@ class TargetIn(ProvenanceIn):
     # How often a value is expected; older than this, the progress indicator is stale.
     reporting_interval_days: PositiveInt | None = None
     observations: list[ObservationIn] = []
+    # The target of an earlier edition this one carries on, even under another metric.
+    continues: ContinuesIn | None = None
 
     @model_validator(mode="after")
     def rule_is_worded(self):

@@ -5,10 +5,10 @@ each model keyed by its stable id (codes, slugs, document + number, measure + ke
 the files, creating a row that is missing and saving one only when a value differs, so a second
 load reports nothing created or updated and costs a few dozen queries whatever the data's size.
 Last, rows a loaded document owns but its file no longer lists (parts, measures, targets, agency
-roles, reference observations) are deleted, and so are curated links no file declares: the files
-are the source of truth for curated data. Suggested and rejected links, and observations entered
-by editors, are never touched (deleting a target that has an editor's observation fails the
-load, which then rolls back).
+roles, reference observations) are deleted, and so are curated links (of measures, parts and
+targets) no file declares: the files are the source of truth for curated data. Suggested and
+rejected links, and observations entered by editors, are never touched (deleting a target that
+has an editor's observation fails the load, which then rolls back).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from comparisons.models import (
     MeasureRelation,
     SectionLink,
     SectionRelation,
+    TargetLink,
 )
 from measures import models as m
 from measures.dataversion import bump
@@ -116,6 +117,7 @@ KEYS: dict[type[models.Model], Callable[[Any], Key]] = {
     m.Milestone: lambda row: (row.measure_id, row.key),
     MeasureLink: lambda row: _link_key(row.older_id, row.newer_id, row.relation),
     SectionLink: lambda row: _link_key(row.older_id, row.newer_id, row.relation),
+    TargetLink: lambda row: (row.older_id, row.newer_id),
 }
 
 # Many-to-many fields of a measure, with the index that resolves their codes.
@@ -196,6 +198,7 @@ class _Writer:
         querysets[m.Milestone] = m.Milestone.objects.filter(origin=m.ObservationOrigin.REFERENCE)
         querysets[MeasureLink] = MeasureLink.objects.all()
         querysets[SectionLink] = SectionLink.objects.all()
+        querysets[TargetLink] = TargetLink.objects.all()
         for model, queryset in querysets.items():
             self.rows[model] = {KEYS[model](row): row for row in queryset}
 
@@ -422,7 +425,9 @@ class _Writer:
                 },
             )
         for target in item.targets:
-            values = target.model_dump(exclude={"source", "grade", "grade_note", "observations"})
+            values = target.model_dump(
+                exclude={"source", "grade", "grade_note", "observations", "continues"}
+            )
             target_provenance = inherited.apply(target, sources)
             row = self.upsert(
                 m.Target,
@@ -504,6 +509,7 @@ class _Writer:
                 for link in measure_item.links:
                     older = self.measure(link.measure) if link.measure else None
                     self.write_link(MeasureLink, older, measure, link.relation, link, inherited)
+                self.write_target_links(measure, measure_item, item)
         for dropped in item.dropped:
             older = self.measure(dropped.measure)
             relation = MeasureRelation.DROPPED
@@ -530,6 +536,38 @@ class _Writer:
                 **parent.apply(item, self.rows[m.Source]),
             },
         )
+
+    def write_target_links(
+        self, measure: m.Measure, item: MeasureIn, document_item: DocumentIn
+    ) -> None:
+        """`continues:` on a target: a curated TargetLink from the earlier target to it, with
+        the provenance it states, else the target's (which cascades from its measure)."""
+        sources = self.rows[m.Source]
+        measure_source = item.source or document_item.source
+        measure_grade = item.grade or document_item.grade
+        for target in item.targets:
+            if target.continues is None:
+                continue
+            newer = self.row(m.Target, measure.pk, target.key)
+            public_id, _, key = target.continues.target.partition("#")
+            older = self.row(m.Target, self.measure(public_id).pk, key)
+            parent = Inherited(
+                sources[(target.source or measure_source,)].pk, target.grade or measure_grade
+            )
+            self.upsert(
+                TargetLink,
+                (older.pk, newer.pk),
+                {
+                    "older_id": older.pk,
+                    "newer_id": newer.pk,
+                    "relation": TargetLink.Relation.CONTINUES,
+                    "status": LinkStatus.CURATED,
+                    "score": None,
+                    "note_zh": target.continues.note_zh,
+                    "note_en": target.continues.note_en,
+                    **parent.apply(target.continues, sources),
+                },
+            )
 
     def write_milestones(self) -> None:
         for item in self.data.milestones:
@@ -576,6 +614,8 @@ class _Writer:
         ]
         self.delete(m.Observation, observations)
         self.delete(m.Milestone, [row.pk for row in self.rows[m.Milestone].values()])
+        curated = [row.pk for row in self.rows[TargetLink].values() if row.status == "curated"]
+        self.delete(TargetLink, curated)  # before the targets, whose deletion cascades to them
         for model in (m.MeasureAgency, m.Eligibility, m.Target):
             self.delete(model, [row.pk for row in self.rows[model].values()])
         for model in (MeasureLink, SectionLink):
