@@ -1124,9 +1124,11 @@ class TargetQuerySet(BumpingQuerySet, RollupQuerySet):
             latest=models.FilteredRelation(
                 "observations", condition=Q(observations__pk__in=models.Subquery(latest))
             ),
+            # The baseline date, else the day the document took effect (validity.takes_effect).
             progress_start=Coalesce(
                 "baseline_date",
                 "measure__document__effective_from",
+                "measure__document__published_on",
                 "measure__document__signed_on",
             ),
             case_share=models.Subquery(case_share, output_field=models.FloatField()),

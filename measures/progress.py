@@ -35,7 +35,7 @@ when its latest observation is older than that, the indicator is `stale` — sti
 to be trusted as current. Without an interval nothing is ever stale.
 
 The starting point is the target's baseline; its date defaults to the date the document took
-effect.
+effect (its effective_from, else published_on, else signed_on: measures.validity.takes_effect).
 
 A rule target (a time limit for every case, such as listing within one month of approval) is
 judged case by case: each observation is one case's measured time, the share is the fraction of

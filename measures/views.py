@@ -34,6 +34,7 @@ from .models import (
 )
 from .paging import BadPage, CappedPaginator, page_of
 from .quality import data_quality
+from .validity import takes_effect
 
 UPCOMING_DAYS = 90
 
@@ -197,7 +198,7 @@ def chart_for(target: Target, document: Document) -> str:
     """The target's observations against its straight path, as inline SVG."""
     observations = sorted((o.observed_on, o.value) for o in target.observations.all())
     path = Path(
-        start=target.baseline_date or document.effective_from or document.signed_on,
+        start=target.baseline_date or takes_effect(document),
         baseline=target.baseline_value,
         deadline=target.deadline,
         goal=target.goal_value,

@@ -17,6 +17,7 @@ from measures.models import (
 )
 from measures.progress import Goal, Status, progress
 from measures.tasks import refresh_progress
+from measures.validity import takes_effect
 from tests.factories import DocumentFactory, MeasureFactory, ObservationFactory, TargetFactory
 
 # Trial start-up: 28 weeks on 2025-01-01, at most 20 weeks by 2025-12-31.
@@ -220,6 +221,7 @@ def varied_targets(count: int, seed: int) -> list[Target]:
     documents = [
         DocumentFactory(effective_from=date(2024, 3, 1), signed_on=date(2024, 1, 15)),
         DocumentFactory(signed_on=date(2023, 9, 1)),
+        DocumentFactory(published_on=date(2023, 11, 1), signed_on=date(2023, 10, 20)),
         DocumentFactory(),  # no date at all: no start unless the target has a baseline date
     ]
     measures = [MeasureFactory(document=d, section__document=d) for d in documents]
@@ -295,7 +297,7 @@ def reference_progress(target: Target, today: date) -> tuple:
             goal=target.goal_value,
             lower_is_better=target.direction == "lower",
             baseline=target.baseline_value,
-            start=target.baseline_date or document.effective_from or document.signed_on,
+            start=target.baseline_date or takes_effect(document),
             deadline=target.deadline,
             reporting_interval=timedelta(days=interval) if interval else None,
             per_case=target.kind == "rule",
