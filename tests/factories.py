@@ -164,3 +164,19 @@ def editor_client() -> APIClient:
     client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
     return client
+
+
+def report_key_projects_met_in_2024() -> None:
+    """An observation an editor could add: beijing-2024/6's 200 key-project products reached
+    within 2024 (the data holds no such report, only a count from after the edition ended), and
+    the target's progress refreshed."""
+    target = m.Target.objects.get(measure__document__slug="beijing-2024", measure__number=6)
+    m.Observation.objects.create(
+        target=target,
+        value=210,
+        observed_on=datetime.date(2024, 12, 31),
+        source=target.source,
+        grade=m.Grade.INFERRED,
+        grade_note="A test's report.",
+    )
+    m.Target.objects.filter(pk=target.pk).refresh_progress()

@@ -7,6 +7,7 @@ import pytest
 from comparisons.engine import compare
 from comparisons.loading import load_pair
 from measures.models import Document
+from tests.factories import report_key_projects_met_in_2024
 
 pytestmark = pytest.mark.django_db
 
@@ -128,11 +129,22 @@ def test_the_article_s_target_changes_are_all_computed(reference_data):
         assert got == (old, new), metric
 
 
-def test_a_met_target_left_out_of_the_next_edition_is_completed_not_dropped(reference_data):
+def test_a_target_left_out_of_the_next_edition_with_no_report_for_its_period_is_dropped(
+    reference_data,
+):
     changes = {c.metric: c for c in comparison("beijing-2024", "beijing-2025").target_changes}
-    # 2024/6: 200 products under key-project management by end-2024; 324 were reported.
+    # 2024/6: 200 products under key-project management by end-2024. The only count (324)
+    # dates from October 2025, after the 2024 edition ended: it cannot show the goal was met.
     key_projects = changes["key_project_products"]
     assert (key_projects.older, key_projects.newer) == ("beijing-2024/6", None)
+    assert key_projects.old_status not in ("achieved", "achieved_late")
+    assert key_projects.change == "dropped"
+
+
+def test_a_met_target_left_out_of_the_next_edition_is_completed_not_dropped(reference_data):
+    report_key_projects_met_in_2024()
+    changes = {c.metric: c for c in comparison("beijing-2024", "beijing-2025").target_changes}
+    key_projects = changes["key_project_products"]
     assert key_projects.old_status == "achieved"
     assert key_projects.change == "completed"
     # A target with no sign of being met is still dropped.
