@@ -221,7 +221,10 @@ class MeasureFilter(django_filters.FilterSet):
         method="filter_status",
         choices=TargetStatus.choices,
         label=_("Target status"),
-        help_text="Measures with a target in this progress status.",
+        help_text=(
+            "Measures with a target in this progress status: achieved, achieved_late, on_track, "
+            "behind, missed, overdue or no_data."
+        ),
     )
     grade = django_filters.MultipleChoiceFilter(
         choices=Grade.choices,

@@ -891,10 +891,14 @@ class Unit(models.TextChoices):
 
 
 class TargetStatus(models.TextChoices):
+    """A target's progress: see measures/progress.py for the rules."""
+
     ACHIEVED = "achieved", _("achieved")
+    ACHIEVED_LATE = "achieved_late", _("achieved late")
     ON_TRACK = "on_track", _("on track")
     BEHIND = "behind", _("behind")
     MISSED = "missed", _("missed")
+    OVERDUE = "overdue", _("overdue")
     NO_DATA = "no_data", _("no data")
 
 
@@ -1067,12 +1071,15 @@ class TargetQuerySet(BumpingQuerySet, RollupQuerySet):
 
     def with_computed_progress(self, today: datetime.date) -> TargetQuerySet:
         """Each target's progress as of `today`, computed by the database within this query:
-        `computed_<field>` for each of PROGRESS_FIELDS (see COMPUTED_PROGRESS).
+        `computed_<field>` for each of PROGRESS_FIELDS (see COMPUTED_PROGRESS). Only the
+        observations dated up to `today` are seen, so a past day gives the progress as it could
+        be known then (see `as_of`).
 
         The rules are those of measures/progress.py, which stays their readable statement (the
         tests hold both to the same answer for every kind of target). The latest observation is
         joined, one row a target; a rule's share of cases within the limit is a subquery, run
-        for rule targets only. Built for the refresh of every target: one pass over the
+        for rule targets only, and so are the verdicts at the deadline, for targets whose
+        deadline has passed only. Built for the refresh of every target: one pass over the
         observations, no statement per target."""
         # The latest observation of each target is the greatest (date, value), as in progress():
         # numbered in one pass over the targets' observations, and joined in (one row a target).
@@ -1081,22 +1088,27 @@ class TargetQuerySet(BumpingQuerySet, RollupQuerySet):
             partition_by="target",
             order_by=[F("observed_on").desc(), F("value").desc()],
         )
-        of_these = Observation.objects.all()
+        of_these = Observation.objects.filter(observed_on__lte=today)
         if self.query.has_filters():  # some targets only: number their observations only
             of_these = of_these.filter(target__in=self.order_by().values("pk"))
         latest = of_these.annotate(rank=newest_first).filter(rank=1).order_by().values("pk")
-        observations = Observation.objects.filter(target=OuterRef("pk")).order_by()
-        # A rule's cases (its observations): the fraction within the limit.
-        case_share = (
-            observations.alias(
+        # The target's observations known on `today`, each with the target's goal at hand.
+        observations = (
+            Observation.objects.filter(target=OuterRef("pk"), observed_on__lte=today)
+            .order_by()
+            .alias(
                 comparator=models.ExpressionWrapper(OuterRef("comparator"), models.CharField()),
                 goal=OuterRef("goal_value"),
             )
-            .values("target")
+        )
+        meets_it = meets_goal("value", "comparator", F("goal"))
+        # A rule's cases (its observations): the fraction within the limit.
+        case_share = (
+            observations.values("target")
             .annotate(
                 share=models.Avg(
                     Case(
-                        When(meets_goal("value", "comparator", F("goal")), then=Value(1.0)),
+                        When(meets_it, then=Value(1.0)),
                         default=Value(0.0),
                         output_field=models.FloatField(),
                     )
@@ -1104,21 +1116,43 @@ class TargetQuerySet(BumpingQuerySet, RollupQuerySet):
             )
             .values("share")
         )
+        # Past the deadline: whether the last value on or before it meets the goal (1), falls
+        # short (0), or there is none (NULL); and whether a later value meets it.
+        at_deadline = (
+            observations.filter(observed_on__lte=OuterRef("deadline"))
+            .annotate(
+                verdict=Case(
+                    When(meets_it, then=Value(1)),
+                    default=Value(0),
+                    output_field=models.IntegerField(),
+                )
+            )
+            .order_by("-observed_on", "-value")
+            .values("verdict")[:1]
+        )
+        met_late = observations.filter(meets_it, observed_on__gt=OuterRef("deadline"))
         latest_on = F("latest__observed_on")
         start = F("progress_start")
         rule = Q(kind=TargetKind.RULE)
         met = meets_goal("latest__value", "comparator", F("goal_value"))
+        past = Q(deadline__lt=today) & ~rule
+        on_time = past & Q(deadline_verdict=1)
+        late = past & Q(met_late=True)  # and not on time: decided after it
         status = {value: Value(value) for value in TargetStatus.values}
         return self.alias(
             latest=models.FilteredRelation(
                 "observations", condition=Q(observations__pk__in=models.Subquery(latest))
             ),
+            # The baseline date, else the day the document took effect (validity.takes_effect).
             progress_start=Coalesce(
                 "baseline_date",
                 "measure__document__effective_from",
+                "measure__document__published_on",
                 "measure__document__signed_on",
             ),
             case_share=models.Subquery(case_share, output_field=models.FloatField()),
+            deadline_verdict=models.Subquery(at_deadline, output_field=models.IntegerField()),
+            met_late=models.Exists(met_late),
             level_share=clipped(
                 ratio(
                     F("latest__value") - F("baseline_value"), F("goal_value") - F("baseline_value")
@@ -1137,11 +1171,15 @@ class TargetQuerySet(BumpingQuerySet, RollupQuerySet):
         ).annotate(
             # Decided in the order progress() decides.
             computed_status=Case(
-                When(latest__isnull=True, then=status["no_data"]),
+                When(rule & Q(latest__isnull=True), then=status["no_data"]),
                 When(rule & Q(case_share=1.0), then=status["achieved"]),
                 When(rule, then=status["behind"]),
+                When(on_time, then=status["achieved"]),
+                When(late, then=status["achieved_late"]),
+                When(past & Q(deadline_verdict=0), then=status["missed"]),
+                When(past, then=status["overdue"]),
+                When(latest__isnull=True, then=status["no_data"]),
                 When(met, then=status["achieved"]),
-                When(deadline__lt=today, then=status["missed"]),
                 When(
                     GreaterThanOrEqual(F("level_share"), F("expected_share")),
                     then=status["on_track"],
@@ -1153,7 +1191,7 @@ class TargetQuerySet(BumpingQuerySet, RollupQuerySet):
                 Round(
                     Case(
                         When(rule, then=F("case_share")),
-                        When(met, then=Value(1.0)),
+                        When(met | on_time | late, then=Value(1.0)),
                         default=F("level_share"),
                         output_field=models.FloatField(),
                     ),
@@ -1175,6 +1213,20 @@ class TargetQuerySet(BumpingQuerySet, RollupQuerySet):
                 default=Value(False),
             ),
         )
+
+    def as_of(self, day: datetime.date) -> TargetQuerySet:
+        """These targets with their progress as it could be known on `day`: judged by the rules
+        of measures/progress.py as of `day`, from the observations dated up to `day` only (a
+        value for a later date could not be known then). For pages showing a past date
+        (`?as_of=`).
+
+        The stored fields (`status`, `progress_share`, …) stay today's; read the day's from the
+        annotations instead — `computed_status`, `computed_progress_share`,
+        `computed_latest_value`, `computed_latest_observed_on`, `computed_is_stale` (the names in
+        COMPUTED_PROGRESS) — and filter or count on them (`.filter(computed_status="overdue")`,
+        `.values("computed_status").annotate(Count("pk"))`). Computed in the same query, no
+        statement per target; as of today it gives what `refresh_progress` stores."""
+        return self.with_computed_progress(day)
 
     # Bulk writes that can change what a measure's search finds refresh its search_text.
 
@@ -1455,6 +1507,10 @@ class ObservationOrigin(models.TextChoices):
 class Observation(Provenance):
     """A measured value of a target's metric at a date, with where it was reported.
 
+    `observed_on` is the date the value stands for — the end of the period it measures — not
+    the date of the report: progress judges a target at its deadline by the values dated on or
+    before it, and as of a day by the values dated up to that day.
+
     Observations from the reference data are kept in step with the files by `load_policies`;
     those entered by editors (`origin=editor`) or ingested from an indicator source
     (`origin=ingested`) are never changed by it.
@@ -1465,7 +1521,12 @@ class Observation(Provenance):
     # PROTECT: reloading reference data must never silently drop recorded progress.
     target = models.ForeignKey(Target, on_delete=models.PROTECT, related_name="observations")
     value = models.DecimalField(max_digits=14, decimal_places=2)
-    observed_on = models.DateField()
+    observed_on = models.DateField(
+        help_text=_(
+            "the date the value stands for: the end of the period it measures (2024-12-31 for "
+            "the 2024 result), not the date it was reported"
+        )
+    )
     # Editors give a link; the reference data names a `source`.
     source_url = models.URLField(max_length=500, blank=True)
     note = models.TextField(blank=True)

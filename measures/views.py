@@ -36,7 +36,7 @@ from .models import (
 )
 from .paging import BadPage, CappedPaginator, page_of
 from .quality import data_quality
-from .validity import Validity
+from .validity import Validity, takes_effect
 
 UPCOMING_DAYS = 90
 
@@ -78,6 +78,13 @@ def home(request: HttpRequest) -> HttpResponse:
         "target-statuses",
         lambda: dict(Target.objects.values_list("status").annotate(count=Count("pk")).order_by()),
     )
+    # Deadlines passed without a report: the latest first. The deadline's index, walked back
+    # from today, finds them without reading every target; their number is in `statuses`.
+    overdue = list(
+        Target.objects.filter(status=TargetStatus.OVERDUE, deadline__lt=today)
+        .select_related("measure__document")
+        .order_by("-deadline", "-pk")[:HOME_DEADLINES]
+    )
     topics = dataversion.kept(
         "topic-counts",
         lambda: list(
@@ -95,6 +102,8 @@ def home(request: HttpRequest) -> HttpResponse:
         "upcoming": upcoming,
         "upcoming_more": due.count() - len(upcoming) if len(upcoming) == HOME_DEADLINES else 0,
         "upcoming_days": UPCOMING_DAYS,
+        "overdue": overdue,
+        "overdue_more": max(statuses.get(TargetStatus.OVERDUE, 0) - len(overdue), 0),
         "topics": topics,
     }
     return render(request, "measures/home.html", context)
@@ -264,7 +273,7 @@ def chart_for(target: Target, document: Document) -> str:
     """The target's observations against its straight path, as inline SVG."""
     observations = sorted((o.observed_on, o.value) for o in target.observations.all())
     path = Path(
-        start=target.baseline_date or document.effective_from or document.signed_on,
+        start=target.baseline_date or takes_effect(document),
         baseline=target.baseline_value,
         deadline=target.deadline,
         goal=target.goal_value,
@@ -423,6 +432,34 @@ def progress_targets(chosen: ProgressFilter) -> TargetQuerySet:
     return targets.filter(status=chosen.status) if chosen.status else targets
 
 
+# The rules of measures/progress.py in plain words, for the progress page.
+STATUS_RULES = {
+    TargetStatus.ACHIEVED: gettext_lazy(
+        "The goal is met: by the latest value while the deadline has not passed; once it has, "
+        "by the last value dated on or before the deadline."
+    ),
+    TargetStatus.ACHIEVED_LATE: gettext_lazy(
+        "The deadline has passed and the value for it fell short or was not reported, but a "
+        "value dated after the deadline meets the goal."
+    ),
+    TargetStatus.ON_TRACK: gettext_lazy(
+        "Not met yet, but at or ahead of the straight path from the starting point to the goal."
+    ),
+    TargetStatus.BEHIND: gettext_lazy(
+        "Not met yet and behind that path, or no path can be drawn (no starting value or no "
+        "deadline)."
+    ),
+    TargetStatus.MISSED: gettext_lazy(
+        "The deadline has passed, the last value reported for it falls short, and no later "
+        "value meets the goal."
+    ),
+    TargetStatus.OVERDUE: gettext_lazy(
+        "The deadline has passed without any value reported for it, and no later value meets "
+        "the goal."
+    ),
+    TargetStatus.NO_DATA: gettext_lazy("Nothing reported yet, and no deadline has passed."),
+}
+
 ROLLUP_TITLES = [
     ("document", gettext_lazy("By document")),
     ("agency", gettext_lazy("By agency")),
@@ -501,6 +538,10 @@ def progress(request: HttpRequest) -> HttpResponse:
         ),
         "statuses": TargetStatus.choices,
         "filters": {name: request.GET[name] for name in PROGRESS_FILTERS if request.GET.get(name)},
+        "status_rules": [
+            (status, label, STATUS_RULES[status]) for status, label in TargetStatus.choices
+        ],
+        "chosen_status": chosen.status,
     }
     return render(request, "measures/progress.html", context)
 

@@ -50,7 +50,9 @@ class SectionFactory(factory.django.DjangoModelFactory):
         model = m.Section
 
     document = factory.SubFactory(DocumentFactory)
-    ordinal = factory.Sequence(lambda n: n + 1)
+    # The sequence runs through the whole test session, and a part's number is printed as a
+    # Chinese numeral (1 … 999): wrap, or a long session's later sections cannot be shown.
+    ordinal = factory.Sequence(lambda n: n % 999 + 1)
     title_zh = "部分"
     title_en = "Part"
 

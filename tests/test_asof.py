@@ -145,12 +145,6 @@ class TestProgressAsOfADay:
         assert "2025-06-30" not in page
         assert "2025-06-30" in client.get(measure.get_absolute_url()).content.decode()
 
-    @pytest.mark.xfail(
-        not hasattr(m.Target.objects, "as_of"),
-        reason="with_computed_progress(day) sees only observations up to the day once the "
-        "progress branch is merged",
-        strict=True,
-    )
     def test_status_as_of_a_day_ignores_observations_dated_later(self, client):
         target = progress_target()
         assert m.Target.objects.get(pk=target.pk).status == "achieved"

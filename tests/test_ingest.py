@@ -266,16 +266,17 @@ def test_a_reference_value_for_an_ingested_day_leaves_the_ingested_one(data_dir,
     call_command("load_policies", data_dir=data_dir, stdout=io.StringIO())
     target = Target.objects.get(measure__document__slug="beijing-2025", key="trial-startup")
     path = tmp_path / "values.csv"
-    path.write_bytes(csv_file((target.public_id, "2026-03-31", "19")))
+    path.write_bytes(csv_file((target.public_id, "2025-06-30", "19")))
     ingest(IndicatorSourceFactory(location=str(path)), today=TODAY)
 
     def add_reference_value(content: dict) -> None:
         [item] = [t for t in measure(content, 1)["targets"] if t["key"] == "trial-startup"]
-        item["observations"] = [{"observed_on": date(2026, 3, 31), "value": 21}]
+        # Dated within the target's period and before its source (s41) was published.
+        item["observations"] = [{"observed_on": date(2025, 6, 30), "value": 21, "source": "s41"}]
 
     edit_yaml(data_dir / "documents/beijing-2025.yaml", add_reference_value)
     call_command("load_policies", data_dir=data_dir, stdout=io.StringIO())
-    recorded = Observation.objects.get(target=target, observed_on=date(2026, 3, 31))
+    recorded = Observation.objects.get(target=target, observed_on=date(2025, 6, 30))
     assert (recorded.origin, recorded.value) == ("ingested", Decimal("19.00"))
 
 

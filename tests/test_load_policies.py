@@ -323,17 +323,18 @@ class TestGradesAndObservations:
         )
 
     def test_observations_are_loaded_and_kept_in_step_with_the_file(self, data_dir):
+        # Dated within the target's period and no later than their source was published.
         def observe(c: dict) -> None:
             measure(c, 10)["targets"][0]["observations"] = [
                 {
-                    "observed_on": "2025-12-31",
+                    "observed_on": "2025-07-01",
                     "value": 2,
                     "source": "chinadaily-2025-07-02",
                     "grade": "secondary",
                     "note": "reported average",
                 },
                 {
-                    "observed_on": "2026-06-30",
+                    "observed_on": "2025-07-02",
                     "value": 1.5,
                     "source": "chinadaily-2025-07-02",
                     "grade": "secondary",
@@ -344,8 +345,8 @@ class TestGradesAndObservations:
         load(data_dir)
         target = Target.objects.get(measure__number=10)
         assert [(str(o.observed_on), o.value, o.origin) for o in target.observations.all()] == [
-            ("2026-06-30", Decimal("1.50"), "reference"),
-            ("2025-12-31", Decimal("2.00"), "reference"),
+            ("2025-07-02", Decimal("1.50"), "reference"),
+            ("2025-07-01", Decimal("2.00"), "reference"),
         ]
         assert (
             target.observations.first().link
@@ -364,7 +365,7 @@ class TestGradesAndObservations:
         out, _ = load(data_dir)
         assert "observations: 1 deleted" in out
         assert set(target.observations.values_list("observed_on", flat=True)) == {
-            date(2025, 12, 31),
+            date(2025, 7, 1),
             date(2026, 9, 30),
         }
         assert Observation.objects.get(pk=editor.pk).origin == "editor"
@@ -373,7 +374,7 @@ class TestGradesAndObservations:
         def observe(c: dict) -> None:
             measure(c, 12)["targets"][0]["observations"] = [
                 {
-                    "observed_on": "2025-12-31",
+                    "observed_on": "2025-07-01",
                     "value": 3,
                     "source": "chinadaily-2025-07-02",
                     "grade": "secondary",
@@ -386,6 +387,55 @@ class TestGradesAndObservations:
         out, _ = load(data_dir)
         assert "targets: 1 deleted" in out
         assert not Observation.objects.filter(target__measure__document__slug="national-2025")
+
+
+@pytest.mark.django_db
+class TestProgressAfterALoad:
+    def test_a_fresh_load_computes_progress_without_waiting_for_the_nightly_job(self):
+        out, _ = load()
+        assert "Progress recomputed for" in out
+        observed = Target.objects.filter(observations__isnull=False).distinct()
+        assert observed.exists()
+        assert not observed.filter(progress_computed_at__isnull=True).exists()
+        # beijing-2024/7: the end-2024 deadline passed without a report.
+        devices = Target.objects.get(measure__document__slug="beijing-2024", measure__number=7)
+        assert devices.status == "overdue"
+        # A second load writes nothing, so it recomputes nothing.
+        assert "Progress recomputed" not in load()[0]
+
+    def test_changed_observations_and_goal_are_recomputed_in_the_same_run(self, data_dir):
+        load(data_dir)
+        target = Target.objects.get(measure__document__slug="national-2025", measure__number=10)
+        assert target.status == "no_data"
+
+        def observe(c: dict) -> None:
+            measure(c, 10)["targets"][0]["observations"] = [
+                {
+                    "observed_on": "2025-07-01",
+                    "value": 2,
+                    "source": "chinadaily-2025-07-02",
+                    "grade": "secondary",
+                },
+            ]
+
+        edit_yaml(data_dir / NATIONAL, observe)
+        out, _ = load(data_dir)
+        assert "Progress recomputed for 1 target(s) whose data changed: 1 changed." in out
+        target.refresh_from_db()
+        # A rule, within 3 months: the one case took 2.
+        assert (target.status, target.latest_value) == ("achieved", Decimal(2))
+        # The goal changes (within 1 month): recomputed too.
+        edit_yaml(data_dir / NATIONAL, lambda c: measure(c, 10)["targets"][0].update(goal_value=1))
+        load(data_dir)
+        target.refresh_from_db()
+        assert target.status == "behind"
+        # The observation goes: back to no data in the same run.
+        edit_yaml(
+            data_dir / NATIONAL, lambda c: measure(c, 10)["targets"][0].update(observations=[])
+        )
+        load(data_dir)
+        target.refresh_from_db()
+        assert (target.status, target.latest_value) == ("no_data", None)
 
 
 def link_to(content: dict, number: int, national: str) -> dict:
@@ -479,3 +529,101 @@ class TestTargetLineage:
         out, _ = load(data_dir)
         assert "target links: 1 deleted" in out
         assert not TargetLink.objects.exists()
+
+
+def observe(number: int, **observation: Any) -> Callable:
+    def change(content: dict) -> None:
+        target = measure(content, number)["targets"][0]
+        target.setdefault("observations", []).append({"grade": "secondary", **observation})
+
+    return change
+
+
+# A bad observation → the problem line naming the file, the target, the date and the dates it
+# conflicts with. national-2025 takes effect when published (2025-07-01); beijing-2024 stopped
+# being in force when beijing-2025 took effect (2025-04-07).
+BAD_OBSERVATIONS = {
+    "before the target's start": (
+        NATIONAL,
+        observe(10, observed_on="2025-06-01", value=2, source="chinadaily-2025-07-02"),
+        "documents/national-2025.yaml: national-2025/10 target pharmacy-committee-deadline "
+        "observation 2025-06-01: observed_on: 2025-06-01 is before the target's start, "
+        "2025-07-01 (the day national-2025 took effect)",
+    ),
+    "after its source was published": (
+        NATIONAL,
+        observe(10, observed_on="2025-08-01", value=2, source="chinadaily-2025-07-02"),
+        "documents/national-2025.yaml: national-2025/10 target pharmacy-committee-deadline "
+        "observation 2025-08-01: observed_on: 2025-08-01 is after its source "
+        "'chinadaily-2025-07-02' was published, 2025-07-02",
+    ),
+    "after its document was superseded": (
+        "documents/beijing-2024.yaml",
+        observe(1, observed_on="2025-05-01", value=24, source="s41"),
+        "documents/beijing-2024.yaml: beijing-2024/1 target startup-weeks observation "
+        "2025-05-01: observed_on: 2025-05-01 is not before 2025-04-07, when beijing-2024 "
+        "stopped being in force (when beijing-2025 took effect and superseded it)",
+    ),
+    "a 2025 count under a 2024 target, as the files once had it": (
+        "documents/beijing-2024.yaml",
+        observe(6, observed_on="2025-10-16", value=324, source="s41"),
+        "documents/beijing-2024.yaml: beijing-2024/6 target key-project-products observation "
+        "2025-10-16: observed_on: 2025-10-16 is not before 2025-04-07, when beijing-2024 "
+        "stopped being in force",
+    ),
+    "on the day it was superseded": (
+        "documents/beijing-2024.yaml",
+        observe(1, observed_on="2025-04-07", value=24, source="s41"),
+        "beijing-2024/1 target startup-weeks observation 2025-04-07: observed_on: 2025-04-07 "
+        "is not before 2025-04-07",
+    ),
+    "after its document's stated end": (
+        NATIONAL,
+        lambda c: (
+            c.update(ended_on="2025-09-01", end_reason="repealed"),
+            observe(10, observed_on="2025-09-30", value=2, source="s15")(c),
+        ),
+        "national-2025/10 target pharmacy-committee-deadline observation 2025-09-30: "
+        "observed_on: 2025-09-30 is not before 2025-09-01, when national-2025 stopped being "
+        "in force (its stated end (repealed))",
+    ),
+}
+
+
+@pytest.mark.django_db
+class TestObservationDates:
+    @pytest.mark.parametrize("kind", BAD_OBSERVATIONS)
+    def test_a_badly_dated_observation_is_named_and_nothing_is_written(self, data_dir, kind):
+        load(data_dir)
+        before = snapshot()
+        file, change, expected = BAD_OBSERVATIONS[kind]
+        edit_yaml(data_dir / file, change)
+        for check in (True, False):
+            err = io.StringIO()
+            with pytest.raises(CommandError, match="1 problem"):
+                call_command(
+                    "load_policies",
+                    data_dir=data_dir,
+                    check=check,
+                    stdout=io.StringIO(),
+                    stderr=err,
+                )
+            assert expected in err.getvalue()
+        assert snapshot() == before
+
+    def test_the_baseline_and_values_within_the_period_are_accepted(self, data_dir):
+
+        def within(content: dict) -> None:
+            target = measure(content, 12)["targets"][0]
+            target.update(baseline_date="2025-01-01", baseline_value=6)
+            target["observations"] = [
+                # The baseline itself, before the document took effect.
+                {"observed_on": "2025-01-01", "value": 6, "source": "s15", "grade": "secondary"},
+                # The day its source was published.
+                {"observed_on": "2025-10-17", "value": 3, "source": "s15", "grade": "secondary"},
+            ]
+
+        edit_yaml(data_dir / NATIONAL, within)
+        load(data_dir)
+        target = Target.objects.get(measure__document__slug="national-2025", measure__number=12)
+        assert target.observations.count() == 2

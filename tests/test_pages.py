@@ -133,6 +133,51 @@ class TestHomePage:
         assert 'href="/progress/deadlines.ics"' in lots
         assert 'href="/progress/"' in lots
 
+    def test_deadlines_passed_without_a_report_are_shown_beside_the_coming_ones(
+        self, client, reference_data
+    ):
+        page = client.get("/").content.decode()
+        assert "逾期未报的截止日期" in page
+        # beijing-2024/7, due at the end of 2024, with nothing reported for it.
+        assert (
+            '<li class="overdue">2024-12-31 · <a href="/measures/beijing-2024/7/'
+            '#target-innovative-devices">' in page
+        )
+        # Only overdue targets: each listed one shows that status.
+        listed = re.findall(r'<li class="overdue">.*?</li>', page)
+        assert listed
+        assert all('class="status status-overdue"' in item for item in listed)
+
+    def test_overdue_targets_cost_the_same_queries_at_any_number(self, client, db):
+        def overdue(count: int) -> None:
+            many(1)
+            measure = m.Measure.objects.get()
+            m.Target.objects.bulk_create(
+                TargetFactory.build(
+                    measure=measure,
+                    key=f"late-{n}",
+                    deadline=datetime.date(2024, 1, 1) + datetime.timedelta(days=n % 300),
+                )
+                for n in range(count)
+            )
+            m.Target.objects.refresh_progress()
+
+        counts = []
+        for size in (3, 60):
+            m.Target.objects.all().delete()
+            m.MeasureAgency.objects.all().delete()
+            m.Document.objects.all().delete()
+            m.Agency.objects.all().delete()
+            overdue(size)
+            count, page = queries_for(client, "/")
+            counts.append(count)
+        assert counts[0] == counts[1], counts
+        dates = re.findall(r'<li class="overdue">(\d{4}-\d\d-\d\d) · ', page)
+        assert len(dates) == 20
+        assert dates == sorted(dates, reverse=True)  # the latest first
+        assert "另有 40 项。" in page
+        assert 'href="/progress/?status=overdue"' in page
+
     def test_deadlines_come_soonest_first(self, client, db):
         many(30)
         page = client.get("/").content.decode()

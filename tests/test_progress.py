@@ -17,6 +17,7 @@ from measures.models import (
 )
 from measures.progress import Goal, Status, progress
 from measures.tasks import refresh_progress
+from measures.validity import takes_effect
 from tests.factories import DocumentFactory, MeasureFactory, ObservationFactory, TargetFactory
 
 # Trial start-up: 28 weeks on 2025-01-01, at most 20 weeks by 2025-12-31.
@@ -33,8 +34,12 @@ MID_YEAR = date(2025, 7, 2)
 REFRESH_QUERIES = 4 + (connection.vendor == "postgresql")
 
 
-def test_nothing_observed_is_no_data_even_past_the_deadline():
-    assert progress(STARTUP, [], date(2026, 6, 1)).status == Status.NO_DATA
+def test_nothing_observed_is_no_data_until_the_deadline_then_overdue():
+    assert progress(STARTUP, [], date(2025, 12, 31)).status == Status.NO_DATA
+    assert progress(STARTUP, [], date(2026, 1, 1)).status == Status.OVERDUE
+    assert progress(
+        Goal(**{**STARTUP.__dict__, "deadline": None}), [], date(2030, 1, 1)
+    ).status == (Status.NO_DATA)
 
 
 def test_a_value_meeting_the_goal_is_achieved():
@@ -62,6 +67,58 @@ def test_behind_the_straight_path_is_behind():
 def test_past_the_deadline_without_meeting_the_goal_is_missed():
     result = progress(STARTUP, [(date(2025, 12, 1), Decimal(22))], date(2026, 1, 5))
     assert result.status == Status.MISSED
+    # On the deadline day itself it is still open.
+    result = progress(STARTUP, [(date(2025, 12, 1), Decimal(22))], date(2025, 12, 31))
+    assert result.status == Status.BEHIND
+
+
+def test_past_the_deadline_the_value_at_the_deadline_is_judged():
+    # 19.5 weeks reported for the deadline itself: achieved on time, whatever comes later.
+    on_time = [(date(2025, 12, 31), Decimal("19.5")), (date(2026, 6, 30), Decimal(21))]
+    result = progress(STARTUP, on_time, date(2026, 7, 1))
+    assert (result.status, result.share, result.latest_value) == (
+        Status.ACHIEVED,
+        1.0,
+        Decimal(21),
+    )
+    # Met mid-year, but the last value by the deadline falls short: missed.
+    fell_back = [(MID_YEAR, Decimal("19.5")), (date(2025, 12, 31), Decimal(21))]
+    assert progress(STARTUP, fell_back, date(2025, 12, 31)).status == Status.BEHIND
+    assert progress(STARTUP, fell_back, date(2026, 1, 1)).status == Status.MISSED
+
+
+def test_evidence_after_the_deadline_is_achieved_late_never_on_time():
+    short = [(date(2025, 12, 31), Decimal(22)), (date(2026, 6, 30), Decimal(19))]
+    result = progress(STARTUP, short, date(2026, 7, 1))
+    assert (result.status, result.share) == (Status.ACHIEVED_LATE, 1.0)
+    # Nothing reported for the deadline, a value meeting the goal later: late, not on time.
+    result = progress(STARTUP, short[1:], date(2026, 7, 1))
+    assert result.status == Status.ACHIEVED_LATE
+    # A later value meeting the goal counts even if a still later one falls back.
+    later = [*short, (date(2026, 9, 30), Decimal(21))]
+    assert progress(STARTUP, later, date(2026, 10, 1)).status == Status.ACHIEVED_LATE
+
+
+def test_past_the_deadline_without_a_report_is_overdue():
+    # Nothing for the period, and what came later falls short.
+    result = progress(STARTUP, [(date(2026, 3, 31), Decimal(23))], date(2026, 4, 1))
+    assert (result.status, result.latest_value) == (Status.OVERDUE, Decimal(23))
+    assert result.share == pytest.approx(0.625)
+    # A report for the period that falls short, then another that falls short: missed.
+    reported = [(date(2025, 12, 31), Decimal(24)), (date(2026, 3, 31), Decimal(23))]
+    assert progress(STARTUP, reported, date(2026, 4, 1)).status == Status.MISSED
+
+
+def test_observations_after_the_day_judged_are_not_seen():
+    observed = [(date(2025, 3, 31), Decimal(27)), (date(2025, 9, 30), Decimal(19))]
+    # As of mid-2025 only the March value was known.
+    result = progress(STARTUP, observed, MID_YEAR)
+    assert (result.status, result.latest_on) == (Status.BEHIND, date(2025, 3, 31))
+    assert progress(STARTUP, observed, date(2025, 10, 1)).status == Status.ACHIEVED
+    # Nothing known yet: no data, even though a value for a later date exists now.
+    assert progress(STARTUP, observed, date(2025, 2, 1)).status == Status.NO_DATA
+    # Judged in 2026, with the year's result dated at its end: achieved on time.
+    assert progress(STARTUP, observed, date(2026, 1, 5)).status == Status.ACHIEVED
 
 
 def test_the_latest_observation_counts():
@@ -101,6 +158,10 @@ def test_a_rule_is_judged_case_by_case():
     assert (result.status, result.share) == (Status.BEHIND, 0.75)
     # No deadline: a rule is never missed, however late it is judged.
     assert progress(listing, late, date(2030, 1, 1)).status == Status.BEHIND
+    # A rule needs cases: without any it has no data, never overdue.
+    assert progress(listing, [], date(2030, 1, 1)).status == Status.NO_DATA
+    # Only the cases known on the day judged count.
+    assert progress(listing, late, date(2025, 6, 1)).status == Status.ACHIEVED
 
 
 @pytest.mark.django_db
@@ -160,6 +221,7 @@ def varied_targets(count: int, seed: int) -> list[Target]:
     documents = [
         DocumentFactory(effective_from=date(2024, 3, 1), signed_on=date(2024, 1, 15)),
         DocumentFactory(signed_on=date(2023, 9, 1)),
+        DocumentFactory(published_on=date(2023, 11, 1), signed_on=date(2023, 10, 20)),
         DocumentFactory(),  # no date at all: no start unless the target has a baseline date
     ]
     measures = [MeasureFactory(document=d, section__document=d) for d in documents]
@@ -204,6 +266,10 @@ def varied_targets(count: int, seed: int) -> list[Target]:
                 date(2025, 1, 1) + timedelta(days=200),
             )
             dates, values = [(date(2025, 4, 11) - TODAY).days], [Decimal(50)]
+        if index % 10 == 7 and deadline:
+            # A value on the deadline itself (judged at it), and perhaps one after it.
+            dates = [(deadline - TODAY).days, *dates[:1]]
+            values = [rng.choice([goal, goal + 1, goal - 1]), *values[:1]]
         if index % 10 == 5 and target.reporting_interval_days:
             # Exactly one interval old (fresh), or one day more (stale).
             dates = [-target.reporting_interval_days - rng.choice([0, 1])]
@@ -231,7 +297,7 @@ def reference_progress(target: Target, today: date) -> tuple:
             goal=target.goal_value,
             lower_is_better=target.direction == "lower",
             baseline=target.baseline_value,
-            start=target.baseline_date or document.effective_from or document.signed_on,
+            start=target.baseline_date or takes_effect(document),
             deadline=target.deadline,
             reporting_interval=timedelta(days=interval) if interval else None,
             per_case=target.kind == "rule",
@@ -267,6 +333,70 @@ class TestComputedInTheDatabase:
         # Every branch was taken.
         assert {row[0] for row in computed.values()} == set(Target.Status.values)
         assert {row[4] for row in computed.values()} == {True, False}
+
+    @pytest.mark.parametrize(
+        "day", [date(2023, 6, 30), date(2024, 12, 31), date(2025, 1, 1), date(2026, 6, 30)]
+    )
+    def test_as_of_a_day_is_computed_as_the_reference_says(self, day):
+        # Another day than TODAY: some observations are not known yet, some deadlines not due.
+        targets = varied_targets(200, seed=14)
+        computed = {
+            row[0]: row[1:]
+            for row in Target.objects.as_of(day).values_list("pk", *COMPUTED_PROGRESS.values())
+        }
+        for target in targets:
+            assert_same_progress(computed[target.pk], reference_progress(target, day), target)
+
+    def test_as_of_shows_what_could_be_known_then(self):
+        # 2024's result, dated at the end of 2024: not known in mid-2024, achieved on time after.
+        target = TargetFactory(
+            baseline_value=28, baseline_date=date(2024, 1, 1), deadline=date(2024, 12, 31)
+        )
+        ObservationFactory(target=target, value=Decimal(19), observed_on=date(2024, 12, 31))
+        ObservationFactory(target=target, value=Decimal(22), observed_on=date(2025, 6, 30))
+        statuses = {
+            day: Target.objects.as_of(day).values_list("computed_status", flat=True).get()
+            for day in (date(2024, 6, 30), date(2024, 12, 31), date(2025, 1, 1), date(2026, 1, 1))
+        }
+        assert statuses == {
+            date(2024, 6, 30): "no_data",
+            date(2024, 12, 31): "achieved",
+            date(2025, 1, 1): "achieved",
+            date(2026, 1, 1): "achieved",
+        }
+        # The stored status is left as it was; filtering on the day's status works.
+        assert Target.objects.as_of(date(2024, 6, 30)).filter(computed_status="no_data").count()
+        target.refresh_from_db()
+        assert target.status == "no_data"
+        assert target.progress_computed_at is None
+
+    def test_deadline_statuses_are_stored(self):
+        deadline = date(2024, 12, 31)
+        kinds = {
+            "on-time": [(deadline, 19)],
+            "late": [(date(2024, 6, 30), 25), (date(2025, 6, 30), 19)],
+            "missed": [(deadline, 22)],
+            "overdue": [(date(2025, 6, 30), 21)],
+            "silent": [],
+        }
+        for key, observed in kinds.items():
+            target = TargetFactory(key=key, baseline_value=28, deadline=deadline)
+            for on, value in observed:
+                ObservationFactory(target=target, value=Decimal(value), observed_on=on)
+        Target.objects.refresh_progress(today=date(2026, 12, 7))
+        assert dict(Target.objects.values_list("key", "status")) == {
+            "on-time": "achieved",
+            "late": "achieved_late",
+            "missed": "missed",
+            "overdue": "overdue",
+            "silent": "overdue",
+        }
+        assert set(ProgressSnapshot.objects.values_list("status", flat=True)) == {
+            "achieved",
+            "achieved_late",
+            "missed",
+            "overdue",
+        }
 
     def test_the_refresh_stores_what_the_reference_says(self, django_assert_num_queries):
         targets = varied_targets(200, seed=11)

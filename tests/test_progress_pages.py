@@ -43,6 +43,28 @@ class TestProgressPage:
         assert 'class="status status-no_data">暂无数据</span></td>' not in page
         assert 'href="?document=beijing-2025"' in page  # roll-up by document
 
+    def test_overdue_targets_are_listed_and_the_rules_stated(
+        self, client, reference_data, django_assert_max_num_queries
+    ):
+        # No more queries than any other filtered page.
+        with django_assert_max_num_queries(16):
+            response = client.get("/progress/?status=overdue")
+        page = response.content.decode()
+        # beijing-2024/7: the end-2024 deadline passed without a report.
+        assert 'href="/measures/beijing-2024/7/#target-innovative-devices"' in page
+        assert 'href="/measures/beijing-2024/1/#target-startup-weeks"' not in page  # achieved
+        assert '<a href="?status=overdue" aria-current="true">' in page
+        assert "逾期未报" in page
+        assert "如何判定进展状态" in page  # the rules, in Chinese by default
+        assert '<details id="rules" class="status-rules" open>' in page
+        client.cookies["django_language"] = "en"
+        english = client.get("/progress/").content.decode()
+        assert "How the statuses are judged" in english
+        assert "Deadlines passed without a report" in english
+        assert "a later value can only make it achieved late" in english
+        for label in ("achieved late", "overdue", "missed", "no data"):
+            assert f">{label}</span></dt>" in english
+
     def test_an_unknown_filter_value_is_explained(self, client, reference_data):
         response = client.get("/progress/?status=lost")
         assert response.status_code == 400
@@ -112,8 +134,10 @@ class TestProgressThroughTheApiAndTheAdmin:
     def test_rollups_and_snapshot_history(self, client, reference_data):
         rollups = client.get("/api/v1/progress/").json()
         beijing_2024 = next(row for row in rollups["by_document"] if row["key"] == "beijing-2024")
-        # Only the start-up time has a value from the 2024 edition's own period (24.9 weeks).
+        # Only the start-up time has a value from the 2024 edition's own period (24.9 weeks),
+        # and deadlines of 2024 passed without a report (beijing-2024/7).
         assert beijing_2024["counts"]["achieved"] == 1
+        assert beijing_2024["counts"]["overdue"] >= 1
         assert (
             beijing_2024["total"]
             == Target.objects.filter(measure__document__slug="beijing-2024").count()

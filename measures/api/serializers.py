@@ -45,7 +45,9 @@ FIELD_DESCRIPTIONS = {
     "note_en": "Note in English.",
     "note_zh": "Note in Chinese.",
     "number": "Document number (文号).",
-    "observed_on": "The date the value refers to.",
+    "observed_on": (
+        "The date the value stands for: the end of the period it measures, not the report's date."
+    ),
     "ordinal": "Part number (1 = 一).",
     "origin": "reference (from the data files) or editor.",
     "placement_grade": "How sure we are this is measure (N) of its part.",
@@ -67,7 +69,11 @@ FIELD_DESCRIPTIONS = {
     "slug": "Stable id, used in the `agency` filter.",
     "source_span": "The short phrase the target was read from.",
     "source_url": "Where an editor found the value.",
-    "status": "achieved, on_track, behind, missed or no_data.",
+    "status": (
+        "achieved (met, and by the deadline once it has passed), achieved_late (met only after "
+        "the deadline), on_track, behind, missed (the value reported for the deadline falls "
+        "short), overdue (the deadline passed without a report) or no_data."
+    ),
     "summary_en": "Summary in English, in our words.",
     "summary_zh": "Summary in Chinese, in our words.",
     "taken_on": "The day the progress was computed.",
@@ -280,7 +286,12 @@ class ObservationInput(serializers.ModelSerializer):
         model = m.Observation
         fields = ["observed_on", "value", "source_url", "grade", "grade_note", "note"]
         extra_kwargs = {
-            "observed_on": {"help_text": "The date the value refers to."},
+            "observed_on": {
+                "help_text": (
+                    "The date the value stands for: the end of the period it measures "
+                    "(2024-12-31 for the 2024 result), not the date it was reported."
+                )
+            },
             "value": {"help_text": "The observed value, in the target's unit."},
             "source_url": {
                 "help_text": "Where the value was reported (required).",

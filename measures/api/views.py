@@ -381,7 +381,10 @@ class TargetFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(
         method="filter_status",
         choices=m.TargetStatus.choices,
-        help_text="Progress status (as of `as_of` when given).",
+        help_text=(
+            "Progress status: achieved, achieved_late, on_track, behind, missed, overdue or "
+            "no_data (see the target's status field); as of `as_of` when given."
+        ),
     )
     unit = django_filters.ChoiceFilter(choices=m.Unit.choices, help_text="Unit.")
     kind = django_filters.ChoiceFilter(choices=m.TargetKind.choices, help_text="level or rule.")
@@ -717,7 +720,7 @@ class VocabulariesView(CachedReads, ReadView):
                 name: serializers.ListField(child=serializers.DictField(), help_text=help_text)
                 for name, help_text in [
                     ("grades", "How far a fact can be trusted."),
-                    ("target_statuses", "Progress."),
+                    ("target_statuses", "Progress statuses, including achieved_late and overdue."),
                     ("units", "Target units."),
                     ("measure_relations", "Measure link relations."),
                     ("section_relations", "Part link relations."),

@@ -10,9 +10,11 @@ returned only when there is none.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -21,6 +23,7 @@ from pydantic import BaseModel, ValidationError
 
 from comparisons.chronology import chronology_problem, document_date
 from measures.models import Grade, SourceKind
+from measures.validity import takes_effect
 
 from .schema import (
     AgenciesFile,
@@ -31,10 +34,12 @@ from .schema import (
     MeasureIn,
     MilestoneIn,
     MilestonesFile,
+    ObservationIn,
     PartIn,
     ProvenanceIn,
     SourceIn,
     SourcesFile,
+    TargetIn,
     VocabulariesFile,
 )
 
@@ -219,6 +224,8 @@ class _CrossCheck:
         self.agencies = {item.slug for item in data.agencies}
         self.sources = {item.key for item in data.sources}
         self.source_kinds = {item.key: item.kind for item in data.sources}
+        self.source_dates = {item.key: item.published_on for item in data.sources}
+        self.ended = self.ended_on(data.documents)
         self.measures = {
             f"{document.slug}/{measure.number}": document.slug
             for document in data.documents
@@ -238,6 +245,34 @@ class _CrossCheck:
             for measure in part.measures
             for target in measure.targets
         }
+
+    @staticmethod
+    def ended_on(documents: list[DocumentIn]) -> dict[str, tuple[date, str]]:
+        """Each document that stopped being in force → the day it stopped and why: the day
+        the next edition of its series (same series, the next higher edition) took effect
+        (its effective_from, else published_on, else signed_on), or its stated end, whichever
+        came first (measures/validity.py)."""
+        editions: dict[str, list[DocumentIn]] = {}
+        for document in documents:
+            if document.series and document.edition is not None:
+                editions.setdefault(document.series, []).append(document)
+        successors: dict[str, DocumentIn] = {}
+        for series in editions.values():
+            series.sort(key=lambda document: document.edition or 0)
+            for older, newer in itertools.pairwise(series):
+                successors[older.slug] = newer
+        ended = {}
+        for document in documents:
+            newer = successors.get(document.slug)
+            took_effect = takes_effect(newer) if newer else None
+            ends = []
+            if took_effect:
+                ends.append((took_effect, f"when {newer.slug} took effect and superseded it"))
+            if document.ended_on:
+                ends.append((document.ended_on, f"its stated end ({document.end_reason})"))
+            if ends:
+                ended[document.slug] = min(ends)
+        return ended
 
     def problems(self) -> list[Problem]:
         self.check_vocabularies()
@@ -448,6 +483,9 @@ class _CrossCheck:
                 where = f"{target_record} observation {item.observed_on}"
                 self.expect(self.sources, item.source, "source", file, where, "source")
                 self.check_grade(file, where, item, target_provenance)
+                self.check_observation_date(
+                    file, where, document, target, item, target_provenance[0]
+                )
         for topic in measure.topics:
             self.expect(self.topics, topic, "topic", file, record, "topics")
         applies = measure.applies_to
@@ -527,6 +565,50 @@ class _CrossCheck:
         )
         if problem:
             self.add(file, record, "continues.target", problem)
+
+    def check_observation_date(
+        self,
+        file: str,
+        where: str,
+        document: DocumentIn,
+        target: TargetIn,
+        item: ObservationIn,
+        inherited_source: str | None,
+    ) -> None:
+        """An observation's date is the date its value stands for (the end of the period it
+        measures): within the target's life, and no later than its source could know."""
+        on = item.observed_on
+        start, since = target.baseline_date, "the target's baseline_date"
+        if start is None:
+            start = takes_effect(document)
+            since = f"the day {document.slug} took effect"
+        if start and on < start:
+            self.add(
+                file,
+                where,
+                "observed_on",
+                f"{on} is before the target's start, {start} ({since})",
+            )
+        source = item.source or inherited_source
+        published = self.source_dates.get(source) if source else None
+        if published and on > published:
+            self.add(
+                file,
+                where,
+                "observed_on",
+                f"{on} is after its source {source!r} was published, {published}: a source "
+                f"cannot report a value for a later date",
+            )
+        if document.slug in self.ended:
+            ended, why = self.ended[document.slug]
+            if on >= ended:
+                self.add(
+                    file,
+                    where,
+                    "observed_on",
+                    f"{on} is not before {ended}, when {document.slug} stopped being in force "
+                    f"({why})",
+                )
 
     def check_eligibility(
         self,

@@ -43,6 +43,9 @@ class LoadReport:
     """How many rows of each model were created, updated, left unchanged or deleted."""
 
     counts: dict[str, Counter[str]] = field(default_factory=dict)
+    # Targets whose progress was recomputed (and how many of them changed).
+    refreshed: int = 0
+    progress_changed: int = 0
 
     def add(self, model: type[models.Model], outcome: str, n: int = 1) -> None:
         # The report is for operators and scripts: model names in English, whatever the locale.
@@ -74,8 +77,16 @@ class Inherited:
 
 
 def write_reference_data(data: ReferenceData) -> LoadReport:
+    """Write the data in one transaction, then, in it, recompute the progress of every target
+    whose observations, goal, baseline or deadline (or document's dates) it wrote, so a fresh
+    load shows true statuses at once rather than after the nightly refresh."""
     with transaction.atomic():
-        report = _Writer(data).run()
+        writer = _Writer(data)
+        report = writer.run()
+        targets = writer.targets_to_refresh()
+        if targets:
+            report.refreshed = len(targets)
+            report.progress_changed = m.Target.objects.filter(pk__in=targets).refresh_progress()
         if report.changed:
             bump()  # issuers are replaced by bulk_create, which sends no signal
         return report
@@ -120,6 +131,7 @@ class _Writer:
         self.outcome: dict[tuple[type[models.Model], int], str] = {}
         self.rows: dict[type[models.Model], dict[Key, Any]] = {}
         self.seen: dict[type[models.Model], set[int]] = defaultdict(set)
+        self.deleted: dict[type[models.Model], set[int]] = defaultdict(set)
         self.slugs = [document.slug for document in data.documents]
 
     def run(self) -> LoadReport:
@@ -135,6 +147,24 @@ class _Writer:
         for (model, _pk), outcome in self.outcome.items():
             self.report.add(model, outcome)
         return self.report
+
+    def targets_to_refresh(self) -> set[int]:
+        """Targets still there whose progress may have changed: created or updated themselves
+        (goal, baseline, deadline …), with an observation created, updated or deleted, or in a
+        document whose dates (the default start of a target) changed."""
+        changed = {
+            (model, pk) for (model, pk), outcome in self.outcome.items() if outcome != "unchanged"
+        }
+        documents = {pk for model, pk in changed if model is m.Document}
+        measures = {row.pk for row in self.rows[m.Measure].values() if row.document_id in documents}
+        targets = {pk for model, pk in changed if model is m.Target}
+        targets |= {
+            row.target_id
+            for row in self.rows[m.Observation].values()
+            if (m.Observation, row.pk) in changed or row.pk in self.deleted[m.Observation]
+        }
+        targets |= {row.pk for row in self.rows[m.Target].values() if row.measure_id in measures}
+        return targets - self.deleted[m.Target]
 
     # -- what is there ------------------------------------------------------------------------
 
@@ -598,4 +628,5 @@ class _Writer:
         unlisted = [pk for pk in candidates if pk not in self.seen[model]]
         if unlisted:
             model._default_manager.filter(pk__in=unlisted).delete()
+            self.deleted[model].update(unlisted)
             self.report.add(model, "deleted", len(unlisted))

@@ -17,7 +17,8 @@ from measures.referencedata import (
 class Command(BaseCommand):
     help = (
         "Check the reference data (documents, measures, targets, agencies, links) and load it. "
-        "Nothing is written unless every file is valid."
+        "Nothing is written unless every file is valid. The progress of every target whose "
+        "observations, goal, baseline or deadline changed is recomputed in the same run."
     )
 
     def add_arguments(self, parser) -> None:
@@ -62,4 +63,9 @@ class Command(BaseCommand):
             )
             if changes:
                 lines.append(f"  {name}: {changes}")
+        if report.refreshed:
+            lines.append(
+                f"Progress recomputed for {report.refreshed} target(s) whose data changed: "
+                f"{report.progress_changed} changed."
+            )
         return "\n".join(lines)
