@@ -2,7 +2,7 @@
 
 A page or an API call given `?as_of=YYYY-MM-DD` shows the catalogue as it stood that day: what
 was in force then (measures/validity.py) and each target's status as it could be known then
-(`Target.objects.with_computed_progress(day)`, observations dated up to that day). Without it
+(`Target.objects.as_of(day)`, observations dated up to that day). Without it
 the day is today. A bad value is a 400 naming the field, never a 500.
 """
 
@@ -15,6 +15,7 @@ from typing import Any
 from django.http import QueryDict
 from django.utils import timezone
 
+from .models import COMPUTED_PROGRESS
 from .validity import AsOfError, parse_as_of
 
 PARAM = "as_of"
@@ -46,23 +47,12 @@ def lend_successor(rows: Iterable[Any], document_of=lambda row: row.document) ->
             document.successor_starts = row.successor_starts
 
 
-# The fields of a target a past day changes, and the annotation of with_computed_progress
-# holding each as of that day.
-AS_OF_FIELDS = {
-    "status": "computed_status",
-    "progress_share": "computed_progress_share",
-    "latest_value": "computed_latest_value",
-    "latest_observed_on": "computed_latest_observed_on",
-    "is_stale": "computed_is_stale",
-}
-
-
 def show_as_of(targets: Iterable[Any]) -> None:
-    """Targets read with `with_computed_progress(day)` show that day's progress in place of the
+    """Targets read with `Target.objects.as_of(day)` show that day's progress in place of the
     stored (today's): pages and serializers then read the usual fields."""
     for target in targets:
         if hasattr(target, "computed_status"):
-            for field, computed in AS_OF_FIELDS.items():
+            for field, computed in COMPUTED_PROGRESS.items():
                 setattr(target, field, getattr(target, computed))
 
 

@@ -163,7 +163,7 @@ def agency_detail(request: HttpRequest, slug: str) -> HttpResponse:
     )
     targets = Target.objects.all()
     if is_past(day):
-        targets = targets.with_computed_progress(day)
+        targets = targets.as_of(day)
     roles = roles.prefetch_related(Prefetch("measure__targets", queryset=targets))
     try:
         context["page"] = page_of(CappedPaginator(roles, PAGE_SIZE), request.GET.get("page", 1))
@@ -233,7 +233,7 @@ def measure_detail(request: HttpRequest, document: str, number: int) -> HttpResp
     targets = Target.objects.select_related("source")
     observations = Observation.objects.select_related("source")
     if past:  # progress as it could be known that day
-        targets = targets.with_computed_progress(day)
+        targets = targets.as_of(day)
         observations = observations.filter(observed_on__lte=day)
     measure = get_object_or_404(
         Measure.objects.with_successor()
@@ -427,7 +427,7 @@ def progress_targets(chosen: ProgressFilter) -> TargetQuerySet:
     """The targets the progress page and feed show, narrowed by the filters, unsorted."""
     targets = Target.objects.filter(chosen.measures).order_by()
     if is_past(chosen.day):  # each status as it could be known then
-        targets = targets.with_computed_progress(chosen.day)
+        targets = targets.as_of(chosen.day)
         return targets.filter(computed_status=chosen.status) if chosen.status else targets
     return targets.filter(status=chosen.status) if chosen.status else targets
 

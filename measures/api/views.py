@@ -66,7 +66,7 @@ def targets_as_of(targets: QuerySet[m.Target], day) -> QuerySet[m.Target]:
     if day is None:
         return targets
     targets = targets.filter(measure__document__in=m.Document.objects.existing_on(day).values("pk"))
-    return targets.with_computed_progress(day) if is_past(day) else targets
+    return targets.as_of(day) if is_past(day) else targets
 
 
 IF_MATCH = OpenApiParameter(
@@ -305,7 +305,7 @@ class MeasureViewSet(CachedReads, GuardedUpdate, CSVListMixin, viewsets.ReadOnly
         day = api_as_of(self.request.query_params)
         targets = m.Target.objects.select_related("source").order_by("key")
         if is_past(day):  # progress as it could be known that day
-            targets = targets.with_computed_progress(day)
+            targets = targets.as_of(day)
         queryset = (
             m.Measure.objects.select_related("document", "section", "source", "scope")
             .with_successor()
