@@ -17,10 +17,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import models
-from django.db.models import Case, Count, QuerySet, Value, When, Window
+from django.db.models import Case, Count, F, QuerySet, Value, When, Window
 from django.http import QueryDict
 from django.utils.translation import gettext
 
+from .asof import is_past
 from .filters import MeasureFilter
 from .models import (
     Agency,
@@ -204,10 +205,11 @@ def _facet(
 def _status_facet(params: QueryDict, filterset: MeasureFilter, labels: dict[str, str]) -> Facet:
     """Measures with a target in each status: a measure with two targets in one status counts
     once, hence the distinct count (over the targets alone, on the (status, measure) index)."""
-    targets = Target.objects.order_by().filter(measure_id__in=_others(filterset, "status"))
-    rows = targets.values("status").annotate(count=Count("measure_id", distinct=True))
+    targets = filterset.judged_targets().filter(measure_id__in=_others(filterset, "status"))
+    judged = "computed_status" if is_past(filterset.day) else "status"  # as known on the day
+    rows = targets.values(judged=F(judged)).annotate(count=Count("measure_id", distinct=True))
     names = dict(TargetStatus.choices)
-    found = {row["status"]: (str(names[row["status"]]), row["count"]) for row in rows}
+    found = {row["judged"]: (str(names[row["judged"]]), row["count"]) for row in rows}
     return _facet("status", labels["status"], found, params)
 
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
 
+from .asof import is_past
 from .models import (
     Agency,
     Document,
@@ -24,6 +25,7 @@ from .models import (
     Measure,
     ProductStage,
     Target,
+    TargetQuerySet,
     TargetStatus,
     Topic,
     search_key,
@@ -308,5 +310,14 @@ class MeasureFilter(django_filters.FilterSet):
         return queryset.filter(Exists(targets) if value == "true" else ~Exists(targets))
 
     def filter_status(self, queryset: QuerySet[Measure], name: str, value: list[str]):
+        if is_past(self.day):  # statuses as they could be known then, not today's
+            judged = self.judged_targets().filter(computed_status__in=value)
+            return queryset.filter(pk__in=judged.values("measure_id"))
         targets = Target.objects.filter(measure=OuterRef("pk"), status__in=value)
         return queryset.filter(Exists(targets))
+
+    def judged_targets(self) -> TargetQuerySet:
+        """Targets with their status on the day shown: `status` as stored for today, and for a
+        past day `computed_status` and the other COMPUTED_PROGRESS annotations."""
+        targets = Target.objects.all()
+        return targets.as_of(self.day) if is_past(self.day) else targets

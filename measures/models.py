@@ -676,12 +676,15 @@ class MeasureQuerySet(BumpingQuerySet, models.QuerySet["Measure"]):
             counts.setdefault(document_id, {})[grade] = count
         return counts
 
-    def for_listing(self) -> MeasureQuerySet:
-        """Everything a list of measures shows, in a fixed number of queries."""
+    def for_listing(self, targets: models.QuerySet | None = None) -> MeasureQuerySet:
+        """Everything a list of measures shows, in a fixed number of queries; `targets` reads
+        the targets another way (as of a past day, say)."""
         return (
             self.select_related("document", "section")
             .defer("search_text")  # a copy of the text, for search only
-            .prefetch_related("topics", "agency_roles__agency", "targets")
+            .prefetch_related(
+                "topics", "agency_roles__agency", models.Prefetch("targets", queryset=targets)
+            )
         )
 
 

@@ -300,13 +300,16 @@ def measure_list(request: HttpRequest) -> HttpResponse:
         measures = measures.in_reading_order()
     try:
         page = page_of(
-            CappedPaginator(measures.for_listing().with_successor(), PAGE_SIZE),
+            CappedPaginator(
+                measures.for_listing(filterset.judged_targets()).with_successor(), PAGE_SIZE
+            ),
             request.GET.get("page", 1),
         )
     except BadPage as error:
         context["errors"] = error.errors
         return render(request, "measures/measure_list.html", context, status=error.status)
     lend_successor(page)
+    show_as_of(target for measure in page for target in measure.targets.all())
     context.update(
         page=page,
         day=filterset.day,

@@ -154,3 +154,21 @@ class TestAsOf:
         response = client.get("/measures/", {"as_of": "2999-01-01"})
         assert response.status_code == 400
         assert "after today" in response.content.decode()
+
+
+@pytest.mark.django_db
+class TestStatusesOnThePastDay:
+    """The measures page judges each target as of the day shown, not by today's status."""
+
+    def test_a_2024_target_is_not_yet_overdue_on_its_deadline_but_is_the_day_after(
+        self, client, reference_data
+    ):
+        on_deadline = client.get("/measures/", {"as_of": "2024-12-31", "status": "overdue"})
+        assert ">beijing-2024/7<" not in on_deadline.content.decode()
+        day_after = client.get("/measures/", {"as_of": "2025-01-01", "status": "overdue"})
+        assert ">beijing-2024/7<" in day_after.content.decode()
+
+    def test_rows_and_the_status_facet_show_the_days_statuses(self, client, reference_data):
+        page = client.get("/measures/", {"as_of": "2024-12-31"}).content.decode()
+        assert "status-overdue" not in page  # today, six 2024 targets are overdue
+        assert 'data-facet="status" data-value="overdue"' not in page
