@@ -330,7 +330,7 @@ def _resolve(public_ids: set[str]) -> dict[str, int]:
     for public_id in public_ids:
         measure, _, key = public_id.rpartition(":")
         slug, _, number = measure.rpartition("/")
-        if slug and key and number.isdigit():
+        if slug and key and number.isdecimal():
             wanted.add((slug, int(number), key))
     if not wanted:
         return {}

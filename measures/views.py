@@ -410,7 +410,7 @@ def progress_filter(request: HttpRequest) -> ProgressFilter:
         measures &= Q(Exists(topics))
     if params["part"]:
         slug, _, ordinal = params["part"].rpartition("/")
-        if not slug or not ordinal.isdigit():
+        if not slug or not ordinal.isdecimal():  # isdigit() also takes ² and ①, int() does not
             errors["part"] = [gettext("Give a part as document/number, e.g. beijing-2024/1.")]
         else:
             measures &= Q(measure__document__slug=slug, measure__section__ordinal=int(ordinal))

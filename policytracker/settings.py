@@ -92,7 +92,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: a kept anonymous API answer is served before any other work (measures/api/caching.py).
+    # A NUL character in the address can match nothing: a 400 before any work.
+    "policytracker.middleware.RefuseNulCharacters",
+    # Then: a kept anonymous API answer is served before any other work (measures/api/caching.py).
     "measures.api.caching.SharedAnswers",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -1,0 +1,47 @@
+"""Hostile input gets a clear 400, never a 500: the requests that once reached the database or
+int() unchecked, each sent the way an anonymous client would."""
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+NUL_ADDRESSES = [
+    "/progress/?document=%00",
+    "/progress/?agency=%00",
+    "/progress/?topic=%00",
+    "/progress/deadlines.ics?document=%00",
+    "/measures/?q=%00",
+    "/measures/?document=a%00b",
+    "/measures/beijing-2025/1/?as_of=%00",
+    "/api/v1/agencies/a%00b/",
+    "/api/v1/documents/a%00b/",
+    "/api/v1/topics/a%00b/",
+    "/api/v1/stages/a%00b/",
+    "/api/v1/entity-types/a%00b/",
+    "/api/v1/compare/?a=%00&b=beijing-2025",
+    "/api/v1/measures/?topic=%00",
+    "/api/v1/measures/?%00=1",
+]
+
+
+@pytest.mark.parametrize("address", NUL_ADDRESSES)
+def test_a_nul_character_in_the_address_is_a_400_that_says_why(client, reference_data, address):
+    response = client.get(address)
+    assert response.status_code == 400
+    assert "%00" in response.content.decode()
+    if address.startswith("/api/"):
+        assert response["Content-Type"] == "application/json"
+
+
+@pytest.mark.parametrize("ordinal", ["%C2%B2", "%E2%91%A0", "%EF%BC%91x"])
+@pytest.mark.parametrize("page", ["/progress/", "/progress/deadlines.ics"])
+def test_a_part_number_in_other_digits_is_a_form_error(client, reference_data, page, ordinal):
+    # ² and ① pass str.isdigit() but int() refuses them.
+    response = client.get(f"{page}?part=beijing-2024/{ordinal}")
+    assert response.status_code == 400
+
+
+def test_a_part_number_in_plain_digits_still_filters(client, reference_data):
+    response = client.get("/progress/?part=beijing-2024/1&as_of=2024-12-31")
+    assert response.status_code == 200
+    assert "beijing-2024/1" in response.content.decode()
