@@ -208,6 +208,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["measures.api.permissions.EditorsMayWrite"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "measures.api.pagination.PagePagination",
+    "DEFAULT_PARSER_CLASSES": [
+        "measures.api.parsers.StrictJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",

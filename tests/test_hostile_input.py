@@ -45,3 +45,23 @@ def test_a_part_number_in_plain_digits_still_filters(client, reference_data):
     response = client.get("/progress/?part=beijing-2024/1&as_of=2024-12-31")
     assert response.status_code == 200
     assert "beijing-2024/1" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"entity_type": "\\ud800", "location": "beijing"}',  # a lone surrogate: not text
+        "[" * 100_000 + "]" * 100_000,  # deeper than Python's recursion
+    ],
+    ids=["lone surrogate", "deep nesting"],
+)
+def test_a_json_body_no_answer_could_carry_is_a_400(client, reference_data, body):
+    response = client.post("/api/v1/applicability/", body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("JSON parse error")
+
+
+def test_ordinary_json_is_read_as_before(client, reference_data):
+    body = '{"entity_type": "innovative_drug_firm", "location": "beijing", "note": "\\u836f"}'
+    response = client.post("/api/v1/applicability/", body, content_type="application/json")
+    assert response.status_code == 200
