@@ -65,3 +65,27 @@ def test_ordinary_json_is_read_as_before(client, reference_data):
     body = '{"entity_type": "innovative_drug_firm", "location": "beijing", "note": "\\u836f"}'
     response = client.post("/api/v1/applicability/", body, content_type="application/json")
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("text", "query", "shown"),
+    [
+        ("R&D", "amp", "R&amp;D"),  # nothing inside an entity is marked
+        ("R&D funds", "r&d", "<mark>R&amp;D</mark> funds"),
+        ("<b>双通道</b>", "双通道", "&lt;b&gt;<mark>双通道</mark>&lt;/b&gt;"),
+    ],
+)
+def test_search_marks_the_words_of_the_text_not_of_its_escaping(text, query, shown):
+    from measures.templatetags.measures_tags import highlight
+
+    assert highlight(text, query) == shown
+
+
+def test_a_search_for_part_of_an_entity_marks_only_the_words_on_the_page(client):
+    from tests.factories import MeasureFactory
+
+    MeasureFactory(title_en="R&D examples", title_zh="研发示例")
+    client.cookies["django_language"] = "en"
+    page = client.get("/measures/", {"q": "amp"}).content.decode()
+    assert "R&amp;D ex<mark>amp</mark>les" in page
+    assert "&<mark>" not in page

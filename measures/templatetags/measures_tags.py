@@ -3,7 +3,7 @@ import re
 from django import template
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import conditional_escape, format_html
+from django.utils.html import conditional_escape, escape, format_html
 from django.utils.safestring import mark_safe
 
 from measures.filters import search_terms
@@ -24,13 +24,21 @@ def measure_url(public_id: str) -> str:
 
 @register.filter
 def highlight(text: str, query: str) -> str:
-    """Escape `text` and mark every search term in it (case-insensitive)."""
-    escaped = conditional_escape(text)
-    terms = [re.escape(conditional_escape(term)) for term in search_terms(query or "")]
+    """Escape `text` and mark every search term in it (case-insensitive). Terms are found in
+    the text as written, then each piece is escaped: searching the escaped text marked the
+    inside of entities (`q=amp` in "R&D" gave `R&<mark>amp</mark>;D`)."""
+    terms = search_terms(query or "")
     if not terms:
-        return escaped
-    pattern = re.compile("|".join(sorted(terms, key=len, reverse=True)), re.IGNORECASE)
-    return mark_safe(pattern.sub(lambda match: f"<mark>{match.group(0)}</mark>", escaped))  # noqa: S308
+        return conditional_escape(text)
+    pattern = re.compile(
+        "|".join(re.escape(term) for term in sorted(terms, key=len, reverse=True)), re.IGNORECASE
+    )
+    pieces, last = [], 0
+    for match in pattern.finditer(text):
+        pieces += [escape(text[last : match.start()]), f"<mark>{escape(match.group(0))}</mark>"]
+        last = match.end()
+    pieces.append(escape(text[last:]))
+    return mark_safe("".join(pieces))  # noqa: S308  every piece of text is escaped
 
 
 @register.filter
