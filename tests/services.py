@@ -1,0 +1,318 @@
+"""Services of a test's own, on free ports, that the test may stop, hang and start again.
+
+The machine's PostgreSQL and Redis are shared by the whole suite and must never be stopped: a
+test of a failure starts its own with these. `AppServer` serves the project with gunicorn and
+DEBUG off, as in production, against whatever services it is given.
+
+    with RedisServer() as redis, AppServer(REDIS_URL=redis.url(1)) as app:
+        redis.pause()           # hung: the process is stopped, its port still accepts
+        app.get("/measures/")   # -> (status, headers, body, seconds)
+        redis.resume()
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Self
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until(ready, seconds: float = 30, what: str = "service") -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if ready():
+            return
+        time.sleep(0.1)
+    raise TimeoutError(f"{what} not ready after {seconds} s")
+
+
+def accepts(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+class Service:
+    """A server process in a process group of its own, so pausing it pauses its children."""
+
+    name = "service"
+    process: subprocess.Popen | None = None
+
+    def __init__(self) -> None:
+        self.port = free_port()
+
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    def ready(self) -> bool:
+        return accepts(self.port)
+
+    def start(self) -> Self:
+        self.process = subprocess.Popen(
+            self.command(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            **self.popen_options(),
+        )
+        wait_until(self.ready, what=self.name)
+        return self
+
+    def popen_options(self) -> dict:
+        return {}
+
+    def pause(self) -> None:
+        """Hang it: every process of the server stops, while the kernel still accepts
+        connections on its port (the case a timeout, not a refusal, must handle)."""
+        assert self.process is not None
+        os.killpg(self.process.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self.process is not None
+        os.killpg(self.process.pid, signal.SIGCONT)
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGCONT)
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+class RedisServer(Service):
+    """A Redis of the test's own, keeping nothing on disk."""
+
+    name = "redis"
+
+    def command(self) -> list[str]:
+        return [
+            "redis-server",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ]
+
+    def url(self, db: int = 0) -> str:
+        return f"redis://127.0.0.1:{self.port}/{db}"
+
+
+def _postgres_bin(name: str) -> str:
+    found = shutil.which(name)
+    if found:
+        return found
+    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
+    for folder in versions:
+        if (folder / name).exists():
+            return str(folder / name)
+    raise FileNotFoundError(f"{name}: PostgreSQL's server programs are not installed")
+
+
+class PostgresServer(Service):
+    """A PostgreSQL cluster of the test's own in a temporary folder, with trust auth and one
+    database, `policytracker`. PostgreSQL refuses to run as root: then it runs as `postgres`."""
+
+    name = "postgresql"
+    database = "policytracker"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.folder = Path(tempfile.mkdtemp(prefix="pt-pg-"))
+        self.data = self.folder / "data"
+        self.as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        if self.as_user:
+            shutil.chown(self.folder, "postgres")
+
+    def start(self) -> Self:
+        if not self.data.exists():
+            subprocess.run(
+                [
+                    *self.as_user,
+                    _postgres_bin("initdb"),
+                    *("-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync"),
+                ],
+                check=True,
+                capture_output=True,
+            )
+        super().start()
+        subprocess.run(
+            [
+                _postgres_bin("createdb"),
+                *("-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", self.database),
+            ],
+            capture_output=True,  # exists already after a restart: fine
+        )
+        return self
+
+    def command(self) -> list[str]:
+        return [
+            *self.as_user,
+            _postgres_bin("postgres"),
+            "-D",
+            str(self.data),
+            "-p",
+            str(self.port),
+            "-k",
+            str(self.folder),
+            "-c",
+            "listen_addresses=127.0.0.1",
+            "-c",
+            "fsync=off",
+        ]
+
+    def ready(self) -> bool:
+        return (
+            subprocess.run(
+                [_postgres_bin("pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(self.port)],
+                check=False,
+            ).returncode
+            == 0
+        )
+
+    def url(self) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/{self.database}"
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def __exit__(self, *exc) -> None:
+        self.remove()
+
+
+_STATIC_ROOT: Path | None = None
+
+
+def collected_static() -> Path:
+    """collectstatic once per test run: DEBUG off serves the hashed files of the manifest."""
+    global _STATIC_ROOT
+    if _STATIC_ROOT is None:
+        folder = Path(tempfile.mkdtemp(prefix="pt-static-"))
+        subprocess.run(
+            [sys.executable, "manage.py", "collectstatic", "--no-input", "-v", "0"],
+            cwd=PROJECT,
+            env={**os.environ, **production_env(), "STATIC_ROOT": str(folder)},
+            check=True,
+        )
+        _STATIC_ROOT = folder
+    return _STATIC_ROOT
+
+
+def production_env() -> dict[str, str]:
+    return {
+        "DEBUG": "0",
+        "SECRET_KEY": "tests-only-" + "k3y" * 20,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "0",
+        "SECURE_HSTS_SECONDS": "0",
+    }
+
+
+class AppServer(Service):
+    """The project served by gunicorn with DEBUG off. `env` overrides the environment: give it
+    DATABASE_URL (else a fresh SQLite file, migrated), REDIS_URL, CELERY_BROKER_URL as the test
+    needs; unset ones are removed, so the suite's own services are never used by accident."""
+
+    name = "gunicorn"
+
+    def __init__(self, migrate: bool = True, **env: str) -> None:
+        super().__init__()
+        self.folder = Path(tempfile.mkdtemp(prefix="pt-app-"))
+        base = {
+            key: value
+            for key, value in os.environ.items()
+            if key not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"}
+        }
+        self.env = {
+            **base,
+            **production_env(),
+            "DATABASE_URL": f"sqlite:///{self.folder / 'db.sqlite3'}",
+            **env,
+        }
+        self.migrate = migrate
+
+    def manage(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=PROJECT,
+            env=self.env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+
+    def start(self) -> Self:
+        self.env["STATIC_ROOT"] = str(collected_static())
+        if self.migrate:
+            self.manage("migrate", "--no-input", "-v", "0")
+        return super().start()
+
+    def popen_options(self) -> dict:
+        return {"cwd": PROJECT, "env": self.env}
+
+    def command(self) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "policytracker.wsgi",
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--workers",
+            "1",
+            "--threads",
+            "4",
+            "--timeout",
+            "30",
+        ]
+
+    def get(
+        self, path: str, headers: dict[str, str] | None = None, timeout: float = 30
+    ) -> tuple[int, dict[str, str], str, float]:
+        """(status, headers, body, seconds taken) of a GET; an error status is an answer too."""
+        address = f"http://127.0.0.1:{self.port}{path}"
+        request = urllib.request.Request(address, headers=headers or {})
+        started = time.monotonic()
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+                status, head, body = response.status, dict(response.headers), response.read()
+        except urllib.error.HTTPError as error:
+            status, head, body = error.code, dict(error.headers), error.read()
+        return status, head, body.decode("utf-8", "replace"), time.monotonic() - started
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
