@@ -146,8 +146,21 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {"default": env_url("REDIS_URL", env.cache_url_config)}
+    # The cache only saves work: a Redis that does not answer at once is treated as a miss
+    # (measures/sharedcache.py), rather than holding every request for redis-py's 5 s default.
+    redis_timeout = env_int("REDIS_TIMEOUT_MS", default=250) / 1000
+    if redis_timeout <= 0:
+        raise ImproperlyConfigured("REDIS_TIMEOUT_MS must be a positive number of milliseconds.")
+    CACHES["default"].setdefault("OPTIONS", {}).update(
+        socket_connect_timeout=redis_timeout, socket_timeout=redis_timeout
+    )
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# After Redis failed, it is skipped (answers computed, not cached) for this many seconds
+# before it is tried again.
+REDIS_RETRY_SECONDS = env_int("REDIS_RETRY_SECONDS", default=5)
+if REDIS_RETRY_SECONDS < 0:
+    raise ImproperlyConfigured("REDIS_RETRY_SECONDS must not be negative.")
 
 # Anonymous API answers are cached this many seconds under a data version that every write
 # bumps (measures/api/caching.py); 0 turns the cache off. On by default only with Redis: the
