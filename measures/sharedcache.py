@@ -105,21 +105,22 @@ def _admitted() -> bool:
     try:
         _recover()
     except FAILURES as error:
-        with _lock:
-            _probing = False
         _failed(error)
         return False
+    finally:
+        with _lock:
+            _probing = False
     return True
 
 
 def _recover() -> None:
-    global _down_since, _probing
+    global _down_since
     from measures import dataversion  # dataversion uses this module
 
     dataversion.after_outage()
     with _lock:
         seconds = time.monotonic() - (_down_since or time.monotonic())
-        _down_since, _probing = None, False
+        _down_since = None
         _told.clear()
     log.warning("Shared cache (Redis) is back after %.1f s; answers are cached again.", seconds)
 

@@ -144,23 +144,26 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache: Redis when REDIS_URL is set, else process memory.
 REDIS_URL = env.str("REDIS_URL", default="")
+# The cache only saves work: a Redis that does not answer at once is treated as a miss
+# (measures/sharedcache.py), rather than holding every request for redis-py's 5 s default;
+# after a failure it is skipped for REDIS_RETRY_SECONDS, then tried again.
+REDIS_TIMEOUT_MS = env_int("REDIS_TIMEOUT_MS", default=250)
+if REDIS_TIMEOUT_MS <= 0:
+    raise ImproperlyConfigured(
+        f"REDIS_TIMEOUT_MS={str(REDIS_TIMEOUT_MS)!r} must be a positive number of milliseconds."
+    )
+REDIS_RETRY_SECONDS = env_int("REDIS_RETRY_SECONDS", default=5)
+if REDIS_RETRY_SECONDS < 0:
+    raise ImproperlyConfigured(
+        f"REDIS_RETRY_SECONDS={str(REDIS_RETRY_SECONDS)!r} is negative: 0 tries Redis every time."
+    )
 if REDIS_URL:
     CACHES = {"default": env_url("REDIS_URL", env.cache_url_config)}
-    # The cache only saves work: a Redis that does not answer at once is treated as a miss
-    # (measures/sharedcache.py), rather than holding every request for redis-py's 5 s default.
-    redis_timeout = env_int("REDIS_TIMEOUT_MS", default=250) / 1000
-    if redis_timeout <= 0:
-        raise ImproperlyConfigured("REDIS_TIMEOUT_MS must be a positive number of milliseconds.")
     CACHES["default"].setdefault("OPTIONS", {}).update(
-        socket_connect_timeout=redis_timeout, socket_timeout=redis_timeout
+        socket_connect_timeout=REDIS_TIMEOUT_MS / 1000, socket_timeout=REDIS_TIMEOUT_MS / 1000
     )
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-# After Redis failed, it is skipped (answers computed, not cached) for this many seconds
-# before it is tried again.
-REDIS_RETRY_SECONDS = env_int("REDIS_RETRY_SECONDS", default=5)
-if REDIS_RETRY_SECONDS < 0:
-    raise ImproperlyConfigured("REDIS_RETRY_SECONDS must not be negative.")
 
 # Anonymous API answers are cached this many seconds under a data version that every write
 # bumps (measures/api/caching.py); 0 turns the cache off. On by default only with Redis: the
