@@ -81,8 +81,7 @@ def site() -> Iterator[Site]:
             REDIS_URL=cache.url(1), REDIS_RETRY_SECONDS=str(RETRY_SECONDS), LOG_LEVEL="WARNING"
         ) as app,
     ):
-        app.manage("load_policies")
-        app.manage("refresh_progress")
+        app.manage("load_policies")  # progress is computed in the same run
         site = Site(app, cache)
         site.token = app.manage("shell", "-c", MAKE_EDITOR).stdout.strip().splitlines()[-1]
         for path in PAGES + READS:  # warm the process: imports, templates, connections
