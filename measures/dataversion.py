@@ -12,6 +12,10 @@ is not domain logic, and a signal cannot be forgotten by the next write path. Th
 that send no signal (COPY, bulk_create, QuerySet.update, raw SQL) call `bump()` themselves,
 after their write. A migration bumps it too, so a deploy never serves answers the old code
 computed.
+
+Redis may fail: then nothing is read from or kept in the cache (answers are computed), a bump
+is not an error (the write happened), and the version is incremented again when Redis is back,
+before anything is read from it (measures/sharedcache.py).
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ from django.db.models.signals import m2m_changed, post_delete, post_migrate, pos
 from django.http import QueryDict
 from django.utils.translation import get_language
 
+from measures import sharedcache
+
 KEY = "data-version"
 T = TypeVar("T")
 
@@ -40,9 +46,14 @@ T = TypeVar("T")
 _local = threading.local()
 
 
-def current() -> int:
-    """The version now. Read it once per request, before reading any data."""
+def current() -> int | None:
+    """The version now, or None while the shared cache cannot be used (then keep nothing).
+    Read it once per request, before reading any data."""
     settle()
+    return sharedcache.guarded(_read_or_start, None)
+
+
+def _read_or_start() -> int:
     version = cache.get(KEY)
     if version is None:
         start = _fresh_start()
@@ -65,12 +76,15 @@ def kept(name: str, compute: Callable[[], T], params: QueryDict | None = None) -
         for paging in PAGE_PARAMETERS:
             params.pop(paging, None)
         query = params.urlencode()
+    version = current()
+    if version is None:
+        return compute()
     digest = hashlib.md5(query.encode(), usedforsecurity=False).hexdigest()
-    key = f"kept:{name}:{current()}:{get_language()}:{digest}"
-    value = cache.get(key)
+    key = f"kept:{name}:{version}:{get_language()}:{digest}"
+    value = sharedcache.guarded(lambda: cache.get(key), None)
     if value is None:
         value = compute()
-        cache.set(key, value, seconds)
+        sharedcache.guarded(lambda: cache.set(key, value, seconds), None)
     return value
 
 
@@ -112,6 +126,18 @@ def _committed() -> None:
 
 
 def _increment() -> None:
+    # When Redis fails the write still stands; the version moves when Redis is back instead.
+    sharedcache.guarded(_increment_now, None)
+
+
+def after_outage() -> None:
+    """The first contact with Redis after it failed: this process may have written while its
+    bumps could not reach Redis, so retire whatever was cached before. Raises if Redis still
+    fails."""
+    _increment_now()
+
+
+def _increment_now() -> None:
     try:
         cache.incr(KEY)
     except ValueError:  # never read, flushed or evicted: any fresh start is a new version

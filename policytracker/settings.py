@@ -144,8 +144,24 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache: Redis when REDIS_URL is set, else process memory.
 REDIS_URL = env.str("REDIS_URL", default="")
+# The cache only saves work: a Redis that does not answer at once is treated as a miss
+# (measures/sharedcache.py), rather than holding every request for redis-py's 5 s default;
+# after a failure it is skipped for REDIS_RETRY_SECONDS, then tried again.
+REDIS_TIMEOUT_MS = env_int("REDIS_TIMEOUT_MS", default=250)
+if REDIS_TIMEOUT_MS <= 0:
+    raise ImproperlyConfigured(
+        f"REDIS_TIMEOUT_MS={str(REDIS_TIMEOUT_MS)!r} must be a positive number of milliseconds."
+    )
+REDIS_RETRY_SECONDS = env_int("REDIS_RETRY_SECONDS", default=5)
+if REDIS_RETRY_SECONDS < 0:
+    raise ImproperlyConfigured(
+        f"REDIS_RETRY_SECONDS={str(REDIS_RETRY_SECONDS)!r} is negative: 0 tries Redis every time."
+    )
 if REDIS_URL:
     CACHES = {"default": env_url("REDIS_URL", env.cache_url_config)}
+    CACHES["default"].setdefault("OPTIONS", {}).update(
+        socket_connect_timeout=REDIS_TIMEOUT_MS / 1000, socket_timeout=REDIS_TIMEOUT_MS / 1000
+    )
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

@@ -303,8 +303,19 @@ class AppServer(Service):
         self, path: str, headers: dict[str, str] | None = None, timeout: float = 30
     ) -> tuple[int, dict[str, str], str, float]:
         """(status, headers, body, seconds taken) of a GET; an error status is an answer too."""
+        return self.send("GET", path, headers=headers, timeout=timeout)
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        timeout: float = 30,
+    ) -> tuple[int, dict[str, str], str, float]:
+        """(status, headers, body, seconds taken) of any request."""
         address = f"http://127.0.0.1:{self.port}{path}"
-        request = urllib.request.Request(address, headers=headers or {})
+        request = urllib.request.Request(address, data=body, headers=headers or {}, method=method)
         started = time.monotonic()
         try:
             with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310

@@ -2,6 +2,7 @@
 the data changes (the API, the admin, the commands, the tasks) shows in the very next read."""
 
 import io
+import logging
 from pathlib import Path
 
 import pytest
@@ -12,8 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from comparisons.models import LinkStatus
-from measures import dataversion
-from measures.api import caching
+from measures import dataversion, sharedcache
+from measures.api import caching, store
 from measures.ingest import ingest
 from measures.models import (
     Agency,
@@ -38,6 +39,7 @@ from tests.factories import (
     editor_client,
 )
 from tests.httpsource import Response
+from tests.services import free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -406,3 +408,83 @@ class TestTheDataVersion:
 
         with pytest.raises(ValueError, match="Mesure"):
             dataversion.watch(apps.get_app_config("measures"), ignore={"Mesure"})
+
+
+@pytest.fixture
+def redis_refused(settings):
+    """The cache is a Redis where nothing listens (stopped): every call to it is refused."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": sharedcache.REDIS_BACKEND,
+            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
+            "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
+        }
+    }
+    # Tried again on every call: the worst case for log floods and for time.
+    settings.REDIS_RETRY_SECONDS = 0
+    sharedcache.reset()
+    yield
+    sharedcache.reset()
+
+
+class TestWithRedisStopped:
+    """Redis failing is a cache miss: answers are computed, writes stand, the throttle counts
+    in the process, health names the cache, and the outage is logged once."""
+
+    def test_reads_are_computed_and_a_write_stands_and_shows(self, api, redis_refused, caplog):
+        caplog.set_level(logging.WARNING, logger=sharedcache.__name__)
+        measure = MeasureFactory(summary_en="Before.")
+        url = f"{API}/measures/{measure.document.slug}/{measure.number}/"
+        for _ in range(3):
+            assert api.get(url).json()["summary_en"] == "Before."
+            assert queries_of(lambda: api.get(url)) > 0  # computed each time, nothing kept
+        editor = editor_client()
+        tag = editor.get(url)["ETag"]
+        response = editor.patch(url, {"summary_en": "After."}, format="json", HTTP_IF_MATCH=tag)
+        assert response.status_code == 200, response.content
+        assert api.get(url).json()["summary_en"] == "After."
+        outages = [r for r in caplog.records if "computed, not cached" in r.getMessage()]
+        assert len(outages) == 1
+
+    def test_a_cached_page_fact_is_computed_instead(self, client, redis_refused):
+        MeasureFactory(title_en="A measure of its own")
+        page = client.get("/measures/", HTTP_ACCEPT_LANGUAGE="en")
+        assert page.status_code == 200
+        assert "A measure of its own" in page.content.decode()
+
+    def test_the_throttle_counts_in_the_process_by_the_same_rule(
+        self, api, settings, redis_refused, caplog
+    ):
+        caplog.set_level(logging.WARNING, logger=sharedcache.__name__)
+        settings.API_ANONYMOUS_RATE = "3/minute"
+        store.local_counts = store.LocalCounts()
+        statuses = [api.get(f"{API}/topics/").status_code for _ in range(5)]
+        assert statuses == [200, 200, 200, 429, 429]
+        other = APIClient(REMOTE_ADDR="192.0.2.7")  # another client has its own count
+        assert other.get(f"{API}/topics/").status_code == 200
+        told = [r for r in caplog.records if "counted per process" in r.getMessage()]
+        assert len(told) == 1
+
+    def test_health_is_503_and_names_the_cache(self, api, redis_refused):
+        response = api.get(f"{API}/health/")
+        assert response.status_code == 503
+        report = response.json()
+        assert report["cache"] == "error: Redis unreachable (ConnectionError)"
+        assert report["database"] == "ok"
+
+
+def test_health_reports_the_cache_this_run_uses(api, settings):
+    report = api.get(f"{API}/health/").json()
+    expected = (
+        "ok" if settings.CACHES["default"]["BACKEND"] == sharedcache.REDIS_BACKEND else "none"
+    )
+    assert report["cache"] == expected
+
+
+def test_local_counts_start_again_in_a_new_window(monkeypatch):
+    counts, now = store.LocalCounts(), [1000.0]
+    monkeypatch.setattr(store.time, "monotonic", lambda: now[0])
+    assert [counts.count("a", 60) for _ in range(3)] == [1, 2, 3]
+    assert counts.count("b", 60) == 1
+    now[0] += 60
+    assert counts.count("a", 60) == 1

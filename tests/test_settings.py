@@ -37,6 +37,9 @@ def test_it_refuses_to_start_without_a_secret_key_when_debug_is_off():
         ("CONN_MAX_AGE", "forever"),
         ("API_CACHE_SECONDS", "soon"),
         ("API_CACHE_SECONDS", "-1"),
+        ("REDIS_TIMEOUT_MS", "0"),
+        ("REDIS_TIMEOUT_MS", "fast"),
+        ("REDIS_RETRY_SECONDS", "-1"),
     ],
 )
 def test_a_malformed_value_is_named(variable, value):
@@ -65,6 +68,16 @@ def test_the_api_cache_is_on_by_default_only_with_a_cache_all_processes_share(re
     result = manage("shell", "-c", show, REDIS_URL=redis_url, API_CACHE_SECONDS="")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == seconds  # after the shell's own notes
+
+
+def test_redis_is_given_up_on_after_the_timeout_set():
+    show = "from django.conf import settings; print(settings.CACHES['default']['OPTIONS'])"
+    result = manage(
+        "shell", "-c", show, REDIS_URL="redis://127.0.0.1:6379/1", REDIS_TIMEOUT_MS="80"
+    )
+    assert result.returncode == 0, result.stderr
+    options = result.stdout.strip().splitlines()[-1]
+    assert options == "{'socket_connect_timeout': 0.08, 'socket_timeout': 0.08}"
 
 
 def test_development_defaults(settings):

@@ -129,4 +129,5 @@ class CachedReads:
             and not request.user.is_authenticated
             and request.accepted_renderer.format in SHARED_FORMATS
         ):
+            # None while Redis fails: the answer is computed and not kept.
             request._request.shared_answer_version = dataversion.current()

@@ -39,6 +39,7 @@ from comparisons.models import (
     SectionRelation,
 )
 from measures import models as m
+from measures import sharedcache
 from measures.asof import api_as_of, is_past
 from measures.filters import AsOfFilter, MeasureFilter
 from measures.quality import data_quality
@@ -754,7 +755,8 @@ class VocabulariesView(CachedReads, ReadView):
 
 
 class HealthView(ReadView):
-    """Whether the database and the task broker can be reached (503 when one cannot)."""
+    """Whether the database, the task broker and the shared cache can be reached (503 when one
+    cannot)."""
 
     authentication_classes: list = []
     throttle_classes: list = []
@@ -768,14 +770,21 @@ class HealthView(ReadView):
                     "broker": serializers.CharField(
                         help_text="ok, inline (no broker), or the error."
                     ),
+                    "cache": serializers.CharField(
+                        help_text="ok, none (no Redis: process memory), or the error."
+                    ),
                 },
             ),
             (503, "application/json"): OpenApiTypes.OBJECT,
         }
     )
     def get(self, request: Request) -> Response:
-        report = {"database": _check_database(), "broker": _check_broker()}
-        healthy = all(value in {"ok", "inline"} for value in report.values())
+        report = {
+            "database": _check_database(),
+            "broker": _check_broker(),
+            "cache": sharedcache.status(),
+        }
+        healthy = all(value in {"ok", "inline", "none"} for value in report.values())
         return Response(report, status=200 if healthy else 503)
 
 
