@@ -81,14 +81,14 @@ class Cursor(Protocol):
 def try_lock(cursor: Cursor, claims: Iterable[Claim]) -> bool:
     """Take every claim's lock, or none: False (holding nothing) if any is taken elsewhere.
     Never waits, so two tasks taking locks in different orders cannot deadlock."""
-    held: list[Claim] = []
+    taken: list[Claim] = []
     for claim in claims:
         function = "pg_try_advisory_lock_shared" if claim.shared else "pg_try_advisory_lock"
         cursor.execute(f"SELECT {function}(%s)", [claim.lock_id])
         if not cursor.fetchone()[0]:
-            unlock(cursor, held)
+            unlock(cursor, taken)
             return False
-        held.append(claim)
+        taken.append(claim)
     return True
 
 
@@ -101,8 +101,9 @@ def unlock(cursor: Cursor, claims: Iterable[Claim]) -> None:
 @contextmanager
 def held(cursor: Cursor, claims: list[Claim]) -> Iterator[bool]:
     """Yields whether the claims were taken; releases them after the block if so."""
-    settings = ", ".join("set_config(%s, %s, false)" for _ in KEEPALIVE)
-    cursor.execute(f"SELECT {settings}", [v for item in KEEPALIVE.items() for v in map(str, item)])
+    assignments = ", ".join("set_config(%s, %s, false)" for _ in KEEPALIVE)
+    values = [str(part) for item in KEEPALIVE.items() for part in item]
+    cursor.execute(f"SELECT {assignments}", values)
     taken = try_lock(cursor, claims)
     try:
         yield taken

@@ -25,12 +25,13 @@ from pathlib import Path
 import psycopg
 import pytest
 from celery.exceptions import Retry
+from django.db import connection
 from django.utils import timezone
 
-from measures.models import IngestRun, Observation, ProgressSnapshot, Target
+from measures.models import IngestRun, Observation, ProgressSnapshot, Target, WorkerPing
 from measures.tasklock import exclusive, held, shared, try_lock
-from measures.tasks import ingest_observations
-from tests.factories import IndicatorSourceFactory, TargetFactory
+from measures.tasks import ALL_PROGRESS, ingest_observations, ping, refresh_target_progress
+from tests.factories import IndicatorSourceFactory, ObservationFactory, TargetFactory
 from tests.httpsource import Response
 from tests.services import PostgresServer
 from tests.workers import EAGER, Workers
@@ -278,3 +279,28 @@ def test_a_task_outlasting_the_visibility_timeout_never_runs_twice_at_once(worke
         workers.stop()
         # The copy really came while the first ran, and waited for it.
         assert "already running elsewhere" in workers.output()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_targets_refresh_waits_for_a_whole_refresh_and_is_not_lost(workers):
+    target = TargetFactory()
+    ObservationFactory(target=target, value=19)
+    if EAGER:  # inline, nothing runs elsewhere: the refresh runs at once
+        workers.send(refresh_target_progress, target.pk)
+        assert Target.objects.get(pk=target.pk).status == "achieved"
+        return
+
+    token = uuid.uuid4().hex
+    workers.send(ping, token)  # the worker is up and idle
+    wait_until(WorkerPing.objects.filter(token=token).exists, workers)
+    # The test holds what a whole refresh holds, on the database the worker uses.
+    with connection.cursor() as cursor, held(cursor, [exclusive(ALL_PROGRESS)]) as taken:
+        assert taken
+        workers.send(refresh_target_progress, target.pk)
+        time.sleep(3)  # a few of the copy's tries
+        assert Target.objects.get(pk=target.pk).progress_computed_at is None
+    wait_until(lambda: Target.objects.get(pk=target.pk).status == "achieved", workers)
+    workers.stop()
+    assert f"already running elsewhere ({ALL_PROGRESS}, {ALL_PROGRESS}:{target.pk})" in (
+        workers.output()
+    )
