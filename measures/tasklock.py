@@ -37,7 +37,7 @@ from typing import Any, Protocol
 from celery import current_task
 from celery.exceptions import Retry
 from django.conf import settings
-from django.db import DatabaseError, connection
+from django.db import connection
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +74,8 @@ def shared(key: str) -> Claim:
 
 
 class Cursor(Protocol):
+    connection: Any  # the DB-API connection
+
     def execute(self, sql: str, params: Any = ...) -> Any: ...
     def fetchone(self) -> Any: ...
 
@@ -111,8 +113,11 @@ def held(cursor: Cursor, claims: list[Claim]) -> Iterator[bool]:
         if taken:
             try:
                 unlock(cursor, claims)
-            except DatabaseError as error:  # the session is gone, and its locks with it
-                logger.warning("could not release %s: %s", claims, error)
+            except Exception as error:
+                # Locks left on a session kept open would hold the work back for good: end
+                # the session (the server then lets go of its locks; Django reconnects).
+                logger.warning("could not release %s (%s): closing the session", claims, error)
+                cursor.connection.close()
 
 
 def default_claims(task_name: str, *args: Any, **kwargs: Any) -> list[Claim]:

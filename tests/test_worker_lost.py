@@ -124,6 +124,19 @@ def test_claims_are_taken_all_or_none_and_released_after_the_block(postgres):
         assert first.execute(count).fetchone()[0] == 0
 
 
+def test_a_lock_that_cannot_be_released_ends_its_session(postgres):
+    key = f"work-{uuid.uuid4()}"
+    with session(postgres) as worker, session(postgres) as other:
+        with held(worker.cursor(), [exclusive(key)]) as taken:
+            assert taken
+            # The task leaves its session in a failed transaction: no statement runs there.
+            worker.execute("BEGIN")
+            with pytest.raises(psycopg.errors.DivisionByZero):
+                worker.execute("SELECT 1 / 0")
+        assert worker.closed
+        assert try_lock(other.cursor(), [exclusive(key)])
+
+
 # -- the configuration ---------------------------------------------------------------------------
 
 
