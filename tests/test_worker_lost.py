@@ -270,8 +270,9 @@ def test_a_killed_workers_task_runs_again_within_the_visibility_timeout(workers,
 def test_a_task_outlasting_the_visibility_timeout_never_runs_twice_at_once(workers, file_server):
     targets = TargetFactory.create_batch(3)
     body = csv_for(targets)
-    # The first download stalls for longer than the visibility timeout, then completes.
-    slow = Response(body, split=12, pause=0 if EAGER else VISIBILITY_TIMEOUT + 4)
+    # The first download trickles in for longer than the visibility timeout (with room for the
+    # second worker to start on a busy machine), never idle long enough for a read to time out.
+    slow = Response(body, drip=0 if EAGER else 1.5)
     source = IndicatorSourceFactory(
         location=file_server.serve("/slow.csv", slow, Response(body)), timeout=120
     )
@@ -280,7 +281,7 @@ def test_a_task_outlasting_the_visibility_timeout_never_runs_twice_at_once(worke
     if EAGER:  # never delivered twice inline: the second copy is sent by hand
         workers.send(ingest_observations, source.pk)
     else:
-        wait_until(file_server.started.is_set, workers)
+        wait_until(lambda: bool(file_server.requests), workers)
         workers.start()  # idle, so it is handed the copy while the first still runs
 
     wait_until(lambda: IngestRun.objects.count() == 2, workers)
