@@ -7,9 +7,18 @@ from django.db import transaction
 
 from .ingest import TransientFetchError, ingest
 from .models import IndicatorSource, Target, WorkerPing
+from .tasklock import exclusive, one_at_a_time, shared
+
+# Which runs may not overlap (see tasklock.py). Refreshes write the targets' progress from a
+# reading taken first: a whole refresh overlapping a target's refresh (or an ingestion's, which
+# ends with one) could write back values read before the other's observation came in. So a
+# whole refresh runs alone; one target's refreshes take turns; ingestions of one source take
+# turns (a second copy would download the file again while the first still reads it).
+ALL_PROGRESS = "measures.progress"
 
 
 @shared_task(name="measures.ping")
+@one_at_a_time()
 def ping(token: str) -> str:
     """Write a row naming the worker that ran this: a smoke test of broker, worker and database."""
     WorkerPing.objects.get_or_create(token=token, defaults={"hostname": socket.gethostname()})
@@ -17,12 +26,14 @@ def ping(token: str) -> str:
 
 
 @shared_task(name="measures.refresh_progress")
+@one_at_a_time(lambda: [exclusive(ALL_PROGRESS)])
 def refresh_progress() -> int:
     """Recompute every target's progress; idempotent, so a redelivered run is harmless."""
     return Target.objects.refresh_progress()
 
 
 @shared_task(name="measures.refresh_target_progress")
+@one_at_a_time(lambda target_id: [shared(ALL_PROGRESS), exclusive(f"{ALL_PROGRESS}:{target_id}")])
 def refresh_target_progress(target_id: int) -> int:
     """Recompute one target's progress; a target deleted meanwhile is simply skipped."""
     return Target.objects.filter(pk=target_id).refresh_progress()
@@ -38,10 +49,11 @@ def refresh_after_commit(target_id: int) -> None:
     name="measures.ingest_observations",
     autoretry_for=(TransientFetchError,),
     retry_backoff=settings.INGEST_RETRY_BACKOFF,  # seconds, doubling each time …
-    retry_backoff_max=30 * 60,  # … up to half an hour
+    retry_backoff_max=settings.TASK_RETRY_DELAY_MAX,  # … up to this (see settings)
     retry_jitter=True,
     max_retries=6,
 )
+@one_at_a_time(lambda source_id: [exclusive(f"measures.ingest:{source_id}"), shared(ALL_PROGRESS)])
 def ingest_observations(source_id: int) -> dict:
     """Read one indicator source; network errors are retried with backoff. Re-running it adds
     nothing already recorded, so a redelivered run is harmless."""

@@ -285,13 +285,36 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
-CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", default=360)
+# A task running longer than the soft limit is interrupted; past the hard limit its process is
+# killed (prefork pool). The longest job, refresh_progress over a million targets, took 34 s.
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", default=120)
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", default=150)
+# The longest a task waits to run again after a failure (ingestion's backoff is capped by it).
+TASK_RETRY_DELAY_MAX = env_int("TASK_RETRY_DELAY_MAX", default=120)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # A task whose worker died before acknowledging it goes back to its queue after this many
-# seconds (Redis); longer than any task may run. Abandoned tasks are looked for every few seconds.
-visibility_timeout = env_int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+# seconds (Redis), counted from its delivery: so it must outlast the longest a delivered task
+# stays unacknowledged, a retry's wait and then a run up to the hard limit; a shorter one hands
+# a task still waiting or running to a second worker (the task lock, measures/tasklock.py, keeps
+# the two apart, but the work is done twice). Abandoned tasks are looked for every few seconds.
+visibility_timeout = env_int(
+    "CELERY_VISIBILITY_TIMEOUT", default=CELERY_TASK_TIME_LIMIT + TASK_RETRY_DELAY_MAX + 30
+)
+if not 0 < CELERY_TASK_SOFT_TIME_LIMIT < CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        f"CELERY_TASK_SOFT_TIME_LIMIT={CELERY_TASK_SOFT_TIME_LIMIT} must be more than 0 and less "
+        f"than CELERY_TASK_TIME_LIMIT={CELERY_TASK_TIME_LIMIT}."
+    )
+if TASK_RETRY_DELAY_MAX < 1:
+    raise ImproperlyConfigured(f"TASK_RETRY_DELAY_MAX={TASK_RETRY_DELAY_MAX} must be at least 1.")
+if visibility_timeout <= CELERY_TASK_TIME_LIMIT + TASK_RETRY_DELAY_MAX:
+    raise ImproperlyConfigured(
+        f"CELERY_VISIBILITY_TIMEOUT={visibility_timeout} must be more than "
+        f"CELERY_TASK_TIME_LIMIT + TASK_RETRY_DELAY_MAX ({CELERY_TASK_TIME_LIMIT} + "
+        f"{TASK_RETRY_DELAY_MAX}): a task still waiting for its retry or still running would be "
+        "handed to a second worker."
+    )
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": visibility_timeout,
     "unacked_restore_interval": max(1, min(10, visibility_timeout // 4)),

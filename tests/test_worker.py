@@ -34,7 +34,14 @@ VISIBILITY_TIMEOUT = 4  # seconds before an unacknowledged task goes back to the
 @pytest.fixture
 def workers() -> Iterator[Workers]:
     pool = Workers(
-        {"CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT), "INGEST_RETRY_BACKOFF": "1"}
+        {
+            "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
+            # Limits that fit under it (the solo pool of the tests enforces none).
+            "CELERY_TASK_SOFT_TIME_LIMIT": "1",
+            "CELERY_TASK_TIME_LIMIT": "2",
+            "TASK_RETRY_DELAY_MAX": "1",
+            "INGEST_RETRY_BACKOFF": "1",
+        }
     )
     if not EAGER:
         pool.start()
