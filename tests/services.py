@@ -299,6 +299,21 @@ class AppServer(Service):
             "30",
         ]
 
+    def workers(self) -> set[int]:
+        """The process ids of gunicorn's workers: a test that sees the same ones before and
+        after a fault knows the app came back without a restart (a worker killed by gunicorn's
+        timeout is replaced by a new process)."""
+        assert self.process is not None
+        found = set()
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # ended meanwhile
+            if int(fields[1]) == self.process.pid:  # its parent
+                found.add(int(stat.parent.name))
+        return found
+
     def get(
         self, path: str, headers: dict[str, str] | None = None, timeout: float = 30
     ) -> tuple[int, dict[str, str], str, float]:
