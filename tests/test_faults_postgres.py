@@ -143,3 +143,20 @@ def test_commands_have_no_statement_limit(app: AppServer):
         "    print(cursor.fetchone()[0])",
     )
     assert shown.stdout.strip() == "0"
+
+
+def test_kept_connections_to_a_restarted_postgresql_are_replaced_unseen(
+    postgres: PostgresServer, app: AppServer, addresses: list[str]
+):
+    # With CONN_MAX_AGE > 0 each gunicorn thread keeps its connection; a restart of PostgreSQL
+    # ends them all, and the check before a request's first query (CONN_HEALTH_CHECKS, on by
+    # default) replaces a dead one before the request uses it.
+    with AppServer(migrate=False, DATABASE_URL=postgres.url(), CONN_MAX_AGE="600") as keeping:
+        with ThreadPoolExecutor(max_workers=4) as requests:  # every thread gets a connection
+            for status in requests.map(lambda path: keeping.get(path)[0], addresses * 3):
+                assert status == 200
+        postgres.stop()
+        postgres.start()
+        with ThreadPoolExecutor(max_workers=4) as requests:
+            statuses = list(requests.map(lambda path: keeping.get(path)[0], addresses * 3))
+        assert statuses == [200] * len(statuses)
