@@ -2,11 +2,14 @@
 (JSON under /api/, a translated page elsewhere) and no other error does. The same through a
 real gunicorn and a real PostgreSQL, stopped and hung, is tests/test_faults_postgres.py."""
 
+import ast
+
 import pytest
 from django.db import OperationalError, ProgrammingError, connections
 from django.test import Client
 
 from policytracker.database import is_unavailable
+from tests.test_settings import manage
 
 PAGE_SENTENCE = {
     "en": "The policy database cannot be reached at the moment",
@@ -157,3 +160,39 @@ def test_an_error_met_while_handling_an_outage_is_the_outage():
     assert is_unavailable(raised.value)
     assert not is_unavailable(ProgrammingError("syntax error"))
     assert not is_unavailable(None)
+
+
+@pytest.mark.parametrize("variable", ["DATABASE_CONNECT_TIMEOUT", "DATABASE_STATEMENT_TIMEOUT"])
+@pytest.mark.parametrize("value", ["soon", "-1"])
+def test_a_bad_timeout_is_named(variable, value):
+    result = manage("check", **{variable: value})
+    assert result.returncode != 0
+    assert variable in result.stderr
+
+
+SHOW_OPTIONS = "from django.conf import settings; print(settings.DATABASES['default']['OPTIONS'])"
+
+
+def test_postgresql_options_of_the_url_are_kept_and_the_timeouts_added():
+    url = "postgres://u@db.example/pt?options=-c%20search_path%3Dpolicy"
+    commands = manage("shell", "--no-imports", "-c", SHOW_OPTIONS, DATABASE_URL=url)
+    assert commands.returncode == 0, commands.stderr
+    assert ast.literal_eval(commands.stdout.strip()) == {
+        "options": "-c search_path=policy -c jit=off",
+        "connect_timeout": 3,
+    }
+    # The web process adds its statement limit; a command, like the worker, has none.
+    web = manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        f"import policytracker.wsgi; {SHOW_OPTIONS}",
+        DATABASE_URL=url,
+        DATABASE_CONNECT_TIMEOUT="7",
+        DATABASE_STATEMENT_TIMEOUT="12",
+    )
+    assert web.returncode == 0, web.stderr
+    assert ast.literal_eval(web.stdout.strip()) == {
+        "options": "-c search_path=policy -c jit=off -c statement_timeout=12s",
+        "connect_timeout": 7,
+    }
