@@ -124,6 +124,17 @@ def test_a_signed_in_admin_page_answers_503(database_fails, settings):
     assert_our_page(client.get("/admin/", headers={"Accept-Language": "en"}), "en")
 
 
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_a_missing_page_is_our_404_without_the_database(database_fails, language):
+    response = Client().get("/no-such-page/", headers={"Accept-Language": language})
+    assert response.status_code == 404
+    sentence = {
+        "en": "There is no document or measure at this address",
+        "zh-hans": "此地址没有对应的文件或措施",
+    }
+    assert sentence[language] in response.content.decode()
+
+
 def test_health_names_the_database(database_fails):
     response = Client().get("/api/v1/health/")
     assert response.status_code == 503
