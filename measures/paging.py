@@ -8,9 +8,8 @@ than COUNT_LIMIT" and page numbers reach as far as the limit; cursor pagination 
 
 from __future__ import annotations
 
-from functools import cached_property
-
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
+from django.utils.functional import cached_property
 from django.utils.translation import gettext
 
 # Twenty pages of 50. Counting to 10,000 cost 140 ms at 1M measures for a term in one measure
@@ -21,6 +20,9 @@ COUNT_LIMIT = 1_000
 class CappedPaginator(Paginator):
     count_limit = COUNT_LIMIT
 
+    # Django's cached_property, not functools': before Python 3.12 that one holds one lock per
+    # property for all instances, so one request's slow count held up every other request's
+    # (with PostgreSQL hung, each waited out the connect timeouts of those before it).
     @cached_property
     def matches(self) -> int:
         """How many rows match, counting no further than one past the limit."""

@@ -1,4 +1,5 @@
-"""Requests no page or endpoint can answer, refused at the door with a clear 400."""
+"""Requests no page or endpoint can answer, refused at the door with a clear 400; a database
+that cannot answer, a 503 rather than a 500."""
 
 from __future__ import annotations
 
@@ -6,6 +7,9 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.utils.translation import gettext
+
+from policytracker.database import is_unavailable
+from policytracker.views import database_unavailable
 
 NUL = "\x00"
 
@@ -30,3 +34,24 @@ class RefuseNulCharacters:
                 return JsonResponse({"detail": message}, status=400)
             return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
         return self.get_response(request)
+
+
+class AnswerDatabaseOutages:
+    """A view that meets the database down, hung or too slow answers 503 (see
+    `policytracker.views.database_unavailable`), not a 500 with a traceback in the logs.
+
+    This covers the views, DRF's included (DRF's handler re-raises what is not an API error)
+    and the rendering of their templates. What the other middleware meet (a session read or
+    saved, a user looked up) is turned into a response by Django's handler500, which answers
+    the same 503 (`policytracker.views.server_error`)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not is_unavailable(exception):
+            return None
+        return database_unavailable(request, exception)

@@ -12,6 +12,8 @@ import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
+from policytracker.database import with_server_setting
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -94,6 +96,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # A NUL character in the address can match nothing: a 400 before any work.
     "policytracker.middleware.RefuseNulCharacters",
+    # A view meeting the database down or hung answers 503 (the other layers: handler500).
+    "policytracker.middleware.AnswerDatabaseOutages",
     # Then: a kept anonymous API answer is served before any other work (measures/api/caching.py).
     "measures.api.caching.SharedAnswers",
     "django.middleware.security.SecurityMiddleware",
@@ -133,13 +137,37 @@ DATABASES = {
         "DATABASE_URL", env.db_url_config, default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
     )
 }
+# 0: a connection per request, so a request after an outage always connects afresh, within
+# DATABASE_CONNECT_TIMEOUT. A kept connection (> 0) is checked before each request's first use
+# (CONN_HEALTH_CHECKS) and dropped if the server went away; but to a server that hangs (stops
+# answering while its kernel still acknowledges), that check, like any query, waits until
+# gunicorn kills the worker: only 0 keeps the 5-second promise of a 503 then.
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", default=0)
-if DATABASES["default"]["ENGINE"].endswith("postgresql") and not env_bool(
-    "POSTGRES_JIT", default=False
-):
-    # JIT compiling pays off for long reports, not for web requests: it added ~1.5 s to a
-    # search at 100k measures before the indexes were used (see bench/).
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env_bool("CONN_HEALTH_CHECKS", default=True)
+# Seconds to wait for a PostgreSQL connection to be ready (libpq's connect_timeout, 2 at least;
+# 0: as long as the system lets it): a server that is down refuses at once, a hung one would
+# otherwise keep a request waiting until gunicorn kills the worker. Each address a host name
+# resolves to gets this long.
+DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", default=3)
+# Seconds PostgreSQL lets one statement of a web request run before cancelling it (the
+# request answers 503); 0: no limit. Only the web process (policytracker/wsgi.py) sets it:
+# commands (load_policies, the benchmarks) and the Celery worker may rightly run statements of
+# minutes. Below gunicorn's 30-s worker timeout, so a statement is stopped in the server and
+# answered, rather than left running after its worker was killed.
+DATABASE_STATEMENT_TIMEOUT = env_int("DATABASE_STATEMENT_TIMEOUT", default=25)
+if DATABASE_CONNECT_TIMEOUT < 0 or DATABASE_STATEMENT_TIMEOUT < 0:
+    raise ImproperlyConfigured(
+        "DATABASE_CONNECT_TIMEOUT and DATABASE_STATEMENT_TIMEOUT are seconds: 0 or more."
+    )
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    database_options = DATABASES["default"].setdefault("OPTIONS", {})
+    database_options.setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT)
+    if not env_bool("POSTGRES_JIT", default=False):
+        # JIT compiling pays off for long reports, not for web requests: it added ~1.5 s to a
+        # search at 100k measures before the indexes were used (see bench/).
+        database_options["options"] = with_server_setting(
+            database_options.get("options", ""), "jit", "off"
+        )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache: Redis when REDIS_URL is set, else process memory.

@@ -13,3 +13,4 @@ urlpatterns = [
 ]
 
 handler404 = "policytracker.views.not_found"
+handler500 = "policytracker.views.server_error"

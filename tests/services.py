@@ -12,6 +12,7 @@ DEBUG off, as in production, against whatever services it is given.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -51,11 +52,36 @@ def accepts(port: int) -> bool:
         return False
 
 
+def children(pid: int) -> set[int]:
+    """The processes whose parent is `pid`."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def descendants(pid: int) -> list[int]:
+    """`pid`'s children, theirs, and so on, parents before their children."""
+    found: list[int] = []
+    generation = children(pid)
+    while generation:
+        found += sorted(generation)
+        generation = set().union(*(children(child) for child in generation))
+    return found
+
+
 class Service:
     """A server process in a process group of its own, so pausing it pauses its children."""
 
     name = "service"
     process: subprocess.Popen | None = None
+    # The signal that asks the server to stop.
+    stop_signal = signal.SIGTERM
 
     def __init__(self) -> None:
         self.port = free_port()
@@ -82,22 +108,33 @@ class Service:
 
     def pause(self) -> None:
         """Hang it: every process of the server stops, while the kernel still accepts
-        connections on its port (the case a timeout, not a refusal, must handle)."""
+        connections on its port (the case a timeout, not a refusal, must handle). Children
+        that left the process group (PostgreSQL's backends do) are stopped too, or a kept
+        connection would still be answered."""
         assert self.process is not None
-        os.killpg(self.process.pid, signal.SIGSTOP)
+        os.killpg(self.process.pid, signal.SIGSTOP)  # first: no new children meanwhile
+        for pid in descendants(self.process.pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGSTOP)
 
     def resume(self) -> None:
         assert self.process is not None
+        for pid in descendants(self.process.pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
         os.killpg(self.process.pid, signal.SIGCONT)
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
             return
-        os.killpg(self.process.pid, signal.SIGCONT)
-        os.killpg(self.process.pid, signal.SIGTERM)
+        self.resume()
+        os.killpg(self.process.pid, self.stop_signal)
         try:
             self.process.wait(timeout=20)
         except subprocess.TimeoutExpired:
+            for pid in descendants(self.process.pid):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
 
@@ -147,6 +184,9 @@ class PostgresServer(Service):
 
     name = "postgresql"
     database = "policytracker"
+    # Fast shutdown, as `pg_ctl stop` and service managers do: open sessions are ended. SIGTERM
+    # (smart shutdown) would wait for every client to leave, e.g. an app keeping connections.
+    stop_signal = signal.SIGINT
 
     def __init__(self) -> None:
         super().__init__()
@@ -298,6 +338,13 @@ class AppServer(Service):
             "--timeout",
             "30",
         ]
+
+    def workers(self) -> set[int]:
+        """The process ids of gunicorn's workers: a test that sees the same ones before and
+        after a fault knows the app came back without a restart (a worker killed by gunicorn's
+        timeout is replaced by a new process)."""
+        assert self.process is not None
+        return children(self.process.pid)
 
     def get(
         self, path: str, headers: dict[str, str] | None = None, timeout: float = 30

@@ -789,9 +789,15 @@ class HealthView(ReadView):
 
 
 def _check_database() -> str:
+    """On a connection of its own, opened and closed here: its answer takes at most the
+    connect timeout (DATABASE_CONNECT_TIMEOUT) even where a kept connection (CONN_MAX_AGE)
+    would wait on a hung server for ever."""
     try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
+        probe = connection.get_new_connection(connection.get_connection_params())
+        try:
+            probe.cursor().execute("SELECT 1")
+        finally:
+            probe.close()
     except Exception as error:  # any failure is the answer, not a crash
         return f"error: {error.__class__.__name__}"
     return "ok"
