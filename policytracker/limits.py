@@ -23,8 +23,8 @@ NOT_LIMITED_PREFIXES = ("/api/",)
 
 
 def is_limited_page(request: HttpRequest) -> bool:
-    path = request.path
-    if path.startswith(NOT_LIMITED_PREFIXES) or path.startswith("/" + settings.STATIC_URL.lstrip("/")):
+    static = "/" + settings.STATIC_URL.lstrip("/")
+    if request.path.startswith((*NOT_LIMITED_PREFIXES, static)):
         return False
     user = getattr(request, "user", None)
     return not (user and user.is_authenticated)

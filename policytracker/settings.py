@@ -140,7 +140,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # Content-Security-Policy on every answer, the earliest refusals included (policytracker/csp.py).
+    # Content-Security-Policy on every answer, the earliest refusals too (policytracker/csp.py).
     "policytracker.csp.ContentSecurityPolicy",
     # A NUL character in the address can match nothing: a 400 before any work.
     "policytracker.middleware.RefuseNulCharacters",

@@ -21,8 +21,10 @@ A request that says `Cache-Control: no-cache` itself is computed afresh (and the
 answer replaces the kept one), up to API_FORCED_FRESH_RATE such requests a client; past that it
 is answered as if it had not asked, from the cache when an answer is kept. A kept answer is
 always of the current data version, so this costs the client nothing but the guarantee of a
-recomputation, which is the one thing a client could use to make the server work at will. Clients are told `Cache-Control: no-cache` with an ETag: they
-may keep an answer but must ask again each time, and asking again with If-None-Match costs a
+recomputation, which is the one thing a client could use to make the server work at will.
+
+Clients are told `Cache-Control: no-cache` with an ETag: they may keep an answer but must ask
+again each time, and asking again with If-None-Match costs a
 304 from the cache. A longer max-age would let a client show data older than an editor's
 correction.
 """
