@@ -6,6 +6,7 @@ DATABASE_URL, CELERY_BROKER_URL and REDIS_URL (see README.md and docker-compose.
 A malformed or missing required value stops start-up with a message naming the variable.
 """
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
@@ -296,6 +297,14 @@ API_ANONYMOUS_RATE = env.str("API_ANONYMOUS_RATE", default="600/minute")
 # that reaches the app directly would still choose its address: it is set to 0 (never read the
 # header) for any DRF throttle that does not use ours.
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", default=[])
+for proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"TRUSTED_PROXIES={env.str('TRUSTED_PROXIES')!r}: {proxy!r} is not an IP address "
+            "or network."
+        ) from None
 REST_FRAMEWORK["NUM_PROXIES"] = 0
 
 
