@@ -24,9 +24,8 @@ always of the current data version, so this costs the client nothing but the gua
 recomputation, which is the one thing a client could use to make the server work at will.
 
 Clients are told `Cache-Control: no-cache` with an ETag: they may keep an answer but must ask
-again each time, and asking again with If-None-Match costs a
-304 from the cache. A longer max-age would let a client show data older than an editor's
-correction.
+again each time, and asking again with If-None-Match costs a 304 from the cache. A longer
+max-age would let a client show data older than an editor's correction.
 """
 
 from __future__ import annotations
