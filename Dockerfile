@@ -10,8 +10,10 @@ COPY comparisons ./comparisons
 RUN pip install --no-cache-dir .
 
 COPY . .
-# Static files are collected at build time and served by whitenoise.
-RUN DEBUG=0 SECRET_KEY=collectstatic-only python manage.py collectstatic --no-input \
+# Static files are collected at build time and served by whitenoise. DEBUG=0 refuses a weak
+# SECRET_KEY, so this one-off step gets a random one of its own (the image keeps none).
+RUN DEBUG=0 SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+    python manage.py collectstatic --no-input \
     && useradd --system --home /app policytracker
 USER policytracker
 

@@ -6,10 +6,17 @@ DATABASE_URL, CELERY_BROKER_URL and REDIS_URL (see README.md and docker-compose.
 A malformed or missing required value stops start-up with a message naming the variable.
 """
 
+import ipaddress
+from datetime import timedelta
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from django.core.checks.security.base import (
+    SECRET_KEY_INSECURE_PREFIX,
+    SECRET_KEY_MIN_LENGTH,
+    SECRET_KEY_MIN_UNIQUE_CHARACTERS,
+)
 from django.core.exceptions import ImproperlyConfigured
 
 from policytracker.database import with_server_setting
@@ -72,6 +79,46 @@ if not SECRET_KEY:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
     SECRET_KEY = "django-insecure-development-only-key"  # noqa: S105 - used only with DEBUG on
 
+# --- Abuse: a weak SECRET_KEY stops start-up in production -----------------------------------
+# Django's own deploy check (security.W009) only warns; a guessable key signs sessions, password
+# resets and CSRF tokens, so with DEBUG off it is refused outright, by the same rules.
+PLACEHOLDER_SECRET_KEYS = (
+    "changeme",
+    "change-me",
+    "change_me",
+    "replaceme",
+    "replace-me",
+    "placeholder",
+    "your-secret-key",
+    "secret-key-here",
+    "not-a-secret",
+)
+
+
+def weak_secret_key_rule(key: str) -> str | None:
+    """The rule a secret key breaks, or None for a key fit for production."""
+    if len(key) < SECRET_KEY_MIN_LENGTH:
+        return f"it must be at least {SECRET_KEY_MIN_LENGTH} characters long"
+    if len(set(key)) < SECRET_KEY_MIN_UNIQUE_CHARACTERS:
+        return f"it must have at least {SECRET_KEY_MIN_UNIQUE_CHARACTERS} different characters"
+    if key.startswith(SECRET_KEY_INSECURE_PREFIX):
+        return (
+            f"it must not start with {SECRET_KEY_INSECURE_PREFIX!r} (a generated development key)"
+        )
+    lowered = key.lower()
+    for placeholder in PLACEHOLDER_SECRET_KEYS:
+        if placeholder in lowered:
+            return f"it must not contain the placeholder {placeholder!r}"
+    return None
+
+
+if not DEBUG and (weak_rule := weak_secret_key_rule(SECRET_KEY)):
+    raise ImproperlyConfigured(
+        f"SECRET_KEY is too weak for DEBUG=0: {weak_rule}. Generate one with "
+        "python3 -c 'import secrets; print(secrets.token_urlsafe(50))'"
+    )
+# --- end of Abuse: secret key ---------------------------------------------------------------
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -89,11 +136,15 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    # Lockout after repeated failed admin logins (see "Abuse: admin lockout" below).
+    "axes",
     "measures",
     "comparisons",
 ]
 
 MIDDLEWARE = [
+    # Content-Security-Policy on every answer, the earliest refusals too (policytracker/csp.py).
+    "policytracker.csp.ContentSecurityPolicy",
     # A NUL character in the address can match nothing: a 400 before any work.
     "policytracker.middleware.RefuseNulCharacters",
     # A view meeting the database down or hung answers 503 (the other layers: handler500).
@@ -107,8 +158,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Anonymous HTML pages: PAGE_RATE per client address (the API has its own throttle).
+    "policytracker.limits.PageRateLimit",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: turns a locked-out login into its lockout answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "policytracker.urls"
@@ -236,10 +291,20 @@ if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 30)
+    # One year, and preload on while HSTS is: what browsers' preload lists require, so the
+    # deployment checks are clean (security.W021). SECURE_HSTS_PRELOAD=0 opts out of the list.
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=SECURE_HSTS_SECONDS > 0)
     SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# --- Abuse: cookies -------------------------------------------------------------------------
+# The language cookie as the session's: never sent over plain HTTP in production, not sent on
+# cross-site subrequests, unreadable by scripts (no script of ours reads it).
+LANGUAGE_COOKIE_SECURE = not DEBUG
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_HTTPONLY = True
+# --- end of Abuse: cookies ------------------------------------------------------------------
 
 # The API: open to read; writing needs an editor (the `editors` group) signed in by session or
 # token. Anonymous traffic is throttled (429 with Retry-After).
@@ -267,6 +332,63 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 API_ANONYMOUS_RATE = env.str("API_ANONYMOUS_RATE", default="600/minute")
+
+# --- Abuse: client addresses and rate limits ------------------------------------------------
+# X-Forwarded-For is believed only from these proxies (addresses or networks, comma-separated;
+# none by default): the client is then the right-most forwarded address that is not one of
+# them, else the connection's peer (policytracker/clientaddress.py). Every per-client limit and
+# the admin lockout use it. DRF's NUM_PROXIES counts hops instead of knowing them, and a client
+# that reaches the app directly would still choose its address: it is set to 0 (never read the
+# header) for any DRF throttle that does not use ours.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", default=[])
+for proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"TRUSTED_PROXIES={env.str('TRUSTED_PROXIES')!r}: {proxy!r} is not an IP address "
+            "or network."
+        ) from None
+REST_FRAMEWORK["NUM_PROXIES"] = 0
+
+
+def env_rate(name: str, default: str) -> str:
+    """A DRF-style rate, `<requests>/<second|minute|hour|day>`."""
+    raw = env.str(name, default=default).strip()
+    count, _, period = raw.partition("/")
+    if not (count.isdecimal() and period[:1] in {"s", "m", "h", "d"}):
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a rate such as 60/minute.")
+    return raw
+
+
+# Reads that ask to skip the response cache (Cache-Control: no-cache), per client; past it they
+# are answered from the cache as if they had not asked. Anonymous HTML pages per client; past it
+# a 429 page with Retry-After. Signed-in users are not limited.
+API_FORCED_FRESH_RATE = env_rate("API_FORCED_FRESH_RATE", default="60/minute")
+PAGE_RATE = env_rate("PAGE_RATE", default="300/minute")
+# --- end of Abuse: client addresses and rate limits -----------------------------------------
+
+# --- Abuse: admin lockout (django-axes) -----------------------------------------------------
+# After AXES_FAILURE_LIMIT failed logins from one client address for one user name, that pair
+# may not sign in for AXES_COOLOFF_MINUTES (a 429 page of ours). The pair, not the name alone:
+# an attacker cannot lock the real admin out from their own address.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out pair before checking
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_MINUTES = env_int("AXES_COOLOFF_MINUTES", default=15)
+if AXES_FAILURE_LIMIT < 1 or AXES_COOLOFF_MINUTES < 1:
+    raise ImproperlyConfigured(
+        "AXES_FAILURE_LIMIT and AXES_COOLOFF_MINUTES must be at least 1 "
+        f"(they are {AXES_FAILURE_LIMIT} and {AXES_COOLOFF_MINUTES})."
+    )
+AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["ip_address", "username"]]
+AXES_CLIENT_IP_CALLABLE = "policytracker.clientaddress.client_address"
+AXES_LOCKOUT_CALLABLE = "policytracker.views.locked_out"
+AXES_RESET_ON_SUCCESS = True
+# --- end of Abuse: admin lockout ------------------------------------------------------------
 
 # The importer refuses larger files; a saved government page is usually well under 1 MB.
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", default=8 * 1024 * 1024)

@@ -8,7 +8,9 @@ from __future__ import annotations
 import logging
 import sys
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.translation import gettext
 from django.views.defaults import page_not_found
@@ -61,3 +63,14 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if is_api(request):
         return JsonResponse({"detail": gettext("Server error.")}, status=500)
     return HttpResponse(render_to_string("500.html"), status=500)
+
+
+def locked_out(request: HttpRequest, original_response=None, credentials=None) -> HttpResponse:
+    """django-axes' answer to a login from a locked-out address and user name: our own page,
+    translated, with the cool-off as Retry-After."""
+    seconds = int(settings.AXES_COOLOFF_TIME.total_seconds())
+    response = render(
+        request, "locked_out.html", {"minutes": settings.AXES_COOLOFF_MINUTES}, status=429
+    )
+    response["Retry-After"] = str(seconds)
+    return response

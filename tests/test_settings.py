@@ -40,6 +40,9 @@ def test_it_refuses_to_start_without_a_secret_key_when_debug_is_off():
         ("REDIS_TIMEOUT_MS", "0"),
         ("REDIS_TIMEOUT_MS", "fast"),
         ("REDIS_RETRY_SECONDS", "-1"),
+        ("PAGE_RATE", "lots"),
+        ("API_FORCED_FRESH_RATE", "60/fortnight"),
+        ("TRUSTED_PROXIES", "10.0.0.0/8,proxy.internal"),
     ],
 )
 def test_a_malformed_value_is_named(variable, value):
@@ -48,18 +51,54 @@ def test_a_malformed_value_is_named(variable, value):
     assert f"{variable}={value!r}" in result.stderr
 
 
+STRONG_KEY = "a-long-random-production-secret-" + "x" * 40
+
+
 def test_production_settings_pass_the_deployment_checks():
+    # The documented production environment, nothing more: no check warns (W021 included).
     result = manage(
         "check",
         "--deploy",
         "--fail-level",
         "WARNING",
         DEBUG="0",
-        SECRET_KEY="a-long-random-production-secret-" + "x" * 40,
+        SECRET_KEY=STRONG_KEY,
         ALLOWED_HOSTS="policytracker.example.org",
-        SECURE_HSTS_PRELOAD="1",
     )
     assert result.returncode == 0, result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("key", "rule"),
+    [
+        ("changeme", "at least 50 characters long"),
+        ("ab" * 40, "at least 5 different characters"),
+        ("django-insecure-" + "q7Z2-pLx9" * 6, "must not start with 'django-insecure-'"),
+        ("ChangeMe-" + "0123456789abcdef" * 4, "placeholder 'changeme'"),
+    ],
+)
+def test_a_weak_secret_key_stops_start_up_in_production(key, rule):
+    result = manage("check", DEBUG="0", SECRET_KEY=key, ALLOWED_HOSTS="example.org")
+    assert result.returncode != 0
+    assert "SECRET_KEY is too weak for DEBUG=0" in result.stderr
+    assert rule in result.stderr
+    # With DEBUG on (development) the same key is accepted.
+    assert manage("check", DEBUG="1", SECRET_KEY=key).returncode == 0
+
+
+def test_production_cookies_and_hsts():
+    show = (
+        "from django.conf import settings as s; print(s.LANGUAGE_COOKIE_SECURE, "
+        "s.LANGUAGE_COOKIE_SAMESITE, s.LANGUAGE_COOKIE_HTTPONLY, s.SECURE_HSTS_PRELOAD, "
+        "s.SECURE_HSTS_SECONDS)"
+    )
+    result = manage("shell", "-c", show, DEBUG="0", SECRET_KEY=STRONG_KEY)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "True Lax True True 31536000"
+    # HSTS off: no preload either, so the check stays honest about it.
+    result = manage("shell", "-c", show, DEBUG="0", SECRET_KEY=STRONG_KEY, SECURE_HSTS_SECONDS="0")
+    assert result.stdout.strip().splitlines()[-1] == "True Lax True False 0"
 
 
 @pytest.mark.parametrize(("redis_url", "seconds"), [("", "0"), ("redis://127.0.0.1:6379/1", "600")])

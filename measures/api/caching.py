@@ -18,10 +18,14 @@ by the view (`CachedReads`), after authentication, permissions and throttling, a
 request; the middleware keeps it as the whole stack sent it, headers and all.
 
 A request that says `Cache-Control: no-cache` itself is computed afresh (and the fresh
-answer replaces the kept one). Clients are told `Cache-Control: no-cache` with an ETag: they
-may keep an answer but must ask again each time, and asking again with If-None-Match costs a
-304 from the cache. A longer max-age would let a client show data older than an editor's
-correction.
+answer replaces the kept one), up to API_FORCED_FRESH_RATE such requests a client; past that it
+is answered as if it had not asked, from the cache when an answer is kept. A kept answer is
+always of the current data version, so this costs the client nothing but the guarantee of a
+recomputation, which is the one thing a client could use to make the server work at will.
+
+Clients are told `Cache-Control: no-cache` with an ETag: they may keep an answer but must ask
+again each time, and asking again with If-None-Match costs a 304 from the cache. A longer
+max-age would let a client show data older than an editor's correction.
 """
 
 from __future__ import annotations
@@ -33,9 +37,9 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import get_conditional_response, patch_cache_control, set_response_etag
 from rest_framework.request import Request
-from rest_framework.throttling import BaseThrottle
 
 from measures import dataversion
+from policytracker.clientaddress import client_address
 
 from . import store, throttling
 
@@ -86,7 +90,7 @@ class SharedAnswers:
         if not may_share(request):
             return self.get_response(request)
         key = answer_key(request)
-        if not asks_for_fresh(request):
+        if not may_force_fresh(request):
             version, kept = store.version_and(key)
             # Past the rate limit, the view's throttle answers 429 as for any request.
             if kept is not None and kept[0] == version and throttling.admits(client(request)):
@@ -103,7 +107,15 @@ class SharedAnswers:
 
 
 def client(request: HttpRequest) -> str:
-    return BaseThrottle().get_ident(request)
+    return client_address(request)
+
+
+def may_force_fresh(request: HttpRequest) -> bool:
+    """Whether this request asks for a fresh answer and is within the client's allowance of
+    such requests."""
+    return asks_for_fresh(request) and throttling.admits(
+        client(request), settings.API_FORCED_FRESH_RATE, scope="fresh"
+    )
 
 
 def keepable(response: HttpResponse) -> bool:
