@@ -8,10 +8,14 @@ DEBUG off, as in production, against whatever services it is given.
         redis.pause()           # hung: the process is stopped, its port still accepts
         app.get("/measures/")   # -> (status, headers, body, seconds)
         redis.resume()
+
+A Celery worker can share such an app's database and broker: `Workers(app.env, queue="celery")`
+(tests/workers.py).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -303,8 +307,26 @@ class AppServer(Service):
         self, path: str, headers: dict[str, str] | None = None, timeout: float = 30
     ) -> tuple[int, dict[str, str], str, float]:
         """(status, headers, body, seconds taken) of a GET; an error status is an answer too."""
+        return self.request("GET", path, headers=headers, timeout=timeout)
+
+    def post(
+        self, path: str, body: dict, headers: dict[str, str] | None = None, timeout: float = 30
+    ) -> tuple[int, dict[str, str], str, float]:
+        """(status, headers, body, seconds taken) of a POST of `body` as JSON."""
+        headers = {"Content-Type": "application/json", **(headers or {})}
+        data = json.dumps(body).encode()
+        return self.request("POST", path, data=data, headers=headers, timeout=timeout)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        data: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        timeout: float = 30,
+    ) -> tuple[int, dict[str, str], str, float]:
         address = f"http://127.0.0.1:{self.port}{path}"
-        request = urllib.request.Request(address, headers=headers or {})
+        request = urllib.request.Request(address, data, headers or {}, method=method)
         started = time.monotonic()
         try:
             with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310

@@ -39,6 +39,7 @@ from comparisons.models import (
     SectionRelation,
 )
 from measures import models as m
+from measures import outbox
 from measures.asof import api_as_of, is_past
 from measures.filters import AsOfFilter, MeasureFilter
 from measures.quality import data_quality
@@ -768,6 +769,11 @@ class HealthView(ReadView):
                     "broker": serializers.CharField(
                         help_text="ok, inline (no broker), or the error."
                     ),
+                    "queued_tasks": serializers.IntegerField(
+                        allow_null=True,
+                        help_text="Tasks queued by writes that the broker has not taken yet "
+                        "(published when it is back); null when the database cannot say.",
+                    ),
                 },
             ),
             (503, "application/json"): OpenApiTypes.OBJECT,
@@ -776,6 +782,8 @@ class HealthView(ReadView):
     def get(self, request: Request) -> Response:
         report = {"database": _check_database(), "broker": _check_broker()}
         healthy = all(value in {"ok", "inline"} for value in report.values())
+        # A backlog is reported, not a fault: it drains by itself once the broker is back.
+        report["queued_tasks"] = _queued_tasks()
         return Response(report, status=200 if healthy else 503)
 
 
@@ -786,6 +794,13 @@ def _check_database() -> str:
     except Exception as error:  # any failure is the answer, not a crash
         return f"error: {error.__class__.__name__}"
     return "ok"
+
+
+def _queued_tasks() -> int | None:
+    try:
+        return outbox.pending()
+    except Exception:  # the database's fault, which _check_database reports
+        return None
 
 
 def _check_broker() -> str:
