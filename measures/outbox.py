@@ -21,6 +21,7 @@ from functools import partial
 from celery import Task
 from django.conf import settings
 from django.db import transaction
+from kombu import Connection
 
 from policytracker.celery import app as celery_app
 
@@ -60,13 +61,7 @@ def publish(only: Collection[int] | None = None) -> int:
     if only is not None:
         rows = rows.filter(pk__in=only)
     published = 0
-    # A connection of its own with short timeouts, and no retries: a hung broker costs a
-    # write at most one timeout. Opening it is lazy, so an empty outbox never connects.
-    timeout = settings.CELERY_PUBLISH_TIMEOUT
-    options = {"socket_timeout": timeout, "socket_connect_timeout": timeout, "max_retries": 0}
-    with celery_app.connection_for_write(
-        connect_timeout=timeout, transport_options=options
-    ) as connection:
+    with broker_connection() as connection:
         producer = None
         while True:
             with transaction.atomic():
@@ -87,3 +82,12 @@ def publish(only: Collection[int] | None = None) -> int:
                     return published
                 row.delete()
             published += 1
+
+
+def broker_connection() -> Connection:
+    """A connection to the broker with short timeouts and no retries, so a hung broker costs a
+    caller at most CELERY_PUBLISH_TIMEOUT (kombu's defaults wait for ever on a hung Redis). It
+    connects on first use, so an empty outbox never does."""
+    timeout = settings.CELERY_PUBLISH_TIMEOUT
+    options = {"socket_timeout": timeout, "socket_connect_timeout": timeout, "max_retries": 0}
+    return celery_app.connection_for_write(connect_timeout=timeout, transport_options=options)

@@ -137,6 +137,23 @@ class TestPublishing:
         assert queued_messages(broker) == [("measures.refresh_target_progress", [target.pk])]
         assert not QueuedTask.objects.exists()
 
+    def test_health_names_a_hung_broker_at_once_and_counts_what_waits(self, broker, settings):
+        settings.CELERY_BROKER_URL = broker.url(0)
+        broker.stop()
+        refresh_after_commit(TargetFactory().pk)
+        broker.start()
+        client = editor_client()
+        assert client.get(f"{API}/health/").json()["queued_tasks"] == 1
+        broker.pause()
+        started = time.monotonic()
+        response = client.get(f"{API}/health/")
+        took = time.monotonic() - started
+        broker.resume()
+        assert response.status_code == 503
+        assert response.json()["broker"].startswith("error")
+        assert response.json()["queued_tasks"] == 1  # a backlog alone is no fault
+        assert took < 5, f"health took {took:.1f} s"  # it once waited for ever
+
 
 def seed_editor_and_target(app: AppServer) -> tuple[str, int]:
     """An editor's token and a target, made in the app's own database."""
