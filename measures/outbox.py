@@ -54,9 +54,10 @@ def publish(only: Collection[int] | None = None) -> int:
     broker has it; stop at the first failure, which is noted on its row and logged. Returns the
     number published.
 
-    Each row is locked while it is published and rows another drainer holds are skipped
-    (PostgreSQL; SQLite has one writer at a time anyway), so two drainers never send the same
-    row at once."""
+    On PostgreSQL each row is locked while it is published and rows another drainer holds are
+    skipped, so two drainers (beat's task, a worker starting, the command) never send the same
+    row at once. SQLite cannot lock a row: there two drainers may, rarely, both send one, which
+    the tasks' idempotence makes harmless."""
     rows = QueuedTask.objects.order_by("pk")
     if only is not None:
         rows = rows.filter(pk__in=only)
