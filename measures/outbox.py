@@ -37,7 +37,8 @@ def queue_after_commit(task: Task, *args: int | str) -> None:
         transaction.on_commit(partial(task.delay, *args))
         return
     row = QueuedTask.objects.create(task=task.name, args=list(args))
-    transaction.on_commit(partial(publish, only=[row.pk]))
+    # Robust: whatever goes wrong publishing is logged, and the write still answers normally.
+    transaction.on_commit(partial(publish, only=[row.pk]), robust=True)
 
 
 def pending() -> int:
@@ -87,7 +88,7 @@ def publish(only: Collection[int] | None = None) -> int:
 
 def broker_connection() -> Connection:
     """A connection to the broker with short timeouts and no retries, so a hung broker costs a
-    caller at most CELERY_PUBLISH_TIMEOUT (kombu's defaults wait for ever on a hung Redis). It
+    caller about CELERY_PUBLISH_TIMEOUT, not for ever (kombu's default on a hung Redis). It
     connects on first use, so an empty outbox never does."""
     timeout = settings.CELERY_PUBLISH_TIMEOUT
     options = {"socket_timeout": timeout, "socket_connect_timeout": timeout, "max_retries": 0}
