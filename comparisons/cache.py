@@ -15,14 +15,13 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from functools import partial
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
 from django.db.models import Q
 
 from measures import models as m
 from measures.dataversion import bump
+from measures.outbox import queue_after_commit
 
 from .engine import compare
 from .loading import load_pair
@@ -168,7 +167,7 @@ def recompute(older_id: int, newer_id: int) -> bool:
 def recompute_after_commit(older_id: int, newer_id: int) -> None:
     from .tasks import recompute_comparison
 
-    transaction.on_commit(partial(recompute_comparison.delay, older_id, newer_id))
+    queue_after_commit(recompute_comparison, older_id, newer_id)
 
 
 def refresh_cached_pairs(document_ids: set[int]) -> None:

@@ -1,6 +1,5 @@
 from django.contrib import admin
 from django.contrib.admin.models import LogEntry
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
@@ -8,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import admin_import  # noqa: F401  registers the import runs' admin
 from . import models as m
+from .outbox import queue_after_commit
 from .schedules import schedule_source
 from .tasks import ingest_observations, refresh_after_commit
 
@@ -251,7 +251,7 @@ class IndicatorSourceAdmin(admin.ModelAdmin):
     @admin.action(description=_("Ingest the selected sources now"))
     def ingest_now(self, request, queryset) -> None:
         for source in queryset:
-            transaction.on_commit(lambda pk=source.pk: ingest_observations.delay(pk))
+            queue_after_commit(ingest_observations, source.pk)
         self.message_user(request, _("Queued; each run appears under Ingest runs when it is done."))
 
 

@@ -10,4 +10,6 @@ class MeasuresConfig(AppConfig):
         from . import dataversion
 
         # Bookkeeping that no API answer shows: saving it must not retire every cached answer.
-        dataversion.watch(self, ignore={"WorkerPing", "IngestRun", "ImportRun", "IndicatorSource"})
+        dataversion.watch(
+            self, ignore={"WorkerPing", "IngestRun", "ImportRun", "IndicatorSource", "QueuedTask"}
+        )

@@ -1812,6 +1812,29 @@ class WorkerPing(models.Model):
         return f"{self.token} by {self.hostname or 'inline'}"
 
 
+class QueuedTask(models.Model):
+    """A Celery task that a write queued, written in the write's own transaction: it exists iff
+    the write committed, and stays until the broker has taken it (see `measures.outbox`)."""
+
+    task = models.CharField(max_length=200)
+    args = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["pk"]  # oldest first
+
+    def __str__(self) -> str:
+        return f"{self.task}{tuple(self.args)}"
+
+    def failed(self, error: Exception) -> None:
+        """Note an attempt to publish it that the broker did not take."""
+        self.attempts += 1
+        self.last_error = f"{error.__class__.__name__}: {error}"[:2000]
+        self.save(update_fields=["attempts", "last_error"])
+
+
 class ImportStatus(models.TextChoices):
     PREVIEWED = "previewed", _("previewed")
     APPLIED = "applied", _("applied")

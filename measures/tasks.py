@@ -1,10 +1,12 @@
+import logging
 import socket
 from dataclasses import asdict
 
 from celery import shared_task
+from celery.signals import worker_ready
 from django.conf import settings
-from django.db import transaction
 
+from . import outbox
 from .ingest import TransientFetchError, ingest
 from .models import IndicatorSource, Target, WorkerPing
 from .tasklock import exclusive, one_at_a_time, shared
@@ -42,7 +44,7 @@ def refresh_target_progress(target_id: int) -> int:
 def refresh_after_commit(target_id: int) -> None:
     """Queue a target's refresh once the transaction that changed its observations commits,
     so the worker never reads data that may still roll back."""
-    transaction.on_commit(lambda: refresh_target_progress.delay(target_id))
+    outbox.queue_after_commit(refresh_target_progress, target_id)
 
 
 @shared_task(
@@ -61,3 +63,18 @@ def ingest_observations(source_id: int) -> dict:
     if source is None:  # deleted or disabled since the job was queued
         return {}
     return asdict(ingest(source))
+
+
+@shared_task(name="measures.drain_outbox")
+def drain_outbox() -> int:
+    """Publish the tasks that writes queued while the broker was away (run every minute)."""
+    return outbox.drain()
+
+
+@worker_ready.connect
+def drain_outbox_on_start(**_) -> None:
+    """A worker starting is often the broker coming back: publish what waited meanwhile."""
+    try:
+        outbox.drain()
+    except Exception:  # the worker must start anyway; beat drains again within a minute
+        logging.getLogger(__name__).exception("Could not drain the task outbox")

@@ -470,6 +470,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_interval": max(1, min(10, visibility_timeout // 4)),
     "unacked_restore_throttle": 1,
 }
+# A write publishes the tasks it queued once, giving up after this many seconds when the broker
+# is down or hung; they wait in the outbox (measures.outbox) and are published later.
+CELERY_PUBLISH_TIMEOUT = env_int("CELERY_PUBLISH_TIMEOUT", default=1)
 # Ingestion retries network errors after this many seconds, doubling each time.
 INGEST_RETRY_BACKOFF = env_int("INGEST_RETRY_BACKOFF", default=30)
 # Periodic jobs; django-celery-beat copies these into the database, where admins can edit them.
@@ -479,6 +482,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "measures.refresh_progress",
         "schedule": crontab(hour=env_int("PROGRESS_REFRESH_HOUR", default=2), minute=0),
     },
+    # Tasks that writes queued while the broker was away (also drained when a worker starts).
+    "drain-outbox": {"task": "measures.drain_outbox", "schedule": crontab()},
 }
 
 LOGGING = {

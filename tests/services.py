@@ -8,11 +8,15 @@ DEBUG off, as in production, against whatever services it is given.
         redis.pause()           # hung: the process is stopped, its port still accepts
         app.get("/measures/")   # -> (status, headers, body, seconds)
         redis.resume()
+
+A Celery worker can share such an app's database and broker: `Workers(app.env, queue="celery")`
+(tests/workers.py).
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -351,6 +355,13 @@ class AppServer(Service):
     ) -> tuple[int, dict[str, str], str, float]:
         """(status, headers, body, seconds taken) of a GET; an error status is an answer too."""
         return self.send("GET", path, headers=headers, timeout=timeout)
+
+    def post(
+        self, path: str, body: dict, headers: dict[str, str] | None = None, timeout: float = 30
+    ) -> tuple[int, dict[str, str], str, float]:
+        """(status, headers, body, seconds taken) of a POST of `body` as JSON."""
+        headers = {"Content-Type": "application/json", **(headers or {})}
+        return self.send("POST", path, json.dumps(body).encode(), headers, timeout)
 
     def send(
         self,

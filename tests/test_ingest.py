@@ -295,7 +295,9 @@ class TestSchedules:
             "4",
             "1",
         )
-        assert result.created == 2
+        drain = PeriodicTask.objects.get(name="drain-outbox")
+        assert (drain.task, drain.crontab.minute) == ("measures.drain_outbox", "*")
+        assert result.created == 3
         assert sync_schedules().created == 0  # idempotent
 
     def test_an_admin_edit_of_the_refresh_survives_a_sync(self):

@@ -28,17 +28,26 @@ def database_url_for_tests() -> str:
 
 
 class Workers:
-    """Celery worker processes consuming one private queue."""
+    """Celery worker processes consuming one queue, private unless named.
 
-    def __init__(self, env: dict[str, str] | None = None) -> None:
-        self.queue = f"test-{uuid.uuid4().hex}"
+    `env` is added to the test process's environment, with the test database as DATABASE_URL;
+    an `env` that names a DATABASE_URL itself is the workers' whole environment (an
+    AppServer's, say: they then share its database and broker, whatever the suite's are)."""
+
+    def __init__(self, env: dict[str, str] | None = None, queue: str | None = None) -> None:
+        self.queue = queue or f"test-{uuid.uuid4().hex}"
         self.env = env or {}
         self.processes: list[subprocess.Popen] = []
 
-    def start(self) -> subprocess.Popen:
+    def environment(self) -> dict[str, str]:
+        if "DATABASE_URL" in self.env:
+            return self.env
         assert settings.DATABASES["default"]["ENGINE"].endswith("postgresql"), (
             "a real worker needs a database it can share with the tests: set DATABASE_URL"
         )
+        return {**os.environ, "DATABASE_URL": database_url_for_tests(), **self.env}
+
+    def start(self) -> subprocess.Popen:
         name = f"{self.queue}-{len(self.processes)}"
         process = subprocess.Popen(
             [
@@ -60,7 +69,7 @@ class Workers:
                 f"{name}@%h",
             ],
             cwd=PROJECT,
-            env={**os.environ, "DATABASE_URL": database_url_for_tests(), **self.env},
+            env=self.environment(),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
