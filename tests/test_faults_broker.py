@@ -209,7 +209,10 @@ def test_a_write_with_the_broker_stopped_is_refreshed_once_it_is_back():
         workers.start()  # a worker starting drains the outbox
         try:
             wait_for(lambda: target_status() == "achieved", workers)
-            assert health() == (200, {"database": "ok", "broker": "ok", "queued_tasks": 0})
+            assert health() == (
+                200,
+                {"database": "ok", "broker": "ok", "cache": "none", "queued_tasks": 0},
+            )
         finally:
             workers.stop()
 
