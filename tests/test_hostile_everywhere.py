@@ -446,10 +446,10 @@ def _address(template: str, addresses: dict[str, tuple[str, dict]]) -> str:
     raise AssertionError(f"no URL pattern answers {template}")
 
 
-def _bodies(base: dict) -> Iterator[str]:
+def _bodies(base: dict, values: list[str]) -> Iterator[str]:
     """The base with one field at a time given each hostile value, then whole hostile bodies."""
     for name in sorted(base):
-        for value in HOSTILE_JSON:
+        for value in values:
             rest = json.dumps({key: item for key, item in base.items() if key != name})
             yield f'{{"{name}": {value}{", " + rest[1:] if len(rest) > 2 else "}"}'
     yield from HOSTILE_BODIES
@@ -470,7 +470,10 @@ def test_every_write_endpoint_takes_hostile_json_as_an_editor_and_anonymously(
         address = _address(write.template, known)
         tag = editor.get(address).get("ETag", "")
         for who, client in (("editor", editor), ("anonymous", anonymous)):
-            for text in _bodies(write.base):
+            # Signed out, a write is refused before its body is read: whole hostile bodies
+            # and one hostile value a field will do.
+            bodies = _bodies(write.base, HOSTILE_JSON if who == "editor" else HOSTILE_JSON[:1])
+            for text in bodies:
                 headers = {"HTTP_IF_MATCH": tag} if write.method != "post" else {}
                 send = getattr(client, write.method)
                 body = text.encode("utf-8", "surrogatepass")
@@ -482,14 +485,14 @@ def test_every_write_endpoint_takes_hostile_json_as_an_editor_and_anonymously(
                 if who == "editor" and response.status_code < 300 and write.method != "post":
                     tag = editor.get(address).get("ETag", "")  # the write changed it
     found.assert_none()
-    assert found.requests > 1500
+    assert found.requests > 1000
 
 
 # -- the admin ----------------------------------------------------------------------------------
 
 # Django's own admin code reads most of these: a few values, to catch what this project adds.
 ADMIN_VALUES = ["%FF%ED%A0%80", "9" * 400]
-ADMIN_IDS = ["%FF", "%C2%B2", "9" * 400, "-1", "x" * 300]
+ADMIN_IDS = ["%FF", "%C2%B2", "9" * 400]
 
 
 def test_the_admin_takes_hostile_values(reference_data, findings, client):
