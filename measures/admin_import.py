@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -98,7 +99,11 @@ class ImportRunAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/measures/importrun/upload.html", context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        run = get_object_or_404(m.ImportRun, pk=object_id)
+        # get_object() reads the id as the admin does: one that is not a number is no run
+        # (a 404), where a lookup by it raised ValueError (a 500).
+        run = self.get_object(request, unquote(object_id))
+        if run is None:
+            raise Http404
         extra_context = {
             **(extra_context or {}),
             "summary": run.report.get("summary", ""),

@@ -4,15 +4,19 @@
 
 1. **fetch** the file: from an http(s) URL through urllib, with a socket timeout, a time limit
    for the whole download (a server that drips bytes cannot hold a worker) and a size cap; or
-   from a path on the server. Network trouble raises `TransientFetchError`, which the Celery task
-   retries with backoff; a file that is simply not there (404, no such path) raises
+   a regular file in one of the folders open to sources (`INGEST_PATH_ROOTS`, see
+   `serverfiles`), with the same cap. Network trouble raises `TransientFetchError`, which the
+   Celery task retries with backoff; a file that is simply not there (404, no such path) raises
    `FetchError`. Either way the failed attempt is recorded as an `IngestRun`.
 2. **parse** it into rows — CSV with a header line, or a JSON array of objects — taking the
    target id, date, value (and note) from the columns the source names. A target id is the
    measure's public id and the target's key: `beijing-2024/1:startup-weeks`.
-3. **check** every row: a known target, an ISO date not in the future, a number that fits; a
-   second, different value for a target and date (in the file, or already recorded) is refused,
-   never overwritten. Each bad row is logged with its reason.
+3. **check** every row: text that can be stored (no NUL, no lone surrogate), a known target, an
+   ISO date not in the future, a number that fits; a second, different value for a target and
+   date (in the file, or already recorded) is refused, never overwritten. Each bad row is
+   logged with its reason, which names the row and the column but never repeats what the file
+   holds (a file's content is not the admin's to read this way); only the header names found
+   are quoted, shortened and escaped.
 4. **write**, in one transaction that holds the source's row lock (two workers reading the
    same source take turns): the new values in bulk, and the run's record with its counts and
    problems. A value already recorded is skipped, so reading the same file again adds nothing.
@@ -37,8 +41,8 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -51,6 +55,7 @@ from .models import (
     ObservationOrigin,
     Target,
 )
+from .serverfiles import NotARegularFile, PathRefused, TooLarge, allowed_path, read_capped
 
 logger = logging.getLogger(__name__)
 
@@ -206,7 +211,12 @@ def fetch(source: IndicatorSource) -> bytes:
     """The file's bytes; FetchError (or TransientFetchError) when they cannot be had."""
     if not source.is_url:
         try:
-            return Path(source.location).read_bytes()
+            # Checked again here: a source saved before the folders were limited, or not
+            # through the admin, must not read outside them either.
+            path = allowed_path(source.location, settings.INGEST_PATH_ROOTS)
+            return read_capped(path, MAX_BYTES)
+        except (PathRefused, NotARegularFile, TooLarge) as error:
+            raise FetchError(str(error)) from None
         except OSError as error:
             raise FetchError(f"{source.location}: {error.strerror or error}") from None
     deadline = time.monotonic() + source.timeout
@@ -255,12 +265,15 @@ def parse(content: bytes, source: IndicatorSource) -> list[tuple[int, dict]]:
             raise FileRejected(f"not valid CSV: {error}") from None
         missing = [name for name in needed if name not in header]
         if missing:
-            raise FileRejected(f"missing column(s): {', '.join(missing)}")
+            found = f"the file has: {_header_names(header)}" if header else "the file is empty"
+            raise FileRejected(f"missing column(s): {', '.join(missing)} ({found})")
         return records
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
         raise FileRejected(f"not valid JSON: {error}") from None
+    except RecursionError:
+        raise FileRejected("not valid JSON: nested too deeply") from None
     if not isinstance(data, list):
         raise FileRejected("a JSON file must hold an array of objects")
     return [(position, record) for position, record in enumerate(data, start=1)]
@@ -270,17 +283,29 @@ def check(
     records: list[tuple[int, dict]], source: IndicatorSource, today: datetime.date
 ) -> tuple[list[Row], list[tuple[int, str]]]:
     """The good rows, and (line, reason) for each bad one. One query resolves every target."""
+    columns = [source.target_field, source.date_field, source.value_field]
+    if source.note_field:
+        columns.append(source.note_field)
     named = {
         str(record.get(source.target_field) or "").strip()
         for _, record in records
         if isinstance(record, dict)
     }
-    targets = _resolve(named)
+    # The database takes neither a NUL nor a lone surrogate; such a row is refused below.
+    targets = _resolve({public_id for public_id in named if _not_text(public_id) is None})
     rows: list[Row] = []
     problems: list[tuple[int, str]] = []
     for line, record in records:
         if not isinstance(record, dict):
             problems.append((line, "not an object"))
+            continue
+        unreadable = [
+            f"column “{column}” holds {what}"
+            for column in columns
+            if (what := _not_text(str(record.get(column) or "")))
+        ]
+        if unreadable:
+            problems.append((line, "; ".join(unreadable)))
             continue
         public_id = str(record.get(source.target_field) or "").strip()
         raw_date = str(record.get(source.date_field) or "").strip()
@@ -289,7 +314,7 @@ def check(
         target_id = targets.get(public_id)
         if target_id is None:
             reasons.append(
-                f"unknown target “{public_id}” (give measure id and key, "
+                f"unknown target in column “{source.target_field}” (give measure id and key, "
                 "e.g. beijing-2024/1:startup-weeks)"
                 if public_id
                 else "no target"
@@ -297,21 +322,46 @@ def check(
         try:
             observed_on = datetime.date.fromisoformat(raw_date)
         except ValueError:
-            reasons.append(f"date “{raw_date}” is not YYYY-MM-DD")
+            reasons.append(f"the date in column “{source.date_field}” is not YYYY-MM-DD")
         else:
             if observed_on > today:
                 reasons.append(f"date {observed_on} is in the future")
         value = _decimal(raw_value)
         if value is None:
-            reasons.append(f"value “{raw_value}” is not a number")
+            reasons.append(f"the value in column “{source.value_field}” is not a number")
         elif abs(value) >= LARGEST_VALUE:
-            reasons.append(f"value {value} is too large")
+            reasons.append(f"the value in column “{source.value_field}” is too large")
         if reasons:
             problems.append((line, "; ".join(reasons)))
             continue
         note = str(record.get(source.note_field) or "") if source.note_field else ""
         rows.append(Row(line, target_id, observed_on, value.quantize(Decimal("0.01")), note))
     return rows, problems
+
+
+def _not_text(cell: str) -> str | None:
+    """What in a cell the database cannot store, if anything."""
+    if "\x00" in cell:
+        return "a NUL character"
+    if any("\ud800" <= character <= "\udfff" for character in cell):
+        return "a lone surrogate"  # only a JSON \\ud800 escape makes one
+    return None
+
+
+def _header_names(header: list[str], most: int = 10, longest: int = 40) -> str:
+    """The first header names, each shortened and with control characters escaped."""
+
+    def shown(name: str) -> str:
+        name = name if len(name) <= longest else name[:longest] + "…"
+        return "".join(
+            character
+            if character.isprintable()
+            else character.encode("unicode_escape", "backslashreplace").decode("ascii")
+            for character in name
+        )
+
+    names = [shown(str(name)) for name in header[:most]]
+    return ", ".join(names) + (f" and {len(header) - most} more" if len(header) > most else "")
 
 
 def _decimal(raw: object) -> Decimal | None:

@@ -1670,6 +1670,18 @@ class IndicatorSource(Provenance):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        super().clean()
+        if self.location and not self.is_url:
+            from django.core.exceptions import ValidationError
+
+            from .serverfiles import PathRefused, allowed_path
+
+            try:
+                allowed_path(self.location, settings.INGEST_PATH_ROOTS)
+            except PathRefused as error:
+                raise ValidationError({"location": str(error)}) from None
+
     @property
     def is_url(self) -> bool:
         return self.location.startswith(("http://", "https://"))

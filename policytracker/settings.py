@@ -475,6 +475,12 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_PUBLISH_TIMEOUT = env_int("CELERY_PUBLISH_TIMEOUT", default=1)
 # Ingestion retries network errors after this many seconds, doubling each time.
 INGEST_RETRY_BACKOFF = env_int("INGEST_RETRY_BACKOFF", default=30)
+# An indicator source given as a path on the server may only read files in these folders
+# (comma-separated); empty: none, only URLs. Anything wider lets an admin read any server file.
+INGEST_PATH_ROOTS = [
+    BASE_DIR / folder  # a relative folder is taken in the project
+    for folder in env_list("INGEST_PATH_ROOTS", default=["ingest"])
+]
 # Periodic jobs; django-celery-beat copies these into the database, where admins can edit them.
 CELERY_BEAT_SCHEDULE = {
     # Nightly, after the day's observations are in; editors' changes refresh at once anyway.

@@ -89,3 +89,23 @@ def test_a_search_for_part_of_an_entity_marks_only_the_words_on_the_page(client)
     page = client.get("/measures/", {"q": "amp"}).content.decode()
     assert "R&amp;D ex<mark>amp</mark>les" in page
     assert "&<mark>" not in page
+
+
+@pytest.mark.parametrize("name", ["lists", "urlencode"])
+def test_a_parameter_named_like_a_querydict_method_is_only_a_parameter(
+    client, reference_data, name
+):
+    # In a template, request.GET.lists was the value of ?lists= when the address had one
+    # (a dictionary lookup comes first), and unpacking it broke the measure list with a 500.
+    listing = client.get(f"/measures/?{name}=x&topic=market-access")
+    assert listing.status_code in (200, 400)
+    assert f'<input type="hidden" name="{name}" value="x">' in listing.content.decode()
+    progress = client.get(f"/progress/?{name}=x&document=beijing-2025").content.decode()
+    assert f"deadlines.ics?{name}=x&amp;document=beijing-2025" in progress
+
+
+@pytest.mark.parametrize("run_id", ["x", "%C2%B2", "9" * 400])
+def test_an_import_run_id_that_is_no_number_is_a_404_in_the_admin(admin_client, run_id):
+    # The run's page looked the id up as given: a ValueError, and a 500.
+    response = admin_client.get(f"/admin/measures/importrun/{run_id}/change/")
+    assert response.status_code == 404

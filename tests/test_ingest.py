@@ -41,6 +41,13 @@ def csv_file(*rows: tuple[str, str, str]) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
+@pytest.fixture(autouse=True)
+def files_folder(settings, tmp_path):
+    """The test's own folder is the one folder path sources may read from."""
+    settings.INGEST_PATH_ROOTS = [tmp_path]
+    return tmp_path
+
+
 @pytest.fixture
 def targets():
     """Two targets: ≤ 20 weeks from 28, and another of the same kind."""
@@ -153,9 +160,10 @@ class TestBadRows:
         assert (result.status, result.added, result.rejected) == ("partial", 1, 3)
         run = IngestRun.objects.get()
         assert run.problems == [
-            "row 3: unknown target “beijing-2099/1:nothing” (give measure id and key, "
+            "row 3: unknown target in column “target” (give measure id and key, "
             "e.g. beijing-2024/1:startup-weeks)",
-            "row 4: date “30/06/2025” is not YYYY-MM-DD; value “abc” is not a number",
+            "row 4: the date in column “date” is not YYYY-MM-DD; "
+            "the value in column “value” is not a number",
             "row 5: date 2027-01-01 is in the future",
         ]
         assert list(Observation.objects.values_list("target", flat=True)) == [targets[0].pk]
@@ -249,7 +257,7 @@ class TestTheCommand:
         err = io.StringIO()
         with pytest.raises(CommandError, match="not ingested, or not every row: gone, stats"):
             call_command("ingest_observations", stdout=io.StringIO(), stderr=err)
-        assert "stats: row 2: unknown target “nowhere/1:x”" in err.getvalue()
+        assert "stats: row 2: unknown target in column “target”" in err.getvalue()
         assert "gone: could not read" in err.getvalue()
 
 
@@ -372,3 +380,147 @@ class TestSchedules:
         assert "stats" in page
         run = IngestRun.objects.get()
         assert client.get(f"/admin/measures/ingestrun/{run.pk}/change/").status_code == 200
+
+
+class TestHostileFiles:
+    """What a file, or a source's location, can do to the server: each is a clear problem on a
+    recorded run, never a traceback, a half-written file or a file the admin should not see."""
+
+    def test_a_nul_or_a_lone_surrogate_in_a_cell_refuses_that_row(self, tmp_path, targets):
+        first, second = targets
+        path = tmp_path / "values.csv"
+        path.write_bytes(
+            b"target,date,value,note\n"
+            + f"{first.public_id},2025-06-30,19.5,fine\n".encode()
+            + f"{second.public_id},2025-06-30,21,bad\x00note\n".encode()
+            + f"{second.public_id}\x00,2025-05-31,21,\n".encode()
+        )
+        source = IndicatorSourceFactory(name="stats", location=str(path), note_field="note")
+        err = io.StringIO()
+        with pytest.raises(CommandError, match="not every row: stats"):
+            call_command("ingest_observations", stdout=io.StringIO(), stderr=err)
+        run = IngestRun.objects.get(source=source)
+        assert (run.status, run.rows_added, run.rows_rejected) == ("partial", 1, 2)
+        assert run.problems == [
+            "row 3: column “note” holds a NUL character",
+            "row 4: column “target” holds a NUL character",
+        ]
+        assert "Traceback" not in err.getvalue()
+        assert list(Observation.objects.values_list("target", "note")) == [(first.pk, "fine")]
+
+    def test_json_escapes_that_make_no_text_refuse_the_file_when_it_says_so(
+        self, tmp_path, targets
+    ):
+        rows = [
+            {"target": targets[0].public_id, "date": "2025-06-30", "value": 19.5},
+            {"target": targets[1].public_id, "date": "2025-06-30\u0000", "value": 1},
+        ]
+        text = json.dumps(rows)[:-1] + ', {"target": "\\ud800", "date": "x", "value": 1}]'
+        path = tmp_path / "values.json"
+        path.write_text(text)
+        source = IndicatorSourceFactory(location=str(path), format="json", on_error="reject_file")
+        result = ingest_observations.apply(args=[source.pk]).get()
+        assert (result["status"], result["added"], result["rejected"]) == ("rejected", 0, 2)
+        assert IngestRun.objects.get().problems == [
+            "row 2: column “date” holds a NUL character",
+            "row 3: column “target” holds a lone surrogate",
+        ]
+        assert not Observation.objects.exists()
+
+    @pytest.mark.parametrize(
+        "outside",
+        ["/etc/passwd", "{tmp}/../outside.csv", "{tmp}/link.csv", "values.csv", "/dev/zero"],
+    )
+    def test_a_path_outside_the_folders_is_never_read(self, tmp_path, targets, outside):
+        (tmp_path.parent / "outside.csv").write_bytes(b"secret,lines\nroot,x\n")
+        (tmp_path / "link.csv").symlink_to(tmp_path.parent / "outside.csv")
+        source = IndicatorSourceFactory(location=outside.format(tmp=tmp_path))
+        with pytest.raises(FetchError) as raised:
+            ingest(source, today=TODAY)
+        run = IngestRun.objects.get()
+        assert run.status == "failed"
+        assert str(tmp_path) in run.error  # it names the folder that is open
+        assert "secret" not in run.error
+        assert "lines" not in str(raised.value)
+
+    def test_a_device_or_a_pipe_is_refused_unread(self, settings, tmp_path, targets):
+        os.mkfifo(tmp_path / "pipe.csv")  # opening it for reading would wait for a writer
+        settings.INGEST_PATH_ROOTS = [tmp_path, "/dev"]
+        for location in (str(tmp_path / "pipe.csv"), "/dev/zero", str(tmp_path)):
+            with pytest.raises(FetchError, match="is not a regular file"):
+                ingest(IndicatorSourceFactory(location=location), today=TODAY)
+        assert list(IngestRun.objects.values_list("status", flat=True)) == ["failed"] * 3
+
+    def test_a_file_over_the_cap_is_refused_as_a_download_is(self, tmp_path, targets, monkeypatch):
+        from measures import ingest as module
+
+        path = tmp_path / "huge.csv"
+        with path.open("wb") as handle:
+            handle.write(b"target,date,value\n")
+            handle.truncate(module.MAX_BYTES + 1)  # sparse: no disk used
+        with pytest.raises(FetchError, match="larger than 20 MB"):
+            ingest(IndicatorSourceFactory(location=str(path)), today=TODAY)
+        # A file of exactly the cap is read whole (a smaller cap, so the test stays quick).
+        body = csv_file((targets[0].public_id, "2025-06-30", "19.5"))
+        path.write_bytes(body)
+        monkeypatch.setattr(module, "MAX_BYTES", len(body))
+        assert ingest(IndicatorSourceFactory(location=str(path)), today=TODAY).added == 1
+        monkeypatch.setattr(module, "MAX_BYTES", len(body) - 1)
+        with pytest.raises(FetchError, match="larger than"):
+            ingest(IndicatorSourceFactory(location=str(path)), today=TODAY)
+
+    def test_a_file_with_other_columns_shows_only_its_header_names_shortened(self, tmp_path):
+        path = tmp_path / "other.csv"
+        long_name = "x" * 100
+        path.write_bytes(f"a\x01b,{long_name}\nsecret-value,more-secret\n".encode())
+        result = ingest(IndicatorSourceFactory(location=str(path)), today=TODAY)
+        assert result.problems == [
+            "missing column(s): target, date, value (the file has: a\\x01b, " + "x" * 40 + "…)"
+        ]
+        assert "secret" not in IngestRun.objects.get().error
+
+    def test_json_nested_deeper_than_python_can_follow_is_refused(self, tmp_path):
+        path = tmp_path / "deep.json"
+        path.write_text("[" * 100_000 + "]" * 100_000)
+        result = ingest(IndicatorSourceFactory(location=str(path), format="json"), today=TODAY)
+        assert result.problems == ["not valid JSON: nested too deeply"]
+
+
+class TestPathsInTheAdmin:
+    def post(self, client, location: str):
+        client.force_login(StaffUserFactory())
+        form = {
+            "name": "stats",
+            "location": location,
+            "format": "csv",
+            "target_field": "target",
+            "date_field": "date",
+            "value_field": "value",
+            "on_error": "skip_row",
+            "timeout": "60",
+            "grade": "secondary",
+        }
+        return client.post("/admin/measures/indicatorsource/add/", form)
+
+    @pytest.mark.parametrize("location", ["/etc/passwd", "{tmp}/../x.csv", "x.csv", "/a\x01b"])
+    def test_a_path_outside_the_folders_is_a_form_error_naming_them(
+        self, client, tmp_path, location
+    ):
+        response = self.post(client, location.format(tmp=tmp_path))
+        assert response.status_code == 200
+        page = response.content.decode()
+        assert "errorlist" in page
+        if "\x01" not in location:
+            assert str(tmp_path) in page
+        assert not IndicatorSource.objects.exists()
+
+    def test_no_folder_at_all_means_urls_only(self, client, settings, tmp_path):
+        settings.INGEST_PATH_ROOTS = []
+        response = self.post(client, str(tmp_path / "values.csv"))
+        assert "服务器上没有向指标来源开放的文件夹" in response.content.decode()
+        assert not IndicatorSource.objects.exists()
+
+    def test_a_file_in_the_folder_is_saved(self, client, tmp_path):
+        response = self.post(client, str(tmp_path / "values.csv"))
+        assert response.status_code == 302
+        assert IndicatorSource.objects.get().location == str(tmp_path / "values.csv")

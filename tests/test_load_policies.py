@@ -263,6 +263,37 @@ class TestBadInput:
             call_command("load_policies", data_dir=data_dir, stdout=io.StringIO(), stderr=err)
         assert "data/agencies.yaml: -: -: file is missing" in err.getvalue()
 
+    def test_an_impossible_unquoted_date_names_file_field_and_value(self, data_dir):
+        # YAML reads an unquoted 2025-02-30 as a timestamp; the loader once raised a bare
+        # ValueError from inside PyYAML, naming neither the file nor the field.
+        load(data_dir)
+        before = snapshot()
+        national = data_dir / NATIONAL
+        text = national.read_text(encoding="utf-8")
+        national.write_text(text.replace("signed_on: 2025-06-30", "signed_on: 2025-02-30"), "utf-8")
+        beijing = data_dir / "documents/beijing-2025.yaml"
+        text = beijing.read_text(encoding="utf-8")
+        assert "observed_on: 2025-04-18" in text
+        assert "deadline: 2025-12-31" in text
+        text = text.replace("observed_on: 2025-04-18", "observed_on: 0000-01-01", 1)
+        text = text.replace("deadline: 2025-12-31", "deadline: 2025-12-31 25:00", 1)
+        beijing.write_text(text, "utf-8")
+        err = io.StringIO()
+        with pytest.raises(CommandError, match=r"3 problem.*the database was not changed"):
+            call_command("load_policies", data_dir=data_dir, stdout=io.StringIO(), stderr=err)
+        lines = err.getvalue().splitlines()
+        assert sorted(line.split(" (got ")[0].rsplit(": ", 1)[0] for line in lines) == [
+            "data/documents/beijing-2025.yaml: beijing-2025/6 target cta-review observations[0]: "
+            "observed_on",
+            "data/documents/beijing-2025.yaml: beijing-2025/9 target innovative-products-approved: "
+            "deadline",
+            "data/documents/national-2025.yaml: national-2025: signed_on",
+        ]
+        got = sorted(line.split(" (got ")[1] for line in lines)
+        assert got == ["'0000-01-01')", "'2025-02-30')", "'2025-12-31 25:00')"]
+        assert "Traceback" not in err.getvalue()
+        assert snapshot() == before
+
     def test_the_command_exits_non_zero_from_the_shell(self, data_dir):
         import subprocess
         import sys

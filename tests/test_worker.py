@@ -159,5 +159,5 @@ def test_a_bad_file_leaves_the_database_consistent(workers, file_server):
     wait_until(lambda: IngestRun.objects.exists(), workers)
     run = IngestRun.objects.get()
     assert (run.status, run.rows_rejected, run.rows_added) == ("rejected", 1, 0)
-    assert run.problems == ["row 3: value “not a number” is not a number"]
+    assert run.problems == ["row 3: the value in column “value” is not a number"]
     assert list(Observation.objects.values_list("pk", "target", "observed_on", "value")) == before

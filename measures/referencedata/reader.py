@@ -128,6 +128,22 @@ def read_reference_data(data_dir: Path) -> ReferenceData:
     return data
 
 
+class _DataLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, except that an unquoted date that is no date (`2025-02-30`) stays
+    the text it is, so the schema reports it with its file, record and field instead of the
+    loader raising a bare ValueError from deep inside."""
+
+
+def _timestamp_or_text(loader: _DataLoader, node: yaml.ScalarNode) -> Any:
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except ValueError:  # day, month, hour or offset out of range; year 0
+        return loader.construct_scalar(node)
+
+
+_DataLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
+
+
 def _load_yaml(path: Path, name: str, problems: list[Problem]) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
@@ -138,7 +154,7 @@ def _load_yaml(path: Path, name: str, problems: list[Problem]) -> Any:
         problems.append(Problem(name, "-", "-", f"cannot be read as UTF-8 text: {error}"))
         return None
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=_DataLoader)  # noqa: S506 (a SafeLoader)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "-"

@@ -3,7 +3,7 @@ import re
 from django import template
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import conditional_escape, escape, format_html
+from django.utils.html import conditional_escape, escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from measures.filters import search_terms
@@ -105,6 +105,34 @@ def validity(context, document, detailed: bool = False) -> dict:
         "starts": span.starts,
         "detailed": detailed,
     }
+
+
+# Query parameters are read here, in Python: in a template, `request.GET.lists` or
+# `request.GET.urlencode` is the value of `?lists=` or `?urlencode=` when the address has one
+# (a dictionary lookup comes before the method), which broke the page.
+
+
+@register.filter
+def hidden_query(request, dropped: str = "") -> str:
+    """The request's query parameters as hidden inputs, except those named in `dropped`
+    (space-separated): a form that changes one setting keeps the others."""
+    names = set(dropped.split())
+    return format_html_join(
+        "",
+        '<input type="hidden" name="{}" value="{}">',
+        (
+            (name, value)
+            for name, values in request.GET.lists()
+            if name not in names
+            for value in values
+        ),
+    )
+
+
+@register.filter
+def query_string(request) -> str:
+    """The request's query string, as it came (for a link to the same selection elsewhere)."""
+    return request.GET.urlencode()
 
 
 @register.filter
