@@ -51,6 +51,7 @@ from .models import (
     ObservationOrigin,
     Target,
 )
+from .validity import EARLIEST_AS_OF
 
 logger = logging.getLogger(__name__)
 
@@ -299,8 +300,9 @@ def check(
         except ValueError:
             reasons.append(f"date “{raw_date}” is not YYYY-MM-DD")
         else:
-            if observed_on > today:
-                reasons.append(f"date {observed_on} is in the future")
+            if Observation.date_problem(observed_on, today):  # the rule editors' values follow
+                when = "in the future" if observed_on > today else f"before {EARLIEST_AS_OF}"
+                reasons.append(f"date {observed_on} is {when}")
         value = _decimal(raw_value)
         if value is None:
             reasons.append(f"value “{raw_value}” is not a number")

@@ -6,6 +6,8 @@ vocabularies; targets, observations and links, which have no natural id, use the
 
 from __future__ import annotations
 
+import datetime
+
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -289,7 +291,8 @@ class ObservationInput(serializers.ModelSerializer):
             "observed_on": {
                 "help_text": (
                     "The date the value stands for: the end of the period it measures "
-                    "(2024-12-31 for the 2024 result), not the date it was reported."
+                    "(2024-12-31 for the 2024 result), not the date it was reported. Not after "
+                    "today (Asia/Shanghai), not before 1949-10-01."
                 )
             },
             "value": {"help_text": "The observed value, in the target's unit."},
@@ -300,6 +303,12 @@ class ObservationInput(serializers.ModelSerializer):
             },
             "note": {"help_text": "What was reported."},
         } | described(**EDITOR_GRADE)
+
+    def validate_observed_on(self, day: datetime.date) -> datetime.date:
+        problem = m.Observation.date_problem(day, timezone.localdate())
+        if problem:
+            raise serializers.ValidationError(problem)
+        return day
 
     def validate_grade(self, grade: str) -> str:
         if grade == m.Grade.UNKNOWN:

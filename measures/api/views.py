@@ -46,6 +46,7 @@ from measures.tasks import refresh_after_commit
 
 from . import serializers as s
 from .caching import CachedReads
+from .preconditions import IF_MATCH_PATTERN, IfMatch, MalformedIfMatch
 
 AS_OF = OpenApiParameter(
     "as_of",
@@ -71,10 +72,12 @@ def targets_as_of(targets: QuerySet[m.Target], day) -> QuerySet[m.Target]:
 
 IF_MATCH = OpenApiParameter(
     "If-Match",
-    OpenApiTypes.STR,
+    {"type": "string", "pattern": IF_MATCH_PATTERN},
     OpenApiParameter.HEADER,
     required=True,
-    description="The ETag you read (GET returns it), so that no update is lost.",
+    description="The ETag you read (GET returns it), so that no update is lost; or a list of "
+    "ETags, any of which may match (strong comparison: a weak `W/` tag never matches); or `*`, "
+    "which any current version of the record matches (RFC 9110).",
 )
 
 
@@ -160,16 +163,22 @@ class GuardedUpdate:
     def partial_update(self, request: Request, *args, **kwargs) -> Response:
         entry = self.update_input(data=request.data, partial=True)
         entry.is_valid(raise_exception=True)
-        expected = request.headers.get("If-Match")
-        if not expected:
+        header = request.headers.get("If-Match", "")
+        if not header.strip():
             raise PreconditionRequired()
+        try:
+            condition = IfMatch.parse(header)
+        except MalformedIfMatch:
+            raise ValidationError(
+                {"If-Match": 'Give `*` or ETags in double quotes: "…", "…".'}
+            ) from None
         with transaction.atomic():
             record = self.get_object()
             locked = type(record).objects.select_for_update(of=("self",)).filter(pk=record.pk)
             locked = locked.order_by()  # default orderings join nullable relations
             list(locked.values_list("pk", flat=True))  # hold the row until the change commits
             record.refresh_from_db()
-            if etag(self.get_serializer(record).data) != expected:
+            if not condition.matches(etag(self.get_serializer(record).data)):
                 raise PreconditionFailed()
             self.check_update(record, entry.validated_data)
             for name, value in entry.validated_data.items():
