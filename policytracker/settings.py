@@ -208,11 +208,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["measures.api.permissions.EditorsMayWrite"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "measures.api.pagination.PagePagination",
-    "DEFAULT_PARSER_CLASSES": [
-        "measures.api.parsers.StrictJSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # Bodies are JSON only (others are 415): a form cannot carry the schema's null, numbers
+    # and booleans, so the same body read from a form meant something else ("null", "0").
+    "DEFAULT_PARSER_CLASSES": ["measures.api.parsers.StrictJSONParser"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
@@ -243,6 +241,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "measures.api.schema.add_error_responses",
+        "measures.api.schema.state_what_the_server_accepts",
     ],
     "ENUM_NAME_OVERRIDES": {
         "GradeEnum": "measures.models.Grade",
@@ -253,6 +252,7 @@ SPECTACULAR_SETTINGS = {
         "SectionRelationEnum": "comparisons.models.SectionRelation",
         "LinkStatusEnum": "comparisons.models.LinkStatus",
         "LinkReviewStatusEnum": ["confirmed", "rejected"],
+        "EditorGradeEnum": ["official", "secondary", "inferred"],
     },
 }
 

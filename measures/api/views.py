@@ -40,7 +40,12 @@ from comparisons.models import (
 )
 from measures import models as m
 from measures.asof import api_as_of, is_past
-from measures.filters import AsOfFilter, MeasureFilter
+from measures.filters import (
+    AS_OF_SCHEMA,
+    AsOfFilter,
+    MeasureFilter,
+    is_ordinal,
+)
 from measures.quality import data_quality
 from measures.tasks import refresh_after_commit
 
@@ -50,7 +55,7 @@ from .preconditions import IF_MATCH_PATTERN, IfMatch, MalformedIfMatch
 
 AS_OF = OpenApiParameter(
     "as_of",
-    OpenApiTypes.DATE,
+    AS_OF_SCHEMA,
     description="Answer as of this day (YYYY-MM-DD, not after today): what was in force then, "
     "and each target's status as it could be known then (observations dated up to that day). "
     "Default: today.",
@@ -186,7 +191,7 @@ class GuardedUpdate:
             try:
                 record.full_clean()
             except DjangoValidationError as error:
-                raise ValidationError(error.message_dict) from None
+                raise s.Conflict(error.message_dict) from None
             record.save()
             self.after_update(record)
             audit(request, record, CHANGE, entry.validated_data)
@@ -194,11 +199,12 @@ class GuardedUpdate:
         return Response(data, headers={"ETag": etag(data)})
 
     def check_update(self, record, changes: dict) -> None:
-        """Refuse a change the record's nature forbids (raise ValidationError)."""
+        """Refuse a change the record as it stands forbids (raise Conflict); what the body
+        alone gets wrong is the input serializer's 400."""
         grade = changes.get("grade", getattr(record, "grade", None))
         note = changes.get("grade_note", getattr(record, "grade_note", ""))
         if grade in (m.Grade.INFERRED, m.Grade.UNKNOWN) and not note:
-            raise ValidationError({"grade_note": "Say why the fact is graded so."})
+            raise s.Conflict({"grade_note": "Say why the fact is graded so."})
 
     def after_update(self, record) -> None:
         """Work that follows a change (recomputing progress, say)."""
@@ -409,8 +415,8 @@ class TargetFilter(django_filters.FilterSet):
         return queryset.filter(**{f"{field}__in": value}) if value else queryset
 
     def filter_measure(self, queryset, name, value):
-        slug, _, number = value.rpartition("/")
-        if not number.isdecimal():  # isdigit() also takes "³", which int() refuses
+        slug, slash, number = value.rpartition("/")
+        if not (slash and is_ordinal(number)):
             raise ValidationError({"measure": "Give a measure id such as beijing-2025/12."})
         return queryset.filter(measure__document__slug=slug, measure__number=int(number))
 
@@ -663,7 +669,7 @@ class MeasureLinkViewSet(
     def check_update(self, link: MeasureLink, changes: dict) -> None:
         super().check_update(link, changes)
         if link.status == LinkStatus.CURATED:
-            raise ValidationError(
+            raise s.Conflict(
                 {"status": "Curated links come from the data files; change them there."}
             )
 
