@@ -230,7 +230,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "China's innovative-drug support policies as data: documents, measures, targets, "
         "observations and the links between editions and levels. Reading is open; writing needs "
-        "an editor's token (`Authorization: Token …`). Every list is also CSV (`?format=csv`)."
+        "an editor's token (`Authorization: Token …`). Every list is also CSV (`?format=csv`). "
+        "Bodies are JSON. No value may contain a NUL character (a 400)."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

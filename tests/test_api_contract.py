@@ -5,6 +5,7 @@ import datetime
 
 import pytest
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from measures.models import Measure, Observation, Target
 from tests.factories import editor_client
@@ -101,3 +102,68 @@ class TestObservationDates:
         monkeypatch.setattr(timezone, "now", lambda: moment)
         assert self.observe(datetime.date(2026, 3, 1)).status_code == 201
         assert self.observe(datetime.date(2026, 3, 2)).status_code == 400
+
+
+class TestPagingAndValues:
+    @pytest.mark.parametrize(
+        ("query", "field"),
+        [
+            ("page=0.5&paginate=cursor", "page"),  # checked, though cursors do not use it
+            ("page=&page=", "page"),
+            ("page=1&page=2", "page"),
+            ("page=0", "page"),
+            ("page=%C2%B2", "page"),
+            ("page_size=1001&paginate=cursor", "page_size"),
+            ("page_size=5&page_size=6", "page_size"),
+            ("paginate=cursor&paginate=cursor", "paginate"),
+        ],
+    )
+    def test_paging_that_makes_no_sense_is_a_400_naming_it(self, db, query, field):
+        response = APIClient().get(f"{API}/links/?{query}")
+        assert response.status_code == 400
+        assert list(response.json()) == [field]
+
+    def test_a_page_size_past_the_pages_limit_is_cut_and_cursors_go_further(self, db):
+        pages = APIClient().get(f"{API}/agencies/?page_size=700")
+        assert pages.status_code == 200
+        assert pages.json()["count_exact"] is True
+
+    def test_blank_filters_are_no_filter_and_ids_are_checked(self, reference_data):
+        client = APIClient()
+        everything = client.get(f"{API}/targets/").json()["count"]
+        assert client.get(f"{API}/targets/?kind=&unit=&measure=&as_of=").json()["count"] == (
+            everything
+        )
+        for query in ["measure=0", "measure=beijing-2025/%D9%A1", "as_of=1686-01-01"]:
+            response = client.get(f"{API}/targets/?{query}")
+            assert response.status_code == 400, query
+        assert client.get(f"{API}/measures/?section=beijing-2025/%D9%A1").status_code == 400
+        assert client.get(f"{API}/measures/?topic=").status_code == 400
+
+    def test_bodies_are_json_with_the_types_the_schema_gives(self, reference_data):
+        client = APIClient()
+        profile = {"entity_type": "innovative_drug_firm", "location": "beijing"}
+        url = f"{API}/applicability/"
+        assert client.post(url, profile, format="json").status_code == 200
+        for class1 in [0, 1, "yes", "on", None]:
+            response = client.post(url, {**profile, "class1": class1}, format="json")
+            assert response.status_code == 400, class1
+            assert list(response.json()) == ["class1"]
+        assert client.post(url, {**profile, "class1": "0"}, format="multipart").status_code == 415
+
+    def test_an_editor_sends_plain_numbers_and_a_grade_vouched_for(self, reference_data):
+        target = Target.objects.first()
+        url = f"{API}/targets/{target.pk}/observations/"
+        body = {"observed_on": "2025-06-30", "source_url": "https://example.org/r"}
+        client, before = editor_client(), Observation.objects.count()
+        for value, grade in [("1e3", "official"), (" 5", "official"), (".", "official")]:
+            response = client.post(url, {**body, "value": value, "grade": grade}, format="json")
+            assert list(response.json()) == ["value"], value
+        response = client.post(url, {**body, "value": "5", "grade": "unknown"}, format="json")
+        assert list(response.json()) == ["grade"]
+        assert Observation.objects.count() == before
+        first = client.post(url, {**body, "value": ".5", "grade": "official"}, format="json")
+        assert first.status_code == 201, first.json()
+        second = client.post(url, {**body, "value": "6", "grade": "official"}, format="json")
+        assert second.status_code == 409  # that day has its value already
+        assert list(second.json()) == ["observed_on"]
