@@ -23,7 +23,7 @@ ERRORS = {
 }
 WRITE_ONLY = {"403", "409", "415"}
 # Single-choice filters an HTML form may send empty, which means "any" (as the pages read them).
-BLANK_MEANS_ANY = {"in_force", "has_target", "unit", "kind"}
+BLANK_MEANS_ANY = {"in_force", "has_target", "unit", "kind", "sort"}
 # Query parameters whose values the server checks beyond their type (measures/filters.py).
 PARAMETER_SCHEMAS = {
     "as_of": AS_OF_SCHEMA,
@@ -91,8 +91,9 @@ def state_what_the_server_accepts(result, generator, request, public):
         for operation in operations.values():
             for parameter in operation.get("parameters", []):
                 name, schema = parameter["name"], parameter["schema"]
-                if name in BLANK_MEANS_ANY and "" not in schema.get("enum", [""]):
-                    schema["enum"] = ["", *schema["enum"]]
+                choices = schema.get("items", schema)  # `sort` is a list: `sort=` is none
+                if name in BLANK_MEANS_ANY and "" not in choices.get("enum", [""]):
+                    choices["enum"] = ["", *choices["enum"]]
                 if name in PARAMETER_SCHEMAS:
                     parameter["schema"] = dict(PARAMETER_SCHEMAS[name])
                 items = schema.get("items", {})
