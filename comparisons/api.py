@@ -251,6 +251,9 @@ CSV_COLUMNS = [
 ]
 
 
+SLUG = {"type": "string", "minLength": 1}  # an empty slug is a 400, not "any"
+
+
 class CompareView(CachedReads, JSONErrors, APIView):
     """Compare two documents: parts, measures side by side with relations, target changes,
     word-level diffs and summary figures. `a` is taken as the earlier edition or the higher
@@ -261,8 +264,8 @@ class CompareView(CachedReads, JSONErrors, APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("a", str, required=True, description="Slug of one document."),
-            OpenApiParameter("b", str, required=True, description="Slug of the other."),
+            OpenApiParameter("a", SLUG, required=True, description="Slug of one document."),
+            OpenApiParameter("b", SLUG, required=True, description="Slug of the other."),
             AS_OF,
         ],
         responses={

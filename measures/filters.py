@@ -49,6 +49,20 @@ def matching(queryset: QuerySet[Measure], query: str) -> QuerySet[Measure]:
     return queryset
 
 
+# What the API's schema says of these filters (measures/api/schema.py), as the server checks.
+AS_OF_SCHEMA = {
+    "anyOf": [{"type": "string", "format": "date"}, {"type": "string", "maxLength": 0}],
+}
+ORDINAL_DIGITS = 9  # a part or measure number: ASCII digits, few enough to be a database int
+PART_PATTERN = rf"^[\s\S]+/[0-9]{{1,{ORDINAL_DIGITS}}}$"
+MEASURE_ID_PATTERN = rf"^[\s\S]*/[0-9]{{1,{ORDINAL_DIGITS}}}$"
+
+
+def is_ordinal(text: str) -> bool:
+    """`12`, not `١٢` nor `²` (isdecimal() takes other scripts' digits), nor 5,000 digits."""
+    return text.isascii() and text.isdecimal() and len(text) <= ORDINAL_DIGITS
+
+
 class CodeFilter(django_filters.ModelMultipleChoiceFilter):
     """Records by their code or slug (`to_field_name`); repeat the parameter for alternatives.
     For a relation a measure has one of (document, jurisdiction): a match cannot repeat a
@@ -84,7 +98,7 @@ class PartChoiceField(forms.MultipleChoiceField):
 
     def valid_value(self, value: str) -> bool:
         slug, _sep, ordinal = value.rpartition("/")
-        return bool(slug) and ordinal.isdecimal()
+        return bool(slug) and is_ordinal(ordinal)
 
 
 class UtcIsoDateTimeField(IsoDateTimeField):

@@ -56,6 +56,7 @@ from .models import (
     Target,
 )
 from .serverfiles import NotARegularFile, PathRefused, TooLarge, allowed_path, read_capped
+from .validity import EARLIEST_AS_OF
 
 logger = logging.getLogger(__name__)
 
@@ -324,8 +325,9 @@ def check(
         except ValueError:
             reasons.append(f"the date in column “{source.date_field}” is not YYYY-MM-DD")
         else:
-            if observed_on > today:
-                reasons.append(f"date {observed_on} is in the future")
+            if Observation.date_problem(observed_on, today):  # the rule editors' values follow
+                when = "in the future" if observed_on > today else f"before {EARLIEST_AS_OF}"
+                reasons.append(f"date {observed_on} is {when}")
         value = _decimal(raw_value)
         if value is None:
             reasons.append(f"the value in column “{source.value_field}” is not a number")

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Case, Exists, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Cast, Coalesce, NullIf, Round, RowNumber
@@ -26,7 +27,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .dataversion import BumpingQuerySet, bump
 from .numerals import chinese_numeral
-from .validity import Period, Validity, period, takes_effect
+from .validity import EARLIEST_AS_OF, Period, Validity, period, takes_effect
 
 
 def pick_language(zh: str, en: str) -> str:
@@ -1577,6 +1578,24 @@ class Observation(Provenance):
 
     def __str__(self) -> str:
         return f"{self.target} = {self.value} on {self.observed_on}"
+
+    @staticmethod
+    def date_problem(day: datetime.date, today: datetime.date) -> str | None:
+        """Why no value can stand for `day`, or None: a value dated after today has not been
+        measured yet, and none predates the earliest day the catalogue shows (EARLIEST_AS_OF,
+        the bound of `as_of` too)."""
+        if day > today:
+            return _("The date cannot be after today (%s).") % today.isoformat()
+        if day < EARLIEST_AS_OF:
+            return _("The date cannot be before %s.") % EARLIEST_AS_OF.isoformat()
+        return None
+
+    def clean(self) -> None:
+        super().clean()
+        if self.observed_on is not None:
+            problem = self.date_problem(self.observed_on, timezone.localdate())
+            if problem:
+                raise ValidationError({"observed_on": problem})
 
     @property
     def link(self) -> str:

@@ -317,11 +317,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["measures.api.permissions.EditorsMayWrite"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "measures.api.pagination.PagePagination",
-    "DEFAULT_PARSER_CLASSES": [
-        "measures.api.parsers.StrictJSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # Bodies are JSON only (others are 415): a form cannot carry the schema's null, numbers
+    # and booleans, so the same body read from a form meant something else ("null", "0").
+    "DEFAULT_PARSER_CLASSES": ["measures.api.parsers.StrictJSONParser"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
@@ -398,7 +396,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "China's innovative-drug support policies as data: documents, measures, targets, "
         "observations and the links between editions and levels. Reading is open; writing needs "
-        "an editor's token (`Authorization: Token …`). Every list is also CSV (`?format=csv`)."
+        "an editor's token (`Authorization: Token …`). Every list is also CSV (`?format=csv`). "
+        "Bodies are JSON. No value may contain a NUL character (a 400)."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -409,6 +408,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "measures.api.schema.add_error_responses",
+        "measures.api.schema.state_what_the_server_accepts",
     ],
     "ENUM_NAME_OVERRIDES": {
         "GradeEnum": "measures.models.Grade",
@@ -419,6 +419,7 @@ SPECTACULAR_SETTINGS = {
         "SectionRelationEnum": "comparisons.models.SectionRelation",
         "LinkStatusEnum": "comparisons.models.LinkStatus",
         "LinkReviewStatusEnum": ["confirmed", "rejected"],
+        "EditorGradeEnum": ["official", "secondary", "inferred"],
     },
 }
 

@@ -349,7 +349,7 @@ class TestWriting:
         )
         client, url = editor_client(), f"{API}/links/{link.pk}/"
         response = self.patch(client, url, {"status": "confirmed", "relation": "implements"})
-        assert response.status_code == 400
+        assert response.status_code == 409  # a well-formed change the measures' dates forbid
         message = str(response.json())
         assert "2025-04-07" in message
         assert "2025-07-01" in message
@@ -374,19 +374,22 @@ class TestWriting:
         assert "Corrected summary." in entry.change_message
 
     @pytest.mark.parametrize(
-        ("body", "field"),
+        ("body", "status", "field"),
         [
-            ({"grade": "unknown", "grade_note": "lost"}, "__all__"),
-            ({"grade": "rumour"}, "grade"),
-            ({"grade": "inferred", "grade_note": ""}, "grade_note"),
-            ({"title_zh": "x" * 400}, "title_zh"),
+            # Well formed, but a measure with summaries cannot be of unknown content.
+            ({"grade": "unknown", "grade_note": "lost"}, 409, "__all__"),
+            ({"grade": "rumour"}, 400, "grade"),
+            ({"grade": "inferred", "grade_note": ""}, 400, "grade_note"),
+            ({"title_zh": "x" * 400}, 400, "title_zh"),
         ],
     )
-    def test_a_correction_that_breaks_a_rule_changes_nothing(self, reference_data, body, field):
+    def test_a_correction_that_breaks_a_rule_changes_nothing(
+        self, reference_data, body, status, field
+    ):
         client, url = editor_client(), f"{API}/measures/national-2025/3/"
         before = client.get(url).json()
         response = self.patch(client, url, body)
-        assert response.status_code == 400
+        assert response.status_code == status
         assert field in response.json()
         assert client.get(url).json() == before
 
@@ -419,7 +422,7 @@ class TestWriting:
         response = client.patch(
             url, {"status": "rejected"}, format="json", HTTP_IF_MATCH=client.get(url)["ETag"]
         )
-        assert response.status_code == 400
+        assert response.status_code == 409  # the record, not the request, forbids it
         assert "status" in response.json()
 
 

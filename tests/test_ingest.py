@@ -524,3 +524,12 @@ class TestPathsInTheAdmin:
         response = self.post(client, str(tmp_path / "values.csv"))
         assert response.status_code == 302
         assert IndicatorSource.objects.get().location == str(tmp_path / "values.csv")
+
+
+def test_a_value_dated_before_the_catalogue_begins_is_refused(tmp_path, targets):
+    # The same bounds as an editor's observation through the API (Observation.date_problem).
+    path = tmp_path / "values.csv"
+    path.write_bytes(csv_file((targets[0].public_id, "1686-01-01", "19.5")))
+    result = ingest(IndicatorSourceFactory(location=str(path)), today=TODAY)
+    assert (result.added, result.rejected) == (0, 1)
+    assert IngestRun.objects.get().problems == ["row 2: date 1686-01-01 is before 1949-10-01"]

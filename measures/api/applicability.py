@@ -21,10 +21,23 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from measures import applicability as finder
+from measures.filters import AS_OF_SCHEMA
 from measures.models import Location, Topic
 from measures.validity import AsOfError, parse_as_of
 
 from .views import JSONErrors
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """true or false (in a form, the words): not 0, 1, "yes" or "on", which a client of a
+    schema that says boolean means as no boolean."""
+
+    def to_internal_value(self, data: object) -> bool:
+        if isinstance(data, bool):
+            return data
+        if data not in ("true", "false"):  # 1 == True, so no set of values would do
+            self.fail("invalid", input=data)
+        return data == "true"
 
 
 class ProfileSerializer(serializers.Serializer):
@@ -50,7 +63,7 @@ class ProfileSerializer(serializers.Serializer):
         default="",
         help_text="What the product is; empty or missing: not checked.",
     )
-    class1 = serializers.BooleanField(
+    class1 = StrictBooleanField(
         default=False, help_text="The product is a Class-1 innovative drug."
     )
     topics = serializers.ListField(
@@ -79,11 +92,16 @@ class ProfileSerializer(serializers.Serializer):
         )
 
 
+@extend_schema_field(AS_OF_SCHEMA)
+class AsOfText(serializers.CharField):
+    """A day as YYYY-MM-DD, or empty for today (validated by the serializer)."""
+
+
 class FinderRequestSerializer(ProfileSerializer):
     """A firm's profile and, optionally, the day to judge it on and whether to include measures
     no longer in force."""
 
-    as_of = serializers.CharField(
+    as_of = AsOfText(
         required=False,
         allow_blank=True,
         default="",

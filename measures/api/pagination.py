@@ -4,13 +4,15 @@ from rest_framework.response import Response
 
 from measures.paging import COUNT_LIMIT, CappedPaginator
 
+LARGEST_PAGE = 1000  # with cursors; numbered pages stop at PagePagination.max_page_size
+
 
 class CursorExport(CursorPagination):
     """Stable cursors for walking a large result set to its end."""
 
     page_size = 500
     page_size_query_param = "page_size"
-    max_page_size = 1000
+    max_page_size = LARGEST_PAGE
 
 
 class PagePagination(PageNumberPagination):
@@ -26,12 +28,23 @@ class PagePagination(PageNumberPagination):
     cursor: CursorExport | None = None
 
     def check_parameters(self, request) -> None:
-        """Refuse paging parameters that make no sense, rather than silently ignore them."""
-        if request.query_params.get("paginate") not in (None, "cursor"):
+        """Refuse paging parameters that make no sense, rather than silently ignore them: each
+        at most once, `page` a whole number from 1 (checked, then ignored, with cursors),
+        `page_size` from 1 to the cursor's maximum (pages hold at most `max_page_size`)."""
+        query = request.query_params
+        for name in (self.page_query_param, self.page_size_query_param, "paginate", "cursor"):
+            if len(query.getlist(name)) > 1:
+                raise ValidationError({name: "Give this parameter once."})
+        if query.get("paginate") not in (None, "cursor"):
             raise ValidationError({"paginate": "The only value is `cursor`."})
-        raw = request.query_params.get(self.page_size_query_param)
-        if raw is not None and not (raw.isdecimal() and int(raw) > 0):
-            raise ValidationError({"page_size": f"A whole number from 1 to {self.max_page_size}."})
+        page = query.get(self.page_query_param)
+        if page is not None and not (page.isdecimal() and int(page) > 0):
+            raise ValidationError({self.page_query_param: "A whole number from 1."})
+        size = query.get(self.page_size_query_param)
+        if size is not None and not (size.isdecimal() and 0 < int(size) <= LARGEST_PAGE):
+            raise ValidationError(
+                {self.page_size_query_param: f"A whole number from 1 to {LARGEST_PAGE}."}
+            )
 
     def paginate_queryset(self, queryset, request, view=None):
         self.check_parameters(request)
@@ -75,8 +88,20 @@ class PagePagination(PageNumberPagination):
         return envelope
 
     def get_schema_operation_parameters(self, view):
+        numbered = super().get_schema_operation_parameters(view)
+        bounds = {
+            self.page_query_param: {"minimum": 1},
+            self.page_size_query_param: {"minimum": 1, "maximum": LARGEST_PAGE},
+        }
+        for parameter in numbered:
+            parameter["schema"] |= bounds.get(parameter["name"], {})
+            if parameter["name"] == self.page_size_query_param:
+                parameter["description"] = (
+                    f"Records per page: up to {self.max_page_size} with page numbers (more "
+                    f"is cut to {self.max_page_size}), up to {LARGEST_PAGE} with cursors."
+                )
         return [
-            *super().get_schema_operation_parameters(view),
+            *numbered,
             {
                 "name": "paginate",
                 "required": False,

@@ -4,6 +4,8 @@ cannot know (open reads, the errors every operation can return, the format param
 from drf_spectacular.openapi import AutoSchema
 from rest_framework.permissions import SAFE_METHODS
 
+from measures.filters import AS_OF_SCHEMA, MEASURE_ID_PATTERN, PART_PATTERN
+
 ERROR = {"$ref": "#/components/schemas/Error"}
 ERRORS = {
     "400": "A filter, page, body field or id is invalid; the body names each field and problem.",
@@ -12,12 +14,31 @@ ERRORS = {
     "404": "No such record or page.",
     "405": "The method is not allowed here.",
     "406": "No representation in the requested format.",
+    "409": "The request conflicts with the records as they stand (a second observation on one "
+    "day, a milestone key taken, a rule of the record's kind); the body names each field.",
     "412": "The record changed since its ETag was read.",
     "415": "The body's content type is not supported (send JSON).",
     "428": "An update needs the ETag you read as If-Match.",
     "429": "Too many anonymous requests; retry after `Retry-After` seconds.",
 }
-WRITE_ONLY = {"403", "415"}
+WRITE_ONLY = {"403", "409", "415"}
+# Single-choice filters an HTML form may send empty, which means "any" (as the pages read them).
+BLANK_MEANS_ANY = {"in_force", "has_target", "unit", "kind", "sort"}
+# Query parameters whose values the server checks beyond their type (measures/filters.py).
+PARAMETER_SCHEMAS = {
+    "as_of": AS_OF_SCHEMA,
+    "measure": {"type": "string", "pattern": f"{MEASURE_ID_PATTERN}|^$"},  # empty: any
+}
+ITEM_SCHEMAS = {"section": {"type": "string", "pattern": PART_PATTERN}}
+# A link editors give, as Django's URLValidator takes it: http(s) or ftp(s), a DNS host with a
+# top-level domain (the format `uri` alone allows `measures:agency`).
+LABEL = "[a-zA-Z0-9\u00a1-\uffff](?:[a-zA-Z0-9\u00a1-\uffff-]{0,61}[a-zA-Z0-9\u00a1-\uffff])?"
+URL_PATTERN = (
+    "^(?:[hH][tT][tT][pP][sS]?|[fF][tT][pP][sS]?)://"
+    f"(?:{LABEL}\\.)+[a-zA-Z\u00a1-\uffff]{{2,63}}\\.?(?::[0-9]{{1,5}})?(?:[/?#]\\S*)?$"
+)
+# Grades that need their reason (`grade_note`), as the input serializers check.
+GRADES_WITHOUT_REASON = ["official", "secondary"]
 
 
 class DescribedSchema(AutoSchema):
@@ -59,4 +80,42 @@ def add_error_responses(result, generator, request, public):
                         "content": {"application/json": {"schema": ERROR}},
                     },
                 )
+    return result
+
+
+def state_what_the_server_accepts(result, generator, request, public):
+    """What generation cannot know of the server's rules: a blank single-choice filter is no
+    filter; a grade that needs a reason is sent with one (a new record: given and not empty;
+    a change: not sent empty, else the record's own reason stands)."""
+    for operations in result["paths"].values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                name, schema = parameter["name"], parameter["schema"]
+                choices = schema.get("items", schema)  # `sort` is a list: `sort=` is none
+                if name in BLANK_MEANS_ANY and "" not in choices.get("enum", [""]):
+                    choices["enum"] = ["", *choices["enum"]]
+                if name in PARAMETER_SCHEMAS:
+                    parameter["schema"] = dict(PARAMETER_SCHEMAS[name])
+                items = schema.get("items", {})
+                if name in ITEM_SCHEMAS:
+                    schema["items"] = dict(ITEM_SCHEMAS[name])
+                elif items.get("type") == "string" and "enum" not in items:
+                    items["minLength"] = 1  # a code or slug named: never an empty one
+    for name, component in result["components"]["schemas"].items():
+        properties = component.get("properties", {})
+        if not name.endswith("Request"):
+            continue
+        for field in properties.values():
+            for variant in [field, *field.get("oneOf", [])]:  # oneOf: a link or blank
+                if variant.get("format") == "uri":
+                    variant["pattern"] = URL_PATTERN
+        if not {"grade", "grade_note"} <= set(properties):
+            continue
+        reason: dict = {"properties": {"grade_note": {"type": "string", "minLength": 1}}}
+        if not name.startswith("Patched"):
+            reason["required"] = ["grade_note"]
+        component["anyOf"] = [
+            {"properties": {"grade": {"type": "string", "enum": GRADES_WITHOUT_REASON}}},
+            reason,
+        ]
     return result

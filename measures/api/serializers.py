@@ -6,9 +6,15 @@ vocabularies; targets, observations and links, which have no natural id, use the
 
 from __future__ import annotations
 
+import datetime
+import re
+
+from django.db import models
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import serializers
+from rest_framework import serializers, status
+from rest_framework.exceptions import APIException
 
 from comparisons.models import LinkStatus, MeasureLink, SectionLink
 from measures import models as m
@@ -118,6 +124,74 @@ class OptionalURLField(serializers.URLField):
 
 def text(help_text: str, **kwargs) -> serializers.CharField:
     return serializers.CharField(help_text=help_text, read_only=True, **kwargs)
+
+
+class Conflict(APIException):
+    """The request is well formed but conflicts with the records as they stand (a rule of the
+    record's kind, or a record that already exists): 409, the body naming each field."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+
+class EditorGradeField(serializers.ChoiceField):
+    """How far an editor's fact can be trusted: `unknown` is for facts nobody checked, so an
+    editor, who read a source, cannot give it."""
+
+    def __init__(self, **kwargs) -> None:
+        choices = [(value, label) for value, label in m.Grade.choices if value != m.Grade.UNKNOWN]
+        kwargs.setdefault("error_messages", {})["invalid_choice"] = (
+            "official, secondary or inferred (unknown is for facts nobody checked)."
+        )
+        super().__init__(choices=choices, **kwargs)
+
+
+def plain_decimal_pattern(whole_digits: int, decimal_places: int, signed: bool) -> str:
+    """The numbers a DecimalField takes, as a regular expression: plain notation (no exponent,
+    no spaces, not `.` alone, which Python's Decimal would read or refuse late), leading
+    zeros as Decimal drops them, no more digits than the field holds."""
+    sign = "-?" if signed else ""
+    fraction = rf"(?:\.[0-9]{{0,{decimal_places}}})?"
+    return rf"^{sign}0*(?:[0-9]{{1,{whole_digits}}}{fraction}|\.[0-9]{{1,{decimal_places}}})$"
+
+
+class PlainDecimalField(serializers.DecimalField):
+    """A decimal as the schema says (plain_decimal_pattern); `min_value=0` drops the sign."""
+
+    @property
+    def pattern(self) -> str:
+        signed = self.min_value is None or self.min_value < 0
+        return plain_decimal_pattern(self.max_whole_digits, self.decimal_places, signed)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and not re.fullmatch(self.pattern, data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class PlainDecimalSchema(OpenApiSerializerFieldExtension):
+    target_class = PlainDecimalField
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        return {**schema, "pattern": self.target.pattern}
+
+
+class EditorInput(serializers.ModelSerializer):
+    """What editors send: decimals in plain notation (PlainDecimalField)."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DecimalField: PlainDecimalField,
+    }
+
+    def validate(self, attrs: dict) -> dict:
+        # A grade that needs a reason, sent with an empty one (a reason left out is the
+        # record's own, which the update checks against the record: a 409 if it is empty).
+        doubtful = attrs.get("grade") in (m.Grade.INFERRED, m.Grade.UNKNOWN)
+        if doubtful and "grade_note" in attrs and not attrs["grade_note"]:
+            raise serializers.ValidationError({"grade_note": "Say why the fact is graded so."})
+        return attrs
 
 
 class SourceSerializer(serializers.ModelSerializer):
@@ -279,8 +353,10 @@ class ObservationSerializer(ProvenanceFields, serializers.ModelSerializer):
         )
 
 
-class ObservationInput(serializers.ModelSerializer):
+class ObservationInput(EditorInput):
     """An editor's new observation of a target."""
+
+    grade = EditorGradeField(help_text=EDITOR_GRADE["grade"])
 
     class Meta:
         model = m.Observation
@@ -289,7 +365,8 @@ class ObservationInput(serializers.ModelSerializer):
             "observed_on": {
                 "help_text": (
                     "The date the value stands for: the end of the period it measures "
-                    "(2024-12-31 for the 2024 result), not the date it was reported."
+                    "(2024-12-31 for the 2024 result), not the date it was reported. Not after "
+                    "today (Asia/Shanghai), not before 1949-10-01."
                 )
             },
             "value": {"help_text": "The observed value, in the target's unit."},
@@ -301,19 +378,18 @@ class ObservationInput(serializers.ModelSerializer):
             "note": {"help_text": "What was reported."},
         } | described(**EDITOR_GRADE)
 
-    def validate_grade(self, grade: str) -> str:
-        if grade == m.Grade.UNKNOWN:
-            raise serializers.ValidationError("An observed value cannot be of unknown content.")
-        return grade
+    def validate_observed_on(self, day: datetime.date) -> datetime.date:
+        problem = m.Observation.date_problem(day, timezone.localdate())
+        if problem:
+            raise serializers.ValidationError(problem)
+        return day
 
     def validate(self, attrs: dict) -> dict:
         if attrs.get("grade") == m.Grade.INFERRED and not attrs.get("grade_note"):
             raise serializers.ValidationError({"grade_note": "Say why the value is inferred."})
         target = self.context["target"]
         if m.Observation.objects.filter(target=target, observed_on=attrs["observed_on"]).exists():
-            raise serializers.ValidationError(
-                {"observed_on": "This target already has an observation on this date."}
-            )
+            raise Conflict({"observed_on": "This target already has an observation on this date."})
         return attrs
 
 
@@ -519,8 +595,10 @@ class MilestoneSerializer(ProvenanceFields, serializers.ModelSerializer):
         )
 
 
-class MilestoneUpdateInput(serializers.ModelSerializer):
+class MilestoneUpdateInput(EditorInput):
     """An editor's update of a milestone: its status, date and evidence."""
+
+    grade = EditorGradeField(help_text=EDITOR_GRADE["grade"])
 
     class Meta:
         model = m.Milestone
@@ -530,11 +608,6 @@ class MilestoneUpdateInput(serializers.ModelSerializer):
             **MILESTONE_DESCRIPTIONS,
             **EDITOR_GRADE,
         )
-
-    def validate_grade(self, grade: str) -> str:
-        if grade == m.Grade.UNKNOWN:
-            raise serializers.ValidationError("A milestone's status cannot be of unknown content.")
-        return grade
 
 
 class MilestoneInput(MilestoneUpdateInput):
@@ -568,7 +641,7 @@ class MilestoneInput(MilestoneUpdateInput):
         if attrs.get("grade") == m.Grade.INFERRED and not attrs.get("grade_note"):
             raise serializers.ValidationError({"grade_note": "Say why the status is inferred."})
         if m.Milestone.objects.filter(measure=attrs["measure"], key=attrs["key"]).exists():
-            raise serializers.ValidationError({"key": "The measure already has this milestone."})
+            raise Conflict({"key": "The measure already has this milestone."})
         return attrs
 
 
@@ -820,7 +893,7 @@ class DocumentQualitySerializer(serializers.Serializer):
     )
 
 
-class MeasureUpdateInput(serializers.ModelSerializer):
+class MeasureUpdateInput(EditorInput):
     """An editor's correction of a measure's text or grade."""
 
     class Meta:
@@ -834,9 +907,12 @@ class MeasureUpdateInput(serializers.ModelSerializer):
             "grade_note",
             title_en="Title in English, in our words.",
         )
+        # An editor corrects the text; only the data files may leave it blank (unknown).
+        for name in ("title_zh", "title_en", "summary_zh", "summary_en"):
+            extra_kwargs[name]["allow_blank"] = False
 
 
-class TargetUpdateInput(serializers.ModelSerializer):
+class TargetUpdateInput(EditorInput):
     """An editor's correction of a target's baseline, goal or deadline."""
 
     class Meta:
@@ -861,6 +937,7 @@ class TargetUpdateInput(serializers.ModelSerializer):
             goal_value="The value to reach (not negative).",
             deadline="Date by which the goal is due (none for a rule).",
         )
+        extra_kwargs["goal_value"]["min_value"] = 0
 
 
 class SnapshotSerializer(serializers.ModelSerializer):

@@ -42,16 +42,22 @@ from comparisons.models import (
 from measures import models as m
 from measures import outbox, sharedcache
 from measures.asof import api_as_of, is_past
-from measures.filters import AsOfFilter, MeasureFilter
+from measures.filters import (
+    AS_OF_SCHEMA,
+    AsOfFilter,
+    MeasureFilter,
+    is_ordinal,
+)
 from measures.quality import data_quality
 from measures.tasks import refresh_after_commit
 
 from . import serializers as s
 from .caching import CachedReads
+from .preconditions import IF_MATCH_PATTERN, IfMatch, MalformedIfMatch
 
 AS_OF = OpenApiParameter(
     "as_of",
-    OpenApiTypes.DATE,
+    AS_OF_SCHEMA,
     description="Answer as of this day (YYYY-MM-DD, not after today): what was in force then, "
     "and each target's status as it could be known then (observations dated up to that day). "
     "Default: today.",
@@ -73,10 +79,12 @@ def targets_as_of(targets: QuerySet[m.Target], day) -> QuerySet[m.Target]:
 
 IF_MATCH = OpenApiParameter(
     "If-Match",
-    OpenApiTypes.STR,
+    {"type": "string", "pattern": IF_MATCH_PATTERN},
     OpenApiParameter.HEADER,
     required=True,
-    description="The ETag you read (GET returns it), so that no update is lost.",
+    description="The ETag you read (GET returns it), so that no update is lost; or a list of "
+    "ETags, any of which may match (strong comparison: a weak `W/` tag never matches); or `*`, "
+    "which any current version of the record matches (RFC 9110).",
 )
 
 
@@ -162,16 +170,22 @@ class GuardedUpdate:
     def partial_update(self, request: Request, *args, **kwargs) -> Response:
         entry = self.update_input(data=request.data, partial=True)
         entry.is_valid(raise_exception=True)
-        expected = request.headers.get("If-Match")
-        if not expected:
+        header = request.headers.get("If-Match", "")
+        if not header.strip():
             raise PreconditionRequired()
+        try:
+            condition = IfMatch.parse(header)
+        except MalformedIfMatch:
+            raise ValidationError(
+                {"If-Match": 'Give `*` or ETags in double quotes: "…", "…".'}
+            ) from None
         with transaction.atomic():
             record = self.get_object()
             locked = type(record).objects.select_for_update(of=("self",)).filter(pk=record.pk)
             locked = locked.order_by()  # default orderings join nullable relations
             list(locked.values_list("pk", flat=True))  # hold the row until the change commits
             record.refresh_from_db()
-            if etag(self.get_serializer(record).data) != expected:
+            if not condition.matches(etag(self.get_serializer(record).data)):
                 raise PreconditionFailed()
             self.check_update(record, entry.validated_data)
             for name, value in entry.validated_data.items():
@@ -179,7 +193,7 @@ class GuardedUpdate:
             try:
                 record.full_clean()
             except DjangoValidationError as error:
-                raise ValidationError(error.message_dict) from None
+                raise s.Conflict(error.message_dict) from None
             record.save()
             self.after_update(record)
             audit(request, record, CHANGE, entry.validated_data)
@@ -187,11 +201,12 @@ class GuardedUpdate:
         return Response(data, headers={"ETag": etag(data)})
 
     def check_update(self, record, changes: dict) -> None:
-        """Refuse a change the record's nature forbids (raise ValidationError)."""
+        """Refuse a change the record as it stands forbids (raise Conflict); what the body
+        alone gets wrong is the input serializer's 400."""
         grade = changes.get("grade", getattr(record, "grade", None))
         note = changes.get("grade_note", getattr(record, "grade_note", ""))
         if grade in (m.Grade.INFERRED, m.Grade.UNKNOWN) and not note:
-            raise ValidationError({"grade_note": "Say why the fact is graded so."})
+            raise s.Conflict({"grade_note": "Say why the fact is graded so."})
 
     def after_update(self, record) -> None:
         """Work that follows a change (recomputing progress, say)."""
@@ -402,8 +417,8 @@ class TargetFilter(django_filters.FilterSet):
         return queryset.filter(**{f"{field}__in": value}) if value else queryset
 
     def filter_measure(self, queryset, name, value):
-        slug, _, number = value.rpartition("/")
-        if not number.isdecimal():  # isdigit() also takes "³", which int() refuses
+        slug, slash, number = value.rpartition("/")
+        if not (slash and is_ordinal(number)):
             raise ValidationError({"measure": "Give a measure id such as beijing-2025/12."})
         return queryset.filter(measure__document__slug=slug, measure__number=int(number))
 
@@ -656,7 +671,7 @@ class MeasureLinkViewSet(
     def check_update(self, link: MeasureLink, changes: dict) -> None:
         super().check_update(link, changes)
         if link.status == LinkStatus.CURATED:
-            raise ValidationError(
+            raise s.Conflict(
                 {"status": "Curated links come from the data files; change them there."}
             )
 
