@@ -15,6 +15,7 @@ A Celery worker can share such an app's database and broker: `Workers(app.env, q
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
@@ -271,6 +272,7 @@ def collected_static() -> Path:
             env={**os.environ, **production_env(), "STATIC_ROOT": str(folder)},
             check=True,
         )
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
         _STATIC_ROOT = folder
     return _STATIC_ROOT
 
