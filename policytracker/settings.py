@@ -419,7 +419,7 @@ SPECTACULAR_SETTINGS = {
         "SectionRelationEnum": "comparisons.models.SectionRelation",
         "LinkStatusEnum": "comparisons.models.LinkStatus",
         "LinkReviewStatusEnum": ["confirmed", "rejected"],
-        "EditorGradeEnum": ["official", "secondary", "inferred"],
+        "EditorGradeEnum": "measures.api.serializers.editor_grades",
     },
 }
 

@@ -33,9 +33,10 @@ def database_fails(monkeypatch):
             raise self.error("connection to server at 127.0.0.1 failed: Connection refused")
 
     failing = Failing()
-    database = connections["default"]
-    monkeypatch.setattr(database, "ensure_connection", failing)
-    monkeypatch.setattr(database, "get_new_connection", failing)
+    # On the class: every thread has a connection object of its own (health checks in threads).
+    wrapper = type(connections["default"])
+    monkeypatch.setattr(wrapper, "ensure_connection", failing)
+    monkeypatch.setattr(wrapper, "get_new_connection", failing)
     return failing
 
 

@@ -418,7 +418,10 @@ def _resolve(node: dict, components: dict) -> dict:
         node = components[node["$ref"].rsplit("/", 1)[-1]]
     for combined in ("allOf", "oneOf", "anyOf"):
         if combined in node:
-            return {**node, **_resolve(node[combined][0], components)}
+            # The first alternative narrows (the grade's anyOf): the node's own fields stay.
+            first = _resolve(node[combined][0], components)
+            fields = {**first.get("properties", {}), **node.get("properties", {})}
+            return {**node, **first, "properties": fields}
     return node
 
 

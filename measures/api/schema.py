@@ -83,6 +83,14 @@ def add_error_responses(result, generator, request, public):
     return result
 
 
+# Some character that is not white space, in the sense of Python's str.isspace.
+NOT_BLANK = r"\S"
+
+
+def _is_plain_text(field: dict) -> bool:
+    return field.get("type") == "string" and not {"enum", "format", "pattern"} & set(field)
+
+
 def state_what_the_server_accepts(result, generator, request, public):
     """What generation cannot know of the server's rules: a blank single-choice filter is no
     filter; a grade that needs a reason is sent with one (a new record: given and not empty;
@@ -109,9 +117,14 @@ def state_what_the_server_accepts(result, generator, request, public):
             for variant in [field, *field.get("oneOf", [])]:  # oneOf: a link or blank
                 if variant.get("format") == "uri":
                     variant["pattern"] = URL_PATTERN
+                elif _is_plain_text(variant) and variant.get("minLength", 0) >= 1:
+                    # Text is trimmed before it is checked: one that is all white space
+                    # (U+001D included, as str.strip has it) is blank.
+                    variant["pattern"] = NOT_BLANK
         if not {"grade", "grade_note"} <= set(properties):
             continue
-        reason: dict = {"properties": {"grade_note": {"type": "string", "minLength": 1}}}
+        note = {"type": "string", "minLength": 1, "pattern": NOT_BLANK}
+        reason: dict = {"properties": {"grade_note": note}}
         if not name.startswith("Patched"):
             reason["required"] = ["grade_note"]
         component["anyOf"] = [

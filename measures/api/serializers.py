@@ -134,12 +134,17 @@ class Conflict(APIException):
     default_code = "conflict"
 
 
+def editor_grades() -> list[tuple[str, str]]:
+    """The grades an editor may give (also the schema's EditorGradeEnum, by these choices)."""
+    return [(value, label) for value, label in m.Grade.choices if value != m.Grade.UNKNOWN]
+
+
 class EditorGradeField(serializers.ChoiceField):
     """How far an editor's fact can be trusted: `unknown` is for facts nobody checked, so an
     editor, who read a source, cannot give it."""
 
     def __init__(self, **kwargs) -> None:
-        choices = [(value, label) for value, label in m.Grade.choices if value != m.Grade.UNKNOWN]
+        choices = editor_grades()
         kwargs.setdefault("error_messages", {})["invalid_choice"] = (
             "official, secondary or inferred (unknown is for facts nobody checked)."
         )
