@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 import redis
@@ -24,7 +24,7 @@ from measures.tasks import drain_outbox, refresh_after_commit
 from policytracker.celery import app as celery_app
 from tests.factories import ObservationFactory, TargetFactory, editor_client
 from tests.services import AppServer, RedisServer
-from tests.workers import Workers
+from tests.workers import Workers, wait_until
 
 API = "/api/v1"
 OBSERVATION = {
@@ -169,16 +169,6 @@ def seed_editor_and_target(app: AppServer) -> tuple[str, int]:
     return token, target
 
 
-def wait_for(condition: Callable[[], bool], workers: Workers, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    workers.stop()
-    pytest.fail(f"timed out; the worker said:\n{workers.output()}")
-
-
 def test_a_write_with_the_broker_stopped_is_refreshed_once_it_is_back():
     with RedisServer() as broker, AppServer(CELERY_BROKER_URL=broker.url(0)) as app:
         token, target = seed_editor_and_target(app)
@@ -208,7 +198,7 @@ def test_a_write_with_the_broker_stopped_is_refreshed_once_it_is_back():
         workers = Workers(app.env, queue="celery")
         workers.start()  # a worker starting drains the outbox
         try:
-            wait_for(lambda: target_status() == "achieved", workers)
+            wait_until(lambda: target_status() == "achieved", workers, timeout=30)
             assert health() == (
                 200,
                 {"database": "ok", "broker": "ok", "cache": "none", "queued_tasks": 0},

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import signal
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 
@@ -24,7 +23,7 @@ from measures.models import IngestRun, Observation, ProgressSnapshot, Target
 from measures.tasks import ingest_observations, refresh_progress
 from tests.factories import IndicatorSourceFactory, ObservationFactory, TargetFactory
 from tests.httpsource import Response
-from tests.workers import EAGER, Workers
+from tests.workers import EAGER, Workers, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -47,16 +46,6 @@ def workers() -> Iterator[Workers]:
         pool.start()
     yield pool
     pool.stop()
-
-
-def wait_until(condition: Callable[[], bool], workers: Workers, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    workers.stop()
-    pytest.fail(f"timed out; the workers said:\n{workers.output()}")
 
 
 def csv_for(*rows: tuple[Target, str, str]) -> bytes:

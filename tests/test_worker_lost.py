@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -34,7 +34,7 @@ from measures.tasks import ALL_PROGRESS, ingest_observations, ping, refresh_targ
 from tests.factories import IndicatorSourceFactory, ObservationFactory, TargetFactory
 from tests.httpsource import Response
 from tests.services import PostgresServer
-from tests.workers import EAGER, Workers
+from tests.workers import EAGER, Workers, wait_until
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -201,16 +201,6 @@ def workers() -> Iterator[Workers]:
         pool.start()
     yield pool
     pool.stop()
-
-
-def wait_until(condition: Callable[[], bool], workers: Workers, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    workers.stop()
-    pytest.fail(f"timed out; the workers said:\n{workers.output()}")
 
 
 def csv_for(targets: list[Target], value: str = "19") -> bytes:

@@ -9,9 +9,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from django.conf import settings
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -98,3 +101,14 @@ class Workers:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+def wait_until(condition: Callable[[], bool], workers: Workers, timeout: float = 60) -> None:
+    """Wait for `condition`; on a timeout, stop the workers and fail with what they said."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    workers.stop()
+    pytest.fail(f"timed out; the workers said:\n{workers.output()}")
