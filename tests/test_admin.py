@@ -52,7 +52,7 @@ def admin_url(model, view: str, *args) -> str:
 def test_every_changelist_add_and_change_page_renders(editor_client, model):
     assert editor_client.get(admin_url(model, "changelist")).status_code == 200
     # The audit trail, the record of ingest runs and django-axes' login records cannot be edited.
-    read_only = model._meta.label in {"admin.LogEntry", "measures.IngestRun"} or (
+    read_only = model._meta.label in {"admin.LogEntry", "progress.IngestRun"} or (
         model._meta.app_label == "axes"
     )
     assert editor_client.get(admin_url(model, "add")).status_code == (403 if read_only else 200)

@@ -446,7 +446,7 @@ class TestHostileFiles:
         assert list(IngestRun.objects.values_list("status", flat=True)) == ["failed"] * 3
 
     def test_a_file_over_the_cap_is_refused_as_a_download_is(self, tmp_path, targets, monkeypatch):
-        from measures import ingest as module
+        from progress import ingest as module
 
         path = tmp_path / "huge.csv"
         with path.open("wb") as handle:

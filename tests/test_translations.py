@@ -4,7 +4,9 @@ import gettext
 import re
 from pathlib import Path
 
-CATALOGUE = Path(__file__).resolve().parent.parent / "locale/zh_Hans/LC_MESSAGES/django.po"
+from django.conf import settings
+
+CATALOGUE = Path(settings.LOCALE_PATHS[0]) / "zh_Hans/LC_MESSAGES/django.po"
 
 
 ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\"}
