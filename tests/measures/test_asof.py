@@ -8,13 +8,13 @@ import pytest
 from measures import models as m
 from progress.refresh import refresh_progress
 from tests.factories import (
+    API,
     DocumentFactory,
     MeasureFactory,
     ObservationFactory,
     TargetFactory,
 )
 
-API = "/api/v1"
 D = datetime.date
 
 

@@ -37,7 +37,7 @@ pytestmark = pytest.mark.django_db
 
 # Query values as they stand in an address (already percent-encoded).
 HOSTILE_VALUES = [
-    "a%01%1F%7Fb",  # control characters (NUL is refused at the door: tests/test_hostile_input.py)
+    "a%01%1F%7Fb",  # control characters (NUL is refused at the door: test_hostile_input.py)
     "%FF%ED%A0%80%C0%AF",  # invalid UTF-8: a stray byte, a lone surrogate, an overlong "/"
     "%C2%B2",  # ²: isdigit() but not int()
     "%E2%91%A0",  # ①: the same

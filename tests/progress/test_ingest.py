@@ -107,7 +107,7 @@ class TestIngestingOverHttp:
         location = file_server.serve("/flaky.csv", Response(b"busy", status=503), Response(body))
         source = IndicatorSourceFactory(location=location)
         # Inline, Celery raises the Retry it would schedule (a worker runs it after the backoff;
-        # tests/test_worker.py shows that end to end).
+        # tests/progress/test_worker.py shows that end to end).
         with pytest.raises(Retry) as retry:
             ingest_observations.apply(args=[source.pk])
         assert isinstance(retry.value.exc, TransientFetchError)

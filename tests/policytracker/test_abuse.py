@@ -16,8 +16,7 @@ from lxml import html
 
 from policytracker.clientaddress import forwarded_client
 from policytracker.csp import STRICT_POLICY, THIRD_PARTY_POLICY
-
-API = "/api/v1"
+from tests.factories import API
 
 
 def queries_of(request) -> int:

@@ -14,8 +14,7 @@ from rest_framework.test import APIClient
 from measures.models import Measure, Milestone, Target
 from referencedata import DATA_DIR
 from tests.datafiles import edit_yaml
-from tests.factories import MilestoneFactory, StaffUserFactory
-from tests.test_api import API, editor_client
+from tests.factories import API, MilestoneFactory, StaffUserFactory, editor_client
 
 pytestmark = pytest.mark.django_db
 

@@ -1,26 +1,8 @@
 """Settings come from the environment; a bad or missing required value stops start-up by name."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-PROJECT = Path(__file__).resolve().parent.parent
-
-
-def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    ignored = {"DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    clean = {k: v for k, v in os.environ.items() if k not in ignored}
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        env={**clean, **env},
-        cwd=PROJECT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+from tests.services import manage
 
 
 def test_it_refuses_to_start_without_a_secret_key_when_debug_is_off():

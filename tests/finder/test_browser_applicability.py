@@ -1,18 +1,18 @@
 """In a real browser: a drug firm describes itself in the finder's form and reads what applies
 now, what will apply once its drug is approved, and what applied under an edition since replaced.
 
-Uses the Chromium and fixtures of tests/test_browser.py.
+Uses the Chromium and fixtures of tests/browser.py.
 """
 
 import re
 
 import pytest
 
-from tests.test_browser import browser, page, shoot  # noqa: F401 - pytest fixtures
+from tests.browser import shoot
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_firm_finds_the_support_it_can_claim(page):  # noqa: F811
+def test_a_firm_finds_the_support_it_can_claim(page):
     from playwright.sync_api import expect
 
     page.goto(page.base + "/")

@@ -4,7 +4,6 @@ form with the span it came from."""
 
 import datetime
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -19,8 +18,9 @@ from importer.extract import (
 )
 from importer.htmltext import html_to_text
 from importer.parser import ParseReport, parse_document
+from tests.datafiles import IMPORTER_FIXTURES
 
-FIXTURES = Path(__file__).parent / "importer_fixtures"
+FIXTURES = IMPORTER_FIXTURES
 LIMIT = 8 * 1024 * 1024
 
 LEXICON = Lexicon(

@@ -3,7 +3,6 @@ the data changes (the API, the admin, the commands, the tasks) shows in the very
 
 import io
 import logging
-from pathlib import Path
 
 import pytest
 from django.core.cache import cache
@@ -28,8 +27,9 @@ from measures.models import (
 )
 from policytracker.celery import app as celery_app
 from progress.ingest import ingest
-from tests.datafiles import edit_yaml, measure
+from tests.datafiles import IMPORTER_FIXTURES, edit_yaml, measure
 from tests.factories import (
+    API,
     IndicatorSourceFactory,
     MeasureFactory,
     MeasureLinkFactory,
@@ -43,8 +43,7 @@ from tests.services import free_port
 
 pytestmark = pytest.mark.django_db
 
-API = "/api/v1"
-FIXTURES = Path(__file__).parent / "importer_fixtures"
+FIXTURES = IMPORTER_FIXTURES
 
 
 @pytest.fixture

@@ -24,11 +24,10 @@ from jobs.tasks import drain_outbox
 from measures.models import Target
 from policytracker.celery import app as celery_app
 from progress.tasks import refresh_after_commit
-from tests.factories import ObservationFactory, TargetFactory, editor_client
+from tests.factories import API, ObservationFactory, TargetFactory, editor_client
 from tests.services import AppServer, RedisServer
 from tests.workers import Workers, wait_until
 
-API = "/api/v1"
 OBSERVATION = {
     "observed_on": "2025-06-30",
     "value": "19.5",  # under the goal of 20 weeks: the target is achieved once refreshed

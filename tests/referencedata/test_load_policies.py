@@ -24,6 +24,7 @@ from measures.models import (
 )
 from referencedata import DATA_DIR
 from tests.datafiles import NATIONAL, add_second_edition, edit_yaml, measure
+from tests.services import PROJECT
 
 
 def load(data_dir: Path = DATA_DIR, **options: Any) -> tuple[str, str]:
@@ -311,7 +312,7 @@ class TestBadInput:
             [sys.executable, "manage.py", "load_policies", "--check", "--data-dir", data_dir],
             capture_output=True,
             text=True,
-            cwd=Path(__file__).resolve().parent.parent,
+            cwd=PROJECT,
         )
         assert result.returncode == 1
         assert "national-2025: measure_count: the document declares 17 measures" in result.stderr

@@ -7,10 +7,9 @@ from django.utils import timezone, translation
 
 from measures import models as m
 from measures.validity import AsOfError, Period, Validity, parse_as_of, period
-from tests.factories import DocumentFactory, MeasureFactory
+from tests.factories import API, DocumentFactory, MeasureFactory
 
 D = datetime.date
-API = "/api/v1"
 
 
 class TestPeriod:

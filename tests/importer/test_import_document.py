@@ -15,9 +15,10 @@ from django.urls import reverse
 from importer.models import ImportRun
 from measures.models import Document, Grade, Measure, MeasureAgency, Source, SourceKind, Target
 from referencedata import DATA_DIR
+from tests.datafiles import IMPORTER_FIXTURES
 from tests.factories import StaffUserFactory
 
-FIXTURES = Path(__file__).parent / "importer_fixtures"
+FIXTURES = IMPORTER_FIXTURES
 # The national measures of 2025 (医保发〔2025〕16号) as a news site reposts them, in our wording,
 # with the curated measure titles: reconciled with referencedata/data/documents/national-2025.yaml.
 NATIONAL_TEXT = FIXTURES / "national_2025_repost.txt"

@@ -1,6 +1,6 @@
 """The database down, through the test client: every layer that meets it answers our own 503
 (JSON under /api/, a translated page elsewhere) and no other error does. The same through a
-real gunicorn and a real PostgreSQL, stopped and hung, is tests/test_faults_postgres.py."""
+real gunicorn and a real PostgreSQL, stopped and hung, is test_faults_postgres.py."""
 
 import ast
 
@@ -9,7 +9,7 @@ from django.db import OperationalError, ProgrammingError, connections
 from django.test import Client
 
 from policytracker.database import is_unavailable
-from tests.test_settings import manage
+from tests.services import manage
 
 PAGE_SENTENCE = {
     "en": "The policy database cannot be reached at the moment",

@@ -5,8 +5,6 @@ import re
 
 import pytest
 
-from tests.test_browser import browser  # noqa: F401 - the module's Chromium, as a fixture
-
 PAGES = [
     "/",
     "/measures/",
@@ -24,7 +22,7 @@ PAGES = [
 
 @pytest.mark.django_db(transaction=True)
 def test_no_page_breaks_the_policy_and_the_scripts_still_run(
-    browser,  # noqa: F811
+    browser,
     live_server,
     reference_data,
 ):

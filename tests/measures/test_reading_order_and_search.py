@@ -11,6 +11,7 @@ from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from measures import models as m
+from tests.datafiles import IMPORTER_FIXTURES as FIXTURES
 from tests.factories import (
     DocumentFactory,
     JurisdictionFactory,
@@ -18,7 +19,6 @@ from tests.factories import (
     StaffUserFactory,
     TargetFactory,
 )
-from tests.test_import_document import FIXTURES
 
 pytestmark = pytest.mark.django_db
 

@@ -10,11 +10,9 @@ from rest_framework.test import APIClient
 
 from measures.models import Measure, MeasureLink, Observation, Target
 from policytracker.celery import app as celery_app
-from tests.factories import StaffUserFactory, editor_client
+from tests.factories import API, StaffUserFactory, editor_client
 
 pytestmark = pytest.mark.django_db
-
-API = "/api/v1"
 
 
 @pytest.fixture

@@ -131,7 +131,7 @@ def connection_kept_between_requests():
 # What the server answers besides the schema's defaults, each for a reason of its own:
 # - an update without If-Match is 428 Precondition Required (RFC 6585), not a generic 400;
 # - a well-formed If-Match naming another version is rightly 412 (the schema cannot know the
-#   record's ETag; `*` and the current tag pass, tests/test_api_contract.py);
+#   record's ETag; `*` and the current tag pass, tests/policytracker/test_api_contract.py);
 # - no value may hold a NUL character: the server refuses any address with one (a 400 saying
 #   so), which the API's description states.
 CONTRACT = schemathesis.Config.from_dict(

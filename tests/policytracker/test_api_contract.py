@@ -8,11 +8,10 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from measures.models import Measure, Observation, Target
-from tests.factories import editor_client
+from tests.factories import API, editor_client
 
 pytestmark = pytest.mark.django_db
 
-API = "/api/v1"
 MEASURE = f"{API}/measures/national-2025/3/"
 
 

@@ -5,11 +5,11 @@ import re
 
 import pytest
 
-from tests.test_browser import browser, page, shoot  # noqa: F401 (fixtures)
+from tests.browser import shoot
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_analyst_compares_beijing_2024_with_2025(page):  # noqa: F811
+def test_an_analyst_compares_beijing_2024_with_2025(page):
     from playwright.sync_api import expect
 
     page.goto(page.base + "/")

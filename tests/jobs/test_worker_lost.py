@@ -20,7 +20,6 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -36,10 +35,8 @@ from progress.models import IngestRun, ProgressSnapshot
 from progress.tasks import ALL_PROGRESS, ingest_observations, refresh_target_progress
 from tests.factories import IndicatorSourceFactory, ObservationFactory, TargetFactory
 from tests.httpsource import Response
-from tests.services import PostgresServer
+from tests.services import PROJECT, PostgresServer
 from tests.workers import EAGER, Workers, wait_until
-
-PROJECT = Path(__file__).resolve().parent.parent
 
 VISIBILITY_TIMEOUT = 4  # seconds; production's is minutes (settings.py)
 RESTORE_INTERVAL = 1  # how often the broker looks for abandoned tasks at that timeout
