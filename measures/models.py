@@ -402,6 +402,11 @@ class Document(Provenance):
         Agency, through="DocumentIssuer", related_name="issued_documents"
     )
 
+    # Not columns: read with the row by DocumentQuerySet.with_successor(), or lent by a measure's
+    # or a target's row (`successor_of`); absent otherwise, so read them after hasattr().
+    successor_slug: str | None
+    successor_starts: datetime.date | None
+
     objects = DocumentQuerySet.as_manager()
 
     class Meta:
@@ -722,6 +727,11 @@ class Measure(Provenance):
     # Derived: search_text() of the measure and its targets, kept by save() here and in
     # Target and by the querysets' bulk writes; migration 0009 indexes it by trigrams.
     search_text = models.TextField(editable=False, default="")
+
+    # Not columns: its document's next edition, read with the row by
+    # MeasureQuerySet.with_successor(); absent otherwise, so read them after hasattr().
+    successor_slug: str | None
+    successor_starts: datetime.date | None
 
     objects = MeasureQuerySet.as_manager()
 
