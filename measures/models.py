@@ -22,7 +22,7 @@ from django.db.models.functions import Cast, Coalesce, NullIf, Round, RowNumber
 from django.db.models.lookups import GreaterThan, GreaterThanOrEqual, LessThan
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.functional import cached_property
+from django.utils.functional import Promise, cached_property
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -410,6 +410,8 @@ class Document(Provenance):
     # or a target's row (`successor_of`); absent otherwise, so read them after hasattr().
     successor_slug: str | None
     successor_starts: datetime.date | None
+    # Not a column: the home page's (grade, label, measures) for its template.
+    grade_counts: list[tuple[str, str | Promise, int]]
 
     objects = DocumentQuerySet.as_manager()
 
@@ -1417,6 +1419,9 @@ class Target(Provenance):
     )
     latest_observed_on = models.DateField(null=True, blank=True, editable=False)
     progress_computed_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    # Not a column: the inline SVG chart a page's view draws for its template.
+    chart: str
 
     objects = TargetQuerySet.as_manager()
 
