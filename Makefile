@@ -12,7 +12,7 @@ help:
 	@echo "make test     run the whole test suite"
 	@echo "make install  create .venv and install the dependencies only"
 	@echo "make lint     ruff (lint and format check)"
-	@echo "make check    lint + dependency rules + Django system checks + missing-migration check"
+	@echo "make check    lint + dependency rules + types (mypy) + Django system checks + missing-migration check"
 	@echo "make messages re-extract and compile the interface translations"
 	@echo "make bench    benchmark against Datasette and raw SQL (PostgreSQL, Redis, wrk; see README)"
 
@@ -50,6 +50,7 @@ format: install
 
 check: lint
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python manage.py load_policies --check
@@ -68,4 +69,4 @@ bench: install
 	nice -n 10 $(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .mypy_cache

@@ -290,6 +290,13 @@ def check_target_database(force: bool) -> None:
         )
 
 
+def _column(field: models.Field) -> str:
+    """A concrete field's column (only a field that is not concrete has none)."""
+    if field.column is None:
+        raise ValueError(f"{field} has no column")
+    return field.column
+
+
 class Writer:
     """Bulk rows into one table: COPY on PostgreSQL, batched INSERTs elsewhere. Ids are given
     by us (from the table's current maximum), so rows can refer to each other before they are
@@ -302,7 +309,7 @@ class Writer:
 
     def first_id(self, model: type[models.Model]) -> int:
         if model not in self.next_ids:
-            top = model.objects.aggregate(top=models.Max("pk"))["top"] or 0
+            top = model._default_manager.aggregate(top=models.Max("pk"))["top"] or 0
             self.next_ids[model] = top + 1
         return self.next_ids[model]
 
@@ -318,7 +325,7 @@ class Writer:
         # An id we do not give is the database's to assign.
         rest = [f for n, f in fields.items() if n not in names and not f.primary_key]
         defaults = tuple(self.default(f) for f in rest)
-        columns = [fields[name].column for name in names] + [f.column for f in rest]
+        columns = [_column(fields[name]) for name in names] + [_column(f) for f in rest]
         table = connection.ops.quote_name(model._meta.db_table)
         quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
         if model not in self.touched:
@@ -414,7 +421,7 @@ def code_ids(
     ids = []
     for entry in entries:
         values = {k: v for k, v in entry.items() if k != "code"} | (extra or {})
-        record, _ = model.objects.get_or_create(code=entry["code"], defaults=values)
+        record, _ = model._default_manager.get_or_create(code=entry["code"], defaults=values)
         ids.append(record.pk)
     return ids
 
@@ -688,7 +695,7 @@ def write_documents(docs: list[Doc], writer: Writer, rng: random.Random) -> int:
     small corpus has editions only until 2019 or so: the applicability finder, which reads only
     measures in force, still has work); the rest have expired."""
     rows = []
-    issuers = []
+    issuers: list[tuple[int, int, int]] = []
     superseded = {doc.previous.id for doc in docs if doc.previous is not None}
     for doc in docs:
         latest_edition = doc.series_id is not None and doc.id not in superseded

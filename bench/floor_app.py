@@ -36,7 +36,10 @@ def application(environ: dict, start_response: Callable) -> Iterable[bytes]:
     if query is None:
         start_response("404 Not Found", [("Content-Type", "text/plain")])
         return [b"no such query\n"]
-    body = connection().execute(f"SELECT ({query['sql']})::text", query["params"]).fetchone()[0]
+    row = connection().execute(f"SELECT ({query['sql']})::text", query["params"]).fetchone()
+    if row is None:  # a SELECT of one expression returns one row
+        raise RuntimeError(f"no row for {environ.get('PATH_INFO')}")
+    body = row[0]
     data = body.encode()
     start_response(
         "200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(data)))]

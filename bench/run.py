@@ -26,6 +26,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import quantiles
+from typing import Any
 
 import psutil
 import psycopg
@@ -142,10 +143,18 @@ def manage(options: Options, *args: str) -> str:
     return result.stdout
 
 
+def one_row(cursor: psycopg.Cursor[Any]) -> tuple[Any, ...]:
+    """The row of a query that always returns one (a count, a record known to exist)."""
+    row = cursor.fetchone()
+    if row is None:
+        raise RuntimeError("the query returned no row")
+    return row
+
+
 def measures_in(options: Options) -> int | None:
     try:
         with psycopg.connect(options.dsn) as conn:
-            return conn.execute("SELECT count(*) FROM measures_measure").fetchone()[0]
+            return one_row(conn.execute("SELECT count(*) FROM measures_measure"))[0]
     except psycopg.Error:
         return None
 
@@ -216,31 +225,39 @@ class Params:
         """A document from the middle of the corpus, its most frequent topic, its first measure;
         and the consecutive editions of one series with the most measures between them."""
         with psycopg.connect(dsn) as conn:
-            editions = conn.execute(
-                "WITH sizes AS (SELECT document_id, count(*) AS n FROM measures_measure "
-                "GROUP BY document_id) "
-                "SELECT a.slug, a.id, sa.n, b.slug, b.id, sb.n FROM measures_document a "
-                "JOIN measures_document b ON b.series_id = a.series_id "
-                "AND b.edition = a.edition + 1 "
-                "JOIN sizes sa ON sa.document_id = a.id JOIN sizes sb ON sb.document_id = b.id "
-                "ORDER BY sa.n + sb.n DESC, a.id LIMIT 1"
-            ).fetchone()
-            count = conn.execute("SELECT count(*) FROM measures_document").fetchone()[0]
-            document_id, slug = conn.execute(
-                "SELECT id, slug FROM measures_document ORDER BY id OFFSET %s LIMIT 1",
-                [count // 2],
-            ).fetchone()
-            topic_id, topic = conn.execute(
-                "SELECT t.id, t.code FROM measures_measure_topics mt JOIN measures_topic t "
-                "ON t.id = mt.topic_id JOIN measures_measure m ON m.id = mt.measure_id "
-                "WHERE m.document_id = %s GROUP BY t.id, t.code ORDER BY count(*) DESC, t.code "
-                "LIMIT 1",
-                [document_id],
-            ).fetchone()
-            measure_id = conn.execute(
-                "SELECT id FROM measures_measure WHERE document_id = %s AND number = 1",
-                [document_id],
-            ).fetchone()[0]
+            editions = one_row(
+                conn.execute(
+                    "WITH sizes AS (SELECT document_id, count(*) AS n FROM measures_measure "
+                    "GROUP BY document_id) "
+                    "SELECT a.slug, a.id, sa.n, b.slug, b.id, sb.n FROM measures_document a "
+                    "JOIN measures_document b ON b.series_id = a.series_id "
+                    "AND b.edition = a.edition + 1 "
+                    "JOIN sizes sa ON sa.document_id = a.id JOIN sizes sb ON sb.document_id = b.id "
+                    "ORDER BY sa.n + sb.n DESC, a.id LIMIT 1"
+                )
+            )
+            count = one_row(conn.execute("SELECT count(*) FROM measures_document"))[0]
+            document_id, slug = one_row(
+                conn.execute(
+                    "SELECT id, slug FROM measures_document ORDER BY id OFFSET %s LIMIT 1",
+                    [count // 2],
+                )
+            )
+            topic_id, topic = one_row(
+                conn.execute(
+                    "SELECT t.id, t.code FROM measures_measure_topics mt JOIN measures_topic t "
+                    "ON t.id = mt.topic_id JOIN measures_measure m ON m.id = mt.measure_id "
+                    "WHERE m.document_id = %s GROUP BY t.id, t.code ORDER BY count(*) DESC, t.code "
+                    "LIMIT 1",
+                    [document_id],
+                )
+            )
+            measure_id = one_row(
+                conn.execute(
+                    "SELECT id FROM measures_measure WHERE document_id = %s AND number = 1",
+                    [document_id],
+                )
+            )[0]
         return cls(slug, document_id, topic, topic_id, 1, measure_id, *editions)
 
     def fill(self, template: str) -> str:
@@ -433,7 +450,10 @@ def load(url: str, options: Options, body: str = "", headers: dict[str, str] | N
         "WRK_HEADERS": "\n".join(f"{k}: {v}" for k, v in (headers or {}).items()),
     }
     output = subprocess.run(command, check=True, capture_output=True, text=True, env=env).stdout
-    raw = json.loads(re.search(r"WRK_JSON (\{.*\})", output).group(1))
+    found = re.search(r"WRK_JSON (\{.*\})", output)
+    if found is None:
+        raise RuntimeError(f"wrk printed no WRK_JSON line: {output[-500:]}")
+    raw = json.loads(found.group(1))
     errors = sum(raw["errors"].values())
     return {
         "url": url,
@@ -494,6 +514,8 @@ def floor_sql(sql: str, params: dict, options: Options) -> dict:
 def measure_query(query: Query, params: Params, options: Options) -> dict:
     if query.todo:
         return {"name": query.name, "kind": query.kind, "todo": query.todo}
+    if query.ours is None:
+        raise ValueError(f"{query.name}: no URL of ours to measure")
     print(f"  {query.name}", flush=True)
     result: dict = {"name": query.name, "kind": query.kind, "note": params.fill(query.note)}
     body = params.fill(query.body) if query.body else ""
@@ -641,7 +663,7 @@ def versions(options: Options) -> dict:
 
     # The server's own database: the benchmark's may not exist yet.
     with psycopg.connect(f"{options.server}/postgres") as conn:
-        postgres = conn.execute("SHOW server_version").fetchone()[0]
+        postgres = one_row(conn.execute("SHOW server_version"))[0]
     wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True)
     return {
         "python": platform.python_version(),

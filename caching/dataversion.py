@@ -24,7 +24,7 @@ import hashlib
 import threading
 import time
 from collections.abc import Callable, Iterable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.apps import AppConfig
 from django.conf import settings
@@ -151,21 +151,26 @@ def _fresh_start() -> int:
     return time.time_ns() // 1000
 
 
-class BumpingQuerySet(models.QuerySet):
+_M = TypeVar("_M", bound=models.Model)
+
+
+class BumpingQuerySet(models.QuerySet[_M]):
     """A QuerySet whose writes that send no signal (update, bulk_create, bulk_update) bump the
     version too, for the models that code writes in bulk outside the known bulk paths."""
 
-    def update(self, **values) -> int:
+    def update(self, **values: Any) -> int:
         updated = super().update(**values)
         bump()
         return updated
 
-    def bulk_create(self, objs, *args, **kwargs):
+    def bulk_create(self, objs: Iterable[_M], *args: Any, **kwargs: Any) -> list[_M]:
         created = super().bulk_create(objs, *args, **kwargs)
         bump()
         return created
 
-    def bulk_update(self, objs, fields, *args, **kwargs) -> int:
+    def bulk_update(
+        self, objs: Iterable[_M], fields: Iterable[str], *args: Any, **kwargs: Any
+    ) -> int:
         updated = super().bulk_update(objs, fields, *args, **kwargs)
         bump()
         return updated

@@ -32,11 +32,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import get_conditional_response, patch_cache_control, set_response_etag
 from rest_framework.request import Request
+from rest_framework.views import APIView
 
 from caching import dataversion
 from policytracker.clientaddress import client_address
@@ -49,6 +51,14 @@ SHARED_FORMATS = {"json", "csv"}
 MAX_BYTES = 4 * 1024 * 1024
 # The request headers an answer depends on, besides its URL (Accept: JSON or CSV).
 KEYED_HEADERS = ("Host", "Accept", "Accept-Language")
+# The Django request's attribute by which a view tells the middleware its answer may be kept,
+# and under which data version.
+SHARED_VERSION = "shared_answer_version"
+
+if TYPE_CHECKING:
+    _APIView = APIView  # what the mixin below is mixed into
+else:
+    _APIView = object
 
 
 def asks_for_fresh(request: HttpRequest) -> bool:
@@ -71,7 +81,7 @@ def may_share(request: HttpRequest) -> bool:
 
 
 def answer_key(request: HttpRequest) -> str:
-    parts = [request.scheme, request.get_full_path()]
+    parts = [request.scheme or "", request.get_full_path()]
     parts += [request.headers.get(name, "") for name in KEYED_HEADERS]
     parts.append(request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, ""))
     digest = hashlib.md5("\n".join(parts).encode(), usedforsecurity=False).hexdigest()
@@ -96,7 +106,7 @@ class SharedAnswers:
             if kept is not None and kept[0] == version and throttling.admits(client(request)):
                 return served(request, kept)
         response = self.get_response(request)
-        version = getattr(request, "shared_answer_version", None)
+        version = getattr(request, SHARED_VERSION, None)
         if version is not None and request.method == "GET" and keepable(response):
             if not response.has_header("ETag"):  # detail views send their own, for If-Match
                 set_response_etag(response)
@@ -127,14 +137,15 @@ def keepable(response: HttpResponse) -> bool:
 def served(request: HttpRequest, kept: tuple) -> HttpResponse:
     _version, status, headers, content = kept
     response = HttpResponse(content, status=status, headers=dict(headers))
-    return get_conditional_response(request, etag=response["ETag"], response=response)
+    # The stub allows None, which Django returns only when it is given no response.
+    return get_conditional_response(request, etag=response["ETag"], response=response)  # type: ignore[return-value]
 
 
-class CachedReads:
+class CachedReads(_APIView):
     """A DRF view mixin: its anonymous JSON and CSV answers may be kept and shared (see
     `SharedAnswers`), under the data version read before any data is."""
 
-    def initial(self, request: Request, *args, **kwargs) -> None:
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)  # negotiation, authentication, throttling
         if (
             settings.API_CACHE_SECONDS > 0
@@ -142,4 +153,4 @@ class CachedReads:
             and request.accepted_renderer.format in SHARED_FORMATS
         ):
             # None while Redis fails: the answer is computed and not kept.
-            request._request.shared_answer_version = dataversion.current()
+            setattr(request._request, SHARED_VERSION, dataversion.current())

@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
 from policytracker.clientaddress import client_address
@@ -21,9 +22,21 @@ from policytracker.clientaddress import client_address
 from . import store
 
 
+class _RateParser(SimpleRateThrottle):
+    """DRF's parser of rates, without the scope by which a throttle looks its own rate up."""
+
+    def __init__(self) -> None:
+        """Nothing to look up: only parse_rate is used."""
+
+
+_RATES = _RateParser()
+
+
 def limit_and_period(rate: str | None = None) -> tuple[int, int]:
     """Requests allowed and the window in seconds of a DRF-style rate (`600/minute`)."""
-    requests, seconds = SimpleRateThrottle.parse_rate(None, rate or settings.API_ANONYMOUS_RATE)
+    requests, seconds = _RATES.parse_rate(rate or settings.API_ANONYMOUS_RATE)
+    if requests is None or seconds is None:
+        raise ImproperlyConfigured("API_ANONYMOUS_RATE is not set")
     return requests, seconds
 
 

@@ -13,7 +13,7 @@ from .cache import refresh_cached_pairs
 def _review(request: HttpRequest, queryset: QuerySet[MeasureLink], status: str) -> int:
     """Set the status of the selected suggestions (curated links stay as the files say)."""
     suggestions = queryset.filter(status=LinkStatus.SUGGESTED)
-    documents = set()
+    documents: set[int] = set()
     for older, newer in suggestions.values_list("older__document", "newer__document"):
         documents.update(d for d in (older, newer) if d is not None)
     changed = suggestions.update(status=status)

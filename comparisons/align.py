@@ -304,12 +304,12 @@ def align_parts(pair: Pair, measures: MeasureAlignment) -> list[PartRow]:
 
 def _curated_parts(pair: Pair, part_links: Iterable[PartLinkData]) -> list[PartRow]:
     by_newer: dict[int, list[PartLinkData]] = defaultdict(list)
-    removed: list[PartLinkData] = []
+    removed: list[tuple[int, PartLinkData]] = []
     for link in part_links:
-        if link.newer is None:
-            removed.append(link)
-        else:
+        if link.newer is not None:
             by_newer[link.newer].append(link)
+        elif link.older is not None:  # a removed part: the database has no link without sides
+            removed.append((link.older, link))
     rows = []
     for part in pair.b.parts:
         links = by_newer.get(part.ordinal, [])
@@ -327,8 +327,8 @@ def _curated_parts(pair: Pair, part_links: Iterable[PartLinkData]) -> list[PartR
                 note_en=" ".join(link.note_en for link in links if link.note_en),
             )
         )
-    for link in removed:
-        rows.append(PartRow(None, (link.older,), "removed", link.note_zh, link.note_en))
+    for older_part, link in removed:
+        rows.append(PartRow(None, (older_part,), "removed", link.note_zh, link.note_en))
     return rows
 
 
@@ -340,8 +340,8 @@ def _inferred_parts(pair: Pair, measures: MeasureAlignment) -> list[PartRow]:
             sources[measure.part][part_of_a[counterpart.measure]] += 1
     targets: dict[int, set[int]] = defaultdict(set)
     for newer, counts in sources.items():
-        for older in counts:
-            targets[older].add(newer)
+        for older_part in counts:
+            targets[older_part].add(newer)
     titles = {p.ordinal: p.title_zh for p in pair.a.parts}
     levels = pair.a.level != pair.b.level
     rows = []

@@ -285,7 +285,9 @@ class CompareView(CachedReads, JSONErrors, APIView):
             raise NotFound(pair.errors)
         if pair.errors:
             raise ValidationError(pair.errors)
-        a, b = (pair.b, pair.a) if pair.swapped else (pair.a, pair.b)
+        a, b = pair.documents()
+        if pair.swapped:
+            a, b = b, a
         cached = comparison_for(a, b)
         if request.accepted_renderer.format == "csv":
             filename = f"compare-{a.slug}-{b.slug}.csv"

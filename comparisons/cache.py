@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Q
@@ -48,7 +50,7 @@ def fingerprint(a: m.Document, b: m.Document) -> str:
     # across two joins made PostgreSQL read every link in the corpus; on ids it reads two indexes.
     measure_ids = [row[0] for row in measures]
     section_ids = [row[0] for row in sections]
-    parts = [
+    parts: list[str | Iterable[Any]] = [
         ENGINE_VERSION,
         m.Document.objects.filter(pk__in=documents)
         .order_by("pk")
@@ -106,10 +108,9 @@ def fingerprint(a: m.Document, b: m.Document) -> str:
         .order_by("pk")
         .values_list("pk", "older_id", "newer_id", "relation", "status", "note_zh", "note_en"),
     ]
-    for name in ("topics", "entity_types", "stages"):
-        field = m.Measure._meta.get_field(name)
-        through = field.remote_field.through
-        column = f"{field.related_model._meta.model_name}_id"
+    for relation in (m.Measure.topics, m.Measure.entity_types, m.Measure.stages):
+        through = relation.through
+        column = f"{relation.field.related_model._meta.model_name}_id"
         parts.append(
             through.objects.filter(measure__document__in=documents)
             .order_by("pk")

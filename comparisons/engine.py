@@ -218,9 +218,9 @@ def compare(pair: Pair) -> Comparison:
             text_en="" if changes.text else measure.text_en,
         )
     for counterpart in alignment.dropped:
-        measure = older_by_id.get(counterpart.measure)
-        if measure:
-            all_changes.extend(in_time(c, kind) for c in target_changes([measure], []))
+        gone = older_by_id.get(counterpart.measure)
+        if gone:
+            all_changes.extend(in_time(c, kind) for c in target_changes([gone], []))
 
     parts = _parts(pair, align_parts(pair, alignment), rows)
     by_older = _by_older(a, rows, alignment.dropped, refs_a)

@@ -1,3 +1,5 @@
+from typing import Any, cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -11,11 +13,12 @@ class CompareForm(forms.Form):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         choices = [(d.slug, d.title) for d in Document.objects.in_reading_order()]
-        self.fields["a"].choices = choices
-        self.fields["b"].choices = choices
+        for name in ("a", "b"):
+            cast(forms.ChoiceField, self.fields[name]).choices = choices
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if data.get("a") and data.get("a") == data.get("b"):
             self.add_error("b", _("Choose two different documents."))
         return data

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from measures.models import Document, JurisdictionLevel
 
-LEVEL_RANK = {
+LEVEL_RANK: dict[str, int] = {
     JurisdictionLevel.NATIONAL: 0,
     JurisdictionLevel.PROVINCIAL: 1,
     JurisdictionLevel.MUNICIPAL: 2,
@@ -25,6 +25,12 @@ class PairRequest:
     b: Document | None = None
     errors: dict[str, list[str]] | None = None
     status: int = 200  # 400 or 404 when `errors`
+
+    def documents(self) -> tuple[Document, Document]:
+        """A and B, of a request without errors."""
+        if self.a is None or self.b is None:
+            raise ValueError(f"not a pair of documents: {self.errors}")
+        return self.a, self.b
 
     @property
     def swapped(self) -> bool:
@@ -52,7 +58,7 @@ def resolve_pair(a: str | None, b: str | None) -> PairRequest:
         errors["b"] = [_("Choose two different documents.")]
     if errors:
         return PairRequest(errors=errors, status=400)
-    documents = {
+    documents: dict[str | None, Document] = {
         d.slug: d
         for d in Document.objects.select_related("jurisdiction")
         .with_successor()  # its validity, stated on the page, costs no query

@@ -9,10 +9,19 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections.abc import Iterator
 from functools import lru_cache
+from typing import Protocol
+
+
+class _Tokenizer(Protocol):
+    """What we use of `jieba.Tokenizer` (jieba ships no type information)."""
+
+    def cut(self, sentence: str, cut_all: bool = False, HMM: bool = True) -> Iterator[str]: ...
+
 
 _lock = threading.Lock()
-_tokenizer = None
+_tokenizer: _Tokenizer | None = None
 
 # Punctuation and spaces: kept in diffs (so the text reads back whole), not used for similarity.
 _PUNCTUATION = re.compile(r"^[\s\W_]+$", re.UNICODE)
@@ -25,7 +34,7 @@ _STOPWORDS_TEXT = """
 STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
 
 
-def _jieba():
+def _jieba() -> _Tokenizer:
     global _tokenizer
     if _tokenizer is None:
         with _lock:

@@ -62,7 +62,7 @@ def compare(request: HttpRequest, a: str, b: str) -> HttpResponse:
     if pair.swapped:
         url = reverse("comparisons:compare", args=[b, a])
         return redirect(f"{url}?{request.GET.urlencode()}" if request.GET else url)
-    cached = comparison_for(pair.a, pair.b)
+    cached = comparison_for(*pair.documents())
     result = cached.result
     all_topics = {t.code: t.name for t in Topic.objects.all()}
     topics = {code: all_topics.get(code, code) for code in result["topics"]}

@@ -39,13 +39,12 @@ import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
-from django.db.models import OuterRef, Prefetch, Subquery
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from measures.models import (
-    Document,
     DocumentValidity,
     EntityType,
     JurisdictionLevel,
@@ -59,8 +58,10 @@ from measures.models import (
     Target,
     Topic,
     pick_language,
-    starts_on,
 )
+
+# Where `find` puts each measure's links to the newer editions, with include_ended.
+_EDITION_LINKS = "edition_links"
 
 # What became of a measure in the next edition of its document, when it carried over.
 CARRIED_OVER = (
@@ -296,14 +297,14 @@ def find_applicable(
         )
     )
     if include_ended:
-        candidates = _with_successor(candidates).prefetch_related(
+        candidates = candidates.with_successor().prefetch_related(
             Prefetch(
                 "links_to_newer",
                 queryset=MeasureLink.objects.exclude(status=LinkStatus.REJECTED)
                 .filter(relation__in=[*CARRIED_OVER, MeasureRelation.DROPPED])
                 .select_related("newer__document")
                 .order_by("newer__document__slug", "newer__number"),
-                to_attr="edition_links",
+                to_attr=_EDITION_LINKS,
             )
         )
     matches = [
@@ -320,22 +321,6 @@ def find_applicable(
         day=day,
         as_of=as_of,
         include_ended=include_ended,
-    )
-
-
-def _with_successor(measures):
-    """Each measure's document's next edition (slug and start), read with the measures, as
-    `DocumentQuerySet.with_successor` reads it for documents."""
-    successors = (
-        Document.objects.filter(
-            series=OuterRef("document__series"), edition__gt=OuterRef("document__edition")
-        )
-        .order_by("edition")
-        .annotate(starts=starts_on())
-    )
-    return measures.annotate(
-        successor_slug=Subquery(successors.values("slug")[:1]),
-        successor_starts=Subquery(successors.values("starts")[:1]),
     )
 
 
@@ -358,8 +343,13 @@ def _with_validity(match: Match, day: datetime.date) -> Match:
         validity=validity,
         ended_on=period.ends,
         superseded_by=measure.successor_slug if superseded else None,
-        replacements=tuple(measure.edition_links) if superseded else (),
+        replacements=_edition_links(measure) if superseded else (),
     )
+
+
+def _edition_links(measure: Measure) -> tuple[MeasureLink, ...]:
+    links: list[MeasureLink] = getattr(measure, _EDITION_LINKS)
+    return tuple(links)
 
 
 Coded = TypeVar("Coded", EntityType, ProductStage, ProductType)
@@ -376,7 +366,7 @@ def _ranked(matches: Iterable[Match], *, by_stage: bool = False) -> tuple[Match,
     """In force first, then (in "later") the nearest stage, then score, newer document and
     document order."""
 
-    def key(match: Match) -> tuple:
+    def key(match: Match) -> tuple[bool, int, int, int, str, int]:
         document = match.measure.document
         signed = document.signed_on.toordinal() if document.signed_on else 0
         nearest = (match.steps_ahead or 0) if by_stage else 0
@@ -392,7 +382,12 @@ def _ranked(matches: Iterable[Match], *, by_stage: bool = False) -> tuple[Match,
     return tuple(sorted(matches, key=key))
 
 
-def _names(items: Iterable) -> tuple[str, str]:
+class _Named(Protocol):
+    name_zh: str
+    name_en: str
+
+
+def _names(items: Iterable[_Named]) -> tuple[str, str]:
     items = list(items)
     return "、".join(item.name_zh for item in items), ", ".join(item.name_en for item in items)
 

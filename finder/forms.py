@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -24,7 +25,8 @@ class IncludeEndedCheckbox(forms.CheckboxInput):
     def format_value(self, value: object) -> None:
         return None  # the value sent is always `all` (in attrs), whatever came in
 
-    def value_from_datadict(self, data, files, name: str) -> object:
+    # The value as sent, not a bool: the stub's CheckboxInput promises a bool.
+    def value_from_datadict(self, data, files, name: str) -> object:  # type: ignore[override]
         return data.get(name)
 
 
@@ -81,17 +83,19 @@ class ProfileForm(forms.Form):
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("initial", self.defaults)
         super().__init__(*args, **kwargs)
-        self.fields["entity_type"].choices = [
+        cast(forms.ChoiceField, self.fields["entity_type"]).choices = [
             (e.code, e.name) for e in EntityType.objects.order_by("pk")
         ]
         no_choice = [("", _("— none / not applicable —"))]
-        self.fields["stage"].choices = no_choice + [
+        cast(forms.ChoiceField, self.fields["stage"]).choices = no_choice + [
             (stage.code, stage.name) for stage in ProductStage.objects.order_by("ordinal")
         ]
-        self.fields["product_type"].choices = no_choice + [
+        cast(forms.ChoiceField, self.fields["product_type"]).choices = no_choice + [
             (item.code, item.name) for item in ProductType.objects.all()
         ]
-        self.fields["topics"].choices = [(topic.code, topic.name) for topic in Topic.objects.all()]
+        cast(forms.ChoiceField, self.fields["topics"]).choices = [
+            (topic.code, topic.name) for topic in Topic.objects.all()
+        ]
 
     def profile(self) -> Profile:
         data = self.cleaned_data

@@ -82,7 +82,9 @@ def finding_csv(finding: Finding) -> str:
                     match.validity,
                     match.superseded_by or "",
                     " ".join(
-                        f"{link.newer.public_id} ({link.relation})" for link in match.replaced_by
+                        f"{link.newer.public_id} ({link.relation})"
+                        for link in match.replaced_by
+                        if link.newer  # replaced_by holds the links with a newer side
                     ),
                 ]
             )

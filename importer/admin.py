@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
@@ -39,8 +41,9 @@ class ImportForm(forms.Form):
         required=False, label=_("official URL"), help_text=_("where the file was downloaded")
     )
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         upload = data.get("file")
         if upload is None or self.errors:
             return data
@@ -142,6 +145,7 @@ class ImportRunAdmin(admin.ModelAdmin):
         run.save(update_fields=["report"])
         messages.success(
             request,
-            _("Imported into %(document)s.") % {"document": run.document.slug},
+            _("Imported into %(document)s.")
+            % {"document": run.document.slug if run.document else ""},
         )
         return HttpResponseRedirect(change_url)

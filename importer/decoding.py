@@ -49,13 +49,13 @@ def decode(data: bytes, *, max_bytes: int) -> Decoded:
             return _checked(data.decode(encoding), encoding, data)
         except UnicodeDecodeError as error:
             failures.append((encoding, error))
-    encoding, error = failures[0]
-    if error.end == len(data) and error.reason == "unexpected end of data":
+    utf8 = failures[0][1]
+    if utf8.end == len(data) and utf8.reason == "unexpected end of data":
         raise ImportInputError("the file is truncated: it ends in the middle of a UTF-8 character")
-    line = data.count(b"\n", 0, error.start) + 1
+    line = data.count(b"\n", 0, utf8.start) + 1
     raise ImportInputError(
-        f"unknown encoding: neither UTF-8 (byte 0x{data[error.start]:02x} at offset "
-        f"{error.start}, line {line}) nor GB18030/GBK "
+        f"unknown encoding: neither UTF-8 (byte 0x{data[utf8.start]:02x} at offset "
+        f"{utf8.start}, line {line}) nor GB18030/GBK "
         f"(offset {failures[1][1].start}); save the file as UTF-8"
     )
 

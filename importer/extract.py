@@ -300,6 +300,7 @@ def extract_deadlines(text: str, year: int | None = None) -> list[DeadlineFound]
     def piece(span: Span) -> str:
         return text[span[0] : span[1]]
 
+    date: datetime.date | None
     for match in _MONTH_END.finditer(normal):
         date = _month_end(int(match["year"]), int(match["month"]))
         add(DeadlineFound(piece(match.span()), match.span(), "date", date))

@@ -13,6 +13,7 @@ bold style) are wrapped in BOLD_START … BOLD_END so the parser can tell bolded
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -90,7 +91,7 @@ def _is_furniture(node: _Node) -> bool:
     return node.tag in _SKIP_TAGS or bool(_FURNITURE.search(node.names))
 
 
-def _walk(node: _Node):
+def _walk(node: _Node) -> Iterator[_Node]:
     yield node
     for child in node.children:
         if isinstance(child, _Node) and not _is_furniture(child):

@@ -156,7 +156,8 @@ class ParseReport:
         return next((part for part in self.parts if "保障" in normalise(part.title)), None)
 
     def to_dict(self) -> dict[str, Any]:
-        return _jsonable(asdict(self)) | {
+        fields: dict[str, Any] = _jsonable(asdict(self))
+        return fields | {
             "closing_part": self.closing_part.number if self.closing_part else None,
         }
 

@@ -27,7 +27,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.text import slugify
@@ -104,7 +104,7 @@ class Preview:
     confirmed: list[str] = field(default_factory=list)  # facts raised to official
     notes: list[str] = field(default_factory=list)  # added by the text, for an editor's eye
     # (model, pk, field values) to write when reconciling
-    updates: list[tuple[type, int, dict[str, Any]]] = field(default_factory=list)
+    updates: list[tuple[type[models.Model], int, dict[str, Any]]] = field(default_factory=list)
 
     @property
     def errors(self) -> list[Problem]:
@@ -311,7 +311,7 @@ def _plan_new(result: Preview, slug: str) -> None:
     if not report.header.title:
         result.problems.append(Problem(Severity.ERROR, "header", "no document title found"))
         return
-    result.slug = slug or _default_slug(result)
+    result.slug = slug or _default_slug(result, result.jurisdiction)
     if m.Document.objects.filter(slug=result.slug).exists():
         result.problems.append(
             Problem(Severity.ERROR, "--slug", f"a document {result.slug!r} already exists")
@@ -325,12 +325,12 @@ def _plan_new(result: Preview, slug: str) -> None:
                 )
 
 
-def _default_slug(result: Preview) -> str:
+def _default_slug(result: Preview, jurisdiction: m.Jurisdiction) -> str:
     header = result.report.header
     year = header.date.year if header.date else timezone.localdate().year
     digits = "".join(ch for ch in header.number.rpartition("〕")[2] if ch.isdigit())
     tail = digits or result.sha256[:6]
-    return slugify(f"{result.jurisdiction.code}-{year}-{tail}")[:80]
+    return slugify(f"{jurisdiction.code}-{year}-{tail}")[:80]
 
 
 # -- reconcile with curated data --------------------------------------------------------------
@@ -496,7 +496,7 @@ def apply(result: Preview, *, user: Any = None, run: ImportRun | None = None) ->
                     values = {**values, "source": source, "grade_note": note}
                 if model is m.Measure:  # update() skips auto_now; API clients poll on it
                     values = {**values, "updated_at": now}
-                model.objects.filter(pk=pk).update(**values)
+                model._default_manager.filter(pk=pk).update(**values)
             document = result.document
         elif result.jurisdiction is not None:
             document = _create(result, result.jurisdiction, source, note)
@@ -527,7 +527,8 @@ def _fill_run(run: ImportRun, result: Preview, user: Any) -> None:
     run.is_html = result.decoded.is_html
     run.text = result.decoded.text
     run.source_url = result.source_url
-    run.requested_document = result.document.slug if result.matched_by == "slug" else ""
+    matched = result.document if result.matched_by == "slug" else None
+    run.requested_document = matched.slug if matched else ""
     run.jurisdiction = result.jurisdiction
     run.report = result.to_dict()
     if user is not None and getattr(user, "pk", None):

@@ -1,8 +1,11 @@
+from typing import cast
+
 from django.contrib import admin
 from django.contrib.admin.models import LogEntry
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from . import models as m
@@ -85,10 +88,11 @@ class DocumentAdmin(admin.ModelAdmin):
     autocomplete_fields = ["source"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[m.Document]:
-        return super().get_queryset(request).with_successor()
+        # The default manager of Document's admin reads through DocumentQuerySet.
+        return cast(m.DocumentQuerySet, super().get_queryset(request)).with_successor()
 
     @admin.display(description=_("validity today"))
-    def validity(self, document: m.Document) -> str:
+    def validity(self, document: m.Document) -> str | Promise:
         return document.validity_on(timezone.localdate()).label
 
 

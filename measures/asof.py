@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeGuard
 
 from django.http import QueryDict
 from django.utils import timezone
@@ -32,7 +32,7 @@ def read_as_of(query: QueryDict) -> tuple[datetime.date | None, dict[str, list[s
         return None, {PARAM: [str(error)]}
 
 
-def is_past(day: datetime.date | None) -> bool:
+def is_past(day: datetime.date | None) -> TypeGuard[datetime.date]:
     """Whether a page shows another day than today (and must say so)."""
     return day is not None and day < timezone.localdate()
 

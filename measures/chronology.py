@@ -23,7 +23,17 @@ from __future__ import annotations
 
 import datetime
 
-from measures.validity import takes_effect as document_date  # noqa: F401  one date rule
+from measures.validity import takes_effect as document_date  # one date rule
+
+__all__ = [
+    "FOLLOWING",
+    "PRECEDING",
+    "allowed",
+    "chronology_problem",
+    "document_date",
+    "first",
+    "level_relation",
+]
 
 # The newer side came on or after the older (follows it).
 FOLLOWING = frozenset(

@@ -148,11 +148,11 @@ def _top_values(name: str, dimension: Dimension, filterset: MeasureFilter):
         )
         .order_by("-chosen", "-count", "key")[: FACET_LIMIT + len(chosen)]
     )
-    rows = list(rows)
+    counted = list(rows)
     # The chosen values come first; FACET_LIMIT others after them.
-    shown = [row for row in rows if row["chosen"]]
-    shown += [row for row in rows if not row["chosen"]][:FACET_LIMIT]
-    return shown, (rows[0]["groups"] - len(shown) if rows else 0)
+    shown = [row for row in counted if row["chosen"]]
+    shown += [row for row in counted if not row["chosen"]][:FACET_LIMIT]
+    return shown, (counted[0]["groups"] - len(shown) if counted else 0)
 
 
 def _names(keys: dict[str, list]) -> dict[tuple[str, object], tuple[str, str]]:
@@ -167,7 +167,7 @@ def _names(keys: dict[str, list]) -> dict[tuple[str, object], tuple[str, str]]:
             names.update({(name, key): (key, str(choices.get(key, key))) for key in ids})
         elif ids:
             parts.append(
-                dimension.model.objects.order_by()
+                dimension.model._default_manager.order_by()
                 .filter(pk__in=ids)
                 .annotate(facet=Value(name))
                 .values_list("facet", "pk", dimension.code, dimension.name_zh, dimension.name_en)

@@ -10,6 +10,7 @@ import datetime
 
 import django_filters
 from django import forms
+from django.db import models
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -23,6 +24,7 @@ from .models import (
     Grade,
     Jurisdiction,
     Measure,
+    MeasureQuerySet,
     ProductStage,
     Target,
     TargetQuerySet,
@@ -87,10 +89,15 @@ class PairFilter(CodeFilter):
         if not value:
             return queryset
         relation = queryset.model._meta.get_field(self.field_name)
-        pairs = relation.remote_field.through.objects.filter(
+        if (
+            not isinstance(relation, models.ManyToManyField)
+            or relation.remote_field.through is None
+        ):
+            raise TypeError(f"{self.field_name} is not a many-to-many field")
+        pairs = relation.remote_field.through._default_manager.filter(
             **{f"{relation.m2m_reverse_field_name()}__in": value}
         )
-        return queryset.filter(pk__in=pairs.values(relation.m2m_field_name()))
+        return queryset.filter(pk__in=pairs.values_list(relation.m2m_field_name(), flat=True))
 
 
 class PartChoiceField(forms.MultipleChoiceField):
@@ -122,7 +129,8 @@ class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
 class AsOfField(forms.CharField):
     """A day to view the catalogue as it stood, YYYY-MM-DD, not after today (validity.py)."""
 
-    def to_python(self, value: object) -> datetime.date | None:
+    # A CharField that cleans to a date: the stub's CharField promises a str.
+    def to_python(self, value: object) -> datetime.date | None:  # type: ignore[override]
         text = super().to_python(value)
         if not text:
             return None
@@ -147,7 +155,8 @@ class MeasureFilterForm(forms.Form):
         # An empty date is no date: say so rather than silently list everything.
         if self.data.get("updated_since") == "":
             self.add_error("updated_since", _("Give a date and time, e.g. 2025-04-07T00:00:00Z."))
-        return super().clean()
+        super().clean()
+        return self.cleaned_data
 
 
 class PartFilter(django_filters.MultipleChoiceFilter):
@@ -270,7 +279,7 @@ class MeasureFilter(django_filters.FilterSet):
         fields: list[str] = []
         form = MeasureFilterForm
 
-    def filter_queryset(self, queryset: QuerySet[Measure]) -> QuerySet[Measure]:
+    def filter_queryset(self, queryset: MeasureQuerySet) -> QuerySet[Measure]:
         queryset = self.qs_without(None, queryset)
         sort = [key for key in self.form.cleaned_data.get("sort") or [] if key]  # "sort=,"
         queryset = self.filters["sort"].filter(queryset, sort)
@@ -279,7 +288,7 @@ class MeasureFilter(django_filters.FilterSet):
             queryset = queryset.order_by(f"{prefix}document__slug", f"{prefix}number")
         return queryset
 
-    def qs_without(self, skipped: str | None, queryset: QuerySet[Measure] | None = None):
+    def qs_without(self, skipped: str | None, queryset: MeasureQuerySet | None = None):
         """The measures every active filter but `skipped` lets through, unsorted: what a facet
         counts. Uses the values already checked, so it costs no query to validate again. Every
         filter is a condition on the measure row or a subquery, so no measure comes twice."""
@@ -299,7 +308,7 @@ class MeasureFilter(django_filters.FilterSet):
         """Whether measures no longer in force on the day shown are included."""
         return self.form.cleaned_data.get("in_force") == "all"
 
-    def in_time(self, queryset: QuerySet[Measure]) -> QuerySet[Measure]:
+    def in_time(self, queryset: MeasureQuerySet) -> MeasureQuerySet:
         """The measures in force on the day shown, or with `in_force=all` every measure whose
         document had taken effect by then. Facets count within the same bounds."""
         if self.shows_all:
@@ -325,7 +334,8 @@ class MeasureFilter(django_filters.FilterSet):
 
     def filter_status(self, queryset: QuerySet[Measure], name: str, value: list[str]):
         if is_past(self.day):  # statuses as they could be known then, not today's
-            judged = self.judged_targets().filter(computed_status__in=value)
+            # Q(): the status is computed by the query (as_of), which the plugin cannot see.
+            judged = self.judged_targets().filter(Q(computed_status__in=value))
             return queryset.filter(pk__in=judged.values("measure_id"))
         targets = Target.objects.filter(measure=OuterRef("pk"), status__in=value)
         return queryset.filter(Exists(targets))

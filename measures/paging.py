@@ -48,7 +48,7 @@ class BadPage(Exception):
         self.status = status
 
 
-def page_of(paginator: Paginator, number: object, name: str = "page") -> Page:
+def page_of(paginator: Paginator, number: int | str, name: str = "page") -> Page:
     """Page `number` (as the query string gives it, in parameter `name`) with its rows loaded;
     BadPage (400 for a non-number, 404 past the end) otherwise."""
     try:

@@ -106,9 +106,8 @@ def progress(goal: Goal, observations: list[tuple[date, Decimal]], today: date) 
     stale = bool(goal.reporting_interval and latest_on + goal.reporting_interval < today)
     if goal.per_case:
         within = sum(meets(value, goal.comparator, goal.goal) for _, value in observations)
-        share = within / len(observations)
         status = Status.ACHIEVED if within == len(observations) else Status.BEHIND
-        return Progress(status, latest, latest_on, share, stale)
+        return Progress(status, latest, latest_on, within / len(observations), stale)
     share = _share(goal, latest)
     if deadline is not None and today > deadline:
         status = _at_deadline(goal, deadline, observations)

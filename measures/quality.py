@@ -19,7 +19,15 @@ from django.db.models import Exists, OuterRef
 
 from measures.models import MeasureLink, MeasureRelation
 
-from .models import Document, Grade, Measure, Observation, Target, pick_language
+from .models import (
+    Document,
+    Grade,
+    Measure,
+    MeasureAgency,
+    Observation,
+    Target,
+    pick_language,
+)
 
 # Links between levels, whichever came first.
 VERTICAL = {
@@ -68,7 +76,7 @@ def data_quality() -> list[DocumentQuality]:
     editions = _editions(documents)
 
     measures = Measure.objects.annotate(
-        has_agency=Exists(Measure.agencies.through.objects.filter(measure=OuterRef("pk"))),
+        has_agency=Exists(MeasureAgency.objects.filter(measure=OuterRef("pk"))),
         has_topic=Exists(Measure.topics.through.objects.filter(measure=OuterRef("pk"))),
         has_entity=Exists(Measure.entity_types.through.objects.filter(measure=OuterRef("pk"))),
         has_stage=Exists(Measure.stages.through.objects.filter(measure=OuterRef("pk"))),

@@ -10,6 +10,7 @@ import ipaddress
 from datetime import timedelta
 from importlib.util import find_spec
 from pathlib import Path
+from typing import Any
 
 import environ
 from celery.schedules import crontab
@@ -320,7 +321,7 @@ LANGUAGE_COOKIE_HTTPONLY = True
 
 # The API: open to read; writing needs an editor (the `editors` group) signed in by session or
 # token. Anonymous traffic is throttled (429 with Retry-After).
-REST_FRAMEWORK = {
+REST_FRAMEWORK: dict[str, Any] = {
     # Token first: an anonymous write then gets 401 with a `WWW-Authenticate: Token` challenge.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",

@@ -58,7 +58,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
     """handler500: called while Django handles an uncaught exception, from a view or from a
     middleware. A database outage is a 503 whichever layer met it first."""
     error = sys.exception()
-    if is_unavailable(error):
+    if error is not None and is_unavailable(error):
         return database_unavailable(request, error)
     if is_api(request):
         return JsonResponse({"detail": gettext("Server error.")}, status=500)

@@ -40,6 +40,8 @@ def deadlines_calendar(targets: Iterable[Target], stamp: datetime, base_url: str
     for target in targets:
         measure = target.measure
         day = target.deadline
+        if day is None:  # the feed is of targets with a deadline
+            continue
         goal = target.goal_display
         lines += [
             "BEGIN:VEVENT",

@@ -39,6 +39,7 @@ import logging
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -335,7 +336,7 @@ def check(
             reasons.append(f"the value in column “{source.value_field}” is not a number")
         elif abs(value) >= LARGEST_VALUE:
             reasons.append(f"the value in column “{source.value_field}” is too large")
-        if reasons:
+        if reasons or target_id is None or value is None:  # either gave a reason
             problems.append((line, "; ".join(reasons)))
             continue
         note = str(record.get(source.note_field) or "") if source.note_field else ""
@@ -352,7 +353,7 @@ def _not_text(cell: str) -> str | None:
     return None
 
 
-def _header_names(header: list[str], most: int = 10, longest: int = 40) -> str:
+def _header_names(header: Sequence[str], most: int = 10, longest: int = 40) -> str:
     """The first header names, each shortened and with control characters escaped."""
 
     def shown(name: str) -> str:

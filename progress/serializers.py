@@ -22,7 +22,9 @@ class RollupSerializer(serializers.Serializer):
         "Document slug, part (document/ordinal), measure id (document/number), agency slug "
         "or topic code."
     )
-    label = text("Its Chinese name.")
+    # A declared field, which the serializer's metaclass takes off the class: it does not
+    # replace Field.label, as the stub (which cannot see that) assumes.
+    label = text("Its Chinese name.")  # type: ignore[assignment]
     label_en = text("Its English name.")
     total = serializers.IntegerField(help_text="Number of targets or milestones.")
     share = serializers.FloatField(

@@ -7,6 +7,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext, gettext_lazy
 
 from caching import dataversion
@@ -102,12 +103,13 @@ def progress_targets(chosen: ProgressFilter) -> TargetQuerySet:
     targets = Target.objects.filter(chosen.measures).order_by()
     if is_past(chosen.day):  # each status as it could be known then
         targets = targets.as_of(chosen.day)
-        return targets.filter(computed_status=chosen.status) if chosen.status else targets
+        # Q(): the status is computed by the query (as_of), which the plugin cannot see.
+        return targets.filter(Q(computed_status=chosen.status)) if chosen.status else targets
     return targets.filter(status=chosen.status) if chosen.status else targets
 
 
 # The rules of measures/progress_rules.py in plain words, for the progress page.
-STATUS_RULES = {
+STATUS_RULES: dict[str, str | Promise] = {
     TargetStatus.ACHIEVED: gettext_lazy(
         "The goal is met: by the latest value while the deadline has not passed; once it has, "
         "by the last value dated on or before the deadline."
@@ -241,8 +243,8 @@ def deadlines_ics(request: HttpRequest) -> HttpResponse:
     today = chosen.day or timezone.localdate()  # as of a past day: deadlines coming then
     dated = progress_targets(chosen).select_related("measure__document")
     coming = list(dated.filter(deadline__gte=today).order_by("deadline", "pk")[:FEED_LIMIT])
-    past = dated.filter(deadline__lt=today).order_by("-deadline", "-pk")
-    past = list(past[: FEED_LIMIT - len(coming)]) if len(coming) < FEED_LIMIT else []
+    earlier = dated.filter(deadline__lt=today).order_by("-deadline", "-pk")
+    past = list(earlier[: FEED_LIMIT - len(coming)]) if len(coming) < FEED_LIMIT else []
     show_as_of([*coming, *past])
     body = deadlines_calendar(
         [*reversed(past), *coming], timezone.now(), request.build_absolute_uri("/")[:-1]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -279,11 +279,11 @@ class _CrossCheck:
                 successors[older.slug] = newer
         ended = {}
         for document in documents:
-            newer = successors.get(document.slug)
-            took_effect = takes_effect(newer) if newer else None
+            successor = successors.get(document.slug)
+            took_effect = takes_effect(successor) if successor else None
             ends = []
-            if took_effect:
-                ends.append((took_effect, f"when {newer.slug} took effect and superseded it"))
+            if successor and took_effect:
+                ends.append((took_effect, f"when {successor.slug} took effect and superseded it"))
             if document.ended_on:
                 ends.append((document.ended_on, f"its stated end ({document.end_reason})"))
             if ends:
@@ -302,9 +302,11 @@ class _CrossCheck:
     def add(self, file: str, record: str, field: str, message: str) -> None:
         self.found.append(Problem(file, record, field, message))
 
-    def expect(self, known: set[str], value: str | None, what: str, *where: str) -> None:
+    def expect(
+        self, known: set[str], value: str | None, what: str, file: str, record: str, field: str
+    ) -> None:
         if value is not None and value not in known:
-            self.add(*where, f"unknown {what} {value!r}")
+            self.add(file, record, field, f"unknown {what} {value!r}")
 
     def check_vocabularies(self) -> None:
         file = f"{self.folder}/{VOCABULARIES}"
@@ -329,13 +331,13 @@ class _CrossCheck:
                     f"{item.parent!r} must be defined above it",
                 )
             seen.add(item.code)
-        for item in vocab.series:
+        for series in vocab.series:
             self.expect(
                 self.jurisdictions,
-                item.jurisdiction,
+                series.jurisdiction,
                 "jurisdiction",
                 file,
-                f"series {item.slug}",
+                f"series {series.slug}",
                 "jurisdiction",
             )
 
@@ -454,10 +456,10 @@ class _CrossCheck:
             self.expect(self.sources, item.source, "source", file, record, "source")
             if self.measures.get(item.measure) == slug:
                 self.add(file, record, "measure", "a document cannot drop its own measure")
-        for item in document.removed_parts:
-            record = f"{slug} removed {item.part}"
-            self.expect(set(self.parts), item.part, "part", file, record, "part")
-            if self.parts.get(item.part) == slug:
+        for removed in document.removed_parts:
+            record = f"{slug} removed {removed.part}"
+            self.expect(set(self.parts), removed.part, "part", file, record, "part")
+            if self.parts.get(removed.part) == slug:
                 self.add(file, record, "part", "a document cannot remove its own part")
 
     def check_part(self, file: str, document: DocumentIn, part: PartIn) -> None:
@@ -640,10 +642,11 @@ class _CrossCheck:
         self.expect(self.agencies, rule.approach, "agency", file, where, "approach")
         for code in rule.product_types:
             self.expect(self.product_types, code, "product type", file, where, "product_types")
-        for field, values in [
+        listed: list[tuple[str, Sequence[str]]] = [
             ("product_types", rule.product_types),
             ("locations", rule.locations),
-        ]:
+        ]
+        for field, values in listed:
             for value in _duplicates(values):
                 self.add(file, where, field, f"{value!r} is listed more than once")
         if not measure.applies_to.entity_types:

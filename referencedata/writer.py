@@ -267,15 +267,15 @@ class _Writer:
                     "parent_id": parent,
                 },
             )
-        for item in vocab.series:
+        for series in vocab.series:
             self.upsert(
                 m.Series,
-                (item.slug,),
+                (series.slug,),
                 {
-                    "slug": item.slug,
-                    "name_zh": item.name_zh,
-                    "name_en": item.name_en,
-                    "jurisdiction_id": self.row(m.Jurisdiction, item.jurisdiction).pk,
+                    "slug": series.slug,
+                    "name_zh": series.name_zh,
+                    "name_en": series.name_en,
+                    "jurisdiction_id": self.row(m.Jurisdiction, series.jurisdiction).pk,
                 },
             )
         for model, items in [
@@ -283,17 +283,21 @@ class _Writer:
             (m.EntityType, vocab.entity_types),
             (m.ProductType, vocab.product_types),
         ]:
-            for item in items:
-                values = {"code": item.code, "name_zh": item.name_zh, "name_en": item.name_en}
-                self.upsert(model, (item.code,), values)
-        for ordinal, item in enumerate(vocab.product_stages, start=1):
+            for entry in items:
+                values: dict[str, Any] = {
+                    "code": entry.code,
+                    "name_zh": entry.name_zh,
+                    "name_en": entry.name_en,
+                }
+                self.upsert(model, (entry.code,), values)
+        for ordinal, stage in enumerate(vocab.product_stages, start=1):
             values = {
-                "code": item.code,
-                "name_zh": item.name_zh,
-                "name_en": item.name_en,
+                "code": stage.code,
+                "name_zh": stage.name_zh,
+                "name_en": stage.name_en,
                 "ordinal": ordinal,
             }
-            self.upsert(m.ProductStage, (item.code,), values)
+            self.upsert(m.ProductStage, (stage.code,), values)
 
     def write_agencies_and_sources(self) -> None:
         for item in self.data.agencies:
@@ -311,8 +315,8 @@ class _Writer:
                     "aliases": list(item.aliases),
                 },
             )
-        for item in self.data.sources:
-            self.upsert(m.Source, (item.key,), item.model_dump())
+        for source in self.data.sources:
+            self.upsert(m.Source, (source.key,), source.model_dump())
 
     def write_document(self, item: DocumentIn) -> None:
         sources = self.rows[m.Source]
@@ -502,9 +506,10 @@ class _Writer:
         document = self.row(m.Document, item.slug)
         for part in item.parts:
             section = self.row(m.Section, document.pk, part.number)
-            for link in part.links:
-                older = self.section(link.part) if link.part else None
-                self.write_link(SectionLink, older, section, link.relation, link, inherited)
+            for part_link in part.links:
+                older_part = self.section(part_link.part) if part_link.part else None
+                relation = part_link.relation
+                self.write_link(SectionLink, older_part, section, relation, part_link, inherited)
             for measure_item in part.measures:
                 measure = self.row(m.Measure, document.pk, measure_item.number)
                 for link in measure_item.links:
@@ -512,13 +517,13 @@ class _Writer:
                     self.write_link(MeasureLink, older, measure, link.relation, link, inherited)
                 self.write_target_links(measure, measure_item, item)
         for dropped in item.dropped:
-            older = self.measure(dropped.measure)
-            relation = MeasureRelation.DROPPED
-            self.write_link(MeasureLink, older, None, relation, dropped, inherited)
+            gone = self.measure(dropped.measure)
+            dropped_relation = MeasureRelation.DROPPED
+            self.write_link(MeasureLink, gone, None, dropped_relation, dropped, inherited)
         for removed in item.removed_parts:
-            older = self.section(removed.part)
-            relation = SectionRelation.REMOVED
-            self.write_link(SectionLink, older, None, relation, removed, inherited)
+            gone_part = self.section(removed.part)
+            removed_relation = SectionRelation.REMOVED
+            self.write_link(SectionLink, gone_part, None, removed_relation, removed, inherited)
 
     def write_link(self, model, older, newer, relation: str, item, parent: Inherited) -> None:
         older_id = older.pk if older else None
@@ -617,13 +622,13 @@ class _Writer:
         self.delete(m.Milestone, [row.pk for row in self.rows[m.Milestone].values()])
         curated = [row.pk for row in self.rows[TargetLink].values() if row.status == "curated"]
         self.delete(TargetLink, curated)  # before the targets, whose deletion cascades to them
-        for model in (m.MeasureAgency, m.Eligibility, m.Target):
-            self.delete(model, [row.pk for row in self.rows[model].values()])
-        for model in (MeasureLink, SectionLink):
-            curated = [row.pk for row in self.rows[model].values() if row.status == "curated"]
-            self.delete(model, curated)
-        for model in (m.Measure, m.Section):
-            self.delete(model, [row.pk for row in self.rows[model].values()])
+        for owned in (m.MeasureAgency, m.Eligibility, m.Target):
+            self.delete(owned, [row.pk for row in self.rows[owned].values()])
+        for link_model in (MeasureLink, SectionLink):
+            curated = [row.pk for row in self.rows[link_model].values() if row.status == "curated"]
+            self.delete(link_model, curated)
+        for parent in (m.Measure, m.Section):
+            self.delete(parent, [row.pk for row in self.rows[parent].values()])
 
     def delete(self, model: type[models.Model], candidates: list[int]) -> None:
         unlisted = [pk for pk in candidates if pk not in self.seen[model]]

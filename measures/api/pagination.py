@@ -59,6 +59,8 @@ class PagePagination(PageNumberPagination):
         if self.cursor is not None:
             return self.cursor.get_paginated_response(data)
         response = super().get_paginated_response(data)
+        if self.page is None or not isinstance(self.page.paginator, CappedPaginator):
+            raise RuntimeError("no page of a CappedPaginator to describe")
         body = {"count": response.data["count"], "count_exact": self.page.paginator.count_exact}
         return Response(body | {k: v for k, v in response.data.items() if k != "count"})
 

@@ -1,6 +1,8 @@
 """How the API describes itself: the generated OpenAPI schema, completed where generation
 cannot know (open reads, the errors every operation can return, the format parameter)."""
 
+from typing import Any
+
 from drf_spectacular.openapi import AutoSchema
 from rest_framework.permissions import SAFE_METHODS
 
@@ -25,7 +27,7 @@ WRITE_ONLY = {"403", "409", "415"}
 # Single-choice filters an HTML form may send empty, which means "any" (as the pages read them).
 BLANK_MEANS_ANY = {"in_force", "has_target", "unit", "kind", "sort"}
 # Query parameters whose values the server checks beyond their type (measures/filters.py).
-PARAMETER_SCHEMAS = {
+PARAMETER_SCHEMAS: dict[str, dict[str, Any]] = {
     "as_of": AS_OF_SCHEMA,
     "measure": {"type": "string", "pattern": f"{MEASURE_ID_PATTERN}|^$"},  # empty: any
 }

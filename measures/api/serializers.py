@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import datetime
 import re
+from typing import Any, Protocol
 
 from django.db import models
 from django.utils import timezone
+from django.utils.functional import Promise
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, status
@@ -106,7 +108,7 @@ MILESTONE_DESCRIPTIONS = {
 }
 
 
-def described(*names: str, **overrides: str) -> dict[str, dict[str, str]]:
+def described(*names: str, **overrides: str) -> dict[str, dict[str, Any]]:
     """`extra_kwargs` giving each field its description (or a more specific one)."""
     texts = {name: FIELD_DESCRIPTIONS[name] for name in names} | overrides
     return {name: {"help_text": text} for name, text in texts.items()}
@@ -118,7 +120,8 @@ class OptionalURLField(serializers.URLField):
     def __init__(self, **kwargs) -> None:
         super().__init__(allow_null=True, read_only=True, **kwargs)
 
-    def to_representation(self, value: str) -> str | None:
+    # DRF puts whatever this returns in the answer; the stub's CharField promises a str.
+    def to_representation(self, value: str) -> str | None:  # type: ignore[override]
         return value or None
 
 
@@ -134,7 +137,7 @@ class Conflict(APIException):
     default_code = "conflict"
 
 
-def editor_grades() -> list[tuple[str, str]]:
+def editor_grades() -> list[tuple[str, str | Promise]]:
     """The grades an editor may give (also the schema's EditorGradeEnum, by these choices)."""
     return [(value, label) for value, label in m.Grade.choices if value != m.Grade.UNKNOWN]
 
@@ -166,6 +169,8 @@ class PlainDecimalField(serializers.DecimalField):
     @property
     def pattern(self) -> str:
         signed = self.min_value is None or self.min_value < 0
+        if self.max_whole_digits is None or self.decimal_places is None:
+            raise ValueError("a PlainDecimalField needs max_digits and decimal_places")
         return plain_decimal_pattern(self.max_whole_digits, self.decimal_places, signed)
 
     def to_internal_value(self, data):
@@ -211,7 +216,9 @@ class ProvenanceFields(serializers.Serializer):
 
     grade = text("official, secondary, inferred or unknown: how far to trust the fact.")
     grade_note = text("Why the fact has this grade (required for inferred and unknown).")
-    source = SourceSerializer(read_only=True, allow_null=True, help_text="Where the fact was read.")
+    # A declared field, which the serializer's metaclass takes off the class: it does not
+    # replace Field.source, as the stub (which cannot see that) assumes.
+    source = SourceSerializer(read_only=True, allow_null=True, help_text="Where the fact was read.")  # type: ignore[assignment]
 
 
 class VocabularySerializer(serializers.Serializer):
@@ -221,7 +228,7 @@ class VocabularySerializer(serializers.Serializer):
 
 
 class AgencySerializer(serializers.ModelSerializer):
-    jurisdiction = serializers.SlugRelatedField(
+    jurisdiction: serializers.SlugRelatedField[m.Jurisdiction] = serializers.SlugRelatedField(
         slug_field="code", read_only=True, help_text="Jurisdiction code."
     )
     measure_count = serializers.IntegerField(
@@ -328,7 +335,9 @@ class TargetSerializer(ProvenanceFields, serializers.ModelSerializer):
 
 
 class ObservationSerializer(ProvenanceFields, serializers.ModelSerializer):
-    target = serializers.PrimaryKeyRelatedField(read_only=True, help_text="Target id.")
+    target: serializers.PrimaryKeyRelatedField[m.Target] = serializers.PrimaryKeyRelatedField(
+        read_only=True, help_text="Target id."
+    )
     source_url = OptionalURLField(help_text="Where an editor found the value.")
 
     class Meta:
@@ -480,10 +489,10 @@ class IssuerSerializer(serializers.Serializer):
 
 
 class DocumentSerializer(ProvenanceFields, serializers.ModelSerializer):
-    jurisdiction = serializers.SlugRelatedField(
+    jurisdiction: serializers.SlugRelatedField[m.Jurisdiction] = serializers.SlugRelatedField(
         slug_field="code", read_only=True, help_text="Jurisdiction code."
     )
-    series = serializers.SlugRelatedField(
+    series: serializers.SlugRelatedField[m.Series] = serializers.SlugRelatedField(
         slug_field="slug",
         read_only=True,
         allow_null=True,
@@ -656,14 +665,26 @@ class CodeOfListed(serializers.SlugRelatedField):
     schema is told the type)."""
 
 
+class ListedMeasure(Protocol):
+    """What MeasureSerializer's methods read of a measure beyond its fields: the lists
+    MeasureViewSet's queryset prefetches (`to_attr`)."""
+
+    scope: m.Jurisdiction
+    entity_type_list: list[m.EntityType]
+    stage_list: list[m.ProductStage]
+    older_links: list[MeasureLink]
+    newer_links: list[MeasureLink]
+
+
 # A measure as MeasureViewSet reads it: its related rows are the lists its queryset prefetches
 # (`topic_list`, `target_list`, …).
 class MeasureSerializer(ProvenanceFields, serializers.ModelSerializer):
     id = serializers.CharField(source="public_id", read_only=True, help_text="Public id.")
-    document = serializers.SlugRelatedField(
+    document: serializers.SlugRelatedField[m.Document] = serializers.SlugRelatedField(
         slug_field="slug", read_only=True, help_text="Document slug."
     )
-    label = text("The number as the document prints it: (十二).")
+    # A declared field (see ProvenanceFields.source).
+    label = text("The number as the document prints it: (十二).")  # type: ignore[assignment]
     part = serializers.SerializerMethodField(help_text="The part the measure belongs to.")
     topics = CodeOfListed(
         slug_field="code",
@@ -774,7 +795,7 @@ class MeasureSerializer(ProvenanceFields, serializers.ModelSerializer):
             },
         }
     )
-    def get_applies_to(self, measure: m.Measure) -> dict:
+    def get_applies_to(self, measure: ListedMeasure) -> dict:
         return {
             "entity_types": [entity.code for entity in measure.entity_type_list],
             "stages": [stage.code for stage in measure.stage_list],
@@ -797,7 +818,7 @@ class MeasureSerializer(ProvenanceFields, serializers.ModelSerializer):
             },
         }
     )
-    def get_links(self, measure: m.Measure) -> list[dict]:
+    def get_links(self, measure: ListedMeasure) -> list[dict]:
         links = []
         for link in measure.older_links:
             links.append(self._link(link, link.older, "older"))

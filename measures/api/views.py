@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import asdict
 from operator import itemgetter
+from typing import TYPE_CHECKING
 
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -21,7 +23,8 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import serializers, status, viewsets
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import APIException, NotAuthenticated, ValidationError
+from rest_framework.generics import GenericAPIView
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -38,6 +41,7 @@ from measures.models import LinkStatus, MeasureLink, MeasureRelation, SectionRel
 from measures.quality import data_quality
 
 from . import serializers as s
+from .pagination import PagePagination
 from .preconditions import IF_MATCH_PATTERN, IfMatch, MalformedIfMatch
 
 AS_OF = OpenApiParameter(
@@ -53,7 +57,7 @@ AS_OF_DESCRIPTION = (
 )
 
 
-def targets_as_of(targets: QuerySet[m.Target], day) -> QuerySet[m.Target]:
+def targets_as_of(targets: m.TargetQuerySet, day: datetime.date | None) -> m.TargetQuerySet:
     """Targets of the documents issued by `day`, with their progress as known then (read by
     TargetSerializer in place of the stored progress); unchanged for today."""
     if day is None:
@@ -92,6 +96,8 @@ def etag(data: dict) -> str:
 
 def audit(request: Request, obj, flag: int, changes: dict) -> None:
     """Who changed what, when: kept as Django admin log entries, visible in the admin."""
+    if request.user.pk is None:  # editors only: the permissions let no anonymous change through
+        raise NotAuthenticated()
     LogEntry.objects.log_actions(
         user_id=request.user.pk,
         queryset=[obj],
@@ -101,7 +107,15 @@ def audit(request: Request, obj, flag: int, changes: dict) -> None:
     )
 
 
-class JSONErrors:
+if TYPE_CHECKING:  # what the mixins below are mixed into
+    _APIView = APIView
+    _GenericAPIView = GenericAPIView
+    _ReadOnlyViewSet = viewsets.ReadOnlyModelViewSet
+else:
+    _APIView = _GenericAPIView = _ReadOnlyViewSet = object
+
+
+class JSONErrors(_APIView):
     """Errors are JSON whatever format was asked for: a client can always read what went wrong."""
 
     def finalize_response(self, request, response, *args, **kwargs):
@@ -118,7 +132,7 @@ class ReadView(JSONErrors, APIView):
     renderer_classes = [JSONRenderer, BrowsableAPIRenderer]
 
 
-class CSVListMixin(JSONErrors):
+class CSVListMixin(JSONErrors, _ReadOnlyViewSet):
     """`?format=csv` returns every row the filters select (no pages), with `csv_columns`.
     Only lists offer CSV; one record is JSON."""
 
@@ -132,7 +146,7 @@ class CSVListMixin(JSONErrors):
 
     def list(self, request: Request, *args, **kwargs) -> Response:
         if request.accepted_renderer.format == "csv":
-            if self.paginator is not None:
+            if isinstance(self.paginator, PagePagination):
                 self.paginator.check_parameters(request)
             queryset = self.filter_queryset(self.get_queryset())
             data = self.get_serializer(queryset, many=True).data
@@ -141,7 +155,7 @@ class CSVListMixin(JSONErrors):
         return super().list(request, *args, **kwargs)
 
 
-class GuardedUpdate:
+class GuardedUpdate(_GenericAPIView):
     """PATCH by editors without lost updates: send the ETag you read as If-Match (428 without
     it, 412 if the record changed meanwhile). The change is checked against the model's own
     rules and constraints, then logged."""
@@ -234,7 +248,7 @@ class DocumentViewSet(CachedReads, CSVListMixin, viewsets.ReadOnlyModelViewSet):
     ]
 
     def get_queryset(self) -> QuerySet[m.Document]:
-        queryset = (
+        queryset: m.DocumentQuerySet = (
             m.Document.objects.in_reading_order()
             .with_successor()
             .select_related("jurisdiction", "series", "source")
@@ -391,7 +405,9 @@ class AgencyViewSet(CachedReads, CSVListMixin, viewsets.ReadOnlyModelViewSet):
         )
 
 
-def vocabulary_viewset(model: type, doc: str) -> type:
+def vocabulary_viewset(
+    model: type[m.Topic | m.EntityType | m.ProductStage], doc: str
+) -> type[viewsets.ReadOnlyModelViewSet]:
     class VocabularyViewSet(CachedReads, CSVListMixin, viewsets.ReadOnlyModelViewSet):
         __doc__ = doc
         serializer_class = s.VocabularySerializer

@@ -118,7 +118,7 @@ class MeasureLink(Link):
     def clean(self) -> None:
         """Refuse a relation that runs backwards in time (see `chronology.py`)."""
         super().clean()
-        if self.older_id is None or self.newer_id is None:
+        if self.older is None or self.newer is None:
             return
         older, newer = self.older.document, self.newer.document
         problem = chronology_problem(

@@ -47,7 +47,7 @@ def search_key(term: str) -> str:
     return term.upper()
 
 
-class MeasureQuerySet(BumpingQuerySet, models.QuerySet["Measure"]):
+class MeasureQuerySet(BumpingQuerySet["Measure"]):
     def in_reading_order(self) -> MeasureQuerySet:
         """By the jurisdiction's level (as stored), document slug and number: the default order
         of the API and the /measures/ page. The level is the document's copy, so PostgreSQL
@@ -221,6 +221,11 @@ class Measure(Provenance):
     # Derived: search_text() of the measure and its targets, kept by save() here and in
     # Target and by the querysets' bulk writes; migration 0009 indexes it by trigrams.
     search_text = models.TextField(editable=False, default="")
+
+    # Not columns: its document's next edition, read with the row by
+    # MeasureQuerySet.with_successor(); absent otherwise, so read them after hasattr().
+    successor_slug: str | None
+    successor_starts: datetime.date | None
 
     objects = MeasureQuerySet.as_manager()
 

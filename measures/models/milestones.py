@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.expressions import Combinable
 from django.utils.translation import gettext_lazy as _
 
 from .base import Provenance, pick_language
@@ -18,10 +19,10 @@ class MilestoneStatus(models.TextChoices):
     DONE = "done", _("done")
 
 
-class MilestoneQuerySet(RollupQuerySet):
+class MilestoneQuerySet(RollupQuerySet["Milestone"]):
     statuses = MilestoneStatus
 
-    def rollup_share(self) -> models.Expression:
+    def rollup_share(self) -> Combinable:
         """Done counts 1, in progress ½, not started 0."""
         return models.Case(
             models.When(status=MilestoneStatus.DONE, then=models.Value(1.0)),

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.expressions import Combinable
 from django.db.models.functions import Coalesce
+
+_M = TypeVar("_M", bound=models.Model)
 
 # Roll-up groupings of targets and milestones, by the path from them (both hang off a measure):
 # the fields that make the key, and the Chinese and English labels.
@@ -43,7 +47,7 @@ class Rollup:
     more: int = 0
 
 
-class RollupQuerySet(models.QuerySet):
+class RollupQuerySet(models.QuerySet[_M]):
     """Counts by status and a weighted share of the way, grouped by document, part, measure,
     agency or topic: one grouped query per grouping, whatever the number of rows, over the rows
     of this queryset (filter it first to roll up a selection).
@@ -53,7 +57,7 @@ class RollupQuerySet(models.QuerySet):
 
     statuses: type[models.TextChoices]
 
-    def rollup_share(self) -> models.Expression:
+    def rollup_share(self) -> Combinable:
         """The share of one row, 0 … 1, or NULL when it has none."""
         raise NotImplementedError
 

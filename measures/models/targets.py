@@ -13,6 +13,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Case, F, OuterRef, Q, Value, When
+from django.db.models.expressions import Combinable
 from django.db.models.functions import Cast, Coalesce, NullIf, Round, RowNumber
 from django.db.models.lookups import GreaterThan, GreaterThanOrEqual, LessThan
 from django.utils import timezone
@@ -74,7 +75,7 @@ class DaysBetween(models.Func):
 COMPARATOR_LOOKUPS = {"lte": "lte", "lt": "lt", "gte": "gte", "gt": "gt", "eq": "exact"}
 
 
-def meets_goal(value: str, comparator: str, goal: models.Expression) -> Q:
+def meets_goal(value: str, comparator: str, goal: Combinable) -> Q:
     """The condition that the field `value` meets `goal` by the comparator in field `comparator`."""
     return Q(
         *(
@@ -104,10 +105,12 @@ def clipped(share: models.Expression) -> Case:
     )
 
 
-class TargetQuerySet(BumpingQuerySet, RollupQuerySet):
+# The plugin's as_manager() for a queryset with two queryset bases returns a manager derived
+# from the first base's only, so mypy sees it clash with the second's (a django-stubs limit).
+class TargetQuerySet(BumpingQuerySet["Target"], RollupQuerySet["Target"]):  # type: ignore[override]
     statuses = TargetStatus
 
-    def rollup_share(self) -> models.Expression:
+    def rollup_share(self) -> Combinable:
         return models.F("progress_share")
 
     def with_computed_progress(self, today: datetime.date) -> TargetQuerySet:
@@ -368,6 +371,9 @@ class Target(Provenance):
     latest_observed_on = models.DateField(null=True, blank=True, editable=False)
     progress_computed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
+    # Not a column: the inline SVG chart a page's view draws for its template.
+    chart: str
+
     objects = TargetQuerySet.as_manager()
 
     class Meta:
@@ -412,7 +418,7 @@ class Target(Provenance):
             else None
         )
         super().save(*args, **kwargs)
-        measures = {self.measure_id, previous} - {None}
+        measures = {pk for pk in (self.measure_id, previous) if pk is not None}
         Measure.objects.filter(pk__in=measures).refresh_search_text()
 
     def delete(self, *args, **kwargs) -> tuple[int, dict[str, int]]:

@@ -24,7 +24,7 @@ class Command(BaseCommand):
             problems = [f"{name}: {' '.join(messages)}" for name, messages in pair.errors.items()]
             raise CommandError("\n".join(problems))
         try:
-            report = store_suggestions(pair.a, pair.b)
+            report = store_suggestions(*pair.documents())
         except PairHasCuratedLinks as error:
             raise CommandError(f"{error}; suggestions are for documents without them.") from None
         self.stdout.write(

@@ -63,7 +63,10 @@ class Command(BaseCommand):
             raise CommandError(f"Import failed and was rolled back: {error}") from None
         if not json:
             self.stdout.write(
-                self.style.SUCCESS(f"Imported into {run.document.slug} (import run {run.pk}).")
+                self.style.SUCCESS(
+                    f"Imported into {run.document.slug if run.document else ''} "
+                    f"(import run {run.pk})."
+                )
             )
 
     def _render(self, result, as_json: bool) -> str:
