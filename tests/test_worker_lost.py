@@ -1,8 +1,9 @@
 """A worker killed whole: its task runs again within the visibility timeout, never two copies at
 once, and the results stay exact (measures/tasklock.py, the Celery settings).
 
-- The task lock itself runs against a PostgreSQL of the test's own (tests/services.py) in every
-  run, SQLite or not: advisory locks need no tables, and a process holding one is SIGKILLed.
+- The task lock itself runs against a PostgreSQL of the test's own (tests/services.py),
+  whatever the suite's database: advisory locks need no tables, and a process holding one is
+  SIGKILLed. Marked `services`: CI runs these once, in the PostgreSQL run.
 - The worker scenarios need the suite's PostgreSQL and a broker (CELERY_BROKER_URL): real
   `celery worker` processes on a private queue (tests/workers.py), with the production settings
   shortened (a visibility timeout of a few seconds). Without a broker the same scenarios run
@@ -75,6 +76,7 @@ with psycopg.connect(sys.argv[1], autocommit=True) as conn, held(conn.cursor(), 
 """
 
 
+@pytest.mark.services
 def test_a_lock_held_by_a_killed_process_is_released_at_once(postgres):
     key, common = f"work-{uuid.uuid4()}", f"all-{uuid.uuid4()}"
     environment = {
@@ -108,6 +110,7 @@ def test_a_lock_held_by_a_killed_process_is_released_at_once(postgres):
         holder.wait()
 
 
+@pytest.mark.services
 def test_claims_are_taken_all_or_none_and_released_after_the_block(postgres):
     free, taken_elsewhere = f"free-{uuid.uuid4()}", f"taken-{uuid.uuid4()}"
     with session(postgres) as first, session(postgres) as second:
@@ -124,6 +127,7 @@ def test_claims_are_taken_all_or_none_and_released_after_the_block(postgres):
         assert first.execute(count).fetchone()[0] == 0
 
 
+@pytest.mark.services
 def test_a_lock_that_cannot_be_released_ends_its_session(postgres):
     key = f"work-{uuid.uuid4()}"
     with session(postgres) as worker, session(postgres) as other:
