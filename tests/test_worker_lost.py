@@ -264,9 +264,11 @@ def test_a_killed_workers_task_runs_again_within_the_visibility_timeout(workers,
 def test_a_task_outlasting_the_visibility_timeout_never_runs_twice_at_once(workers, file_server):
     targets = TargetFactory.create_batch(3)
     body = csv_for(targets)
-    # The first download trickles in for longer than the visibility timeout (with room for the
-    # second worker to start on a busy machine), never idle long enough for a read to time out.
-    slow = Response(body, drip=0 if EAGER else 1.5)
+    # The first download sends a few bytes, then the rest only once the copy has come back after
+    # the visibility timeout and been told to wait: it outlasts the timeout however long the
+    # second worker takes to start, and never idles long enough for a read to time out.
+    release = threading.Event()
+    slow = Response(body) if EAGER else Response(body, split=12, pause=60, release=release)
     source = IndicatorSourceFactory(
         location=file_server.serve("/slow.csv", slow, Response(body)), timeout=120
     )
@@ -275,8 +277,10 @@ def test_a_task_outlasting_the_visibility_timeout_never_runs_twice_at_once(worke
     if EAGER:  # never delivered twice inline: the second copy is sent by hand
         workers.send(ingest_observations, source.pk)
     else:
-        wait_until(lambda: bool(file_server.requests), workers)
+        wait_until(file_server.started.is_set, workers)
         workers.start()  # idle, so it is handed the copy while the first still runs
+        wait_until(lambda: workers.times_said("already running elsewhere") > 0, workers)
+        release.set()
 
     wait_until(lambda: IngestRun.objects.count() == 2, workers)
     first, second = IngestRun.objects.order_by("started_at")
@@ -305,10 +309,10 @@ def test_a_targets_refresh_waits_for_a_whole_refresh_and_is_not_lost(workers):
     with connection.cursor() as cursor, held(cursor, [exclusive(ALL_PROGRESS)]) as taken:
         assert taken
         workers.send(refresh_target_progress, target.pk)
-        time.sleep(3)  # a few of the copy's tries
+        # A few of the copy's tries, each told to wait (one a second, RETRY_SECONDS).
+        told = f"already running elsewhere ({ALL_PROGRESS}, {ALL_PROGRESS}:{target.pk})"
+        wait_until(lambda: workers.times_said(told) >= 2, workers)
         assert Target.objects.get(pk=target.pk).progress_computed_at is None
     wait_until(lambda: Target.objects.get(pk=target.pk).status == "achieved", workers)
     workers.stop()
-    assert f"already running elsewhere ({ALL_PROGRESS}, {ALL_PROGRESS}:{target.pk})" in (
-        workers.output()
-    )
+    assert told in workers.output()
