@@ -138,7 +138,12 @@ def test_a_lock_that_cannot_be_released_ends_its_session(postgres):
             with pytest.raises(psycopg.errors.DivisionByZero):
                 worker.execute("SELECT 1 / 0")
         assert worker.closed
-        assert try_lock(other.cursor(), [exclusive(key)])
+        # The server lets go of the session's locks once its backend has ended, a moment after
+        # the client hung up.
+        deadline = time.monotonic() + 5
+        while not try_lock(other.cursor(), [exclusive(key)]):
+            assert time.monotonic() < deadline, "the ended session's lock was never released"
+            time.sleep(0.05)
 
 
 # -- the configuration ---------------------------------------------------------------------------
