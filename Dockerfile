@@ -4,9 +4,16 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /app
 
 COPY pyproject.toml README.md ./
+# The apps, as pyproject's package list names them (bench and tests are not part of the product).
 COPY policytracker ./policytracker
+COPY caching ./caching
+COPY jobs ./jobs
 COPY measures ./measures
+COPY progress ./progress
+COPY finder ./finder
+COPY importer ./importer
 COPY comparisons ./comparisons
+COPY referencedata ./referencedata
 RUN pip install --no-cache-dir .
 
 COPY . .

@@ -12,7 +12,7 @@ help:
 	@echo "make test     run the whole test suite"
 	@echo "make install  create .venv and install the dependencies only"
 	@echo "make lint     ruff (lint and format check)"
-	@echo "make check    lint + Django system checks + missing-migration check"
+	@echo "make check    lint + dependency rules + Django system checks + missing-migration check"
 	@echo "make messages re-extract and compile the interface translations"
 	@echo "make bench    benchmark against Datasette and raw SQL (PostgreSQL, Redis, wrk; see README)"
 
@@ -51,6 +51,7 @@ format: install
 	$(BIN)/ruff format .
 
 check: lint
+	$(BIN)/lint-imports
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python manage.py load_policies --check

@@ -34,11 +34,12 @@ def refresh_progress() -> dict:
     from django.utils import timezone
 
     from measures.models import Target
+    from progress.refresh import refresh_progress as refresh
 
     def run(today: datetime.date) -> dict:
         started = time.monotonic()
         with CaptureQueriesContext(connection) as queries:
-            changed = Target.objects.refresh_progress(today)
+            changed = refresh(Target.objects.all(), today)
         return {
             "seconds": round(time.monotonic() - started, 2),
             "queries": len(queries.captured_queries),
@@ -53,9 +54,9 @@ def refresh_progress() -> dict:
 
 
 def align_1000(measures: int = ALIGN_MEASURES) -> dict:
+    from bench.synthetic import next_edition, synthetic_document
     from comparisons.engine import compare
     from comparisons.snapshot import Pair
-    from comparisons.synthetic import next_edition, synthetic_document
 
     older = synthetic_document("older", measures, seed=1)
     newer = next_edition(older, "newer", seed=2)
@@ -77,8 +78,8 @@ def align_1000(measures: int = ALIGN_MEASURES) -> dict:
 def official_text(measures: int, seed: int = 1) -> str:
     """A notice in the official format: header, parts 一、…, measures (一)… numbered per part
     (the parser reads numerals up to 九十九), invented sentences from the corpus vocabulary."""
-    from comparisons.synthetic import clause
-    from measures.corpus import PART_TITLES
+    from bench.corpus import PART_TITLES
+    from bench.synthetic import clause
     from measures.numerals import chinese_numeral
 
     rng = random.Random(seed)  # noqa: S311 (reproducible data, no secret)
@@ -118,7 +119,7 @@ def official_text(measures: int, seed: int = 1) -> str:
 def import_large_document(measures: int = IMPORT_MEASURES) -> dict:
     """The importer as an editor uses it: the file read and planned (the preview), then
     written (apply), each timed."""
-    from measures.importer import apply, preview
+    from importer.service import apply, preview
     from measures.models import Document, Measure
 
     slug = "syn-import-large"

@@ -549,7 +549,7 @@ def celery_refresh(options: Options) -> dict:
     """refresh_progress as the nightly job runs it: a task taken by the Celery worker."""
     code = (
         "import json, time, django; django.setup()\n"
-        "from measures.tasks import refresh_progress\n"
+        "from progress.tasks import refresh_progress\n"
         "t = time.monotonic(); changed = refresh_progress.delay().get(timeout=3600)\n"
         "print(json.dumps({'seconds': round(time.monotonic() - t, 2), 'changed': changed}))"
     )

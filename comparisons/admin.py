@@ -4,10 +4,10 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from measures.dataversion import bump
+from caching.dataversion import bump
+from measures.models import LinkStatus, MeasureLink, SectionLink, TargetLink
 
 from .cache import refresh_cached_pairs
-from .models import LinkStatus, MeasureLink, SectionLink, TargetLink
 
 
 def _review(request: HttpRequest, queryset: QuerySet[MeasureLink], status: str) -> int:

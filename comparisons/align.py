@@ -28,7 +28,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .chronology import level_relation
+from measures.chronology import level_relation
+
 from .diff import target_changes
 from .snapshot import SUGGESTED, DocumentData, LinkData, MeasureData, Pair, PartLinkData
 from .tokens import terms

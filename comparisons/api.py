@@ -1,23 +1,28 @@
-"""GET /api/v1/compare/?a=<slug>&b=<slug>: the comparison as JSON, or its measure pairs as CSV."""
+"""GET /api/v1/compare/?a=<slug>&b=<slug>: the comparison as JSON, or its measure pairs as CSV;
+and the links between editions (/api/v1/links/, /api/v1/section-links/), which editors review:
+a reviewed link recomputes the comparisons it touches."""
 
 from __future__ import annotations
 
+import django_filters
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers
+from rest_framework import mixins, serializers, viewsets
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from measures.api.caching import CachedReads
+from caching.responses import CachedReads
+from measures.api import serializers as s
 from measures.api.renderers import CSVRenderer
-from measures.api.views import AS_OF, JSONErrors
+from measures.api.views import AS_OF, IF_MATCH, CSVListMixin, GuardedUpdate, JSONErrors, fields
 from measures.asof import api_as_of
-from measures.models import DocumentValidity
+from measures.models import DocumentValidity, LinkStatus, MeasureLink, MeasureRelation, SectionLink
 
-from .cache import comparison_for
+from .cache import comparison_for, refresh_cached_pairs
 from .pairs import resolve_pair
 
 
@@ -293,3 +298,85 @@ class CompareView(CachedReads, JSONErrors, APIView):
             {**cached.result, "fresh": cached.fresh, "as_of": day, "validity": validity}
         ).data
         return Response(data)
+
+
+class LinkFilter(django_filters.FilterSet):
+    document = django_filters.CharFilter(
+        method="filter_document", help_text="Either side in this document (slug)."
+    )
+    older_document = django_filters.CharFilter(
+        field_name="older__document__slug", help_text="Older side's document (slug)."
+    )
+    newer_document = django_filters.CharFilter(
+        field_name="newer__document__slug", help_text="Newer side's document (slug)."
+    )
+    relation = django_filters.MultipleChoiceFilter(
+        choices=MeasureRelation.choices, help_text="Relation."
+    )
+    status = django_filters.MultipleChoiceFilter(choices=LinkStatus.choices, help_text="Status.")
+
+    class Meta:
+        model = MeasureLink
+        fields: list[str] = []
+
+    def filter_document(self, queryset, name, value):
+        return queryset.filter(Q(older__document__slug=value) | Q(newer__document__slug=value))
+
+
+class MeasureLinkViewSet(
+    CachedReads, GuardedUpdate, CSVListMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
+):
+    """How measures relate across editions and levels. Editors confirm or reject suggestions
+    with PATCH, sending the ETag they read as If-Match."""
+
+    serializer_class = s.MeasureLinkSerializer
+    update_input = s.LinkReviewInput
+    filterset_class = LinkFilter
+    http_method_names = ["get", "patch", "head", "options"]
+    csv_columns = [
+        ("id", lambda d: d["id"]),
+        ("older", lambda d: (d["older"] or {}).get("id")),
+        ("newer", lambda d: (d["newer"] or {}).get("id")),
+        ("relation", lambda d: d["relation"]),
+        ("status", lambda d: d["status"]),
+        ("score", lambda d: d["score"]),
+        ("grade", lambda d: d["grade"]),
+        ("note_en", lambda d: d["note_en"]),
+    ]
+
+    def get_queryset(self) -> QuerySet[MeasureLink]:
+        return MeasureLink.objects.select_related(
+            "older__document", "newer__document", "source"
+        ).order_by("pk")
+
+    @extend_schema(
+        request=s.LinkReviewInput,
+        responses=s.MeasureLinkSerializer,
+        parameters=[IF_MATCH],
+        description="Confirm or reject a suggested link (editors).",
+    )
+    def partial_update(self, request: Request, *args, **kwargs) -> Response:
+        return super().partial_update(request, *args, **kwargs)
+
+    def after_update(self, link: MeasureLink) -> None:
+        sides = (link.older, link.newer)
+        refresh_cached_pairs({side.document_id for side in sides if side is not None})
+
+    def check_update(self, link: MeasureLink, changes: dict) -> None:
+        super().check_update(link, changes)
+        if link.status == LinkStatus.CURATED:
+            raise s.Conflict(
+                {"status": "Curated links come from the data files; change them there."}
+            )
+
+
+class SectionLinkViewSet(CachedReads, CSVListMixin, viewsets.ReadOnlyModelViewSet):
+    """How the parts of documents relate (the 2025 part 四 takes in the 2024 parts 四 and 五)."""
+
+    serializer_class = s.SectionLinkSerializer
+    csv_columns = fields("id", "older", "newer", "relation", "status", "grade", "note_en")
+
+    def get_queryset(self) -> QuerySet[SectionLink]:
+        return SectionLink.objects.select_related(
+            "older__document", "newer__document", "source"
+        ).order_by("pk")

@@ -7,7 +7,7 @@ class ComparisonsConfig(AppConfig):
     verbose_name = _("Comparisons")
 
     def ready(self) -> None:
-        from measures import dataversion
+        from caching import dataversion
 
         # A stored comparison is first written while a request computes it, and no cached
         # answer can be older than that; a recompute bumps the version itself (cache.py).

@@ -19,13 +19,14 @@ from dataclasses import dataclass
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Q
 
+from caching.dataversion import bump
+from jobs.outbox import queue_after_commit
 from measures import models as m
-from measures.dataversion import bump
-from measures.outbox import queue_after_commit
+from measures.models import MeasureLink, SectionLink, TargetLink
 
 from .engine import compare
 from .loading import load_pair
-from .models import CachedComparison, MeasureLink, SectionLink, TargetLink
+from .models import CachedComparison
 
 # Bump when the engine's output changes shape or meaning: every cached result goes stale.
 ENGINE_VERSION = "6"

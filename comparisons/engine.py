@@ -20,8 +20,9 @@ from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 
+from measures.chronology import first
+
 from .align import Counterpart, PartRow, align_measures, align_parts
-from .chronology import first
 from .diff import MeasureChanges, TargetChange, in_time, measure_changes, target_changes
 from .snapshot import DocumentData, MeasureData, Pair
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.db.models import Prefetch, Q
 
 from measures import models as m
+from measures.chronology import document_date
+from measures.models import LinkStatus, MeasureLink, SectionLink, TargetLink
 
-from .chronology import document_date
-from .models import LinkStatus, MeasureLink, SectionLink, TargetLink
 from .snapshot import DocumentData, LinkData, MeasureData, Pair, PartData, PartLinkData, TargetData
 
 

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from caching.dataversion import bump
 from measures import models as m
-from measures.dataversion import bump
+from measures.models import LinkStatus, MeasureLink
 
 from .align import suggest
 from .cache import recompute_after_commit
 from .loading import between, load_pair
-from .models import LinkStatus, MeasureLink
 
 
 class PairHasCuratedLinks(Exception):

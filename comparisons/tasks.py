@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from measures.tasklock import one_at_a_time
+from jobs.tasklock import one_at_a_time
 
 from .cache import recompute
 

@@ -9,11 +9,20 @@ from django.urls import reverse
 from django.utils.translation import gettext
 
 from measures.asof import read_as_of
-from measures.models import Agency, Document, EntityType, Grade, ProductStage, Topic, Unit
+from measures.models import (
+    Agency,
+    Document,
+    EntityType,
+    Grade,
+    MeasureRelation,
+    ProductStage,
+    SectionRelation,
+    Topic,
+    Unit,
+)
 
 from .cache import comparison_for
 from .forms import CompareForm
-from .models import MeasureRelation, SectionRelation
 from .pairs import resolve_pair
 
 

@@ -7,9 +7,8 @@ class MeasuresConfig(AppConfig):
     verbose_name = _("Measures")
 
     def ready(self) -> None:
-        from . import dataversion
+        from caching import dataversion
 
-        # Bookkeeping that no API answer shows: saving it must not retire every cached answer.
-        dataversion.watch(
-            self, ignore={"WorkerPing", "IngestRun", "ImportRun", "IndicatorSource", "QueuedTask"}
-        )
+        # How an indicator source is read is bookkeeping that no API answer shows: saving it
+        # must not retire every cached answer.
+        dataversion.watch(self, ignore={"IndicatorSource"})

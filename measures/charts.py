@@ -7,6 +7,12 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from html import escape
+from typing import TYPE_CHECKING
+
+from measures.validity import takes_effect
+
+if TYPE_CHECKING:
+    from measures.models import Document, Target
 
 WIDTH, HEIGHT, PAD = 320, 120, 24
 
@@ -67,3 +73,15 @@ def progress_chart(observations: list[tuple[date, Decimal]], path: Path, label: 
     )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def chart_for(target: Target, document: Document) -> str:
+    """The target's observations against its straight path, as inline SVG."""
+    observations = sorted((o.observed_on, o.value) for o in target.observations.all())
+    path = Path(
+        start=target.baseline_date or takes_effect(document),
+        baseline=target.baseline_value,
+        deadline=target.deadline,
+        goal=target.goal_value,
+    )
+    return progress_chart(observations, path, f"{target.measure.public_id} {target.metric_label}")

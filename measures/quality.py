@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Exists, OuterRef
 
-from comparisons.models import MeasureLink, MeasureRelation
+from measures.models import MeasureLink, MeasureRelation
 
 from .models import Document, Grade, Measure, Observation, Target, pick_language
 

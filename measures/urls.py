@@ -13,7 +13,4 @@ urlpatterns = [
     path("measures/", views.measure_list, name="measure_list"),
     path("measures/<slug:document>/<int:number>/", views.measure_detail, name="measure"),
     path("data-quality/", views.data_quality_page, name="data_quality"),
-    path("progress/", views.progress, name="progress"),
-    path("progress/deadlines.ics", views.deadlines_ics, name="deadlines_ics"),
-    path("applicability/", views.applicability, name="applicability"),
 ]

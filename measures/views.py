@@ -1,24 +1,19 @@
-import csv
 import datetime
-import io
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.db.models import Count, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext
 
-from comparisons.models import LinkStatus, MeasureLink
+from caching import dataversion
+from measures.models import LinkStatus, MeasureLink
 
-from . import dataversion
-from .applicability import Finding, find_applicable
 from .asof import is_past, lend_successor, read_as_of, show_as_of
-from .calendar import deadlines_calendar
-from .charts import Path, progress_chart
+from .charts import chart_for
 from .facets import measure_facets
 from .filters import MeasureFilter
-from .forms import ProfileForm
 from .models import (
     Agency,
     Document,
@@ -29,14 +24,13 @@ from .models import (
     Observation,
     Section,
     Target,
-    TargetQuerySet,
     TargetStatus,
     Topic,
     successor_of,
 )
 from .paging import BadPage, CappedPaginator, page_of
 from .quality import data_quality
-from .validity import Validity, takes_effect
+from .validity import Validity
 
 UPCOMING_DAYS = 90
 
@@ -269,18 +263,6 @@ def measure_detail(request: HttpRequest, document: str, number: int) -> HttpResp
     return render(request, "measures/measure_detail.html", context)
 
 
-def chart_for(target: Target, document: Document) -> str:
-    """The target's observations against its straight path, as inline SVG."""
-    observations = sorted((o.observed_on, o.value) for o in target.observations.all())
-    path = Path(
-        start=target.baseline_date or takes_effect(document),
-        baseline=target.baseline_value,
-        deadline=target.deadline,
-        goal=target.goal_value,
-    )
-    return progress_chart(observations, path, f"{target.measure.public_id} {target.metric_label}")
-
-
 def data_quality_page(request: HttpRequest) -> HttpResponse:
     return render(request, "measures/data_quality.html", {"reports": data_quality()})
 
@@ -357,301 +339,3 @@ def ended_documents(filterset: MeasureFilter) -> list[Ended]:
                 last = None
             ended.append(Ended(document, state.value, span.ends, last))
     return ended
-
-
-@dataclass(frozen=True)
-class ProgressFilter:
-    """The progress page's filters: `measures`, a condition on anything that hangs off a measure
-    (targets and milestones alike), and `status`, which only targets have."""
-
-    measures: Q
-    status: str
-    errors: dict[str, list[str]]
-    given: frozenset[str]
-    day: datetime.date | None = None  # `as_of`: progress as it could be known that day
-
-    @property
-    def within_document(self) -> bool:
-        return bool({"document", "part"} & self.given)
-
-
-def progress_filter(request: HttpRequest) -> ProgressFilter:
-    """?document, agency, topic, part (`beijing-2024/1`) and status. An agency or a topic is a
-    subquery, not a join: a target is listed and rolled up once, however many agencies its
-    measure has."""
-    params = {name: request.GET.get(name, "") for name in PROGRESS_FILTERS}
-    known = {
-        "document": Document.objects.filter(slug=params["document"]),
-        "agency": Agency.objects.filter(slug=params["agency"]),
-        "topic": Topic.objects.filter(code=params["topic"]),
-    }
-    errors = {
-        name: [gettext("Unknown value “%(value)s”.") % {"value": params[name]}]
-        for name, found in known.items()
-        if params[name] and not found.exists()
-    }
-    if params["status"] and params["status"] not in TargetStatus.values:
-        errors["status"] = [gettext("Unknown value “%(value)s”.") % {"value": params["status"]}]
-    measures = Q()
-    if params["document"]:
-        measures &= Q(measure__document__slug=params["document"])
-    if params["agency"]:
-        measures &= Q(
-            Exists(
-                MeasureAgency.objects.filter(
-                    measure_id=OuterRef("measure_id"), agency__slug=params["agency"]
-                )
-            )
-        )
-    if params["topic"]:
-        topics = Measure.topics.through.objects.filter(
-            measure_id=OuterRef("measure_id"), topic__code=params["topic"]
-        )
-        measures &= Q(Exists(topics))
-    if params["part"]:
-        slug, _, ordinal = params["part"].rpartition("/")
-        if not slug or not ordinal.isdecimal():  # isdigit() also takes ² and ①, int() does not
-            errors["part"] = [gettext("Give a part as document/number, e.g. beijing-2024/1.")]
-        else:
-            measures &= Q(measure__document__slug=slug, measure__section__ordinal=int(ordinal))
-    day, as_of_errors = read_as_of(request.GET)
-    errors.update(as_of_errors)
-    if day is not None:  # what existed that day: a later edition was not issued yet
-        existing = Document.objects.existing_on(day).values("pk")
-        measures &= Q(measure__document__in=existing)
-    given = frozenset(name for name, value in params.items() if value)
-    return ProgressFilter(measures, params["status"], errors, given, day)
-
-
-PROGRESS_FILTERS = ["document", "agency", "topic", "part", "status"]
-
-
-def progress_targets(chosen: ProgressFilter) -> TargetQuerySet:
-    """The targets the progress page and feed show, narrowed by the filters, unsorted."""
-    targets = Target.objects.filter(chosen.measures).order_by()
-    if is_past(chosen.day):  # each status as it could be known then
-        targets = targets.as_of(chosen.day)
-        return targets.filter(computed_status=chosen.status) if chosen.status else targets
-    return targets.filter(status=chosen.status) if chosen.status else targets
-
-
-# The rules of measures/progress.py in plain words, for the progress page.
-STATUS_RULES = {
-    TargetStatus.ACHIEVED: gettext_lazy(
-        "The goal is met: by the latest value while the deadline has not passed; once it has, "
-        "by the last value dated on or before the deadline."
-    ),
-    TargetStatus.ACHIEVED_LATE: gettext_lazy(
-        "The deadline has passed and the value for it fell short or was not reported, but a "
-        "value dated after the deadline meets the goal."
-    ),
-    TargetStatus.ON_TRACK: gettext_lazy(
-        "Not met yet, but at or ahead of the straight path from the starting point to the goal."
-    ),
-    TargetStatus.BEHIND: gettext_lazy(
-        "Not met yet and behind that path, or no path can be drawn (no starting value or no "
-        "deadline)."
-    ),
-    TargetStatus.MISSED: gettext_lazy(
-        "The deadline has passed, the last value reported for it falls short, and no later "
-        "value meets the goal."
-    ),
-    TargetStatus.OVERDUE: gettext_lazy(
-        "The deadline has passed without any value reported for it, and no later value meets "
-        "the goal."
-    ),
-    TargetStatus.NO_DATA: gettext_lazy("Nothing reported yet, and no deadline has passed."),
-}
-
-ROLLUP_TITLES = [
-    ("document", gettext_lazy("By document")),
-    ("agency", gettext_lazy("By agency")),
-    ("topic", gettext_lazy("By topic")),
-    ("part", gettext_lazy("By part")),
-    ("measure", gettext_lazy("By measure")),
-]
-# A roll-up shows its largest groups: across thousands of documents or a million measures a
-# full table is megabytes nobody reads, and the page says how many more there are.
-ROLLUP_LIMIT = 50
-# Roll-ups by part and by measure only within a document or a part: across the corpus they are
-# hundreds of thousands of groups, each costing a scan of every target to rank.
-WITHIN_DOCUMENT = {"part", "measure"}
-
-
-def rollups(targets: TargetQuerySet, milestones, chosen: ProgressFilter) -> list[tuple]:
-    """(title, by, targets' roll-up, milestones' roll-up) for each ROLLUP_TITLES."""
-    return [
-        (
-            label,
-            by,
-            targets.rollup_top(by, ROLLUP_LIMIT),
-            milestones.rollup_top(by, ROLLUP_LIMIT),
-        )
-        if by not in WITHIN_DOCUMENT or chosen.within_document
-        else (label, by, None, None)
-        for by, label in ROLLUP_TITLES
-    ]
-
-
-def progress(request: HttpRequest) -> HttpResponse:
-    chosen = progress_filter(request)
-    if chosen.errors:
-        return render(request, "measures/progress.html", {"errors": chosen.errors}, status=400)
-    targets = progress_targets(chosen)
-    milestones = Milestone.objects.filter(chosen.measures).order_by()
-    observations = Observation.objects.order_by("observed_on")
-    if is_past(chosen.day):
-        observations = observations.filter(observed_on__lte=chosen.day)
-    try:
-        target_page = page_of(
-            CappedPaginator(
-                targets.select_related("measure__document", "measure__section")
-                .annotate(**successor_of("measure__document__"))
-                .prefetch_related(Prefetch("observations", queryset=observations))
-                .order_by("measure__document__slug", "measure__number", "key"),
-                PAGE_SIZE,
-            ),
-            request.GET.get("page", 1),
-        )
-        milestone_page = page_of(
-            CappedPaginator(
-                milestones.select_related("measure__document", "source").order_by(
-                    "measure__document__slug", "measure__number", "key"
-                ),
-                PAGE_SIZE,
-            ),
-            request.GET.get("milestone_page", 1),
-            name="milestone_page",
-        )
-    except BadPage as error:
-        return render(
-            request, "measures/progress.html", {"errors": error.errors}, status=error.status
-        )
-    lend_successor(target_page, lambda target: target.measure.document)
-    show_as_of(target_page)
-    for target in target_page:  # charts for the page shown only
-        target.chart = chart_for(target, target.measure.document)
-    context = {
-        "targets": target_page,
-        "milestones": milestone_page,
-        # By measure only within a document or a part: elsewhere it would be a million rows.
-        # Over every target, a second or more at national scale: kept per data version.
-        "rollups": dataversion.kept(
-            "progress-rollups", lambda: rollups(targets, milestones, chosen), request.GET
-        ),
-        "statuses": TargetStatus.choices,
-        "filters": {name: request.GET[name] for name in PROGRESS_FILTERS if request.GET.get(name)},
-        "status_rules": [
-            (status, label, STATUS_RULES[status]) for status, label in TargetStatus.choices
-        ],
-        "chosen_status": chosen.status,
-    }
-    return render(request, "measures/progress.html", context)
-
-
-# A calendar subscription is read whole by the calendar program; past this many events it is
-# a download, not a feed.
-FEED_LIMIT = 500
-
-
-def deadlines_ics(request: HttpRequest) -> HttpResponse:
-    """The deadlines of the filtered targets: the coming ones in date order, then, while there
-    is room under FEED_LIMIT, the latest past ones."""
-    chosen = progress_filter(request)
-    if chosen.errors:
-        return HttpResponse(
-            "; ".join(f"{name}: {' '.join(messages)}" for name, messages in chosen.errors.items()),
-            status=400,
-            content_type="text/plain; charset=utf-8",
-        )
-    today = chosen.day or timezone.localdate()  # as of a past day: deadlines coming then
-    dated = progress_targets(chosen).select_related("measure__document")
-    coming = list(dated.filter(deadline__gte=today).order_by("deadline", "pk")[:FEED_LIMIT])
-    past = dated.filter(deadline__lt=today).order_by("-deadline", "-pk")
-    past = list(past[: FEED_LIMIT - len(coming)]) if len(coming) < FEED_LIMIT else []
-    show_as_of([*coming, *past])
-    body = deadlines_calendar(
-        [*reversed(past), *coming], timezone.now(), request.build_absolute_uri("/")[:-1]
-    )
-    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
-    response["Content-Disposition"] = 'inline; filename="policy-tracker-deadlines.ics"'
-    return response
-
-
-def applicability(request: HttpRequest) -> HttpResponse:
-    """The finder: the profile is the query string, so a result can be bookmarked or shared;
-    `format=csv` downloads the same result."""
-    form = ProfileForm(request.GET) if "entity_type" in request.GET else ProfileForm()
-    if not form.is_bound:
-        return render(request, "measures/applicability.html", {"form": form})
-    if not form.is_valid():
-        return render(request, "measures/applicability.html", {"form": form}, status=400)
-    finding = find_applicable(
-        form.profile(), as_of=form.as_of_day, include_ended=form.include_ended
-    )
-    if request.GET.get("format") == "csv":
-        response = HttpResponse(finding_csv(finding), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="applicability.csv"'
-        return response
-    query = request.GET.copy()
-    query["format"] = "csv"
-    context = {"form": form, "finding": finding, "csv_query": query.urlencode()}
-    return render(request, "measures/applicability.html", context)
-
-
-def finding_csv(finding: Finding) -> str:
-    """One row per measure, section by section: those that apply now, then those that apply at
-    a later stage, then those that nearly apply; UTF-8 with a BOM for spreadsheets."""
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer)
-    writer.writerow(
-        [
-            "result",
-            "rank",
-            "measure",
-            "title_zh",
-            "title_en",
-            "score",
-            "failed_condition",
-            "checks",
-            "next_step_zh",
-            "next_step_en",
-            "approach",
-            "targets",
-            "waits_for",
-            "validity",
-            "superseded_by",
-            "replaced_by",
-        ]
-    )
-    for result, matches in finding.sections:
-        for rank, match in enumerate(matches, start=1):
-            rule = match.measure.eligibility
-            writer.writerow(
-                [
-                    result,
-                    rank,
-                    match.measure.public_id,
-                    match.measure.title_zh,
-                    match.measure.title_en,
-                    match.score,
-                    " ".join(check.condition for check in match.failed),
-                    "; ".join(f"{check.condition}={check.outcome}" for check in match.checks),
-                    rule.next_step_zh,
-                    rule.next_step_en,
-                    rule.approach.slug if rule.approach else "",
-                    "; ".join(
-                        f"{target.metric_en} {target.goal_display}"
-                        + (f" ({target.deadline_text})" if target.deadline_text else "")
-                        for target in match.targets
-                    ),
-                    match.waits_for.code if match.waits_for else "",
-                    match.validity,
-                    match.superseded_by or "",
-                    " ".join(
-                        f"{link.newer.public_id} ({link.relation})" for link in match.replaced_by
-                    ),
-                ]
-            )
-    return buffer.getvalue()

@@ -8,6 +8,7 @@ A malformed or missing required value stops start-up with a message naming the v
 
 import ipaddress
 from datetime import timedelta
+from importlib.util import find_spec
 from pathlib import Path
 
 import environ
@@ -22,6 +23,8 @@ from django.core.exceptions import ImproperlyConfigured
 from policytracker.database import with_server_setting
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# Templates, static files and translations travel with the package, so `pip install .` has them.
+PACKAGE_DIR = Path(__file__).resolve().parent
 
 env = environ.Env()
 
@@ -138,9 +141,18 @@ INSTALLED_APPS = [
     "django_celery_beat",
     # Lockout after repeated failed admin logins (see "Abuse: admin lockout" below).
     "axes",
-    "measures",
+    # One app per domain; docs/architecture.md says what each owns and what may import what.
+    "measures",  # the catalogue
+    "progress",
+    "finder",
+    "importer",
     "comparisons",
+    "referencedata",
+    "jobs",
 ]
+# The benchmarks' app (`generate_corpus`) lives in the source tree only, not in the package.
+if find_spec("bench") is not None:
+    INSTALLED_APPS.append("bench")
 
 MIDDLEWARE = [
     # Content-Security-Policy on every answer, the earliest refusals too (policytracker/csp.py).
@@ -149,8 +161,8 @@ MIDDLEWARE = [
     "policytracker.middleware.RefuseNulCharacters",
     # A view meeting the database down or hung answers 503 (the other layers: handler500).
     "policytracker.middleware.AnswerDatabaseOutages",
-    # Then: a kept anonymous API answer is served before any other work (measures/api/caching.py).
-    "measures.api.caching.SharedAnswers",
+    # Then: a kept anonymous API answer is served before any other work (caching/responses.py).
+    "caching.responses.SharedAnswers",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -159,7 +171,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Anonymous HTML pages: PAGE_RATE per client address (the API has its own throttle).
-    "policytracker.limits.PageRateLimit",
+    "caching.limits.PageRateLimit",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes requires: turns a locked-out login into its lockout answer.
@@ -172,7 +184,7 @@ WSGI_APPLICATION = "policytracker.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [PACKAGE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -180,7 +192,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "measures.context_processors.as_of",
+                "policytracker.context_processors.as_of",
             ],
         },
     },
@@ -228,7 +240,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Cache: Redis when REDIS_URL is set, else process memory.
 REDIS_URL = env.str("REDIS_URL", default="")
 # The cache only saves work: a Redis that does not answer at once is treated as a miss
-# (measures/sharedcache.py), rather than holding every request for redis-py's 5 s default;
+# (caching/sharedcache.py), rather than holding every request for redis-py's 5 s default;
 # after a failure it is skipped for REDIS_RETRY_SECONDS, then tried again.
 REDIS_TIMEOUT_MS = env_int("REDIS_TIMEOUT_MS", default=250)
 if REDIS_TIMEOUT_MS <= 0:
@@ -249,7 +261,7 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Anonymous API answers are cached this many seconds under a data version that every write
-# bumps (measures/api/caching.py); 0 turns the cache off. On by default only with Redis: the
+# bumps (caching/responses.py); 0 turns the cache off. On by default only with Redis: the
 # in-process cache is one per process, where a command or a worker could not retire what the
 # web process keeps.
 API_CACHE_SECONDS = env_int("API_CACHE_SECONDS", default=600 if REDIS_URL else 0)
@@ -268,14 +280,14 @@ AUTH_PASSWORD_VALIDATORS = [
 # Internationalisation: the interface in Chinese (default) and English.
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -325,7 +337,7 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
         "measures.api.renderers.CSVRenderer",
     ],
-    "DEFAULT_THROTTLE_CLASSES": ["measures.api.throttling.AnonymousThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["caching.throttling.AnonymousThrottle"],
     "DEFAULT_SCHEMA_CLASS": "measures.api.schema.DescribedSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -415,9 +427,9 @@ SPECTACULAR_SETTINGS = {
         "TargetStatusEnum": "measures.models.TargetStatus",
         "MilestoneStatusEnum": "measures.models.MilestoneStatus",
         "DocumentValidityEnum": "measures.models.DocumentValidity",
-        "MeasureRelationEnum": "comparisons.models.MeasureRelation",
-        "SectionRelationEnum": "comparisons.models.SectionRelation",
-        "LinkStatusEnum": "comparisons.models.LinkStatus",
+        "MeasureRelationEnum": "measures.models.MeasureRelation",
+        "SectionRelationEnum": "measures.models.SectionRelation",
+        "LinkStatusEnum": "measures.models.LinkStatus",
         "LinkReviewStatusEnum": ["confirmed", "rejected"],
         "EditorGradeEnum": "measures.api.serializers.editor_grades",
     },
@@ -447,7 +459,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # A task whose worker died before acknowledging it goes back to its queue after this many
 # seconds (Redis), counted from its delivery: so it must outlast the longest a delivered task
 # stays unacknowledged, a retry's wait and then a run up to the hard limit; a shorter one hands
-# a task still waiting or running to a second worker (the task lock, measures/tasklock.py, keeps
+# a task still waiting or running to a second worker (the task lock, jobs/tasklock.py, keeps
 # the two apart, but the work is done twice). Abandoned tasks are looked for every few seconds.
 visibility_timeout = env_int(
     "CELERY_VISIBILITY_TIMEOUT", default=CELERY_TASK_TIME_LIMIT + TASK_RETRY_DELAY_MAX + 30
@@ -472,7 +484,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_throttle": 1,
 }
 # A write publishes the tasks it queued once, giving up after this many seconds when the broker
-# is down or hung; they wait in the outbox (measures.outbox) and are published later.
+# is down or hung; they wait in the outbox (jobs.outbox) and are published later.
 CELERY_PUBLISH_TIMEOUT = env_int("CELERY_PUBLISH_TIMEOUT", default=1)
 # Ingestion retries network errors after this many seconds, doubling each time.
 INGEST_RETRY_BACKOFF = env_int("INGEST_RETRY_BACKOFF", default=30)

@@ -5,11 +5,13 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("api/v1/", include("measures.api.urls")),
+    path("api/v1/", include("policytracker.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's setup script as a file: no inline script (see csp.py).
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("compare/", include("comparisons.urls")),
+    path("progress/", include("progress.urls")),
+    path("applicability/", include("finder.urls")),
     path("", include("measures.urls")),
 ]
 

@@ -6,7 +6,7 @@ import pytest
 from django.core.cache import cache
 from django.core.management import call_command
 
-from measures.referencedata import DATA_DIR
+from referencedata import DATA_DIR
 
 _skipped: list[str] = []
 
@@ -36,7 +36,7 @@ def api_cache(settings) -> None:
 
 @pytest.fixture
 def reference_data(db) -> None:
-    """The reference data in measures/data/, loaded (and progress computed) as `make run` does."""
+    """The reference data (referencedata/data/), loaded with its progress, as `make run` does."""
     with open(os.devnull, "w") as quiet:
         call_command("load_policies", data_dir=DATA_DIR, stdout=quiet)
         call_command("refresh_progress", stdout=quiet)

@@ -9,8 +9,9 @@ from django.contrib.auth.models import Group
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from comparisons.models import MeasureLink, SectionLink
 from measures import models as m
+from measures.models import MeasureLink, SectionLink
+from progress.refresh import refresh_progress
 
 
 class JurisdictionFactory(factory.django.DjangoModelFactory):
@@ -179,4 +180,4 @@ def report_key_projects_met_in_2024() -> None:
         grade=m.Grade.INFERRED,
         grade_note="A test's report.",
     )
-    m.Target.objects.filter(pk=target.pk).refresh_progress()
+    refresh_progress(m.Target.objects.filter(pk=target.pk))

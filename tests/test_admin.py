@@ -7,7 +7,10 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from measures.models import ImportRun, IngestRun, Measure, WorkerPing
+from importer.models import ImportRun
+from jobs.models import WorkerPing
+from measures.models import Measure
+from progress.models import IngestRun
 from tests.factories import (
     IndicatorSourceFactory,
     MeasureLinkFactory,

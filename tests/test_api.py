@@ -8,8 +8,7 @@ from django.contrib.admin.models import LogEntry
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from comparisons.models import MeasureLink
-from measures.models import Measure, Observation, Target
+from measures.models import Measure, MeasureLink, Observation, Target
 from policytracker.celery import app as celery_app
 from tests.factories import StaffUserFactory, editor_client
 

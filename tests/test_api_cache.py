@@ -12,22 +12,22 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from comparisons.models import LinkStatus
-from measures import dataversion, sharedcache
-from measures.api import caching, store
-from measures.ingest import ingest
+from caching import dataversion, sharedcache, store
+from caching import responses as caching
+from jobs.models import WorkerPing
 from measures.models import (
     Agency,
     Document,
     DocumentIssuer,
+    LinkStatus,
     Measure,
     Observation,
     Series,
     Target,
     Topic,
-    WorkerPing,
 )
 from policytracker.celery import app as celery_app
+from progress.ingest import ingest
 from tests.datafiles import edit_yaml, measure
 from tests.factories import (
     IndicatorSourceFactory,
@@ -254,7 +254,7 @@ class TestEveryWriteShowsInTheNextRead:
         assert api.get(url).json()["status"] == "suggested"
         client.force_login(StaffUserFactory())
         response = client.post(
-            "/admin/comparisons/measurelink/",
+            "/admin/measures/measurelink/",
             {"action": "confirm_suggestions", "_selected_action": [link.pk]},
         )
         assert response.status_code == 302

@@ -18,9 +18,9 @@ from rest_framework.authtoken.models import Token
 
 from measures import models as m
 from measures.api.permissions import EDITORS
-from measures.referencedata import DATA_DIR
 from measures.validity import EARLIEST_AS_OF
 from policytracker.wsgi import application
+from referencedata import DATA_DIR
 from tests.factories import StaffUserFactory
 
 pytestmark = pytest.mark.django_db

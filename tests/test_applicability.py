@@ -13,7 +13,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from measures.applicability import (
+from finder.applicability import (
     ENTITY_TYPES,
     PRODUCT_TYPES,
     STAGES,

@@ -6,6 +6,7 @@ import datetime
 import pytest
 
 from measures import models as m
+from progress.refresh import refresh_progress
 from tests.factories import (
     DocumentFactory,
     MeasureFactory,
@@ -131,7 +132,7 @@ def progress_target():
     )
     ObservationFactory(target=target, observed_on=D(2024, 12, 31), value=50)
     ObservationFactory(target=target, observed_on=D(2025, 6, 30), value=100)
-    m.Target.objects.refresh_progress()
+    refresh_progress(m.Target.objects.all())
     return target
 
 

@@ -8,12 +8,12 @@ from decimal import Decimal
 import pytest
 import yaml
 
+from bench.synthetic import renumbered
 from comparisons.align import rank_candidates, suggest
 from comparisons.diff import target_changes, text_diff
 from comparisons.engine import compare
 from comparisons.snapshot import DocumentData, LinkData, MeasureData, Pair, PartData, TargetData
-from comparisons.synthetic import renumbered
-from measures.referencedata import DATA_DIR
+from referencedata import DATA_DIR
 
 
 def document_from_yaml(slug: str, as_slug: str | None = None) -> DocumentData:

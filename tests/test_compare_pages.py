@@ -10,9 +10,9 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from comparisons.models import CachedComparison, LinkStatus, MeasureLink
+from comparisons.models import CachedComparison
 from comparisons.tasks import recompute_comparison
-from measures.models import Document
+from measures.models import Document, LinkStatus, MeasureLink
 from policytracker.celery import app as celery_app
 from tests.factories import (
     MeasureFactory,
@@ -343,7 +343,7 @@ class TestSuggestions:
 
 
 def test_the_page_shows_every_difference_the_reference_article_names(client, reference_data):
-    """The published comparison of the two editions (source s9 in measures/data/sources.yaml),
+    """The published comparison of the two editions (source s9 in referencedata/data/sources.yaml),
     point by point, found on /compare/beijing-2024/beijing-2025/ through the data (titles, texts,
     notes, targets)."""
     page = " ".join(client.get(PAGE).content.decode().split())
@@ -404,7 +404,7 @@ def test_editors_confirm_and_reject_suggestions_in_the_admin(client, db):
     kept = MeasureLink.objects.create(
         older=MeasureFactory(), newer=curated, relation="continued", grade="official"
     )
-    url = reverse("admin:comparisons_measurelink_changelist")
+    url = reverse("admin:measures_measurelink_changelist")
     for action, link in (("confirm_suggestions", first), ("reject_suggestions", second)):
         response = client.post(
             url, {"action": action, "_selected_action": [link.pk, kept.pk]}, follow=True

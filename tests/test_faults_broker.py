@@ -1,5 +1,5 @@
 """With the Celery broker down or hung, a write answers as usual and the work it queued is kept
-(the transactional outbox, measures.outbox) and done once the broker is back.
+(the transactional outbox, jobs.outbox) and done once the broker is back.
 
 Each test has a Redis of its own as the broker, so it may stop and hang it. The end-to-end test
 serves the app with gunicorn (DEBUG off) and a real Celery worker sharing the app's own
@@ -20,9 +20,11 @@ import redis
 from django.core.management import CommandError, call_command
 from django.db import transaction
 
-from measures.models import QueuedTask, Target
-from measures.tasks import drain_outbox, refresh_after_commit
+from jobs.models import QueuedTask
+from jobs.tasks import drain_outbox
+from measures.models import Target
 from policytracker.celery import app as celery_app
+from progress.tasks import refresh_after_commit
 from tests.factories import ObservationFactory, TargetFactory, editor_client
 from tests.services import AppServer, RedisServer
 from tests.workers import Workers, wait_until

@@ -9,10 +9,10 @@ from django.db import connection
 from django.db.models import Count, F
 from django.utils import timezone
 
-from comparisons.chronology import document_date
-from comparisons.models import MeasureLink
+from bench.corpus import SLUG_PREFIX
 from measures import models as m
-from measures.corpus import SLUG_PREFIX
+from measures.chronology import document_date
+from measures.models import MeasureLink
 
 
 def generate(measures: int, seed: int = 7, **options) -> str:

@@ -184,8 +184,7 @@ def real_values() -> dict[str, dict[str, str]]:
     agency = Agency.objects.order_by("pk").values_list("slug", flat=True).first()
     milestone = Milestone.objects.order_by("pk").values_list("pk", flat=True).first()
     measure_id = {"document": measure.document.slug, "number": str(measure.number)}
-    from comparisons.models import MeasureLink, SectionLink
-    from measures.models import EntityType, ProductStage, Topic
+    from measures.models import EntityType, MeasureLink, ProductStage, SectionLink, Topic
 
     return {
         "measures:document": {"slug": first},
@@ -270,7 +269,7 @@ def schema_parameters(client: Client) -> dict[str, set[str]]:
 def base_queries() -> dict[str, dict[str, str]]:
     first, second = Document.objects.order_by("pk").values_list("slug", flat=True)[:2]
     return {
-        "measures:applicability": {"entity_type": "innovative_drug_firm", "location": "beijing"},
+        "finder:applicability": {"entity_type": "innovative_drug_firm", "location": "beijing"},
         "comparisons:picker": {"a": first, "b": second},
         "api:compare": {"a": first, "b": second},
     }
@@ -280,12 +279,12 @@ def declared_parameters() -> dict[str, set[str]]:
     """What the pages' filter forms declare: the recorded parameters must include them, or the
     recording missed some (a field read only when another is given)."""
     from comparisons.forms import CompareForm
+    from finder.forms import ProfileForm
     from measures.filters import MeasureFilter
-    from measures.forms import ProfileForm
 
     return {
         "measures:measure_list": set(MeasureFilter.base_filters),
-        "measures:applicability": set(ProfileForm.base_fields),
+        "finder:applicability": set(ProfileForm.base_fields),
         "comparisons:picker": set(CompareForm.base_fields),
     }
 

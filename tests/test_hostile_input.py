@@ -107,5 +107,5 @@ def test_a_parameter_named_like_a_querydict_method_is_only_a_parameter(
 @pytest.mark.parametrize("run_id", ["x", "%C2%B2", "9" * 400])
 def test_an_import_run_id_that_is_no_number_is_a_404_in_the_admin(admin_client, run_id):
     # The run's page looked the id up as given: a ValueError, and a 500.
-    response = admin_client.get(f"/admin/measures/importrun/{run_id}/change/")
+    response = admin_client.get(f"/admin/importer/importrun/{run_id}/change/")
     assert response.status_code == 404

@@ -12,22 +12,14 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from measures.models import (
-    Document,
-    Grade,
-    ImportRun,
-    Measure,
-    MeasureAgency,
-    Source,
-    SourceKind,
-    Target,
-)
-from measures.referencedata import DATA_DIR
+from importer.models import ImportRun
+from measures.models import Document, Grade, Measure, MeasureAgency, Source, SourceKind, Target
+from referencedata import DATA_DIR
 from tests.factories import StaffUserFactory
 
 FIXTURES = Path(__file__).parent / "importer_fixtures"
 # The national measures of 2025 (医保发〔2025〕16号) as a news site reposts them, in our wording,
-# with the curated measure titles: reconciled with measures/data/documents/national-2025.yaml.
+# with the curated measure titles: reconciled with referencedata/data/documents/national-2025.yaml.
 NATIONAL_TEXT = FIXTURES / "national_2025_repost.txt"
 # The repost shortens part 二's heading (基本医保目录): the one disagreement of the unaltered text.
 PART_TWO_TITLE = {
@@ -424,7 +416,7 @@ def editor(client, reference_data):
 
 @pytest.mark.django_db
 def test_an_editor_uploads_reads_the_report_and_confirms(editor):
-    add_url = reverse("admin:measures_importrun_add")
+    add_url = reverse("admin:importer_importrun_add")
     assert editor.get(add_url).status_code == 200
     with (FIXTURES / "per_part_bold.html").open("rb") as upload:
         response = editor.post(add_url, {"file": upload, "source_url": ""})
@@ -434,15 +426,15 @@ def test_an_editor_uploads_reads_the_report_and_confirms(editor):
     assert not Document.objects.filter(title_zh="创新药挂网服务若干措施").exists()
     page = editor.get(response["Location"]).content.decode()
     assert "3 part(s), 5 measure(s), numbered afresh in each part" in page
-    assert reverse("admin:measures_importrun_apply", args=[run_row.pk]) in page
+    assert reverse("admin:importer_importrun_apply", args=[run_row.pk]) in page
 
-    response = editor.post(reverse("admin:measures_importrun_apply", args=[run_row.pk]))
+    response = editor.post(reverse("admin:importer_importrun_apply", args=[run_row.pk]))
     assert response.status_code == 302
     run_row.refresh_from_db()
     assert run_row.status == "applied"
     assert run_row.document.measures.count() == 5
     # Applying twice does nothing more.
-    editor.post(reverse("admin:measures_importrun_apply", args=[run_row.pk]))
+    editor.post(reverse("admin:importer_importrun_apply", args=[run_row.pk]))
     assert Document.objects.filter(title_zh="创新药挂网服务若干措施").count() == 1
 
 
@@ -457,7 +449,7 @@ def test_an_editor_uploads_reads_the_report_and_confirms(editor):
 def test_a_bad_upload_is_a_form_error_and_writes_nothing(editor, data, message):
     upload = io.BytesIO(data)
     upload.name = "bad.txt"
-    response = editor.post(reverse("admin:measures_importrun_add"), {"file": upload})
+    response = editor.post(reverse("admin:importer_importrun_add"), {"file": upload})
     assert response.status_code == 200
     assert message in response.content.decode()
     assert not ImportRun.objects.exists()

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from measures.importer.decoding import ImportInputError, decode
-from measures.importer.extract import (
+from importer.decoding import ImportInputError, decode
+from importer.extract import (
     Lexicon,
     Term,
     extract_agencies,
@@ -17,8 +17,8 @@ from measures.importer.extract import (
     extract_entity_types,
     extract_targets,
 )
-from measures.importer.htmltext import html_to_text
-from measures.importer.parser import ParseReport, parse_document
+from importer.htmltext import html_to_text
+from importer.parser import ParseReport, parse_document
 
 FIXTURES = Path(__file__).parent / "importer_fixtures"
 LIMIT = 8 * 1024 * 1024

@@ -15,18 +15,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django_celery_beat.models import PeriodicTask
 
-from measures.ingest import FetchError, TransientFetchError, ingest
-from measures.models import (
-    IndicatorSource,
-    IngestRun,
-    Observation,
-    ObservationOrigin,
-    ProgressSnapshot,
-    Target,
-)
-from measures.referencedata import DATA_DIR
-from measures.schedules import sync_schedules
-from measures.tasks import ingest_observations
+from measures.models import IndicatorSource, Observation, ObservationOrigin, Target
+from progress.ingest import FetchError, TransientFetchError, ingest
+from progress.models import IngestRun, ProgressSnapshot
+from progress.schedules import sync_schedules
+from progress.tasks import ingest_observations
+from referencedata import DATA_DIR
 from tests.datafiles import edit_yaml, measure
 from tests.factories import IndicatorSourceFactory, StaffUserFactory, TargetFactory
 from tests.httpsource import Response
@@ -376,10 +370,10 @@ class TestSchedules:
         path.write_bytes(csv_file((targets[0].public_id, "2025-06-30", "19.5")))
         ingest(IndicatorSourceFactory(name="stats", location=str(path)), today=TODAY)
         client.force_login(StaffUserFactory())
-        page = client.get("/admin/measures/ingestrun/").content.decode()
+        page = client.get("/admin/progress/ingestrun/").content.decode()
         assert "stats" in page
         run = IngestRun.objects.get()
-        assert client.get(f"/admin/measures/ingestrun/{run.pk}/change/").status_code == 200
+        assert client.get(f"/admin/progress/ingestrun/{run.pk}/change/").status_code == 200
 
 
 class TestHostileFiles:

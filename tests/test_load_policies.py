@@ -12,9 +12,17 @@ from django.apps import apps
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from comparisons.models import MeasureLink, SectionLink, TargetLink
-from measures.models import Document, Measure, MeasureAgency, Observation, Target
-from measures.referencedata import DATA_DIR
+from measures.models import (
+    Document,
+    Measure,
+    MeasureAgency,
+    MeasureLink,
+    Observation,
+    SectionLink,
+    Target,
+    TargetLink,
+)
+from referencedata import DATA_DIR
 from tests.datafiles import NATIONAL, add_second_edition, edit_yaml, measure
 
 

@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from rest_framework.test import APIClient
 
 from measures.models import Measure, Milestone, Target
-from measures.referencedata import DATA_DIR
+from referencedata import DATA_DIR
 from tests.datafiles import edit_yaml
 from tests.factories import MilestoneFactory, StaffUserFactory
 from tests.test_api import API, editor_client

@@ -4,8 +4,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import translation
 
-from comparisons.models import MeasureLink
-from measures.models import Measure, Target
+from measures.models import Measure, MeasureLink, Target
 from measures.numerals import chinese_numeral
 from tests.factories import (
     DocumentFactory,

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from measures import models as m
+from progress.refresh import refresh_progress
 from tests.factories import DocumentFactory, JurisdictionFactory, SectionFactory, TargetFactory
 
 
@@ -160,7 +161,7 @@ class TestHomePage:
                 )
                 for n in range(count)
             )
-            m.Target.objects.refresh_progress()
+            refresh_progress(m.Target.objects.all())
 
         counts = []
         for size in (3, 60):

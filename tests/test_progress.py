@@ -8,16 +8,12 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from measures.models import (
-    COMPUTED_PROGRESS,
-    PROGRESS_FIELDS,
-    Observation,
-    ProgressSnapshot,
-    Target,
-)
-from measures.progress import Goal, Status, progress
-from measures.tasks import refresh_progress
+from measures.models import COMPUTED_PROGRESS, PROGRESS_FIELDS, Observation, Target
+from measures.progress_rules import Goal, Status, progress
 from measures.validity import takes_effect
+from progress.models import ProgressSnapshot
+from progress.refresh import refresh_progress
+from progress.tasks import refresh_progress as refresh_progress_task
 from tests.factories import DocumentFactory, MeasureFactory, ObservationFactory, TargetFactory
 
 # Trial start-up: 28 weeks on 2025-01-01, at most 20 weeks by 2025-12-31.
@@ -180,7 +176,7 @@ class TestRefresh:
         assert target.progress_computed_at is not None
         # Nothing changed: computed, compared, kept.
         with django_assert_max_num_queries(REFRESH_QUERIES):
-            assert Target.objects.refresh_progress() == 0
+            assert refresh_progress(Target.objects.all()) == 0
 
     def test_the_refresh_judges_a_rule_by_its_cases(self):
         rule = TargetFactory(
@@ -188,27 +184,28 @@ class TestRefresh:
         )
         ObservationFactory(target=rule, value=Decimal("0.5"), observed_on=date(2025, 5, 1))
         ObservationFactory(target=rule, value=Decimal("2"), observed_on=date(2025, 6, 1))
-        Target.objects.refresh_progress(today=date(2025, 7, 1))
+        refresh_progress(Target.objects.all(), today=date(2025, 7, 1))
         rule.refresh_from_db()
         assert (rule.status, rule.progress_share) == ("behind", 0.5)
 
     def test_the_refresh_marks_a_late_report_stale(self):
         target = TargetFactory(reporting_interval_days=30)
         ObservationFactory(target=target, observed_on=date(2025, 6, 30))
-        Target.objects.refresh_progress(today=date(2025, 8, 15))
+        refresh_progress(Target.objects.all(), today=date(2025, 8, 15))
         target.refresh_from_db()
         assert target.is_stale
 
     def test_the_task_refreshes_and_is_idempotent(self):
         # 30 weeks against at most 20 by 2025-12-31, which has passed.
         ObservationFactory(value=Decimal("30"), observed_on=date(2025, 6, 30))
-        assert refresh_progress.apply().get() == 1
-        assert refresh_progress.apply().get() == 0
+        assert refresh_progress_task.apply().get() == 1
+        assert refresh_progress_task.apply().get() == 0
         assert Target.objects.get().status == "missed"
 
 
-# The database computes progress by the rules of measures/progress.py (`with_computed_progress`);
-# these targets cover every branch of them, and each must come out as the reference says.
+# The database computes progress by the rules of measures/progress_rules.py
+# (`with_computed_progress`); these targets cover every branch of them, and each must come out as
+# the reference says.
 TODAY = date(2025, 7, 1)
 
 
@@ -288,7 +285,7 @@ def varied_targets(count: int, seed: int) -> list[Target]:
 
 
 def reference_progress(target: Target, today: date) -> tuple:
-    """The target's progress by measures/progress.py, as PROGRESS_FIELDS."""
+    """The target's progress by measures/progress_rules.py, as PROGRESS_FIELDS."""
     document = target.measure.document
     interval = target.reporting_interval_days
     result = progress(
@@ -383,7 +380,7 @@ class TestComputedInTheDatabase:
             target = TargetFactory(key=key, baseline_value=28, deadline=deadline)
             for on, value in observed:
                 ObservationFactory(target=target, value=Decimal(value), observed_on=on)
-        Target.objects.refresh_progress(today=date(2026, 12, 7))
+        refresh_progress(Target.objects.all(), today=date(2026, 12, 7))
         assert dict(Target.objects.values_list("key", "status")) == {
             "on-time": "achieved",
             "late": "achieved_late",
@@ -401,7 +398,7 @@ class TestComputedInTheDatabase:
     def test_the_refresh_stores_what_the_reference_says(self, django_assert_num_queries):
         targets = varied_targets(200, seed=11)
         with django_assert_num_queries(REFRESH_QUERIES):
-            changed = Target.objects.refresh_progress(today=TODAY)
+            changed = refresh_progress(Target.objects.all(), today=TODAY)
         stored = {t.pk: t for t in Target.objects.all()}
         for target in targets:
             expected = reference_progress(target, TODAY)
@@ -424,23 +421,23 @@ class TestComputedInTheDatabase:
     def test_the_number_of_queries_does_not_grow_with_the_targets(self, django_assert_num_queries):
         varied_targets(5, seed=12)
         with django_assert_num_queries(REFRESH_QUERIES):
-            Target.objects.refresh_progress(today=TODAY)
+            refresh_progress(Target.objects.all(), today=TODAY)
         varied_targets(100, seed=13)
         with django_assert_num_queries(REFRESH_QUERIES):
-            Target.objects.refresh_progress(today=TODAY)
+            refresh_progress(Target.objects.all(), today=TODAY)
         # A second run the same day changes nothing and adds no snapshot.
         with django_assert_num_queries(REFRESH_QUERIES):
-            assert Target.objects.refresh_progress(today=TODAY) == 0
+            assert refresh_progress(Target.objects.all(), today=TODAY) == 0
         assert ProgressSnapshot.objects.count() == 105
 
     def test_a_refresh_of_some_targets_leaves_the_others(self):
         first, second = TargetFactory(), TargetFactory()
         ObservationFactory(target=first, value=Decimal(19))
         ObservationFactory(target=second, value=Decimal(19))
-        assert Target.objects.filter(pk=first.pk).refresh_progress(today=TODAY) == 1
+        assert refresh_progress(Target.objects.filter(pk=first.pk), today=TODAY) == 1
         assert dict(Target.objects.values_list("pk", "status")) == {
             first.pk: "achieved",
             second.pk: "no_data",
         }
         assert list(ProgressSnapshot.objects.values_list("target", flat=True)) == [first.pk]
-        assert Target.objects.filter(pk__in=[]).refresh_progress(today=TODAY) == 0
+        assert refresh_progress(Target.objects.filter(pk__in=[]), today=TODAY) == 0

@@ -9,8 +9,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from measures.calendar import _fold
-from measures.models import Observation, ProgressSnapshot, Target
+from measures.models import Observation, Target
+from progress.calendar import _fold
+from progress.models import ProgressSnapshot
+from progress.refresh import refresh_progress
 from tests.factories import (
     DocumentFactory,
     MeasureFactory,
@@ -109,8 +111,8 @@ class TestSnapshots:
         target = TargetFactory(baseline_date=date(2025, 1, 1))
         ObservationFactory(target=target, value=19, observed_on=date(2025, 6, 30))
         for _ in range(3):
-            Target.objects.refresh_progress(today=date(2025, 7, 1))
-        Target.objects.refresh_progress(today=date(2025, 7, 2))
+            refresh_progress(Target.objects.all(), today=date(2025, 7, 1))
+        refresh_progress(Target.objects.all(), today=date(2025, 7, 2))
         snapshots = ProgressSnapshot.objects.filter(target=target)
         assert [(s.taken_on, s.status) for s in snapshots] == [
             (date(2025, 7, 1), "achieved"),
@@ -125,7 +127,7 @@ class TestSnapshots:
             for target in TargetFactory.create_batch(size):
                 ObservationFactory(target=target)
             with CaptureQueriesContext(connection) as queries:
-                Target.objects.refresh_progress(today=date(2025, 7, 1))
+                refresh_progress(Target.objects.all(), today=date(2025, 7, 1))
             counts.append(len(queries))
         assert counts[0] == counts[1]
 
@@ -282,7 +284,7 @@ class TestProgressAtScale:
     def test_a_rollup_shows_its_largest_groups_and_counts_the_rest(
         self, client, reference_data, monkeypatch
     ):
-        monkeypatch.setattr("measures.views.ROLLUP_LIMIT", 2)
+        monkeypatch.setattr("progress.views.ROLLUP_LIMIT", 2)
         page = client.get("/progress/").content.decode()
         by_document = page.split("<h3>按文件</h3>")[1].split("</table>")[0]  # the targets' table
         assert len(re.findall(r'href="\?document=', by_document)) == 2
@@ -294,7 +296,7 @@ class TestBoundedFeed:
     def test_the_feed_keeps_the_coming_deadlines_then_the_latest_past_ones(
         self, client, db, monkeypatch
     ):
-        monkeypatch.setattr("measures.views.FEED_LIMIT", 3)
+        monkeypatch.setattr("progress.views.FEED_LIMIT", 3)
         today = timezone.localdate()
         for days in (-30, -5, 10, 20):
             TargetFactory(deadline=today + timedelta(days=days))

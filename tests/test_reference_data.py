@@ -5,14 +5,15 @@ from decimal import Decimal
 
 import pytest
 
-from comparisons.chronology import document_date
-from comparisons.models import MeasureLink, SectionLink
+from measures.chronology import document_date
 from measures.models import (
     Document,
     Grade,
     Measure,
     MeasureAgency,
+    MeasureLink,
     Observation,
+    SectionLink,
     Target,
 )
 

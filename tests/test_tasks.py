@@ -5,8 +5,8 @@ import uuid
 
 import pytest
 
-from measures.models import WorkerPing
-from measures.tasks import ping
+from jobs.models import WorkerPing
+from jobs.tasks import ping
 from tests.workers import EAGER, Workers
 
 

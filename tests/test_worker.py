@@ -19,8 +19,9 @@ import pytest
 from celery.exceptions import Retry
 from django.utils import timezone
 
-from measures.models import IngestRun, Observation, ProgressSnapshot, Target
-from measures.tasks import ingest_observations, refresh_progress
+from measures.models import Observation, Target
+from progress.models import IngestRun, ProgressSnapshot
+from progress.tasks import ingest_observations, refresh_progress
 from tests.factories import IndicatorSourceFactory, ObservationFactory, TargetFactory
 from tests.httpsource import Response
 from tests.workers import EAGER, Workers, wait_until

@@ -1,5 +1,5 @@
 """A worker killed whole: its task runs again within the visibility timeout, never two copies at
-once, and the results stay exact (measures/tasklock.py, the Celery settings).
+once, and the results stay exact (jobs/tasklock.py, the Celery settings).
 
 - The task lock itself runs against a PostgreSQL of the test's own (tests/services.py),
   whatever the suite's database: advisory locks need no tables, and a process holding one is
@@ -29,9 +29,12 @@ from celery.exceptions import Retry
 from django.db import connection
 from django.utils import timezone
 
-from measures.models import IngestRun, Observation, ProgressSnapshot, Target, WorkerPing
-from measures.tasklock import exclusive, held, shared, try_lock
-from measures.tasks import ALL_PROGRESS, ingest_observations, ping, refresh_target_progress
+from jobs.models import WorkerPing
+from jobs.tasklock import exclusive, held, shared, try_lock
+from jobs.tasks import ping
+from measures.models import Observation, Target
+from progress.models import IngestRun, ProgressSnapshot
+from progress.tasks import ALL_PROGRESS, ingest_observations, refresh_target_progress
 from tests.factories import IndicatorSourceFactory, ObservationFactory, TargetFactory
 from tests.httpsource import Response
 from tests.services import PostgresServer
@@ -68,7 +71,7 @@ def session(server: PostgresServer) -> psycopg.Connection:
 HOLDER = """
 import sys, time, django, psycopg
 django.setup()
-from measures.tasklock import exclusive, held, shared
+from jobs.tasklock import exclusive, held, shared
 claims = [exclusive(sys.argv[2]), shared(sys.argv[3])]
 with psycopg.connect(sys.argv[1], autocommit=True) as conn, held(conn.cursor(), claims) as taken:
     print("held" if taken else "busy", flush=True)

@@ -5,54 +5,39 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from operator import itemgetter
 
-import django_filters
-from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import connection, transaction
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db import transaction
+from django.db.models import Count, Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     extend_schema,
     extend_schema_view,
     inline_serializer,
 )
-from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.decorators import action
+from rest_framework import serializers, status, viewsets
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from comparisons.cache import refresh_cached_pairs
-from comparisons.models import (
-    LinkStatus,
-    MeasureLink,
-    MeasureRelation,
-    SectionLink,
-    SectionRelation,
-)
+from caching.responses import CachedReads
 from measures import models as m
-from measures import outbox, sharedcache
 from measures.asof import api_as_of, is_past
 from measures.filters import (
     AS_OF_SCHEMA,
-    AsOfFilter,
     MeasureFilter,
-    is_ordinal,
 )
+from measures.models import LinkStatus, MeasureLink, MeasureRelation, SectionRelation
 from measures.quality import data_quality
-from measures.tasks import refresh_after_commit
 
 from . import serializers as s
-from .caching import CachedReads
 from .preconditions import IF_MATCH_PATTERN, IfMatch, MalformedIfMatch
 
 AS_OF = OpenApiParameter(
@@ -389,305 +374,6 @@ class MeasureViewSet(CachedReads, GuardedUpdate, CSVListMixin, viewsets.ReadOnly
         return super().partial_update(request, *args, **kwargs)
 
 
-class TargetFilter(django_filters.FilterSet):
-    document = django_filters.CharFilter(
-        field_name="measure__document__slug", help_text="Document slug."
-    )
-    measure = django_filters.CharFilter(method="filter_measure", help_text="Measure public id.")
-    metric = django_filters.CharFilter(help_text="Metric code.")
-    status = django_filters.MultipleChoiceFilter(
-        method="filter_status",
-        choices=m.TargetStatus.choices,
-        help_text=(
-            "Progress status: achieved, achieved_late, on_track, behind, missed, overdue or "
-            "no_data (see the target's status field); as of `as_of` when given."
-        ),
-    )
-    unit = django_filters.ChoiceFilter(choices=m.Unit.choices, help_text="Unit.")
-    kind = django_filters.ChoiceFilter(choices=m.TargetKind.choices, help_text="level or rule.")
-    as_of = AsOfFilter(help_text=AS_OF_DESCRIPTION)
-
-    class Meta:
-        model = m.Target
-        fields: list[str] = []
-
-    def filter_status(self, queryset, name, value):
-        # As of a past day, the status then (TargetViewSet reads it with the targets).
-        field = "computed_status" if "computed_status" in queryset.query.annotations else "status"
-        return queryset.filter(**{f"{field}__in": value}) if value else queryset
-
-    def filter_measure(self, queryset, name, value):
-        slug, slash, number = value.rpartition("/")
-        if not (slash and is_ordinal(number)):
-            raise ValidationError({"measure": "Give a measure id such as beijing-2025/12."})
-        return queryset.filter(measure__document__slug=slug, measure__number=int(number))
-
-
-@extend_schema_view(
-    list=extend_schema(parameters=[AS_OF]), retrieve=extend_schema(parameters=[AS_OF])
-)
-class TargetViewSet(
-    CachedReads, GuardedUpdate, CSVListMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
-):
-    """Targets with their progress; their observations; editors correct targets and add
-    observations."""
-
-    serializer_class = s.TargetSerializer
-    update_input = s.TargetUpdateInput
-    http_method_names = ["get", "post", "patch", "head", "options"]
-    filterset_class = TargetFilter
-    csv_columns = fields(
-        "id",
-        "measure",
-        "key",
-        "kind",
-        "metric",
-        "metric_zh",
-        "metric_en",
-        "unit",
-        "direction",
-        "baseline_value",
-        "baseline_date",
-        "comparator",
-        "goal_value",
-        "deadline",
-        "deadline_text",
-        "status",
-        "progress_share",
-        "latest_value",
-        "latest_observed_on",
-        "grade",
-    )
-
-    def get_queryset(self) -> QuerySet[m.Target]:
-        targets = m.Target.objects.select_related("measure__document", "source").order_by("pk")
-        if self.request.method not in ("GET", "HEAD"):
-            return targets
-        return targets_as_of(targets, api_as_of(self.request.query_params))
-
-    @extend_schema(
-        request=s.TargetUpdateInput,
-        responses=s.TargetSerializer,
-        parameters=[IF_MATCH],
-        description="Correct a target's baseline, goal or deadline (editors); progress is "
-        "recomputed.",
-    )
-    def partial_update(self, request: Request, *args, **kwargs) -> Response:
-        return super().partial_update(request, *args, **kwargs)
-
-    @extend_schema(
-        responses=s.SnapshotSerializer(many=True),
-        description="The target's progress day by day, oldest first (for history charts).",
-    )
-    @action(detail=True, methods=["get"], serializer_class=s.SnapshotSerializer)
-    def snapshots(self, request: Request, pk: str | None = None) -> Response:
-        rows = self.get_object().snapshots.order_by("taken_on")
-        page = self.paginate_queryset(rows)
-        return self.get_paginated_response(s.SnapshotSerializer(page, many=True).data)
-
-    def after_update(self, target: m.Target) -> None:
-        refresh_after_commit(target.pk)
-
-    @extend_schema(
-        methods=["GET"],
-        responses=s.ObservationSerializer(many=True),
-        description="The observations of this target, latest first.",
-    )
-    @extend_schema(
-        methods=["POST"],
-        request=s.ObservationInput,
-        responses={201: s.ObservationSerializer},
-        description="Record an observation of this target (editors). Its progress is recomputed.",
-    )
-    @action(detail=True, methods=["get", "post"], serializer_class=s.ObservationSerializer)
-    def observations(self, request: Request, pk: str | None = None) -> Response:
-        target = self.get_object()
-        if request.method == "GET":
-            rows = target.observations.select_related("source", "target")
-            page = self.paginate_queryset(rows)
-            data = s.ObservationSerializer(page, many=True).data
-            return self.get_paginated_response(data)
-        entry = s.ObservationInput(data=request.data, context={"target": target})
-        entry.is_valid(raise_exception=True)
-        with transaction.atomic():
-            observation = entry.save(target=target, origin=m.ObservationOrigin.EDITOR)
-            audit(request, observation, ADDITION, entry.validated_data)
-            refresh_after_commit(target.pk)
-        return Response(s.ObservationSerializer(observation).data, status=status.HTTP_201_CREATED)
-
-
-class MilestoneFilter(django_filters.FilterSet):
-    document = django_filters.CharFilter(
-        field_name="measure__document__slug", help_text="Document slug."
-    )
-    measure = django_filters.CharFilter(method="filter_measure", help_text="Measure public id.")
-    status = django_filters.MultipleChoiceFilter(
-        choices=m.MilestoneStatus.choices, help_text="Milestone status."
-    )
-
-    class Meta:
-        model = m.Milestone
-        fields: list[str] = []
-
-    filter_measure = TargetFilter.filter_measure
-
-
-class MilestoneViewSet(
-    CachedReads, GuardedUpdate, CSVListMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
-):
-    """Milestones of qualitative measures (not started, in progress, done) with their evidence.
-    Editors add milestones (POST) and update their status (PATCH with If-Match)."""
-
-    serializer_class = s.MilestoneSerializer
-    update_input = s.MilestoneUpdateInput
-    filterset_class = MilestoneFilter
-    http_method_names = ["get", "post", "patch", "head", "options"]
-    csv_columns = fields(
-        "id",
-        "measure",
-        "key",
-        "title_zh",
-        "title_en",
-        "status",
-        "status_on",
-        "evidence_url",
-        "origin",
-        "grade",
-    )
-
-    def get_queryset(self) -> QuerySet[m.Milestone]:
-        return m.Milestone.objects.select_related("measure__document", "source").order_by("pk")
-
-    @extend_schema(
-        request=s.MilestoneInput,
-        responses={201: s.MilestoneSerializer},
-        description="Add a milestone to a measure (editors).",
-    )
-    def create(self, request: Request, *args, **kwargs) -> Response:
-        entry = s.MilestoneInput(data=request.data)
-        entry.is_valid(raise_exception=True)
-        with transaction.atomic():
-            milestone = entry.save(origin=m.ObservationOrigin.EDITOR)
-            audit(
-                request,
-                milestone,
-                ADDITION,
-                {**entry.validated_data, "measure": str(milestone.measure.public_id)},
-            )
-        data = s.MilestoneSerializer(milestone).data
-        return Response(data, status=status.HTTP_201_CREATED)
-
-    @extend_schema(
-        request=s.MilestoneUpdateInput,
-        responses=s.MilestoneSerializer,
-        parameters=[IF_MATCH],
-        description="Update a milestone's status, date or evidence (editors).",
-    )
-    def partial_update(self, request: Request, *args, **kwargs) -> Response:
-        return super().partial_update(request, *args, **kwargs)
-
-
-class ProgressView(CachedReads, ReadView):
-    """How far the targets and milestones have come, rolled up by document, part, measure,
-    agency and topic."""
-
-    @extend_schema(responses=s.ProgressRollupSerializer, parameters=[AS_OF])
-    def get(self, request: Request) -> Response:
-        def rollups(queryset) -> dict[str, list[dict]]:
-            return {f"by_{by}": queryset.rollup(by) for by in m.ROLLUPS}
-
-        day = api_as_of(request.query_params)
-        milestones = m.Milestone.objects.all()
-        if day is not None:
-            milestones = milestones.filter(
-                measure__document__in=m.Document.objects.existing_on(day).values("pk")
-            )
-        targets = targets_as_of(m.Target.objects.all(), day)
-        return Response({**rollups(targets), "milestones": rollups(milestones)})
-
-
-class LinkFilter(django_filters.FilterSet):
-    document = django_filters.CharFilter(
-        method="filter_document", help_text="Either side in this document (slug)."
-    )
-    older_document = django_filters.CharFilter(
-        field_name="older__document__slug", help_text="Older side's document (slug)."
-    )
-    newer_document = django_filters.CharFilter(
-        field_name="newer__document__slug", help_text="Newer side's document (slug)."
-    )
-    relation = django_filters.MultipleChoiceFilter(
-        choices=MeasureRelation.choices, help_text="Relation."
-    )
-    status = django_filters.MultipleChoiceFilter(choices=LinkStatus.choices, help_text="Status.")
-
-    class Meta:
-        model = MeasureLink
-        fields: list[str] = []
-
-    def filter_document(self, queryset, name, value):
-        return queryset.filter(Q(older__document__slug=value) | Q(newer__document__slug=value))
-
-
-class MeasureLinkViewSet(
-    CachedReads, GuardedUpdate, CSVListMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
-):
-    """How measures relate across editions and levels. Editors confirm or reject suggestions
-    with PATCH, sending the ETag they read as If-Match."""
-
-    serializer_class = s.MeasureLinkSerializer
-    update_input = s.LinkReviewInput
-    filterset_class = LinkFilter
-    http_method_names = ["get", "patch", "head", "options"]
-    csv_columns = [
-        ("id", lambda d: d["id"]),
-        ("older", lambda d: (d["older"] or {}).get("id")),
-        ("newer", lambda d: (d["newer"] or {}).get("id")),
-        ("relation", lambda d: d["relation"]),
-        ("status", lambda d: d["status"]),
-        ("score", lambda d: d["score"]),
-        ("grade", lambda d: d["grade"]),
-        ("note_en", lambda d: d["note_en"]),
-    ]
-
-    def get_queryset(self) -> QuerySet[MeasureLink]:
-        return MeasureLink.objects.select_related(
-            "older__document", "newer__document", "source"
-        ).order_by("pk")
-
-    @extend_schema(
-        request=s.LinkReviewInput,
-        responses=s.MeasureLinkSerializer,
-        parameters=[IF_MATCH],
-        description="Confirm or reject a suggested link (editors).",
-    )
-    def partial_update(self, request: Request, *args, **kwargs) -> Response:
-        return super().partial_update(request, *args, **kwargs)
-
-    def after_update(self, link: MeasureLink) -> None:
-        sides = (link.older, link.newer)
-        refresh_cached_pairs({side.document_id for side in sides if side is not None})
-
-    def check_update(self, link: MeasureLink, changes: dict) -> None:
-        super().check_update(link, changes)
-        if link.status == LinkStatus.CURATED:
-            raise s.Conflict(
-                {"status": "Curated links come from the data files; change them there."}
-            )
-
-
-class SectionLinkViewSet(CachedReads, CSVListMixin, viewsets.ReadOnlyModelViewSet):
-    """How the parts of documents relate (the 2025 part 四 takes in the 2024 parts 四 and 五)."""
-
-    serializer_class = s.SectionLinkSerializer
-    csv_columns = fields("id", "older", "newer", "relation", "status", "grade", "note_en")
-
-    def get_queryset(self) -> QuerySet[SectionLink]:
-        return SectionLink.objects.select_related(
-            "older__document", "newer__document", "source"
-        ).order_by("pk")
-
-
 class AgencyViewSet(CachedReads, CSVListMixin, viewsets.ReadOnlyModelViewSet):
     """Agencies, with how many measures each is responsible for."""
 
@@ -768,86 +454,6 @@ class VocabulariesView(CachedReads, ReadView):
                 "stages": rows(m.ProductStage),
             }
         )
-
-
-class HealthView(ReadView):
-    """Whether the database, the task broker and the shared cache can be reached (503 when one
-    cannot)."""
-
-    authentication_classes: list = []
-    throttle_classes: list = []
-
-    @extend_schema(
-        responses={
-            (200, "application/json"): inline_serializer(
-                "Health",
-                {
-                    "database": serializers.CharField(help_text="ok, or the error."),
-                    "broker": serializers.CharField(
-                        help_text="ok, inline (no broker), or the error."
-                    ),
-                    "cache": serializers.CharField(
-                        help_text="ok, none (no Redis: process memory), or the error."
-                    ),
-                    "queued_tasks": serializers.IntegerField(
-                        allow_null=True,
-                        help_text="Tasks queued by writes that the broker has not taken yet "
-                        "(published when it is back); null when the database cannot say.",
-                    ),
-                },
-            ),
-            (503, "application/json"): OpenApiTypes.OBJECT,
-        }
-    )
-    def get(self, request: Request) -> Response:
-        checks = {"database": _check_database, "broker": _check_broker, "cache": sharedcache.status}
-        # At once, so that a hung database and a hung broker cost the longer of their timeouts,
-        # not their sum. None of the checks uses the request's database connection.
-        with ThreadPoolExecutor(max_workers=len(checks)) as pool:
-            running = {name: pool.submit(check) for name, check in checks.items()}
-        report: dict[str, str | int | None] = {
-            name: answer.result() for name, answer in running.items()
-        }
-        healthy = all(value in {"ok", "inline", "none"} for value in report.values())
-        # A backlog is reported, not a fault: it drains by itself once the broker is back. It is
-        # not asked of a database that just failed, which would cost its timeout a second time.
-        report["queued_tasks"] = _queued_tasks() if report["database"] == "ok" else None
-        return Response(report, status=200 if healthy else 503)
-
-
-def _check_database() -> str:
-    """On a connection of its own, opened and closed here: its answer takes at most the
-    connect timeout (DATABASE_CONNECT_TIMEOUT) even where a kept connection (CONN_MAX_AGE)
-    would wait on a hung server for ever."""
-    try:
-        probe = connection.get_new_connection(connection.get_connection_params())
-        try:
-            probe.cursor().execute("SELECT 1")
-        finally:
-            probe.close()
-    except Exception as error:  # any failure is the answer, not a crash
-        return f"error: {error.__class__.__name__}"
-    return "ok"
-
-
-def _queued_tasks() -> int | None:
-    try:
-        return outbox.pending()
-    except Exception:  # the database's fault, which _check_database reports
-        return None
-
-
-def _check_broker() -> str:
-    from django.conf import settings
-
-    if not settings.CELERY_BROKER_URL:
-        return "inline"
-    try:
-        with outbox.broker_connection() as conn:  # a hung broker must not hang health
-            conn.ensure_connection(max_retries=0)
-    except Exception as error:  # any failure is the answer, not a crash
-        return f"error: {error.__class__.__name__}"
-    return "ok"
 
 
 class DataQualityView(CachedReads, ReadView):

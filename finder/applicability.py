@@ -1,0 +1,610 @@
+"""Which measures help a firm, why, and what it should do next.
+
+A firm describes itself in a `Profile`: what kind of entity it is, where it operates, and —
+when it has a product — the product's stage and type and whether it is a Class-1 innovative
+drug, plus the topics it cares about. `find_applicable` answers in three steps:
+
+1. Candidates, in the database: the measures in force on the day asked (today by default; with
+   `include_ended`, also those superseded or expired by then) with an eligibility rule for the
+   firm's entity type whose other conditions fail at most once
+   (`MeasureQuerySet.eligible_for`). Only these rows are read, with everything the answer shows,
+   in a fixed number of queries.
+2. Each candidate's conditions are checked one by one — entity type, stage, product type,
+   Class-1, location — each `passed`, `failed`, `later` (a stage condition the product will
+   meet once it reaches a later stage) or `not_applicable` (the measure does not limit it, or
+   the profile does not say), with an explanation in Chinese and English.
+3. The answer has three sections. Measures whose conditions all hold now *apply*. Those whose
+   only unmet condition is a stage the product has not reached yet apply *later*, and say the
+   stage they wait for (a measure for approved drugs, for a drug whose application was just
+   accepted): the firm should prepare, but nothing is claimed as met. Those with exactly one
+   failing condition — one the firm could change, such as where it operates or a Class-1
+   requirement — *nearly apply*, and the failing check says what is missing. A stage the product
+   has left cannot be met again: such a measure is in no section.
+
+Ranking, within each section: measures in force on the day asked before those no longer in
+force (shown only on request); in "later", the nearest stage first; then by score, highest
+first: 2 points for the entity type (3 when the measure is for at most two kinds of
+organisation: it is more likely to be about you), 2 for each stage, product-type or Class-1
+condition the measure sets and the firm meets, plus 3 for a measure at the product's stage now
+(2/1 for one awaited one/two steps ahead), 1 for a local measure where the firm is, 2 per topic
+of interest; ties go to the newer document, then document order.
+
+The rules are data (`eligibility:` in each measure's YAML, with `applies_to`); nothing here
+knows any particular measure.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from typing import TypeVar
+
+from django.db.models import OuterRef, Prefetch, Subquery
+from django.utils import timezone
+
+from measures.models import (
+    Document,
+    DocumentValidity,
+    EntityType,
+    JurisdictionLevel,
+    LinkStatus,
+    Location,
+    Measure,
+    MeasureLink,
+    MeasureRelation,
+    ProductStage,
+    ProductType,
+    Target,
+    Topic,
+    pick_language,
+    starts_on,
+)
+
+# What became of a measure in the next edition of its document, when it carried over.
+CARRIED_OVER = (
+    MeasureRelation.CONTINUED,
+    MeasureRelation.STRENGTHENED,
+    MeasureRelation.RELAXED,
+    MeasureRelation.MERGED,
+    MeasureRelation.SPLIT,
+)
+
+# The codes a profile may use: part of the API contract, and equal to the vocabularies in
+# referencedata/data/vocabularies.yaml (a test holds them together). Research institutes are an
+# entity type of the data that the finder accepts as well.
+ENTITY_TYPES = (
+    "innovative_drug_firm",
+    "device_firm",
+    "cro_cdmo",
+    "hospital",
+    "pharmacy",
+    "wholesaler",
+    "commercial_insurer",
+    "investor",
+    "foreign_mah",
+    "data_ai_firm",
+    "research_institute",
+)
+STAGES = (
+    "preclinical",
+    "clinical_trial",
+    "application_filed",
+    "application_accepted",
+    "approved",
+    "nrdl_listed",
+    "commercial_list",
+)
+PRODUCT_TYPES = ("chemical_drug", "biologic", "tcm", "device", "ivd")
+
+# Rank points for a measure at the product's stage now; one awaited n steps ahead gets
+# NOW_POINTS - n (not below 0), and not the 2 points of a condition met.
+NOW_POINTS = 3
+
+# Both languages at once: the API returns both, whatever the interface language.
+LOCATION_NAMES: dict[str, tuple[str, str]] = {
+    Location.BEIJING: ("北京", "in Beijing"),
+    Location.CHINA_OTHER: ("中国其他地区", "elsewhere in China"),
+    Location.ABROAD: ("境外", "abroad"),
+}
+
+
+class UnknownCode(ValueError):
+    """A profile code the vocabularies do not know; `field` names the profile field."""
+
+    def __init__(self, field: str, code: str) -> None:
+        super().__init__(f"Unknown code {code!r}.")
+        self.field = field
+
+
+class Outcome(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    # A stage condition the product meets only once it reaches a later stage: not met yet.
+    LATER = "later"
+    NOT_APPLICABLE = "not_applicable"
+
+
+class Section(StrEnum):
+    """Where a measure goes in the answer."""
+
+    APPLIES = "applies"  # every condition holds now
+    LATER = "later"  # every condition holds but the stage, which the product will reach
+    NEARLY = "nearly"  # exactly one condition fails
+
+
+class Condition(StrEnum):
+    ENTITY_TYPE = "entity_type"
+    STAGE = "stage"
+    PRODUCT_TYPE = "product_type"
+    CLASS1 = "class1"
+    LOCATION = "location"
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A firm, in the vocabulary codes of the API."""
+
+    entity_type: str
+    location: str
+    stage: str = ""
+    product_type: str = ""
+    class1: bool = False
+    topics: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Check:
+    condition: Condition
+    outcome: Outcome
+    explanation_zh: str
+    explanation_en: str
+
+    @property
+    def explanation(self) -> str:
+        return pick_language(self.explanation_zh, self.explanation_en)
+
+
+@dataclass(frozen=True)
+class Match:
+    """One measure judged against the profile."""
+
+    measure: Measure
+    checks: tuple[Check, ...]
+    score: int
+    # 0: the measure is for the product's stage now; 1 or more: the nearest of its stages is
+    # that many steps ahead (it applies later); None: no stage check.
+    steps_ahead: int | None
+    targets: tuple[Target, ...]
+    # The firm's topics of interest that the measure is about.
+    topics: tuple[Topic, ...] = ()
+    # The stage the measure waits for, when it applies only later.
+    waits_for: ProductStage | None = None
+    # The measure's validity on the day asked: anything but `in_force` only with include_ended.
+    validity: DocumentValidity = DocumentValidity.IN_FORCE
+    # When it is no longer in force: since when, the next edition (superseded) and what that
+    # edition made of it (MeasureLinks to newer measures, or `dropped`).
+    ended_on: datetime.date | None = None
+    superseded_by: str | None = None
+    replacements: tuple[MeasureLink, ...] = ()
+
+    @property
+    def failed(self) -> tuple[Check, ...]:
+        return tuple(check for check in self.checks if check.outcome == Outcome.FAILED)
+
+    @property
+    def later(self) -> bool:
+        """Whether a condition (the stage) is met only at a later stage of the product."""
+        return any(check.outcome == Outcome.LATER for check in self.checks)
+
+    @property
+    def section(self) -> Section | None:
+        failed = len(self.failed)
+        if failed == 0:
+            return Section.LATER if self.later else Section.APPLIES
+        return Section.NEARLY if failed == 1 else None
+
+    @property
+    def applies(self) -> bool:
+        """Whether every condition holds now."""
+        return self.section == Section.APPLIES
+
+    @property
+    def in_force(self) -> bool:
+        return self.validity == DocumentValidity.IN_FORCE
+
+    @property
+    def dropped(self) -> bool:
+        """Whether the next edition dropped the measure (a curated or suggested link says so)."""
+        return any(link.relation == MeasureRelation.DROPPED for link in self.replacements)
+
+    @property
+    def replaced_by(self) -> tuple[MeasureLink, ...]:
+        """The links to the measures of the next edition that carry this one over."""
+        return tuple(link for link in self.replacements if link.newer_id is not None)
+
+
+@dataclass(frozen=True)
+class Finding:
+    profile: Profile
+    applies: tuple[Match, ...] = ()
+    later: tuple[Match, ...] = ()
+    nearly: tuple[Match, ...] = ()
+    # The day judged (today unless asked), whether that was asked, and whether measures no
+    # longer in force on it are included.
+    day: datetime.date | None = None
+    as_of: datetime.date | None = None
+    include_ended: bool = False
+
+    @property
+    def sections(self) -> tuple[tuple[Section, tuple[Match, ...]], ...]:
+        return (
+            (Section.APPLIES, self.applies),
+            (Section.LATER, self.later),
+            (Section.NEARLY, self.nearly),
+        )
+
+
+def find_applicable(
+    profile: Profile,
+    *,
+    as_of: datetime.date | None = None,
+    include_ended: bool = False,
+) -> Finding:
+    """The measures that apply to the firm now, later and nearly, each ranked; see the module
+    docstring. `as_of`: judge the catalogue as it stood that day (default today);
+    `include_ended`: also the measures no longer in force that day, marked as such. Raises
+    UnknownCode for a code the vocabularies do not know."""
+    day = as_of or timezone.localdate()
+    stages = list(ProductStage.objects.order_by("ordinal"))
+    stage = _lookup(stages, profile.stage, "stage") if profile.stage else None
+    product_types = list(ProductType.objects.all())
+    product_type = (
+        _lookup(product_types, profile.product_type, "product_type")
+        if profile.product_type
+        else None
+    )
+    entity = _lookup(list(EntityType.objects.all()), profile.entity_type, "entity_type")
+    if profile.location not in Location.values:
+        raise UnknownCode("location", profile.location)
+
+    # Every stage from the product's own onwards can still be met: now or later.
+    window = (stage.ordinal, stages[-1].ordinal) if stage else None
+    measures = Measure.objects.existing_on(day) if include_ended else Measure.objects.in_force(day)
+    candidates = (
+        measures.eligible_for(
+            entity_type=entity.code,
+            location=profile.location,
+            stage_window=window,
+            product_type=profile.product_type,
+            class1=profile.class1,
+        )
+        .select_related(
+            "document__jurisdiction",
+            "section",
+            "scope",
+            "eligibility__approach",
+            "eligibility__source",
+        )
+        .prefetch_related(
+            "entity_types",
+            "stages",
+            "topics",
+            "eligibility__product_types",
+            Prefetch("targets", queryset=Target.objects.order_by("key")),
+        )
+    )
+    if include_ended:
+        candidates = _with_successor(candidates).prefetch_related(
+            Prefetch(
+                "links_to_newer",
+                queryset=MeasureLink.objects.exclude(status=LinkStatus.REJECTED)
+                .filter(relation__in=[*CARRIED_OVER, MeasureRelation.DROPPED])
+                .select_related("newer__document")
+                .order_by("newer__document__slug", "newer__number"),
+                to_attr="edition_links",
+            )
+        )
+    matches = [
+        _with_validity(_judge(measure, profile, entity, stage, product_type), day)
+        for measure in candidates
+    ]
+    return Finding(
+        profile=profile,
+        applies=_ranked(match for match in matches if match.section == Section.APPLIES),
+        later=_ranked(
+            (match for match in matches if match.section == Section.LATER), by_stage=True
+        ),
+        nearly=_ranked(match for match in matches if match.section == Section.NEARLY),
+        day=day,
+        as_of=as_of,
+        include_ended=include_ended,
+    )
+
+
+def _with_successor(measures):
+    """Each measure's document's next edition (slug and start), read with the measures, as
+    `DocumentQuerySet.with_successor` reads it for documents."""
+    successors = (
+        Document.objects.filter(
+            series=OuterRef("document__series"), edition__gt=OuterRef("document__edition")
+        )
+        .order_by("edition")
+        .annotate(starts=starts_on())
+    )
+    return measures.annotate(
+        successor_slug=Subquery(successors.values("slug")[:1]),
+        successor_starts=Subquery(successors.values("starts")[:1]),
+    )
+
+
+def _with_validity(match: Match, day: datetime.date) -> Match:
+    """The match, with its measure's validity on `day` when the successor was read with it
+    (include_ended); otherwise every candidate is in force, by the query."""
+    measure = match.measure
+    if not hasattr(measure, "successor_starts"):
+        return match
+    document = measure.document
+    document.successor_slug = measure.successor_slug
+    document.successor_starts = measure.successor_starts
+    period = document.period
+    validity = DocumentValidity(period.on(day))
+    if validity == DocumentValidity.IN_FORCE:
+        return match
+    superseded = validity == DocumentValidity.SUPERSEDED
+    return replace(
+        match,
+        validity=validity,
+        ended_on=period.ends,
+        superseded_by=measure.successor_slug if superseded else None,
+        replacements=tuple(measure.edition_links) if superseded else (),
+    )
+
+
+Coded = TypeVar("Coded", EntityType, ProductStage, ProductType)
+
+
+def _lookup(items: Iterable[Coded], code: str, name: str) -> Coded:
+    for item in items:
+        if item.code == code:
+            return item
+    raise UnknownCode(name, code)
+
+
+def _ranked(matches: Iterable[Match], *, by_stage: bool = False) -> tuple[Match, ...]:
+    """In force first, then (in "later") the nearest stage, then score, newer document and
+    document order."""
+
+    def key(match: Match) -> tuple:
+        document = match.measure.document
+        signed = document.signed_on.toordinal() if document.signed_on else 0
+        nearest = (match.steps_ahead or 0) if by_stage else 0
+        return (
+            not match.in_force,
+            nearest,
+            -match.score,
+            -signed,
+            document.slug,
+            match.measure.number,
+        )
+
+    return tuple(sorted(matches, key=key))
+
+
+def _names(items: Iterable) -> tuple[str, str]:
+    items = list(items)
+    return "、".join(item.name_zh for item in items), ", ".join(item.name_en for item in items)
+
+
+def _judge(
+    measure: Measure,
+    profile: Profile,
+    entity: EntityType,
+    stage: ProductStage | None,
+    product_type: ProductType | None,
+) -> Match:
+    rule = measure.eligibility
+    checks: list[Check] = []
+    score = 0
+
+    entity_types = list(measure.entity_types.all())
+    zh, en = _names(entity_types)
+    if len(entity_types) == 1:
+        zh, en = f"该措施专门面向{zh}。", f"The measure is meant for you: {en}."
+    else:
+        zh = f"该措施面向{zh},其中包括{entity.name_zh}。"
+        en = f"The measure is for: {en} — which includes you ({entity.name_en})."
+    checks.append(Check(Condition.ENTITY_TYPE, Outcome.PASSED, zh, en))
+    score += 2 + (1 if len(entity_types) <= 2 else 0)
+
+    steps_ahead, waits_for, check = _check_stage(list(measure.stages.all()), stage)
+    checks.append(check)
+    if steps_ahead == 0:
+        score += 2 + NOW_POINTS
+    elif steps_ahead is not None:
+        score += max(0, NOW_POINTS - steps_ahead)
+
+    types = list(rule.product_types.all())
+    if not types:
+        checks.append(
+            Check(
+                Condition.PRODUCT_TYPE,
+                Outcome.NOT_APPLICABLE,
+                "该措施不限产品类别。",
+                "The measure is not limited to particular products.",
+            )
+        )
+    elif product_type is None:
+        zh, en = _names(types)
+        checks.append(
+            Check(
+                Condition.PRODUCT_TYPE,
+                Outcome.NOT_APPLICABLE,
+                f"该措施限于{zh};你未填写产品类别,未作核对。",
+                f"The measure is limited to {en}; you gave no product type, so this was not "
+                "checked.",
+            )
+        )
+    else:
+        zh, en = _names(types)
+        if any(item.pk == product_type.pk for item in types):
+            score += 2
+            checks.append(
+                Check(
+                    Condition.PRODUCT_TYPE,
+                    Outcome.PASSED,
+                    f"该措施限于{zh},你的产品({product_type.name_zh})在内。",
+                    f"The measure is limited to {en}; your product ({product_type.name_en}) "
+                    "is one.",
+                )
+            )
+        else:
+            checks.append(
+                Check(
+                    Condition.PRODUCT_TYPE,
+                    Outcome.FAILED,
+                    f"该措施限于{zh},不含{product_type.name_zh}。",
+                    f"The measure is limited to {en}, not {product_type.name_en}.",
+                )
+            )
+
+    if not rule.class1_only:
+        checks.append(
+            Check(
+                Condition.CLASS1,
+                Outcome.NOT_APPLICABLE,
+                "该措施不要求1类创新药。",
+                "The measure does not require a Class-1 innovative drug.",
+            )
+        )
+    elif profile.class1:
+        score += 2
+        checks.append(
+            Check(
+                Condition.CLASS1,
+                Outcome.PASSED,
+                "该措施限于1类创新药,你的产品是1类创新药。",
+                "The measure is for Class-1 innovative drugs, and yours is one.",
+            )
+        )
+    else:
+        checks.append(
+            Check(
+                Condition.CLASS1,
+                Outcome.FAILED,
+                "该措施限于1类创新药,你的产品不是。",
+                "The measure is for Class-1 innovative drugs only, and yours is not one.",
+            )
+        )
+
+    allowed = rule.locations
+    where_zh = "、".join(LOCATION_NAMES[code][0] for code in allowed)
+    where_en = " or ".join(LOCATION_NAMES[code][1] for code in allowed)
+    here_zh, here_en = LOCATION_NAMES[profile.location]
+    national = measure.scope.level == JurisdictionLevel.NATIONAL
+    if rule.allows(profile.location):
+        if national and len(allowed) == len(Location.values):
+            zh, en = (
+                "全国性措施,不限企业所在地。",
+                "A national measure: open to firms wherever they are.",
+            )
+        elif national:
+            zh = f"全国性措施,适用于在{where_zh}经营的企业,你在{here_zh}。"
+            en = f"A national measure, open to firms {where_en}: yours is {here_en}."
+        else:
+            zh = f"{measure.scope.name_zh}措施,适用于在{where_zh}的企业,你在{here_zh}。"
+            en = f"A {measure.scope.name_en} measure for firms {where_en}: yours is {here_en}."
+            score += 1 if profile.location == Location.BEIJING else 0
+        checks.append(Check(Condition.LOCATION, Outcome.PASSED, zh, en))
+    else:
+        checks.append(
+            Check(
+                Condition.LOCATION,
+                Outcome.FAILED,
+                f"{measure.scope.name_zh}措施,只适用于在{where_zh}的企业,你在{here_zh}。",
+                f"A {measure.scope.name_en} measure only for firms {where_en}; yours is {here_en}.",
+            )
+        )
+
+    topics = [topic for topic in measure.topics.all() if topic.code in profile.topics]
+    score += 2 * len(topics)
+    return Match(
+        measure=measure,
+        checks=tuple(checks),
+        score=score,
+        steps_ahead=steps_ahead,
+        targets=tuple(measure.targets.all()),
+        topics=tuple(topics),
+        waits_for=waits_for,
+    )
+
+
+def _check_stage(
+    covered: list[ProductStage], stage: ProductStage | None
+) -> tuple[int | None, ProductStage | None, Check]:
+    """The stage check; how many steps ahead the measure's nearest stage is (0: now, None: not
+    checked or left behind); and that stage when it is ahead."""
+    if not covered:
+        return (
+            None,
+            None,
+            Check(
+                Condition.STAGE,
+                Outcome.NOT_APPLICABLE,
+                "该措施不限产品所处阶段。",
+                "The measure is not tied to a product stage.",
+            ),
+        )
+    zh, en = _names(covered)
+    if stage is None:
+        return (
+            None,
+            None,
+            Check(
+                Condition.STAGE,
+                Outcome.NOT_APPLICABLE,
+                f"该措施面向处于{zh}阶段的产品;你未填写产品阶段,未作核对。",
+                f"The measure is for products at: {en}; you gave no stage, so this was not "
+                "checked.",
+            ),
+        )
+    ahead = [item for item in covered if item.ordinal >= stage.ordinal]
+    if not ahead:
+        return (
+            None,
+            None,
+            Check(
+                Condition.STAGE,
+                Outcome.FAILED,
+                f"该措施面向处于{zh}阶段的产品;你的产品已处于{stage.name_zh}阶段。",
+                f"The measure is for products at: {en}; yours has moved on to {stage.name_en}.",
+            ),
+        )
+    nearest = min(ahead, key=lambda item: item.ordinal)
+    steps = nearest.ordinal - stage.ordinal
+    if steps == 0:
+        return (
+            0,
+            None,
+            Check(
+                Condition.STAGE,
+                Outcome.PASSED,
+                f"该措施面向处于{zh}阶段的产品,你的产品正处于{stage.name_zh}阶段。",
+                f"The measure is for products at: {en}; yours is at that stage now "
+                f"({stage.name_en}).",
+            ),
+        )
+    return (
+        steps,
+        nearest,
+        Check(
+            Condition.STAGE,
+            Outcome.LATER,
+            f"尚未满足:该措施面向处于{zh}阶段的产品,你的产品目前处于{stage.name_zh}阶段;"
+            f"进入{nearest.name_zh}阶段后适用(还差{steps}步),现在可提前准备。",
+            f"Not met yet: the measure is for products at: {en}; yours is at {stage.name_en} "
+            f"now. It applies once the product reaches {nearest.name_en}, {steps} step(s) "
+            "ahead — prepare now.",
+        ),
+    )

@@ -1,0 +1,381 @@
+"""Measures, what they apply to (eligibility) and the agencies that carry them out."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import models
+from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from caching.dataversion import BumpingQuerySet
+from measures.numerals import chinese_numeral
+
+from .agencies import Agency, Jurisdiction
+from .base import AgencyRole, Grade, Provenance, pick_language
+from .documents import Document, Section, successor_of
+from .vocabularies import EntityType, Location, ProductStage, ProductType, Topic
+
+
+def _opening(text: str, length: int = 24) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= length else text[:length] + "…"
+
+
+# Where a search term may be found: a measure's own text and its targets' metrics and deadlines.
+SEARCHED = ("title_zh", "title_en", "summary_zh", "summary_en", "full_text")
+SEARCHED_IN_TARGETS = ("metric_zh", "metric_en", "deadline_text")
+SEARCHED_SET = frozenset(SEARCHED)
+TARGET_SEARCH_SET = frozenset([*SEARCHED_IN_TARGETS, "measure", "measure_id"])
+
+
+def search_text(own: Iterable[str], targets: Iterable[Iterable[str]] = ()) -> str:
+    """The one text a measure's search reads: its fields and its targets', space-separated, in
+    upper case. A search term holds no whitespace, so it is found here exactly when one of the
+    fields holds it; one column is what one trigram index serves, for measures matched by their
+    own words and by a target's alike; and upper case stored once spares upper() on every row
+    a search reads (it was most of a scan's time). Search with `search_key(term)`."""
+    return " ".join([*own, *(text for target in targets for text in target)]).upper()
+
+
+def search_key(term: str) -> str:
+    """A search term as search_text stores words (the same Python rules of case)."""
+    return term.upper()
+
+
+class MeasureQuerySet(BumpingQuerySet, models.QuerySet["Measure"]):
+    def in_reading_order(self) -> MeasureQuerySet:
+        """By the jurisdiction's level (as stored), document slug and number: the default order
+        of the API and the /measures/ page. The level is the document's copy, so PostgreSQL
+        can walk the (level, slug) index of documents and each document's measures by number,
+        and stop once it has a page."""
+        return self.order_by("document__jurisdiction_level", "document__slug", "number")
+
+    def refresh_search_text(self) -> int:
+        """Recompute `search_text` of these measures from their fields and their targets'
+        (three queries whatever their number); returns how many were rewritten."""
+        measures = list(self.order_by().only("pk", *SEARCHED))
+        texts: dict[int, list[tuple[str, ...]]] = {measure.pk: [] for measure in measures}
+        from .targets import Target  # targets.py imports this module
+
+        targets = Target.objects.filter(measure_id__in=texts).order_by("measure_id", "key")
+        for measure_id, *words in targets.values_list("measure_id", *SEARCHED_IN_TARGETS):
+            texts[measure_id].append(words)
+        for measure in measures:
+            own = (getattr(measure, name) for name in SEARCHED)
+            measure.search_text = search_text(own, texts[measure.pk])
+        return Measure.objects.bulk_update(measures, ["search_text"], batch_size=500)
+
+    def update(self, **values: Any) -> int:
+        if not SEARCHED_SET.intersection(values):
+            return super().update(**values)
+        pks = list(self.values_list("pk", flat=True))
+        updated = super().update(**values)
+        Measure.objects.filter(pk__in=pks).refresh_search_text()
+        return updated
+
+    def bulk_create(self, objs: Iterable[Measure], *args: Any, **kwargs: Any) -> list[Measure]:
+        objs = list(objs)
+        for measure in objs:  # new measures have no targets yet
+            measure.search_text = search_text(measure.own_words())
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def in_document(self, slug: str) -> MeasureQuerySet:
+        return self.filter(document__slug=slug)
+
+    def in_force(self, on: datetime.date | None = None) -> MeasureQuerySet:
+        """Measures whose document is in force on `on` (today by default)."""
+        documents = Document.objects.in_force_on(on or timezone.localdate())
+        return self.filter(document__in=documents.values("pk"))
+
+    def existing_on(self, day: datetime.date) -> MeasureQuerySet:
+        """Measures of documents that had taken effect by `day`, in force or not since."""
+        return self.filter(document__in=Document.objects.existing_on(day).values("pk"))
+
+    def with_successor(self) -> MeasureQuerySet:
+        """Each measure's document with its next edition (see DocumentQuerySet.with_successor),
+        for a list that states validity row by row: the row's `document.period` needs no query.
+        Read the rows through `Measure.document_with_successor()`."""
+        return self.annotate(**successor_of("document__"))
+
+    def for_agency(self, agency: Agency) -> MeasureQuerySet:
+        return self.filter(agency_roles__agency=agency).distinct()
+
+    def by_public_id(self, public_id: str) -> Measure:
+        """`beijing-2025/12` → that measure; raises DoesNotExist (or ValueError) otherwise."""
+        slug, _, number = public_id.rpartition("/")
+        return self.get(document__slug=slug, number=int(number))
+
+    def eligible_for(
+        self,
+        *,
+        entity_type: str,
+        location: str,
+        stage_window: tuple[int, int] | None = None,
+        product_type: str = "",
+        class1: bool = False,
+        max_unmet: int = 1,
+    ) -> MeasureQuerySet:
+        """Measures with an eligibility rule for this entity type whose other conditions (stage,
+        product type, Class-1, location) fail at most `max_unmet` times, annotated with `unmet`.
+
+        The whole selection is one filter in the database, so its cost follows the matches, not
+        the catalogue. `stage_window` is the range of stage ordinals that counts (the product's
+        stage and the next ones); a measure that lists no stages or product types is not limited
+        by them.
+        """
+        through_stage = Measure.stages.through.objects.filter(measure_id=OuterRef("pk"))
+        through_type = Eligibility.product_types.through.objects.filter(
+            eligibility__measure_id=OuterRef("pk")
+        )
+        unmet: dict[str, models.Expression] = {
+            "location_unmet": Case(
+                When(**{f"eligibility__for_{location}": False}, then=1), default=0
+            ),
+            "class1_unmet": Case(
+                When(eligibility__class1_only=True, then=0 if class1 else 1), default=0
+            ),
+        }
+        queryset = self.filter(entity_types__code=entity_type, eligibility__isnull=False)
+        if stage_window is not None:
+            low, high = stage_window
+            queryset = queryset.annotate(
+                has_stages=Exists(through_stage),
+                stage_in_window=Exists(
+                    through_stage.filter(
+                        productstage__ordinal__gte=low, productstage__ordinal__lte=high
+                    )
+                ),
+                stage_ahead=Exists(through_stage.filter(productstage__ordinal__gt=high)),
+            )
+            # A stage the product has left cannot be met again: it counts as two, so such a
+            # measure is neither applicable nor nearly so.
+            unmet["stage_unmet"] = Case(
+                When(has_stages=True, stage_in_window=False, stage_ahead=True, then=1),
+                When(has_stages=True, stage_in_window=False, then=2),
+                default=0,
+            )
+        if product_type:
+            queryset = queryset.annotate(
+                has_types=Exists(through_type),
+                type_matches=Exists(through_type.filter(producttype__code=product_type)),
+            )
+            unmet["type_unmet"] = Case(When(has_types=True, type_matches=False, then=1), default=0)
+        total = sum((F(name) for name in unmet), start=Value(0))
+        return queryset.annotate(**unmet).annotate(unmet=total).filter(unmet__lte=max_unmet)
+
+    def grades_by_document(self) -> dict[int, dict[str, int]]:
+        """How many of these measures each document has by grade: {document id: {grade: n}}."""
+        counts: dict[int, dict[str, int]] = {}
+        rows = self.order_by().values_list("document_id", "grade").annotate(n=models.Count("pk"))
+        for document_id, grade, count in rows:
+            counts.setdefault(document_id, {})[grade] = count
+        return counts
+
+    def for_listing(self, targets: models.QuerySet | None = None) -> MeasureQuerySet:
+        """Everything a list of measures shows, in a fixed number of queries; `targets` reads
+        the targets another way (as of a past day, say)."""
+        return (
+            self.select_related("document", "section")
+            .defer("search_text")  # a copy of the text, for search only
+            .prefetch_related(
+                "topics", "agency_roles__agency", models.Prefetch("targets", queryset=targets)
+            )
+        )
+
+
+class Measure(Provenance):
+    """One numbered measure ((一)(二)…) of a document; public id `<document slug>/<number>`."""
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="measures")
+    section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="measures")
+    number = models.PositiveSmallIntegerField(help_text=_("position in document order, from 1"))
+    # How sure we are that this is the document's measure (N) of this part — separate from how
+    # sure we are of its content (`grade`).
+    placement_grade = models.CharField(
+        _("placement grade"), max_length=20, choices=Grade.choices, default=Grade.OFFICIAL
+    )
+    placement_note = models.TextField(_("basis of the placement"), blank=True)
+    # Blank only when the content is unknown (grade `unknown`).
+    title_zh = models.CharField(max_length=300, blank=True)
+    title_en = models.CharField(max_length=300, blank=True)
+    summary_zh = models.TextField(blank=True, help_text=_("in our own words"))
+    summary_en = models.TextField(blank=True, help_text=_("in our own words"))
+    # Filled only by the importer, from an official text an editor supplies.
+    full_text = models.TextField(blank=True)
+    topics = models.ManyToManyField(Topic, blank=True, related_name="measures")
+    agencies = models.ManyToManyField(Agency, through="MeasureAgency", related_name="measures")
+    entity_types = models.ManyToManyField(EntityType, blank=True, related_name="measures")
+    stages = models.ManyToManyField(ProductStage, blank=True, related_name="measures")
+    scope = models.ForeignKey(
+        Jurisdiction,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("where the measure applies"),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    # Derived: search_text() of the measure and its targets, kept by save() here and in
+    # Target and by the querysets' bulk writes; migration 0009 indexes it by trigrams.
+    search_text = models.TextField(editable=False, default="")
+
+    objects = MeasureQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["document", "number"]
+        constraints = [
+            *Provenance.Meta.constraints,
+            models.UniqueConstraint(fields=["document", "number"], name="measure_number_unique"),
+            models.CheckConstraint(condition=Q(number__gte=1), name="measure_number_positive"),
+            models.CheckConstraint(
+                condition=Q(placement_grade__in=Grade.values), name="measure_placement_grade_valid"
+            ),
+            # Known content is complete; unknown content is not invented (no summary). A
+            # measure imported from an official text is known by that text until an editor
+            # writes its English title and summaries.
+            models.CheckConstraint(
+                condition=(Q(grade=Grade.UNKNOWN) & Q(summary_zh="") & Q(summary_en=""))
+                | (
+                    ~Q(grade=Grade.UNKNOWN)
+                    & ~Q(title_zh="")
+                    & ~Q(title_en="")
+                    & ~Q(summary_zh="")
+                    & ~Q(summary_en="")
+                )
+                | (~Q(grade=Grade.UNKNOWN) & ~Q(full_text="")),
+                name="measure_content_unless_unknown",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.public_id} {self.title_zh}"
+
+    def save(self, *args, **kwargs) -> None:
+        targets = self.targets.order_by("key").values_list(*SEARCHED_IN_TARGETS) if self.pk else []
+        self.search_text = search_text(self.own_words(), targets)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and SEARCHED_SET.intersection(update_fields):
+            kwargs["update_fields"] = {*update_fields, "search_text"}
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("measures:measure", args=[self.document.slug, self.number])
+
+    def own_words(self) -> list[str]:
+        return [getattr(self, name) for name in SEARCHED]
+
+    @property
+    def public_id(self) -> str:
+        return f"{self.document.slug}/{self.number}"
+
+    @property
+    def is_unknown(self) -> bool:
+        """True when nothing reliable is known of what the measure says."""
+        return self.grade == Grade.UNKNOWN
+
+    @property
+    def label(self) -> str:
+        """The measure's number as the document prints it: (十二)"""
+        return f"({chinese_numeral(self.number)})"
+
+    @property
+    def title(self) -> str:
+        # An imported measure whose document prints no short titles shows its opening words.
+        return pick_language(self.title_zh, self.title_en) or _opening(self.full_text)
+
+    @property
+    def summary(self) -> str:
+        return pick_language(self.summary_zh, self.summary_en)
+
+    @property
+    def citation(self) -> str:
+        """Document title, 文号, part and measure number, and the source to check it against."""
+        document = self.document
+        parts = [f"《{document.title_zh}》"]
+        if document.number:
+            parts.append(document.number)
+        parts.append(f"{self.section.label}{self.label}")
+        url = document.source_url or (self.source.url if self.source else "")
+        if url:
+            parts.append(url)
+        return " ".join(parts)
+
+
+class Eligibility(Provenance):
+    """Who can claim a measure, beyond the entity types and stages it lists, and what to do.
+
+    The finder (`finder/applicability.py`) reads these columns in its database filter: the
+    product types the measure is limited to (none: any), whether only Class-1 innovative drugs
+    qualify, and in which of the three locations a firm can benefit. The next step and the agency
+    to approach are our reading of the measure, graded like any other fact.
+    """
+
+    measure = models.OneToOneField(Measure, on_delete=models.CASCADE, related_name="eligibility")
+    product_types = models.ManyToManyField(ProductType, blank=True, related_name="eligibilities")
+    class1_only = models.BooleanField(_("Class-1 innovative drugs only"), default=False)
+    for_beijing = models.BooleanField(_("firms in Beijing"), default=True)
+    for_china_other = models.BooleanField(_("firms elsewhere in China"), default=True)
+    for_abroad = models.BooleanField(_("firms abroad"), default=True)
+    next_step_zh = models.TextField(_("next step (Chinese)"))
+    next_step_en = models.TextField(_("next step (English)"))
+    approach = models.ForeignKey(
+        Agency,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("the agency a firm should approach"),
+    )
+
+    class Meta:
+        ordering = ["measure"]
+        verbose_name_plural = "eligibilities"
+        constraints = [
+            *Provenance.Meta.constraints,
+            models.CheckConstraint(
+                condition=Q(for_beijing=True) | Q(for_china_other=True) | Q(for_abroad=True),
+                name="eligibility_some_location",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"eligibility of {self.measure_id}"
+
+    @property
+    def next_step(self) -> str:
+        return pick_language(self.next_step_zh, self.next_step_en)
+
+    def allows(self, location: str) -> bool:
+        return getattr(self, f"for_{location}")
+
+    @property
+    def locations(self) -> list[str]:
+        return [code for code in Location.values if self.allows(code)]
+
+
+class MeasureAgency(Provenance):
+    """An agency's responsibility for a measure, with its role."""
+
+    Role = AgencyRole
+
+    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="agency_roles")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="measure_roles")
+    role = models.CharField(max_length=20, choices=Role.choices)
+
+    class Meta:
+        ordering = ["measure", "role", "agency__slug"]
+        verbose_name = "responsible agency"
+        verbose_name_plural = "responsible agencies"
+        constraints = [
+            *Provenance.Meta.constraints,
+            models.UniqueConstraint(fields=["measure", "agency"], name="measure_agency_unique"),
+            models.CheckConstraint(
+                condition=Q(role__in=AgencyRole.values), name="measure_role_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agency} ({self.get_role_display()})"
