@@ -80,6 +80,7 @@ from .milestones import (
     MilestoneStatus,
 )
 from .rollups import (
+    ROLLUPS,
     Rollup,
     RollupQuerySet,
 )
@@ -111,6 +112,7 @@ __all__ = [
     "COMPARATOR_LOOKUPS",
     "COMPUTED_PROGRESS",
     "PROGRESS_FIELDS",
+    "ROLLUPS",
     "SEARCHED",
     "SEARCHED_IN_TARGETS",
     "SEARCHED_SET",
