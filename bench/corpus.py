@@ -21,7 +21,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 
 import yaml
 from django.core.management.color import no_style
@@ -31,10 +30,11 @@ from django.utils import timezone
 from caching.dataversion import bump
 from measures import models as m
 from measures.models import MeasureLink
+from referencedata import DATA_DIR
 
 SLUG_PREFIX = "syn-"
 NOTE = "synthetic"
-VOCABULARIES = Path(__file__).parent / "data" / "vocabularies.yaml"
+VOCABULARIES = DATA_DIR / "vocabularies.yaml"
 
 PROVINCES = [
     ("beijing", "北京市", "Beijing", ["haidian", "chaoyang"]),

@@ -3,7 +3,7 @@ dataclasses with no database (nor Django) behind them.
 
 `loading.load_pair` builds them from the database in a fixed number of queries, whatever the
 size of the documents; tests and benchmarks may build them by hand (see
-`tests/test_compare_engine.py`).
+`tests/comparisons/test_compare_engine.py`).
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@ import io
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from finder.applicability import Finding, find_applicable
-from finder.forms import ProfileForm
+from .applicability import Finding, find_applicable
+from .forms import ProfileForm
 
 
 def applicability(request: HttpRequest) -> HttpResponse:

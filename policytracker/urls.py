@@ -1,8 +1,15 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from policytracker.moved import MOVED_ADMIN, moved_admin_page
+
 urlpatterns = [
+    # Admin pages of models that moved app (policytracker/moved.py); what follows is kept whole.
+    *(
+        re_path(rf"^admin/(?P<app>{app})/(?P<model>{model})/(?P<rest>[\s\S]*)$", moved_admin_page)
+        for app, model in MOVED_ADMIN
+    ),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("policytracker.api_urls")),

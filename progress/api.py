@@ -7,10 +7,7 @@ import django_filters
 from django.contrib.admin.models import ADDITION
 from django.db import transaction
 from django.db.models import QuerySet
-from drf_spectacular.utils import (
-    extend_schema,
-    extend_schema_view,
-)
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -32,10 +29,7 @@ from measures.api.views import (
     targets_as_of,
 )
 from measures.asof import api_as_of
-from measures.filters import (
-    AsOfFilter,
-    is_ordinal,
-)
+from measures.filters import AsOfFilter, is_ordinal
 
 from . import serializers as ps
 from .tasks import refresh_after_commit

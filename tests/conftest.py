@@ -8,6 +8,9 @@ from django.core.management import call_command
 
 from referencedata import DATA_DIR
 
+# The browser tests' fixtures (`browser`, `page`), for any test module that asks for them.
+pytest_plugins = ["tests.browser"]
+
 _skipped: list[str] = []
 
 

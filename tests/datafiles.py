@@ -7,6 +7,8 @@ from typing import Any
 import yaml
 
 NATIONAL = "documents/national-2025.yaml"
+# Official-format texts written for the importer's tests (see the README there).
+IMPORTER_FIXTURES = Path(__file__).parent / "importer" / "fixtures"
 
 
 def edit_yaml(path: Path, change: Callable[[dict], None]) -> None:

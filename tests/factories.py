@@ -158,6 +158,10 @@ class MilestoneFactory(factory.django.DjangoModelFactory):
     grade = m.Grade.SECONDARY
 
 
+# Where the API lives, for the tests that call it.
+API = "/api/v1"
+
+
 def editor_client() -> APIClient:
     """An API client signed in by token as a member of the editors group."""
     user = StaffUserFactory(is_superuser=False)

@@ -454,3 +454,16 @@ class AppServer(Service):
     def __exit__(self, *exc) -> None:
         self.stop()
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    ignored = {"DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    clean = {k: v for k, v in os.environ.items() if k not in ignored}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        env={**clean, **env},
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )

@@ -102,7 +102,7 @@ class IndicatorSource(Provenance):
         if self.location and not self.is_url:
             from django.core.exceptions import ValidationError
 
-            from .serverfiles import PathRefused, allowed_path
+            from policytracker.serverfiles import PathRefused, allowed_path
 
             try:
                 allowed_path(self.location, settings.INGEST_PATH_ROOTS)
