@@ -37,8 +37,10 @@ run: install
 	@echo
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
+# PYTEST_ARGS passes options through, e.g. make test PYTEST_ARGS='-m "not services"'.
+PYTEST_ARGS ?=
 test: install
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -258,23 +258,92 @@ class PostgresServer(Service):
         self.remove()
 
 
+# Made once per test run, when an app server first needs them, and removed when the run ends.
 _STATIC_ROOT: Path | None = None
+_MIGRATED_SQLITE: Path | None = None
+
+
+def _app_environment(**env: str) -> dict[str, str]:
+    """The test process's environment without the suite's services, in production mode."""
+    base = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"}
+    }
+    return {**base, **production_env(), **env}
+
+
+def _temporary_folder(prefix: str) -> Path:
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
+
+
+def _manage_side_by_side(*commands: tuple[list[str], dict[str, str]]) -> None:
+    """`manage.py` commands, (arguments, environment) each, run at the same time."""
+    jobs = [
+        subprocess.Popen(
+            [sys.executable, "manage.py", *args],
+            cwd=PROJECT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for args, env in commands
+    ]
+    failed = []
+    for job in jobs:
+        output = job.communicate()[0]
+        if job.returncode != 0:
+            failed.append(f"manage.py {' '.join(job.args[2:])} failed:\n{output}")
+    if failed:
+        raise RuntimeError("\n".join(failed))
+
+
+def prepare(sqlite: bool = False, migrate: dict[str, str] | None = None) -> None:
+    """What an app server needs before it starts, run side by side: the static files collected
+    (DEBUG off serves the hashed files of the manifest) and, if `sqlite`, a SQLite database
+    migrated to copy, both once per test run; and `migrate`, an environment whose database is
+    migrated now."""
+    global _STATIC_ROOT, _MIGRATED_SQLITE
+    commands = []
+    static = migrated = None
+    if _STATIC_ROOT is None:
+        static = _temporary_folder("pt-static-")
+        commands.append(
+            (
+                ["collectstatic", "--no-input", "-v", "0"],
+                _app_environment(STATIC_ROOT=str(static)),
+            )
+        )
+    if sqlite and _MIGRATED_SQLITE is None:
+        migrated = _temporary_folder("pt-migrated-") / "db.sqlite3"
+        commands.append(
+            (
+                ["migrate", "--no-input", "-v", "0"],
+                _app_environment(DATABASE_URL=f"sqlite:///{migrated}"),
+            )
+        )
+    if migrate is not None:
+        commands.append((["migrate", "--no-input", "-v", "0"], migrate))
+    _manage_side_by_side(*commands)
+    _STATIC_ROOT = static or _STATIC_ROOT
+    _MIGRATED_SQLITE = migrated or _MIGRATED_SQLITE
 
 
 def collected_static() -> Path:
-    """collectstatic once per test run: DEBUG off serves the hashed files of the manifest."""
-    global _STATIC_ROOT
-    if _STATIC_ROOT is None:
-        folder = Path(tempfile.mkdtemp(prefix="pt-static-"))
-        subprocess.run(
-            [sys.executable, "manage.py", "collectstatic", "--no-input", "-v", "0"],
-            cwd=PROJECT,
-            env={**os.environ, **production_env(), "STATIC_ROOT": str(folder)},
-            check=True,
-        )
-        atexit.register(shutil.rmtree, folder, ignore_errors=True)
-        _STATIC_ROOT = folder
+    """The static files, collected once per test run."""
+    prepare()
+    assert _STATIC_ROOT is not None
     return _STATIC_ROOT
+
+
+def migrated_sqlite() -> Path:
+    """A SQLite database migrated once per test run, to be copied, never used itself."""
+    prepare(sqlite=True)
+    assert _MIGRATED_SQLITE is not None
+    return _MIGRATED_SQLITE
 
 
 def production_env() -> dict[str, str]:
@@ -289,25 +358,20 @@ def production_env() -> dict[str, str]:
 
 class AppServer(Service):
     """The project served by gunicorn with DEBUG off. `env` overrides the environment: give it
-    DATABASE_URL (else a fresh SQLite file, migrated), REDIS_URL, CELERY_BROKER_URL as the test
-    needs; unset ones are removed, so the suite's own services are never used by accident."""
+    DATABASE_URL (else a SQLite file of its own, a copy of one migrated once per test run),
+    REDIS_URL, CELERY_BROKER_URL as the test needs; unset ones are removed, so the suite's own
+    services are never used by accident. A DATABASE_URL given is migrated unless `migrate` is
+    false."""
 
     name = "gunicorn"
 
     def __init__(self, migrate: bool = True, **env: str) -> None:
         super().__init__()
         self.folder = Path(tempfile.mkdtemp(prefix="pt-app-"))
-        base = {
-            key: value
-            for key, value in os.environ.items()
-            if key not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"}
-        }
-        self.env = {
-            **base,
-            **production_env(),
-            "DATABASE_URL": f"sqlite:///{self.folder / 'db.sqlite3'}",
-            **env,
-        }
+        self.own_sqlite = "DATABASE_URL" not in env
+        self.env = _app_environment(
+            **{"DATABASE_URL": f"sqlite:///{self.folder / 'db.sqlite3'}", **env}
+        )
         self.migrate = migrate
 
     def manage(self, *args: str) -> subprocess.CompletedProcess:
@@ -321,9 +385,12 @@ class AppServer(Service):
         )
 
     def start(self) -> Self:
+        database = self.folder / "db.sqlite3"
+        copy = self.migrate and self.own_sqlite and not database.exists()  # a restart keeps it
+        prepare(sqlite=copy, migrate=self.env if self.migrate and not self.own_sqlite else None)
         self.env["STATIC_ROOT"] = str(collected_static())
-        if self.migrate:
-            self.manage("migrate", "--no-input", "-v", "0")
+        if copy:
+            shutil.copyfile(migrated_sqlite(), database)
         return super().start()
 
     def popen_options(self) -> dict:

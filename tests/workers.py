@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -41,6 +42,9 @@ class Workers:
         self.queue = queue or f"test-{uuid.uuid4().hex}"
         self.env = env or {}
         self.processes: list[subprocess.Popen] = []
+        # What each process has written so far, read as it comes by a thread of its own.
+        self.said: list[list[str]] = []
+        self.readers: list[threading.Thread] = []
 
     def environment(self) -> dict[str, str]:
         if "DATABASE_URL" in self.env:
@@ -77,7 +81,12 @@ class Workers:
             stderr=subprocess.STDOUT,
             text=True,
         )
+        lines: list[str] = []
+        reader = threading.Thread(target=_read, args=(process.stdout, lines), daemon=True)
+        reader.start()
         self.processes.append(process)
+        self.said.append(lines)
+        self.readers.append(reader)
         return process
 
     def send(self, task, *args) -> None:
@@ -86,10 +95,16 @@ class Workers:
         else:
             task.apply_async(args=args, queue=self.queue)
 
+    def times_said(self, text: str) -> int:
+        """How many times the workers have written `text` so far."""
+        return sum("".join(list(lines)).count(text) for lines in self.said)
+
     def output(self) -> str:
+        """What each worker wrote, all of it once they have stopped."""
+        for reader in self.readers:
+            reader.join(timeout=30)
         return "\n".join(
-            f"--- worker {index} ---\n{process.communicate(timeout=30)[0]}"
-            for index, process in enumerate(self.processes)
+            f"--- worker {index} ---\n{''.join(lines)}" for index, lines in enumerate(self.said)
         )
 
     def stop(self) -> None:
@@ -101,6 +116,11 @@ class Workers:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+def _read(stream, lines: list[str]) -> None:
+    for line in stream:
+        lines.append(line)
 
 
 def wait_until(condition: Callable[[], bool], workers: Workers, timeout: float = 60) -> None:

@@ -18,6 +18,9 @@ import redis
 
 from tests.services import AppServer, RedisServer, wait_until
 
+# Its own Redis and gunicorn on a SQLite file of its own: the same on any suite database.
+pytestmark = pytest.mark.services
+
 PAGES = [
     "/",
     "/measures/",

@@ -3,8 +3,9 @@
 
 Each test has a Redis of its own as the broker, so it may stop and hang it. The end-to-end test
 serves the app with gunicorn (DEBUG off) and a real Celery worker sharing the app's own
-database, so it runs the same in the SQLite and the PostgreSQL runs; the others publish from the
-test's process (on PostgreSQL through the row locks the drainers use).
+database, whatever the suite's database (marked `services`: CI runs it once, in the PostgreSQL
+run); the others publish from the test's process (on PostgreSQL through the row locks the
+drainers use), in both runs.
 """
 
 from __future__ import annotations
@@ -170,6 +171,7 @@ def seed_editor_and_target(app: AppServer) -> tuple[str, int]:
     return token, target
 
 
+@pytest.mark.services
 def test_a_write_with_the_broker_stopped_is_refreshed_once_it_is_back():
     with RedisServer() as broker, AppServer(CELERY_BROKER_URL=broker.url(0)) as app:
         token, target = seed_editor_and_target(app)

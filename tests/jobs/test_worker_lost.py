@@ -1,8 +1,9 @@
 """A worker killed whole: its task runs again within the visibility timeout, never two copies at
 once, and the results stay exact (jobs/tasklock.py, the Celery settings).
 
-- The task lock itself runs against a PostgreSQL of the test's own (tests/services.py) in every
-  run, SQLite or not: advisory locks need no tables, and a process holding one is SIGKILLed.
+- The task lock itself runs against a PostgreSQL of the test's own (tests/services.py),
+  whatever the suite's database: advisory locks need no tables, and a process holding one is
+  SIGKILLed. Marked `services`: CI runs these once, in the PostgreSQL run.
 - The worker scenarios need the suite's PostgreSQL and a broker (CELERY_BROKER_URL): real
   `celery worker` processes on a private queue (tests/workers.py), with the production settings
   shortened (a visibility timeout of a few seconds). Without a broker the same scenarios run
@@ -75,6 +76,7 @@ with psycopg.connect(sys.argv[1], autocommit=True) as conn, held(conn.cursor(), 
 """
 
 
+@pytest.mark.services
 def test_a_lock_held_by_a_killed_process_is_released_at_once(postgres):
     key, common = f"work-{uuid.uuid4()}", f"all-{uuid.uuid4()}"
     environment = {
@@ -108,6 +110,7 @@ def test_a_lock_held_by_a_killed_process_is_released_at_once(postgres):
         holder.wait()
 
 
+@pytest.mark.services
 def test_claims_are_taken_all_or_none_and_released_after_the_block(postgres):
     free, taken_elsewhere = f"free-{uuid.uuid4()}", f"taken-{uuid.uuid4()}"
     with session(postgres) as first, session(postgres) as second:
@@ -124,6 +127,7 @@ def test_claims_are_taken_all_or_none_and_released_after_the_block(postgres):
         assert first.execute(count).fetchone()[0] == 0
 
 
+@pytest.mark.services
 def test_a_lock_that_cannot_be_released_ends_its_session(postgres):
     key = f"work-{uuid.uuid4()}"
     with session(postgres) as worker, session(postgres) as other:
@@ -134,7 +138,12 @@ def test_a_lock_that_cannot_be_released_ends_its_session(postgres):
             with pytest.raises(psycopg.errors.DivisionByZero):
                 worker.execute("SELECT 1 / 0")
         assert worker.closed
-        assert try_lock(other.cursor(), [exclusive(key)])
+        # The server lets go of the session's locks once its backend has ended, a moment after
+        # the client hung up.
+        deadline = time.monotonic() + 5
+        while not try_lock(other.cursor(), [exclusive(key)]):
+            assert time.monotonic() < deadline, "the ended session's lock was never released"
+            time.sleep(0.05)
 
 
 # -- the configuration ---------------------------------------------------------------------------
@@ -260,9 +269,11 @@ def test_a_killed_workers_task_runs_again_within_the_visibility_timeout(workers,
 def test_a_task_outlasting_the_visibility_timeout_never_runs_twice_at_once(workers, file_server):
     targets = TargetFactory.create_batch(3)
     body = csv_for(targets)
-    # The first download trickles in for longer than the visibility timeout (with room for the
-    # second worker to start on a busy machine), never idle long enough for a read to time out.
-    slow = Response(body, drip=0 if EAGER else 1.5)
+    # The first download sends a few bytes, then the rest only once the copy has come back after
+    # the visibility timeout and been told to wait: it outlasts the timeout however long the
+    # second worker takes to start, and never idles long enough for a read to time out.
+    release = threading.Event()
+    slow = Response(body) if EAGER else Response(body, split=12, pause=60, release=release)
     source = IndicatorSourceFactory(
         location=file_server.serve("/slow.csv", slow, Response(body)), timeout=120
     )
@@ -271,8 +282,10 @@ def test_a_task_outlasting_the_visibility_timeout_never_runs_twice_at_once(worke
     if EAGER:  # never delivered twice inline: the second copy is sent by hand
         workers.send(ingest_observations, source.pk)
     else:
-        wait_until(lambda: bool(file_server.requests), workers)
+        wait_until(file_server.started.is_set, workers)
         workers.start()  # idle, so it is handed the copy while the first still runs
+        wait_until(lambda: workers.times_said("already running elsewhere") > 0, workers)
+        release.set()
 
     wait_until(lambda: IngestRun.objects.count() == 2, workers)
     first, second = IngestRun.objects.order_by("started_at")
@@ -301,10 +314,10 @@ def test_a_targets_refresh_waits_for_a_whole_refresh_and_is_not_lost(workers):
     with connection.cursor() as cursor, held(cursor, [exclusive(ALL_PROGRESS)]) as taken:
         assert taken
         workers.send(refresh_target_progress, target.pk)
-        time.sleep(3)  # a few of the copy's tries
+        # A few of the copy's tries, each told to wait (one a second, RETRY_SECONDS).
+        told = f"already running elsewhere ({ALL_PROGRESS}, {ALL_PROGRESS}:{target.pk})"
+        wait_until(lambda: workers.times_said(told) >= 2, workers)
         assert Target.objects.get(pk=target.pk).progress_computed_at is None
     wait_until(lambda: Target.objects.get(pk=target.pk).status == "achieved", workers)
     workers.stop()
-    assert f"already running elsewhere ({ALL_PROGRESS}, {ALL_PROGRESS}:{target.pk})" in (
-        workers.output()
-    )
+    assert told in workers.output()

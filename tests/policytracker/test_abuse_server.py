@@ -12,6 +12,9 @@ import pytest
 
 from tests.services import AppServer
 
+# Its own gunicorn on a SQLite file of its own: the same on any suite database.
+pytestmark = pytest.mark.services
+
 RATE = 5
 
 

@@ -3,7 +3,8 @@ answers our own 503 within 5 s (a translated page, JSON under /api/), health nam
 database, and the same workers answer 200 again once PostgreSQL is back.
 
 The test starts its own PostgreSQL (tests/services.py), whatever database the suite runs on,
-so it runs in both CI runs. The connect timeout is the default one (3 s)."""
+so CI runs it once, in the PostgreSQL run (the `services` marker). The connect timeout is the
+default one (3 s)."""
 
 import json
 import re
@@ -14,6 +15,9 @@ import psycopg
 import pytest
 
 from tests.services import AppServer, PostgresServer
+
+# Its own PostgreSQL cluster and gunicorn: the same on any suite database.
+pytestmark = pytest.mark.services
 
 # Seconds within which an unavailable database must be answered (issue 17).
 PROMPT = 5
