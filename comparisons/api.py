@@ -17,8 +17,8 @@ from rest_framework.views import APIView
 
 from caching.responses import CachedReads
 from measures.api import serializers as s
+from measures.api.base import AS_OF, IF_MATCH, CSVListMixin, GuardedUpdate, JSONErrors, fields
 from measures.api.renderers import CSVRenderer
-from measures.api.views import AS_OF, IF_MATCH, CSVListMixin, GuardedUpdate, JSONErrors, fields
 from measures.asof import api_as_of
 from measures.models import DocumentValidity, LinkStatus, MeasureLink, MeasureRelation, SectionLink
 

@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from finder import applicability as finder
-from measures.api.views import JSONErrors
+from measures.api.base import JSONErrors
 from measures.filters import AS_OF_SCHEMA
 from measures.models import Location, Topic
 from measures.validity import AsOfError, parse_as_of

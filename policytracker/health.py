@@ -13,7 +13,7 @@ from rest_framework.response import Response
 
 from caching import sharedcache
 from jobs import outbox
-from measures.api.views import ReadView
+from measures.api.base import ReadView
 
 
 class HealthView(ReadView):

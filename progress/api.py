@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from caching.responses import CachedReads
 from measures import models as m
 from measures.api import serializers as s
-from measures.api.views import (
+from measures.api.base import (
     AS_OF,
     AS_OF_DESCRIPTION,
     IF_MATCH,
