@@ -252,3 +252,11 @@ def test_the_day_in_a_file_name_is_the_day_asked(api, reference_data):
     day = timezone.localdate() - datetime.timedelta(days=3)
     response = api.get(f"{API}/documents/", {"as_of": day.isoformat(), "format": "csv"})
     assert response["Content-Disposition"].endswith(f'-{day.isoformat()}.csv"')
+
+
+def test_a_method_no_endpoint_offers_is_405_not_a_sign_in(api, reference_data):
+    # The docs show reads without a lock; a PUT the router maps but the view does not offer
+    # must then say "not allowed", not ask for credentials.
+    link = api.get(f"{API}/links/").json()["results"][0]["id"]
+    response = api.put(f"{API}/links/{link}/", {}, format="json")
+    assert response.status_code == 405
