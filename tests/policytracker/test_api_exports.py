@@ -4,6 +4,7 @@ deadline column, Excel files, decimals as numbers, the API's root and its docume
 import csv
 import datetime
 import io
+import re
 
 import openpyxl
 import pytest
@@ -260,3 +261,25 @@ def test_a_method_no_endpoint_offers_is_405_not_a_sign_in(api, reference_data):
     link = api.get(f"{API}/links/").json()["results"][0]["id"]
     response = api.put(f"{API}/links/{link}/", {}, format="json")
     assert response.status_code == 405
+
+
+@pytest.mark.parametrize(
+    ("page", "pattern"),
+    [
+        ("/measures/?document=beijing-2025&topic=clinical_trials", r"/api/v1/measures/\?[^\"]*"),
+        ("/compare/beijing-2024/beijing-2025/", r"/api/v1/compare/\?[^\"]*"),
+    ],
+)
+def test_the_pages_offer_the_excel_file_of_what_they_show(client, reference_data, page, pattern):
+    html = client.get(page).content.decode()
+    links = re.findall(rf'href="({pattern}format=(?:csv|xlsx)[^"]*)"', html)
+    by_format = {link.rsplit("format=", 1)[1][:4].rstrip("&"): link for link in links}
+    sheet = client.get(by_format["xlsx"].replace("&amp;", "&"))
+    table = client.get(by_format["csv"].replace("&amp;", "&"))
+    assert sheet["Content-Type"] == XLSX
+    rows = xlsx_rows(sheet)
+    first = rows[0][0]  # id, or part for the comparison
+    assert ["" if row[0] is None else str(row[0]) for row in rows[1:]] == [
+        row[first] for row in csv_rows(table)
+    ]
+    assert len(rows) > 1
