@@ -132,8 +132,9 @@ class MeasureViewSet(CachedReads, GuardedUpdate, CSVListMixin, viewsets.ReadOnly
         """The code columns (what existing consumers read), each followed by the names in
         Chinese and English, for people reading the spreadsheet."""
         names: dict[str, list] = {column: [] for column, _ in self.csv_columns}
+        vocabularies = NameColumns()
         for language in ("zh", "en"):
-            for column, extract in name_columns(language):
+            for column, extract in vocabularies.columns(language):
                 names[column.rsplit("_", 1)[0]].append((column, extract))
         return [entry for column in self.csv_columns for entry in [column, *names[column[0]]]]
 
@@ -216,44 +217,46 @@ class MeasureViewSet(CachedReads, GuardedUpdate, CSVListMixin, viewsets.ReadOnly
         return super().partial_update(request, *args, **kwargs)
 
 
-def name_columns(language: str) -> list:
-    """Measure export columns naming, in one language, what the code columns hold."""
-    vocabularies = {
-        model: {
-            code: (zh, en)
-            for code, zh, en in model.objects.values_list("code", "name_zh", "name_en")
+class NameColumns:
+    """Measure export columns that name, in Chinese or in English, what the code columns hold:
+    one query per vocabulary and each label translated once, whatever the number of rows."""
+
+    def __init__(self) -> None:
+        self.vocabularies = {
+            model: {
+                code: (zh, en)
+                for code, zh, en in model.objects.values_list("code", "name_zh", "name_en")
+            }
+            for model in (m.Topic, m.EntityType, m.ProductStage)
         }
-        for model in (m.Topic, m.EntityType, m.ProductStage)
-    }
-    side = 0 if language == "zh" else 1
+        self.roles = {code: in_both_languages(label) for code, label in m.AgencyRole.choices}
+        self.statuses = {code: in_both_languages(label) for code, label in m.TargetStatus.choices}
 
-    def named(model, codes: list[str]) -> list[str]:
-        return [vocabularies[model].get(code, (code, code))[side] for code in codes]
+    def columns(self, language: str) -> list:
+        side = 0 if language == "zh" else 1
+        # Chinese brackets around a note in Chinese, ASCII ones in English.
+        note = "{}（{}）" if side == 0 else "{} ({})"
 
-    def label(enum, code: str) -> str:
-        return in_both_languages(enum(code).label)[side]
+        def named(model, codes: list[str]) -> list[str]:
+            return [self.vocabularies[model].get(code, (code, code))[side] for code in codes]
 
-    def agency(row: dict) -> str:
-        role = label(m.AgencyRole, row["role"])
-        return f"{row['name_zh']}（{role}）" if side == 0 else f"{row['name_en']} ({role})"
+        def agency(row: dict) -> str:
+            return note.format(row[f"name_{language}"], self.roles[row["role"]][side])
 
-    def target(row: dict) -> str:
-        status = label(m.TargetStatus, row["status"])
-        metric = row[f"metric_{language}"]
-        if side == 0:
-            return f"{metric} {row['goal_display']}（{status}）"
-        return f"{metric} {row['goal_display']} ({status})"
+        def target(row: dict) -> str:
+            metric = f"{row[f'metric_{language}']} {row['goal_display']}"
+            return note.format(metric, self.statuses[row["status"]][side])
 
-    return [
-        (f"topics_{language}", lambda d: named(m.Topic, d["topics"])),
-        (f"agencies_{language}", lambda d: [agency(row) for row in d["agencies"]]),
-        (
-            f"entity_types_{language}",
-            lambda d: named(m.EntityType, d["applies_to"]["entity_types"]),
-        ),
-        (f"stages_{language}", lambda d: named(m.ProductStage, d["applies_to"]["stages"])),
-        (f"targets_{language}", lambda d: [target(row) for row in d["targets"]]),
-    ]
+        return [
+            (f"topics_{language}", lambda d: named(m.Topic, d["topics"])),
+            (f"agencies_{language}", lambda d: [agency(row) for row in d["agencies"]]),
+            (
+                f"entity_types_{language}",
+                lambda d: named(m.EntityType, d["applies_to"]["entity_types"]),
+            ),
+            (f"stages_{language}", lambda d: named(m.ProductStage, d["applies_to"]["stages"])),
+            (f"targets_{language}", lambda d: [target(row) for row in d["targets"]]),
+        ]
 
 
 class AgencyViewSet(CachedReads, CSVListMixin, viewsets.ReadOnlyModelViewSet):
