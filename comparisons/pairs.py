@@ -72,6 +72,17 @@ def default_pair() -> tuple[str, str] | None:
     return (slugs[0], slugs[1]) if len(slugs) == 2 else None
 
 
+def starting_pair(preset: str = "") -> dict[str, str]:
+    """The picker's two boxes, never the same document: the default pair, or the preset one
+    and the member of the default pair that is not it."""
+    pair = default_pair()
+    if pair is None:
+        return {"a": preset} if preset else {}
+    if not preset:
+        return {"a": pair[0], "b": pair[1]}
+    return {"a": preset, "b": pair[1] if preset != pair[1] else pair[0]}
+
+
 def resolve_pair(a: str | None, b: str | None) -> PairRequest:
     errors: dict[str, list[str]] = {}
     for name, value in (("a", a), ("b", b)):

@@ -23,7 +23,7 @@ from measures.models import (
 
 from .cache import comparison_for
 from .forms import CompareForm
-from .pairs import default_pair, resolve_pair
+from .pairs import resolve_pair, starting_pair
 
 
 def change_labels(a: Document, b: Document) -> dict[str, str]:
@@ -45,23 +45,12 @@ def change_labels(a: Document, b: Document) -> dict[str, str]:
 def picker(request: HttpRequest) -> HttpResponse:
     # Only a submitted form (both fields present) is checked; a link may preset one document.
     submitted = "a" in request.GET and "b" in request.GET
-    initial = None if submitted else picker_initial(request.GET.get("a", ""))
+    initial = None if submitted else starting_pair(request.GET.get("a", ""))
     form = CompareForm(request.GET if submitted else None, initial=initial)
     if form.is_bound and form.is_valid():
         return redirect("comparisons:compare", form.cleaned_data["a"], form.cleaned_data["b"])
     status = 400 if form.is_bound else 200
     return render(request, "comparisons/picker.html", {"form": form}, status=status)
-
-
-def picker_initial(preset: str) -> dict[str, str]:
-    """Two different documents to start from: the default pair, or the preset one and the
-    member of the default pair that is not it."""
-    pair = default_pair()
-    if pair is None:
-        return {"a": preset} if preset else {}
-    if not preset:
-        return {"a": pair[0], "b": pair[1]}
-    return {"a": preset, "b": pair[1] if preset != pair[1] else pair[0]}
 
 
 def compare(request: HttpRequest, a: str, b: str) -> HttpResponse:
