@@ -1,0 +1,90 @@
+"""On a phone as on a desktop: no page scrolls sideways, in either language.
+
+One browser and one page per language: each address is loaded once and the viewport resized
+through the widths (a resize reflows the page as a phone of that width would show it)."""
+
+import pytest
+
+from tests.browser import shoot
+
+PAGES = {
+    "home": "/",
+    "measures-filtered": "/measures/?topic=clinical_trials&agency=bj-health",
+    "measures-searched": "/measures/?q=双通道&in_force=all",
+    "measure": "/measures/national-2025/10/",
+    "documents": "/documents/",
+    "document": "/documents/national-2025/",
+    "agencies": "/agencies/",
+    "agency": "/agencies/nhsa/",
+    "progress": "/progress/",
+    "compare-editions": "/compare/beijing-2024/beijing-2025/",
+    "compare-levels": "/compare/national-2025/beijing-2025/",
+    "finder": "/applicability/?entity_type=innovative_drug_firm&location=beijing",
+    "data-quality": "/data-quality/",
+    "not-found": "/measures/national-2025/999/",
+}
+PHONES = (360, 390, 414)
+DESKTOP = 1366
+SHOT_WIDTHS = (390, DESKTOP)
+
+# What sticks out to the right of the viewport, unless a box that scrolls or clips holds it.
+STICKING_OUT = """() => {
+  const width = document.documentElement.clientWidth;
+  const clipped = (element) => {
+    for (let box = element.parentElement; box && box !== document.body; box = box.parentElement) {
+      if (getComputedStyle(box).overflowX !== "visible") return true;
+    }
+    return false;
+  };
+  const name = (element) =>
+    element.tagName.toLowerCase() + (element.className ? "." + element.className : "");
+  return [...document.body.querySelectorAll("*")]
+    .filter((element) => {
+      const box = element.getBoundingClientRect();
+      return box.width > 0 && box.right > width + 1 && !clipped(element);
+    })
+    .slice(0, 5)
+    .map((element) => {
+      const right = Math.round(element.getBoundingClientRect().right);
+      return `${name(element)} (right edge ${right})`;
+    });
+}"""
+
+
+def sideways(page) -> list[str]:
+    """What makes the page wider than the viewport: empty when nothing does."""
+    scroll_width, client_width = page.evaluate(
+        "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    problems = page.evaluate(STICKING_OUT)
+    if scroll_width > client_width:
+        problems.insert(0, f"page is {scroll_width} px wide")
+    return problems
+
+
+def walk(page, language: str) -> dict[str, list[str]]:
+    failures = {}
+    for name, address in PAGES.items():
+        page.set_viewport_size({"width": DESKTOP, "height": 900})
+        response = page.goto(page.base + address)
+        assert response.status == (404 if name == "not-found" else 200), address
+        for width in (*PHONES, DESKTOP):
+            page.set_viewport_size({"width": width, "height": 900})
+            if problems := sideways(page):
+                failures[f"{language} {width} {address}"] = problems
+            if width in SHOT_WIDTHS:
+                shoot(page, f"phones-{language}-{name}-{width}")
+    return failures
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_page_scrolls_sideways_on_a_phone_in_either_language(page):
+    from playwright.sync_api import expect
+
+    failures = walk(page, "zh")
+    # Switch language the way a reader does: the button in the header (a cookie keeps it).
+    page.goto(page.base + "/")
+    page.get_by_role("button", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    failures |= walk(page, "en")
+    assert not failures, "\n".join(f"{case}: {', '.join(why)}" for case, why in failures.items())
