@@ -3,6 +3,8 @@
 One browser and one page per language: each address is loaded once and the viewport resized
 through the widths (a resize reflows the page as a phone of that width would show it)."""
 
+import re
+
 import pytest
 
 from tests.browser import shoot
@@ -88,3 +90,42 @@ def test_no_page_scrolls_sideways_on_a_phone_in_either_language(page):
     expect(page.locator("html")).to_have_attribute("lang", "en")
     failures |= walk(page, "en")
     assert not failures, "\n".join(f"{case}: {', '.join(why)}" for case, why in failures.items())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_a_phone_the_measures_come_before_the_folded_filters(page):
+    from playwright.sync_api import expect
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(page.base + "/measures/?topic=clinical_trials")
+    filters = page.locator("details.filters")
+    expect(filters).not_to_have_attribute("open", "")
+    expect(page.locator('a[data-facet="agency"]').first).to_be_hidden()
+    # The first result is on the first screen, a card whose topics read as words.
+    first = page.locator("table.measures-table tbody tr").first
+    assert first.bounding_box()["y"] < 844
+    tag = first.locator(".tag").first
+    box = tag.bounding_box()
+    assert box["width"] > 2 * box["height"], box
+
+    # The toggle opens the filters; a filter narrows the list as on a desktop.
+    page.locator("details.filters > summary").click()
+    page.locator('a[data-facet="agency"][data-value="bj-health"]').click()
+    expect(page).to_have_url(re.compile(r"agency=bj-health"))
+    expect(page.locator("details.filters")).not_to_have_attribute("open", "")
+
+    # On a desktop the filters stay open beside the results, without a toggle.
+    page.set_viewport_size({"width": 1366, "height": 900})
+    expect(filters).to_have_attribute("open", "")
+    expect(page.locator("details.filters > summary")).to_be_hidden()
+    expect(page.locator('a[data-facet="agency"]').first).to_be_visible()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_a_phone_progress_targets_read_as_lines_not_columns(page):
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(page.base + "/progress/")
+    name = page.locator("table.progress-table tbody tr").first.locator("td[data-label]").first
+    box = name.bounding_box()
+    # A card as wide as the screen, not a column one character wide.
+    assert box["width"] > 300, box
