@@ -85,7 +85,7 @@ def test_a_failing_view_gets_our_500_page(settings, language):
     assert response.status_code == 500
     page = assert_site_page(response, language)
     assert f"<h1>{LANGUAGES[language]['server_error']}</h1>" in page
-    # Rendered without the request: no language switch, whose form needs the session's token.
+    # Rendered without the request (nothing that may have failed is read): no language switch.
     assert 'class="language"' not in page
 
 
