@@ -20,7 +20,9 @@ HOME_COUNTS = [
     # a topic's measures: <a class="tag" href="…">name <span class="count">7</span></a>
     r'<a class="tag" href="(?P<url>[^"]+)">[^<]*<span class="count">(?P<count>\d+)</span>',
 ]
-DOCUMENT_LIST_COUNTS = [r'<td><a href="(?P<url>/measures/\?document=[^"]+)">(?P<count>\d+)</a>']
+DOCUMENT_LIST_COUNTS = [
+    r'<td[^>]*><a href="(?P<url>/measures/\?document=[^"]+)">(?P<count>\d+)</a>'
+]
 DOCUMENT_COUNTS = [
     r'<a class="grade [^"]+" href="(?P<url>[^"]+)">[^<]* (?P<count>\d+)</a>',
     r'<a class="meta" href="(?P<url>/measures/\?[^"]+)">(?P<count>\d+)</a></h2>',

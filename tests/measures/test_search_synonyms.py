@@ -93,14 +93,14 @@ class TestSnippets:
     ):
         # "pharmacies" has no synonym: only English text holds it.
         page = client.get("/measures/?q=pharmacies").content.decode()
-        rows = re.findall(r'<td class="title">(.*?)</td>', page, re.S)
+        rows = re.findall(r'<td class="title"[^>]*>(.*?)</td>', page, re.S)
         assert rows
         for row in rows:
             assert re.search(r'<div class="snippet">[^<]*<mark>pharmacies</mark>', row, re.I), row
 
     def test_every_row_found_by_a_synonym_shows_why(self, client, reference_data):
         page = client.get("/measures/?q=commercial+insurance").content.decode()
-        rows = re.findall(r'<td class="title">(.*?)</td>', page, re.S)
+        rows = re.findall(r'<td class="title"[^>]*>(.*?)</td>', page, re.S)
         assert rows
         assert all("<mark>" in row for row in rows)
 
