@@ -85,7 +85,7 @@ class TestMeasure:
         with translation.override("en"):
             assert target.goal_display == "≤ 20 weeks"
         with translation.override("zh-hans"):
-            assert target.goal_display == "≤ 20 周"
+            assert target.goal_display == "≤20周"
 
 
 @pytest.mark.parametrize(

@@ -217,6 +217,10 @@ BAD_INPUTS = {
         lambda c: measure(c, 1).update(titel_en="typo"),
         "national-2025/1: titel_en: unknown field",
     ),
+    "deadline wording without English": (
+        lambda c: measure(c, 10)["targets"][0].pop("deadline_text_en"),
+        "deadline_text and deadline_text_en go together",
+    ),
     "inferred without basis": (
         lambda c: measure(c, 1)["agencies"][0].update(grade_note=""),
         "national-2025/1 agency nhsa: -: an inferred fact needs its basis in grade_note",
