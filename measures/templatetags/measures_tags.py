@@ -7,10 +7,12 @@ from django.utils.html import conditional_escape, escape, format_html, format_ht
 from django.utils.safestring import mark_safe
 
 from measures.filters import search_terms
-from measures.models import DocumentValidity
+from measures.models import DocumentValidity, Grade
 from measures.validity import Validity
 
 register = template.Library()
+
+HAN = re.compile(r"[\u3400-\u9fff]")
 
 
 @register.filter
@@ -20,6 +22,19 @@ def measure_url(public_id: str) -> str:
     slug, _, number = measure_id.rpartition("/")
     url = reverse("measures:measure", args=[slug, int(number)])
     return f"{url}#target-{target_key}" if target_key else url
+
+
+@register.filter
+def written_in(name: str) -> str:
+    """The language a name or title is written in, for its `lang` attribute: a source's title
+    stays as published (a Chinese report on an English page is quoted, not translated)."""
+    return "zh-Hans" if HAN.search(name or "") else "en"
+
+
+@register.filter
+def grade_label(code: str) -> str:
+    """A grade's name in the reader's language: `official` → 官方 on a Chinese page."""
+    return str(Grade(code).label) if code in Grade.values else code
 
 
 @register.filter
