@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from policytracker.moved import MOVED_ADMIN, moved_admin_page
+from policytracker.views import favicon
 
 # The admin names the site in the editor's language ("政策追踪 管理"), not "Django 管理".
 admin.site.site_header = _("Policy Tracker administration")
@@ -15,6 +16,8 @@ urlpatterns = [
         re_path(rf"^admin/(?P<app>{app})/(?P<model>{model})/(?P<rest>[\s\S]*)$", moved_admin_page)
         for app, model in MOVED_ADMIN
     ),
+    # Browsers ask for /favicon.ico whatever the page links to; the icon is the static SVG.
+    path("favicon.ico", favicon),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("policytracker.api_urls")),
