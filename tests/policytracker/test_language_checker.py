@@ -4,7 +4,8 @@ from tests.language import wrong_language
 
 
 def page(language: str, body: str) -> str:
-    return f'<!doctype html><html lang="{language}"><head><title>t</title></head><body>{body}</body></html>'
+    head = "<head><title>t</title></head>"
+    return f'<!doctype html><html lang="{language}">{head}<body>{body}</body></html>'
 
 
 def found(language: str, body: str) -> list[str]:
