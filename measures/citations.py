@@ -7,7 +7,7 @@ API as plain text with the list of cited sources beside it.
 """
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
@@ -65,7 +65,21 @@ def as_html(text: str, sources: Mapping[str, Source]) -> SafeString:
     return mark_safe("".join(pieces))  # noqa: S308  every piece is escaped or format_html
 
 
-def sources_for(texts: Iterable[str]) -> dict[str, Source]:
-    """The sources the texts cite, by key, in one query (none when nothing is cited)."""
-    keys = {key for text in texts for key in cited_keys(text)}
-    return {source.key: source for source in Source.objects.filter(key__in=keys)} if keys else {}
+def all_sources(request: object | None) -> dict[str, Source]:
+    """Every source by key, read once per request (kept on it): a page or a list shows many
+    notes, and the table of sources is small."""
+    sources = getattr(request, "_sources_by_key", None)
+    if sources is None:
+        sources = {source.key: source for source in Source.objects.all()}
+        if request is not None:
+            request._sources_by_key = sources  # type: ignore[attr-defined]
+    return sources
+
+
+def notes_of(record: object) -> list[str]:
+    """Every note of a record, both languages: `grade_note_zh`, `note_en`, `placement_note_zh`…"""
+    return [
+        getattr(record, f"{stem}_{language}", "") or ""
+        for stem in ("grade_note", "note", "placement_note")
+        for language in ("zh", "en")
+    ]
