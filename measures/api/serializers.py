@@ -224,11 +224,18 @@ class NoteField(serializers.Field):
     """A note in one language (the other one when missing), each source it cites written as
     a citation, `新京报（2024-04-17）`: the API never shows a source key either."""
 
-    def __init__(self, stem: str, language: str, **kwargs: Any) -> None:
-        self.stem, self.language = stem, language
+    def __init__(self, stem: str, language: str, of: str = "", **kwargs: Any) -> None:
+        # `of`: the dotted path from the serialized object to the record with the note.
+        self.stem, self.language, self.path = (
+            stem,
+            language,
+            [name for name in of.split(".") if name],
+        )
         super().__init__(source="*", read_only=True, **kwargs)
 
     def to_representation(self, record: Any) -> str:
+        for name in self.path:
+            record = getattr(record, name, None)
         other = "en" if self.language == "zh" else "zh"
         text = getattr(record, f"{self.stem}_{self.language}", "") or getattr(
             record, f"{self.stem}_{other}", ""
