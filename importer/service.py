@@ -517,7 +517,7 @@ def apply(result: Preview, *, user: Any = None, run: ImportRun | None = None) ->
             now = timezone.now()
             for model, pk, values in result.updates:
                 if "grade" in values:
-                    values = {**values, "source": source, "grade_note": note}
+                    values = {**values, "source": source, "grade_note_en": note}
                 if model is m.Measure:  # update() skips auto_now; API clients poll on it
                     values = {**values, "updated_at": now}
                 model._default_manager.filter(pk=pk).update(**values)
@@ -574,7 +574,7 @@ def _source(result: Preview) -> m.Source | None:
         publisher=issuer[:200],
         published_on=header.date,
         kind=m.SourceKind.OFFICIAL,
-        note=f"Official text imported from {result.file_name} (sha256 {result.sha256}).",
+        note_en=f"Official text imported from {result.file_name} (sha256 {result.sha256}).",
     )
 
 
@@ -584,7 +584,7 @@ def _create(
     report = result.report
     header = report.header
     official = m.Grade.OFFICIAL
-    provenance = {"source": source, "grade": official, "grade_note": note}
+    provenance = {"source": source, "grade": official, "grade_note_en": note}
     document = m.Document.objects.create(
         slug=result.slug,
         title_zh=header.title[:300],
@@ -642,8 +642,8 @@ def _create_roles(measure, parsed: MeasureParsed, agencies, provenance) -> None:
                 else {
                     **provenance,
                     "grade": m.Grade.INFERRED,
-                    "grade_note": f"Named in the official text ({mention.text}); the role is our "
-                    "inference. " + provenance["grade_note"],
+                    "grade_note_en": f"Named in the official text ({mention.text}); the role is "
+                    "our inference. " + provenance["grade_note_en"],
                 }
             ),
         )

@@ -49,7 +49,7 @@ class ObservationAdmin(admin.ModelAdmin):
 
     list_display = ["target", "value", "observed_on", "grade", "origin", "link"]
     list_filter = ["grade", "origin", "target__measure__document"]
-    search_fields = ["target__metric_zh", "target__metric_en", "note"]
+    search_fields = ["target__metric_zh", "target__metric_en", "note_zh", "note_en"]
     list_select_related = ["target__measure__document", "source"]
     raw_id_fields = ["target"]
     autocomplete_fields = ["source"]
@@ -126,7 +126,7 @@ class IngestRunAdmin(admin.ModelAdmin):
 class MilestoneAdmin(admin.ModelAdmin):
     list_display = ["measure", "key", "title_zh", "status", "status_on", "origin", "grade"]
     list_filter = ["status", "origin", "grade", "measure__document"]
-    search_fields = ["key", "title_zh", "title_en", "note"]
+    search_fields = ["key", "title_zh", "title_en", "note_zh", "note_en"]
     list_select_related = ["measure__document"]
     raw_id_fields = ["measure"]
     autocomplete_fields = ["source"]

@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from measures.chronology import chronology_problem, document_date
 
-from .base import Provenance
+from .base import Provenance, bilingual_text
 from .documents import Section
 from .measures import Measure
 from .targets import Target
@@ -49,8 +49,9 @@ class Link(Provenance):
     score = models.FloatField(
         null=True, blank=True, help_text=_("similarity, for suggestions"), verbose_name=_("score")
     )
-    note_zh = models.TextField(blank=True)
-    note_en = models.TextField(blank=True)
+    note_zh = models.TextField(_("note (Chinese)"), blank=True)
+    note_en = models.TextField(_("note (English)"), blank=True)
+    note = bilingual_text("note")
 
     class Meta:
         abstract = True

@@ -16,7 +16,7 @@ from caching.dataversion import BumpingQuerySet
 from measures.numerals import chinese_numeral
 
 from .agencies import Agency, Jurisdiction
-from .base import AgencyRole, Grade, Provenance, pick_language
+from .base import AgencyRole, Grade, Provenance, bilingual_text, pick_language
 from .documents import Document, Section, successor_of
 from .vocabularies import EntityType, Location, ProductStage, ProductType, Topic
 
@@ -205,7 +205,9 @@ class Measure(Provenance):
     placement_grade = models.CharField(
         _("placement grade"), max_length=20, choices=Grade.choices, default=Grade.OFFICIAL
     )
-    placement_note = models.TextField(_("basis of the placement"), blank=True)
+    placement_note_zh = models.TextField(_("basis of the placement (Chinese)"), blank=True)
+    placement_note_en = models.TextField(_("basis of the placement (English)"), blank=True)
+    placement_note = bilingual_text("placement_note")
     # Blank only when the content is unknown (grade `unknown`).
     title_zh = models.CharField(max_length=300, blank=True, verbose_name=_("title (Chinese)"))
     title_en = models.CharField(max_length=300, blank=True, verbose_name=_("title (English)"))

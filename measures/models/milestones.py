@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.db.models.expressions import Combinable
 from django.utils.translation import gettext_lazy as _
 
-from .base import Provenance, pick_language
+from .base import Provenance, bilingual_text, pick_language
 from .measures import Measure
 from .rollups import RollupQuerySet
 from .targets import ObservationOrigin
@@ -50,7 +50,9 @@ class Milestone(Provenance):
     status = models.CharField(_("status"), max_length=20, choices=Status.choices)
     status_on = models.DateField(_("as of"), help_text=_("the date the evidence reports"))
     evidence_url = models.URLField(_("evidence"), max_length=500, blank=True)
-    note = models.TextField(_("note"), blank=True)
+    note_zh = models.TextField(_("note (Chinese)"), blank=True)
+    note_en = models.TextField(_("note (English)"), blank=True)
+    note = bilingual_text("note")
     origin = models.CharField(
         max_length=20,
         # Ingestion writes observations only; a milestone comes from the files or an editor.

@@ -23,7 +23,7 @@ from caching.dataversion import BumpingQuerySet
 from measures import typography
 from measures.validity import EARLIEST_AS_OF
 
-from .base import Comparator, Direction, Provenance, TargetKind, pick_language
+from .base import Comparator, Direction, Provenance, TargetKind, bilingual_text, pick_language
 from .measures import TARGET_SEARCH_SET, Measure
 from .rollups import RollupQuerySet
 
@@ -533,7 +533,9 @@ class Observation(Provenance):
     )
     # Editors give a link; the reference data names a `source`.
     source_url = models.URLField(max_length=500, blank=True, verbose_name=_("source URL"))
-    note = models.TextField(blank=True)
+    note_zh = models.TextField(_("note (Chinese)"), blank=True)
+    note_en = models.TextField(_("note (English)"), blank=True)
+    note = bilingual_text("note")
     origin = models.CharField(
         max_length=20,
         choices=ObservationOrigin.choices,

@@ -6,8 +6,10 @@ from django.utils import timezone
 from django.utils.html import conditional_escape, escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from measures import citations
+from measures.citations import cited_keys
 from measures.filters import search_terms
-from measures.models import DocumentValidity, Grade
+from measures.models import DocumentValidity, Grade, pick_language
 from measures.validity import Validity
 
 register = template.Library()
@@ -178,3 +180,21 @@ def measure_link(measure, as_of: str = "") -> str:
     """A link to `measure` by its public id, keeping the page's day."""
     url = keep_as_of(measure.get_absolute_url(), as_of)
     return format_html('<a href="{}">{}</a>', url, measure.public_id)
+
+
+@register.simple_tag(takes_context=True)
+def note(context, record, field: str = "grade_note", plain: bool = False) -> str:
+    """A note of `record` (a model or a dict) in the reader's language, the other one when
+    missing, with each source it cites (`{s9}`) as a citation: a link to the source named by its
+    publisher and date (`plain=True`: text only, for an attribute). Never shows a source key."""
+
+    def half(language: str) -> str:
+        name = f"{field}_{language}"
+        value = record.get(name) if isinstance(record, dict) else getattr(record, name, "")
+        return value or ""
+
+    text = pick_language(half("zh"), half("en"))
+    if not text:
+        return ""
+    sources = citations.all_sources(context.get("request")) if cited_keys(text) else {}
+    return citations.as_text(text, sources) if plain else citations.as_html(text, sources)

@@ -420,7 +420,10 @@ def test_the_loader_rejects_an_unknown_agency_or_product_type(data_dir):
 
 
 def test_an_inferred_rule_needs_its_basis(data_dir):
-    edit_yaml(data_dir / NATIONAL, lambda c: measure(c, 3)["eligibility"].update(grade_note=""))
+    edit_yaml(
+        data_dir / NATIONAL,
+        lambda c: measure(c, 3)["eligibility"].update(grade_note_zh="", grade_note_en=""),
+    )
     err = _load_fails(data_dir)
     assert "national-2025/3: eligibility: an inferred fact needs its basis in grade_note" in err
 
@@ -435,7 +438,11 @@ def test_an_unknown_measure_has_no_rule(data_dir):
     edit_yaml(
         data_dir / NATIONAL,
         lambda c: measure(c, 4).update(
-            grade="unknown", grade_note="lost", summary_zh="", summary_en=""
+            grade="unknown",
+            grade_note_zh="已佚",
+            grade_note_en="lost",
+            summary_zh="",
+            summary_en="",
         ),
     )
     err = _load_fails(data_dir)
