@@ -38,6 +38,8 @@ class DocumentRefSerializer(serializers.Serializer):
     slug = text("Document slug.")
     title_zh = text("Title in Chinese.")
     title_en = text("Title in English.")
+    short_name_zh = text("Short name in Chinese, as the page names the two sides (北京2024年版).")
+    short_name_en = text("Short name in English (Beijing 2024).")
     date = serializers.DateField(
         allow_null=True, help_text="When it takes effect (else published, else signed)."
     )
@@ -53,6 +55,9 @@ class MeasureRefSerializer(serializers.Serializer):
     grade = text("official, secondary, inferred or unknown.")
     unknown = serializers.BooleanField(help_text="Its content could not be reconstructed.")
     topics = codes("Topic codes.")
+    summary_zh = text("Our summary in Chinese (not the official text).", allow_blank=True)
+    summary_en = text("Our summary in English.", allow_blank=True)
+    official = serializers.BooleanField(help_text="Its official full text was imported.")
 
 
 class LinkedSerializer(serializers.Serializer):
@@ -117,8 +122,14 @@ class SetChangeSerializer(serializers.Serializer):
 
 
 class ChangesSerializer(serializers.Serializer):
-    text = DiffChunkSerializer(many=True, help_text="Word-level diff of the texts.")
-    text_en = DiffChunkSerializer(many=True, help_text="Word-level diff of the English summaries.")
+    text = DiffChunkSerializer(
+        many=True,
+        help_text="Word-level diff of the official texts; empty unless both sides' official "
+        "texts were imported (our summaries are paraphrases, compared side by side instead).",
+    )
+    text_en = DiffChunkSerializer(
+        many=True, help_text="Always empty: English texts are our summaries, never diffed."
+    )
     targets = TargetChangeSerializer(many=True, help_text="Target changes.")
     topics = SetChangeSerializer(help_text="Topics added and removed.")
     agencies = SetChangeSerializer(help_text="Responsible agencies added and removed.")
@@ -150,6 +161,11 @@ class PartComparisonSerializer(serializers.Serializer):
     note_zh = text("Note in Chinese.", allow_blank=True)
     note_en = text("Note in English.", allow_blank=True)
     measures = MeasureRowSerializer(many=True, help_text="Its measures, aligned.")
+    measure_relations = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text="Its measures per relation (none: no counterpart); what relates parts of two "
+        "levels.",
+    )
 
 
 class OlderRowSerializer(serializers.Serializer):

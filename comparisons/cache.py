@@ -31,7 +31,7 @@ from .loading import load_pair
 from .models import CachedComparison
 
 # Bump when the engine's output changes shape or meaning: every cached result goes stale.
-ENGINE_VERSION = "6"
+ENGINE_VERSION = "7"
 
 
 def fingerprint(a: m.Document, b: m.Document) -> str:
@@ -59,6 +59,8 @@ def fingerprint(a: m.Document, b: m.Document) -> str:
             "slug",
             "title_zh",
             "title_en",
+            "short_name_zh",
+            "short_name_en",
             "series_id",
             "jurisdiction__level",
             # Which came first (`chronology.document_date`).

@@ -225,8 +225,9 @@ def set_change(old: Iterable[str], new: Iterable[str]) -> SetChange:
 class MeasureChanges:
     """How the new measure differs from its old counterpart(s), taken together."""
 
-    text: list[DiffChunk] = field(default_factory=list)
-    text_en: list[DiffChunk] = field(default_factory=list)  # the English summaries, word by word
+    text: list[DiffChunk] = field(default_factory=list)  # the official texts, word by word
+    # Always empty: English texts are our summaries, never diffed (kept for the API's readers).
+    text_en: list[DiffChunk] = field(default_factory=list)
     targets: list[TargetChange] = field(default_factory=list)
     topics: SetChange = SetChange()
     agencies: SetChange = SetChange()
@@ -241,11 +242,10 @@ def _union(measures: Iterable[MeasureData], name: str) -> set[str]:
 def measure_changes(older: list[MeasureData], newer: MeasureData) -> MeasureChanges:
     known = [m for m in older if not m.unknown]
     old_text = "".join(m.text for m in known)
-    comparable = bool(known) and not newer.unknown
-    old_english = " ".join(m.text_en for m in known)
+    # Only two official texts make a meaningful word diff; our summaries are paraphrases.
+    official = bool(known) and newer.official and all(m.official for m in known)
     return MeasureChanges(
-        text=text_diff(old_text, newer.text) if comparable else [],
-        text_en=text_diff(old_english, newer.text_en, english=True) if comparable else [],
+        text=text_diff(old_text, newer.text) if official and not newer.unknown else [],
         targets=target_changes(older, [newer]),
         topics=set_change(_union(known, "topics"), newer.topics),
         agencies=set_change(_union(known, "agencies"), newer.agencies),

@@ -38,6 +38,10 @@ class MeasureRef:
     grade: str
     unknown: bool
     topics: tuple[str, ...]
+    # Our summaries, shown side by side where there are no official texts to diff.
+    summary_zh: str = ""
+    summary_en: str = ""
+    official: bool = False  # its official text was imported
 
 
 def ref(measure: MeasureData, document: str) -> MeasureRef:
@@ -51,6 +55,9 @@ def ref(measure: MeasureData, document: str) -> MeasureRef:
         grade=measure.grade,
         unknown=measure.unknown,
         topics=tuple(sorted(measure.topics)),
+        summary_zh=measure.summary_zh,
+        summary_en=measure.summary_en,
+        official=measure.official,
     )
 
 
@@ -97,6 +104,9 @@ class PartComparison:
     note_zh: str
     note_en: str
     measures: list[MeasureRow]
+    # Its measures by the relation they are filed under ("none": no counterpart): between
+    # levels, where parts are not versions of each other, this is what relates them.
+    measure_relations: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -128,6 +138,8 @@ class DocumentRef:
     title_zh: str
     title_en: str
     date: datetime.date | None = None  # when it counts from (`chronology.document_date`)
+    short_name_zh: str = ""
+    short_name_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -241,8 +253,8 @@ def compare(pair: Pair) -> Comparison:
     )
     topics = sorted({t for m in b.measures for t in m.topics})
     return Comparison(
-        a=DocumentRef(a.slug, a.title_zh, a.title_en, a.date),
-        b=DocumentRef(b.slug, b.title_zh, b.title_en, b.date),
+        a=_document_ref(a),
+        b=_document_ref(b),
         kind=kind,
         suggested=alignment.suggested,
         parts=parts,
@@ -253,6 +265,17 @@ def compare(pair: Pair) -> Comparison:
         summary=summary,
         topics=topics,
         first=first(a.date, b.date),
+    )
+
+
+def _document_ref(document: DocumentData) -> DocumentRef:
+    return DocumentRef(
+        document.slug,
+        document.title_zh,
+        document.title_en,
+        document.date,
+        short_name_zh=document.short_name_zh or document.title_zh,
+        short_name_en=document.short_name_en or document.title_en,
     )
 
 
@@ -291,6 +314,7 @@ def _parts(
             for o in row.older
             if o in parts_a
         ]
+        measures = by_part.get(row.newer, []) if row.newer is not None else []
         result.append(
             PartComparison(
                 newer=newer,
@@ -298,7 +322,8 @@ def _parts(
                 relation=row.relation,
                 note_zh=row.note_zh,
                 note_en=row.note_en,
-                measures=by_part.get(row.newer, []) if row.newer is not None else [],
+                measures=measures,
+                measure_relations=dict(Counter(m.relation or "none" for m in measures)),
             )
         )
     return result

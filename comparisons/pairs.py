@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
 
 from measures.models import Document, JurisdictionLevel
+from measures.models.documents import starts_on
 
 LEVEL_RANK: dict[str, int] = {
     JurisdictionLevel.NATIONAL: 0,
@@ -47,6 +49,38 @@ class PairRequest:
         if a.signed_on and b.signed_on:
             return b.signed_on < a.signed_on
         return False
+
+
+def default_pair() -> tuple[str, str] | None:
+    """The slugs of a pair worth comparing first: the latest edition of a series that has
+    one before it, and that one; without such a series, the first two documents."""
+    earlier = Document.objects.filter(series=OuterRef("series"), edition__lt=OuterRef("edition"))
+    latest = (
+        Document.objects.filter(Exists(earlier))
+        .order_by(starts_on().desc(nulls_last=True), "slug")
+        .first()
+    )
+    if latest is not None:
+        previous = (
+            Document.objects.filter(series=latest.series_id, edition__lt=latest.edition)
+            .order_by("-edition")
+            .values_list("slug", flat=True)
+            .first()
+        )
+        return (previous or "", latest.slug)
+    slugs = list(Document.objects.in_reading_order().values_list("slug", flat=True)[:2])
+    return (slugs[0], slugs[1]) if len(slugs) == 2 else None
+
+
+def starting_pair(preset: str = "") -> dict[str, str]:
+    """The picker's two boxes, never the same document: the default pair, or the preset one
+    and the member of the default pair that is not it."""
+    pair = default_pair()
+    if pair is None:
+        return {"a": preset} if preset else {}
+    if not preset:
+        return {"a": pair[0], "b": pair[1]}
+    return {"a": preset, "b": pair[1] if preset != pair[1] else pair[0]}
 
 
 def resolve_pair(a: str | None, b: str | None) -> PairRequest:

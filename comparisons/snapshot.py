@@ -45,7 +45,12 @@ class MeasureData:
     title_zh: str = ""
     title_en: str = ""
     text: str = ""  # full text when imported, else the Chinese summary
-    text_en: str = ""
+    text_en: str = ""  # the English summary (ours)
+    # `text` is the imported official text, not our summary: only official texts are diffed
+    # word by word (two paraphrases differ in every word whatever changed).
+    official: bool = False
+    summary_zh: str = ""  # our summaries, shown side by side where there is no official text
+    summary_en: str = ""
     topics: frozenset[str] = frozenset()
     agencies: frozenset[str] = frozenset()
     entity_types: frozenset[str] = frozenset()
@@ -67,6 +72,8 @@ class DocumentData:
     slug: str
     title_zh: str
     title_en: str = ""
+    short_name_zh: str = ""  # what the page calls it beside the other (北京2024年版)
+    short_name_en: str = ""
     # "national" / "provincial" / "municipal": links between levels say implements/goes_beyond
     level: str = "national"
     series: str = ""

@@ -23,11 +23,11 @@ from measures.models import (
 
 from .cache import comparison_for
 from .forms import CompareForm
-from .pairs import resolve_pair
+from .pairs import resolve_pair, starting_pair
 
 
-def change_labels(a: Document | None = None, b: Document | None = None) -> dict[str, str]:
-    """Names of the kinds of target change; `only_a` / `only_b` name the two places."""
+def change_labels(a: Document, b: Document) -> dict[str, str]:
+    """Names of the kinds of target change; `only_a` / `only_b` name the two documents."""
     labels = {
         "tighter": gettext("tighter"),
         "looser": gettext("looser"),
@@ -38,15 +38,15 @@ def change_labels(a: Document | None = None, b: Document | None = None) -> dict[
         "completed": gettext("target met, completed"),
     }
     for code, document in (("only_a", a), ("only_b", b)):
-        place = document.jurisdiction.name if document else code[-1].upper()
-        labels[code] = gettext("only in %(place)s") % {"place": place}
+        labels[code] = gettext("only in %(place)s") % {"place": document.short_name}
     return labels
 
 
 def picker(request: HttpRequest) -> HttpResponse:
     # Only a submitted form (both fields present) is checked; a link may preset one document.
     submitted = "a" in request.GET and "b" in request.GET
-    form = CompareForm(request.GET if submitted else None, initial=request.GET.dict())
+    initial = None if submitted else starting_pair(request.GET.get("a", ""))
+    form = CompareForm(request.GET if submitted else None, initial=initial)
     if form.is_bound and form.is_valid():
         return redirect("comparisons:compare", form.cleaned_data["a"], form.cleaned_data["b"])
     status = 400 if form.is_bound else 200
@@ -62,7 +62,8 @@ def compare(request: HttpRequest, a: str, b: str) -> HttpResponse:
     if pair.swapped:
         url = reverse("comparisons:compare", args=[b, a])
         return redirect(f"{url}?{request.GET.urlencode()}" if request.GET else url)
-    cached = comparison_for(*pair.documents())
+    older, newer = pair.documents()
+    cached = comparison_for(older, newer)
     result = cached.result
     all_topics = {t.code: t.name for t in Topic.objects.all()}
     topics = {code: all_topics.get(code, code) for code in result["topics"]}
@@ -88,8 +89,8 @@ def compare(request: HttpRequest, a: str, b: str) -> HttpResponse:
             for part in parts
         ]
     context = {
-        "a": pair.a,
-        "b": pair.b,
+        "a": older,
+        "b": newer,
         "result": result,
         "fresh": cached.fresh,
         "parts": parts,
@@ -103,7 +104,7 @@ def compare(request: HttpRequest, a: str, b: str) -> HttpResponse:
             for code, count in result["summary"]["relations"].items()
         ],
         "part_relations": dict(SectionRelation.choices),
-        "changes": change_labels(pair.a, pair.b),
+        "changes": change_labels(older, newer),
         "units": dict(Unit.choices),
         # Names for the codes that set changes list (topics, agencies, who, stages).
         "names": {

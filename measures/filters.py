@@ -32,24 +32,25 @@ from .models import (
     Topic,
     search_key,
 )
+from .synonyms import search_terms
 from .validity import AsOfError, parse_as_of
 
 
-def search_terms(query: str) -> list[str]:
-    """Whitespace separates terms; each must appear. Chinese needs no segmentation: a
-    substring match finds 双通道 however a segmenter would have cut the sentence."""
-    return [term for term in query.split() if term][:10]
-
-
 def matching(queryset: QuerySet[Measure], query: str) -> QuerySet[Measure]:
-    """The measures holding every term of `query`, in any case, in their text or in a target's:
-    one LIKE per term on `Measure.search_text`, which holds both, already in upper case.
-    PostgreSQL reads a rare term's matches from the trigram index and tests a frequent one's
-    while walking the page's order, stopping once the page is full."""
+    """The measures holding every term of `query` (or a synonym of it, measures/synonyms.py), in
+    any case, in their text or in a target's: one LIKE per form of a term on
+    `Measure.search_text`, which holds both, already in upper case. PostgreSQL reads a rare
+    term's matches from the trigram index and tests a frequent one's while walking the page's
+    order, stopping once the page is full."""
     for term in search_terms(query):
-        queryset = queryset.filter(search_text__contains=search_key(term))
+        found = Q()
+        for way in term.ways:
+            found |= Q(*(Q(search_text__contains=search_key(form)) for form in way))
+        queryset = queryset.filter(found)
     return queryset
 
+
+READING_ORDER = ("document__jurisdiction_level", "document__slug", "number")
 
 # What the API's schema says of these filters (measures/api/schema.py), as the server checks.
 AS_OF_SCHEMA = {
@@ -186,7 +187,8 @@ class MeasureFilter(django_filters.FilterSet):
         label=_("Search"),
         help_text=(
             "Words that must all appear in the title, summary, full text or a target's metric "
-            "(substring match; Chinese needs no segmentation)."
+            "(substring match; Chinese needs no segmentation), each as typed or as one of its "
+            "synonyms (商保 also finds 商业健康保险, 一类 finds 1类, NRDL finds 医保目录)."
         ),
     )
     document = CodeFilter(
@@ -269,9 +271,14 @@ class MeasureFilter(django_filters.FilterSet):
             ("updated_at", "updated"),
             ("title_zh", "title"),
             ("grade", "grade"),
+            ("relevance", "relevance"),
         ),
         label=_("Sort"),
-        help_text="Order: document, title, updated or grade; prefix - for descending.",
+        help_text=(
+            "Order: document, title, updated or grade; prefix - for descending. relevance "
+            "(with q): measures matching in the title first, then in the summary, the full text, "
+            "a target; -relevance the reverse."
+        ),
     )
 
     class Meta:
@@ -282,6 +289,14 @@ class MeasureFilter(django_filters.FilterSet):
     def filter_queryset(self, queryset: MeasureQuerySet) -> QuerySet[Measure]:
         queryset = self.qs_without(None, queryset)
         sort = [key for key in self.form.cleaned_data.get("sort") or [] if key]  # "sort=,"
+        if {"relevance", "-relevance"} & set(sort):
+            terms = search_terms(self.form.cleaned_data.get("q") or "")
+            queryset = queryset.with_relevance(terms)
+            # `relevance` reads best first: the highest score.
+            flipped = {"relevance": "-relevance", "-relevance": "relevance"}
+            sort = [flipped.get(key, key) for key in sort]
+            ordered = self.filters["sort"].filter(queryset, sort)
+            return ordered.order_by(*ordered.query.order_by, *READING_ORDER)
         queryset = self.filters["sort"].filter(queryset, sort)
         if sort in (["document"], ["-document"]):  # a document's measures stay in their order
             prefix = "-" if sort[0].startswith("-") else ""

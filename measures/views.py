@@ -52,6 +52,7 @@ def home(request: HttpRequest) -> HttpResponse:
     documents = list(
         Document.objects.in_reading_order()
         .with_counts()
+        .with_successor()  # each card's link reaches its measures, in force or not
         .select_related("jurisdiction", "series")[:HOME_DOCUMENTS]
     )
     grades = Measure.objects.filter(document__in=documents).grades_by_document()
@@ -79,10 +80,15 @@ def home(request: HttpRequest) -> HttpResponse:
         .select_related("measure__document")
         .order_by("-deadline", "-pk")[:HOME_DEADLINES]
     )
+    # Each topic's measures in force today: what its link lists (the day is in the key, as a
+    # document's coming into force or expiry changes the counts without changing the data).
+    in_force = Q(measures__in=Measure.objects.in_force(today).values("pk"))
     topics = dataversion.kept(
-        "topic-counts",
+        f"topic-counts-{today.isoformat()}",
         lambda: list(
-            Topic.objects.annotate(count=Count("measures")).filter(count__gt=0).order_by("-count")
+            Topic.objects.annotate(count=Count("measures", filter=in_force))
+            .filter(count__gt=0)
+            .order_by("-count")
         ),
     )
     context = {

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.utils.translation import gettext
 
 from policytracker.database import is_unavailable
-from policytracker.views import database_unavailable
+from policytracker.views import database_unavailable, not_found
 
 NUL = "\x00"
 
@@ -55,3 +55,24 @@ class AnswerDatabaseOutages:
         if not is_unavailable(exception):
             return None
         return database_unavailable(request, exception)
+
+
+class AnswerNotFoundWithOurPage:
+    """A view that finds nothing (an unknown measure, document or agency: Http404) answers our
+    404 page, with DEBUG on as well as off.
+
+    Django calls handler404 only with DEBUG off; with it on, `make run` showed its technical
+    page listing the URL patterns to whoever mistyped an id. An address that matches no route
+    at all is still Django's to answer: handler404, or with DEBUG the technical page, which is
+    what a developer writing a route needs."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, Http404):
+            return None
+        return not_found(request, exception)

@@ -162,6 +162,8 @@ MIDDLEWARE = [
     "policytracker.middleware.RefuseNulCharacters",
     # A view meeting the database down or hung answers 503 (the other layers: handler500).
     "policytracker.middleware.AnswerDatabaseOutages",
+    # A view that finds nothing answers our 404 page, with DEBUG on too.
+    "policytracker.middleware.AnswerNotFoundWithOurPage",
     # Then: a kept anonymous API answer is served before any other work (caching/responses.py).
     "caching.responses.SharedAnswers",
     "django.middleware.security.SecurityMiddleware",

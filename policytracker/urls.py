@@ -3,6 +3,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from policytracker.moved import MOVED_ADMIN, moved_admin_page
+from policytracker.views import favicon
 
 urlpatterns = [
     # Admin pages of models that moved app (policytracker/moved.py); what follows is kept whole.
@@ -10,6 +11,8 @@ urlpatterns = [
         re_path(rf"^admin/(?P<app>{app})/(?P<model>{model})/(?P<rest>[\s\S]*)$", moved_admin_page)
         for app, model in MOVED_ADMIN
     ),
+    # Browsers ask for /favicon.ico whatever the page links to; the icon is the static SVG.
+    path("favicon.ico", favicon),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("policytracker.api_urls")),

@@ -1,4 +1,4 @@
-"""Site-wide error pages: JSON under /api/, the site's own page elsewhere.
+"""Site-wide error pages: JSON under /api/, the site's own page elsewhere; and the favicon.
 
 None of them needs the database: they are what is shown when it is down. The HTML pages are
 rendered without the request's context processors (which may read the session or the user)."""
@@ -10,8 +10,9 @@ import sys
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.templatetags.static import static
 from django.utils.translation import gettext
 from django.views.defaults import page_not_found
 
@@ -63,6 +64,12 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if is_api(request):
         return JsonResponse({"detail": gettext("Server error.")}, status=500)
     return HttpResponse(render_to_string("500.html"), status=500)
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico, which browsers ask for whatever a page links to: the static SVG icon
+    (looked up per request: its name carries a hash of its content in production)."""
+    return redirect(static("img/favicon.svg"))
 
 
 def locked_out(request: HttpRequest, original_response=None, credentials=None) -> HttpResponse:

@@ -313,6 +313,9 @@ class DocumentIn(ProvenanceIn):
     slug: Code
     title_zh: Text
     title_en: Text
+    # What a reader calls it beside another document (北京2024年版 / Beijing 2024).
+    short_name_zh: OptionalText = ""
+    short_name_en: OptionalText = ""
     number: OptionalText = ""
     jurisdiction: Code
     series: Code | None = None

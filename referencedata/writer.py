@@ -328,6 +328,8 @@ class _Writer:
                 "slug": item.slug,
                 "title_zh": item.title_zh,
                 "title_en": item.title_en,
+                "short_name_zh": item.short_name_zh,
+                "short_name_en": item.short_name_en,
                 "number": item.number,
                 "jurisdiction_id": self.row(m.Jurisdiction, item.jurisdiction).pk,
                 "series_id": self.row(m.Series, item.series).pk if item.series else None,

@@ -106,6 +106,9 @@ class Document(Provenance):
     slug = models.SlugField(max_length=80, unique=True)
     title_zh = models.CharField(_("title (Chinese)"), max_length=300)
     title_en = models.CharField(_("title (English)"), max_length=300)
+    # What a reader calls it where both documents of a comparison are named (北京2024年版).
+    short_name_zh = models.CharField(_("short name (Chinese)"), max_length=40, blank=True)
+    short_name_en = models.CharField(_("short name (English)"), max_length=40, blank=True)
     number = models.CharField(_("document number (文号)"), max_length=80, blank=True)
     jurisdiction = models.ForeignKey(
         Jurisdiction, on_delete=models.PROTECT, related_name="documents"
@@ -184,6 +187,11 @@ class Document(Provenance):
     @property
     def title(self) -> str:
         return pick_language(self.title_zh, self.title_en)
+
+    @property
+    def short_name(self) -> str:
+        """Its short name in the reader's language, else its title."""
+        return pick_language(self.short_name_zh, self.short_name_en) or self.title
 
     @property
     def starts_on(self) -> datetime.date | None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from caching.dataversion import BumpingQuerySet
@@ -19,6 +20,9 @@ from .agencies import Agency, Jurisdiction
 from .base import AgencyRole, Grade, Provenance, bilingual_text, pick_language
 from .documents import Document, Section, successor_of
 from .vocabularies import EntityType, Location, ProductStage, ProductType, Topic
+
+if TYPE_CHECKING:
+    from measures.synonyms import Term
 
 
 def _opening(text: str, length: int = 24) -> str:
@@ -54,6 +58,26 @@ class MeasureQuerySet(BumpingQuerySet["Measure"]):
         can walk the (level, slug) index of documents and each document's measures by number,
         and stop once it has a page."""
         return self.order_by("document__jurisdiction_level", "document__slug", "number")
+
+    def with_relevance(self, terms: Sequence[Term]) -> MeasureQuerySet:
+        """Annotated with `relevance`, where the search terms are found: each term scores 8 in
+        a title, 4 in a summary, 2 in the full text, 1 elsewhere (a target); 0 without terms."""
+        weights = [
+            (8, ("title_zh", "title_en")),
+            (4, ("summary_zh", "summary_en")),
+            (2, ("full_text",)),
+        ]
+        relevance: models.Expression = Value(0)
+        for term in terms:
+            whens = []
+            for weight, fields in weights:
+                found = Q()
+                for field in fields:
+                    for way in term.ways:
+                        found |= Q(*(Q(**{f"{field}__icontains": form}) for form in way))
+                whens.append(When(found, then=Value(weight)))
+            relevance = relevance + Case(*whens, default=Value(1))
+        return self.annotate(relevance=relevance)
 
     def refresh_search_text(self) -> int:
         """Recompute `search_text` of these measures from their fields and their targets'
@@ -296,6 +320,24 @@ class Measure(Provenance):
     @property
     def summary(self) -> str:
         return pick_language(self.summary_zh, self.summary_en)
+
+    def snippet_sources(self) -> list[str]:
+        """Where a search result's snippet may come from, best first: the summary in the
+        reader's language, then what the reader does not see in the list — the title and
+        summary in the other language, the full text, the targets' metrics and deadlines. An
+        English search on the Chinese interface thus shows the English summary it matched."""
+        english = (get_language() or "").startswith("en")
+        own, other = ("en", "zh") if english else ("zh", "en")
+        targets = list(self.targets.all())  # prefetched by a list
+        return [
+            getattr(self, f"summary_{own}"),
+            getattr(self, f"title_{other}"),
+            getattr(self, f"summary_{other}"),
+            self.full_text,
+            *(getattr(target, f"metric_{own}") for target in targets),
+            *(getattr(target, f"metric_{other}") for target in targets),
+            *(target.deadline_text for target in targets),
+        ]
 
     @property
     def citation(self) -> str:

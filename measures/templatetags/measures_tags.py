@@ -8,8 +8,8 @@ from django.utils.safestring import mark_safe
 
 from measures import citations
 from measures.citations import cited_keys
-from measures.filters import search_terms
 from measures.models import DocumentValidity, pick_language
+from measures.synonyms import every_form
 from measures.validity import Validity
 
 register = template.Library()
@@ -24,17 +24,25 @@ def measure_url(public_id: str) -> str:
     return f"{url}#target-{target_key}" if target_key else url
 
 
+def _pattern(query: str) -> re.Pattern[str] | None:
+    """Every form of every term of `query` (synonyms included), longest first."""
+    forms = every_form(query or "")
+    if not forms:
+        return None
+    return re.compile(
+        "|".join(re.escape(form) for form in sorted(forms, key=len, reverse=True)), re.IGNORECASE
+    )
+
+
 @register.filter
 def highlight(text: str, query: str) -> str:
-    """Escape `text` and mark every search term in it (case-insensitive). Terms are found in
-    the text as written, then each piece is escaped: searching the escaped text marked the
-    inside of entities (`q=amp` in "R&D" gave `R&<mark>amp</mark>;D`)."""
-    terms = search_terms(query or "")
-    if not terms:
+    """Escape `text` and mark every search term in it, or a synonym searched for it
+    (case-insensitive). Terms are found in the text as written, then each piece is escaped:
+    searching the escaped text marked the inside of entities (`q=amp` in "R&D" gave
+    `R&<mark>amp</mark>;D`)."""
+    pattern = _pattern(query)
+    if pattern is None:
         return conditional_escape(text)
-    pattern = re.compile(
-        "|".join(re.escape(term) for term in sorted(terms, key=len, reverse=True)), re.IGNORECASE
-    )
     pieces, last = [], 0
     for match in pattern.finditer(text):
         pieces += [escape(text[last : match.start()]), f"<mark>{escape(match.group(0))}</mark>"]
@@ -45,15 +53,27 @@ def highlight(text: str, query: str) -> str:
 
 @register.filter
 def excerpt(text: str, query: str, width: int = 40) -> str:
-    """A short window of `text` around the first search term found in it ("" if none)."""
-    lowered = text.lower()
-    hits = [lowered.find(term.lower()) for term in search_terms(query or "")]
-    hits = [hit for hit in hits if hit >= 0]
-    if not hits:
+    """A short window of `text` around the first search term (or synonym) found in it ("" if
+    none)."""
+    pattern = _pattern(query)
+    match = pattern.search(text) if pattern is not None else None
+    if match is None:
         return ""
-    start = max(min(hits) - width, 0)
-    end = min(min(hits) + width * 2, len(text))
+    start = max(match.start() - width, 0)
+    end = min(match.start() + width * 2, len(text))
     return ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")
+
+
+@register.filter
+def search_snippet(measure, query: str) -> str:
+    """The excerpt, highlighted, of the first of the measure's `snippet_sources` that holds a
+    search term: the summary in the reader's language when it matches, else the field that
+    did (an English query on the Chinese interface shows the English text it found)."""
+    for text in measure.snippet_sources():
+        window = excerpt(text or "", query)
+        if window:
+            return highlight(window, query)
+    return ""
 
 
 @register.simple_tag(takes_context=True)

@@ -32,7 +32,12 @@ def test_an_analyst_compares_beijing_2024_with_2025(page):
     expect(page.locator('li[data-metric="trial_startup_weeks"]').first).to_contain_text("28 → 20")
     shoot(page, "compare")
 
-    # Only the new measures; open a diff; follow a measure to its page.
+    # The picker started from two different documents: submitting it as shown compares them.
+    page.goto(page.base + "/compare/")
+    page.get_by_role("button", name="对比").click()
+    expect(page).to_have_url(re.compile(r"/compare/beijing-2024/beijing-2025/$"))
+
+    # Only the new measures; read our two summaries side by side; follow a measure to its page.
     page.get_by_label("关系").select_option("new")
     page.get_by_role("button", name="筛选").click()
     expect(page).to_have_url(re.compile(r"relation=new"))
@@ -43,7 +48,8 @@ def test_an_analyst_compares_beijing_2024_with_2025(page):
     assert set(relations) == {"new"}
     page.goto(page.base + "/compare/beijing-2024/beijing-2025/?relation=strengthened")
     first = page.locator("article.measure-pair").first
-    first.locator("details.diff summary").click()
-    expect(first.locator("ins").first).to_be_visible()
+    expect(first.locator(".side.older .our-summary").first).to_contain_text("本站摘要")
+    expect(first.locator(".side.newer .our-summary")).to_contain_text("本站摘要")
+    expect(first.locator("details.diff")).to_have_count(0)  # no word diff of paraphrases
     first.locator("h4 a").click()
     expect(page).to_have_url(re.compile(r"/measures/beijing-2025/\d+/$"))

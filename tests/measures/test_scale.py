@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 from measures.filters import matching
 from measures.models import Measure
 from measures.paging import CappedPaginator
+from measures.synonyms import search_terms
 from tests.factories import DocumentFactory, MeasureFactory, SectionFactory, TargetFactory
 
 pytestmark = pytest.mark.django_db
@@ -44,13 +45,21 @@ def corpus() -> list[Measure]:
 
 
 def expected(measures: list[Measure], query: str) -> set[int]:
-    """Found by brute force: every term a case-insensitive substring of some searched field."""
+    """Found by brute force: every term, or one of its synonyms (measures/synonyms.py), a
+    case-insensitive substring of some searched field."""
     found = set()
     for measure in measures:
         fields = [measure.title_zh, measure.title_en, measure.summary_zh, measure.summary_en]
         fields.append(measure.full_text)
         fields += [f"{t.metric_zh} {t.metric_en} {t.deadline_text}" for t in measure.targets.all()]
-        if all(any(term.lower() in text.lower() for text in fields) for term in query.split()):
+
+        def holds(form: str, fields: list[str] = fields) -> bool:
+            return any(form.lower() in text.lower() for text in fields)
+
+        if all(
+            any(all(holds(form) for form in way) for way in term.ways)
+            for term in search_terms(query)
+        ):
             found.add(measure.number)
     return found
 

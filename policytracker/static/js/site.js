@@ -16,6 +16,15 @@ document.addEventListener("DOMContentLoaded", function () {
       select.form.submit();
     });
   });
+  // Filters fold away on a phone so that the results come first (the page's CSS hides the
+  // toggle on wider screens, where the filters stay open beside the results).
+  var phone = window.matchMedia("(max-width: 600px)");
+  document.querySelectorAll("details[data-closed-on-phone]").forEach(function (details) {
+    details.open = !phone.matches;
+    phone.addEventListener("change", function () {
+      details.open = !phone.matches;
+    });
+  });
   document.querySelectorAll("a[data-print]").forEach(function (link) {
     link.addEventListener("click", function (event) {
       event.preventDefault();
