@@ -293,10 +293,19 @@ def _check_source_url(result: Preview) -> None:
         )
 
 
-def _basis_note(result: Preview, run_id: int | None) -> str:
-    run = f", import run {run_id}" if run_id else ""
-    where = result.source_url or f"the file {result.file_name} (sha256 {result.sha256})"
-    return f"Read in the official text: {where}, imported {timezone.localdate():%Y-%m-%d}{run}."
+def _basis_note(result: Preview, run_id: int | None) -> dict[str, str]:
+    """The grade note of every imported fact, in both languages."""
+    day = f"{timezone.localdate():%Y-%m-%d}"
+    file_zh = f"文件{result.file_name}（sha256 {result.sha256}）"
+    file_en = f"the file {result.file_name} (sha256 {result.sha256})"
+    run_zh = f"，导入批次{run_id}" if run_id else ""
+    run_en = f", import run {run_id}" if run_id else ""
+    return {
+        "grade_note_zh": f"读自官方文本：{result.source_url or file_zh}，{day}导入{run_zh}。",
+        "grade_note_en": (
+            f"Read in the official text: {result.source_url or file_en}, imported {day}{run_en}."
+        ),
+    }
 
 
 # -- new document -----------------------------------------------------------------------------
@@ -517,7 +526,7 @@ def apply(result: Preview, *, user: Any = None, run: ImportRun | None = None) ->
             now = timezone.now()
             for model, pk, values in result.updates:
                 if "grade" in values:
-                    values = {**values, "source": source, "grade_note_en": note}
+                    values = {**values, "source": source, **note}
                 if model is m.Measure:  # update() skips auto_now; API clients poll on it
                     values = {**values, "updated_at": now}
                 model._default_manager.filter(pk=pk).update(**values)
@@ -574,17 +583,18 @@ def _source(result: Preview) -> m.Source | None:
         publisher=issuer[:200],
         published_on=header.date,
         kind=m.SourceKind.OFFICIAL,
+        note_zh=f"从文件{result.file_name}导入的官方文本（sha256 {result.sha256}）。",
         note_en=f"Official text imported from {result.file_name} (sha256 {result.sha256}).",
     )
 
 
 def _create(
-    result: Preview, place: m.Jurisdiction, source: m.Source | None, note: str
+    result: Preview, place: m.Jurisdiction, source: m.Source | None, note: dict[str, str]
 ) -> m.Document:
     report = result.report
     header = report.header
     official = m.Grade.OFFICIAL
-    provenance = {"source": source, "grade": official, "grade_note_en": note}
+    provenance = {"source": source, "grade": official, **note}
     document = m.Document.objects.create(
         slug=result.slug,
         title_zh=header.title[:300],
@@ -642,6 +652,8 @@ def _create_roles(measure, parsed: MeasureParsed, agencies, provenance) -> None:
                 else {
                     **provenance,
                     "grade": m.Grade.INFERRED,
+                    "grade_note_zh": f"官方文本中提到（{mention.text}）；其角色是我们的推断。"
+                    + provenance["grade_note_zh"],
                     "grade_note_en": f"Named in the official text ({mention.text}); the role is "
                     "our inference. " + provenance["grade_note_en"],
                 }

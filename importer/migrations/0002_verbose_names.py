@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("importer", "0001_initial"),
-        ("measures", "0019_verbose_names_target_deadline_text_en"),
+        ("measures", "0020_verbose_names_target_deadline_text_en"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

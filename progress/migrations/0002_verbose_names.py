@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("measures", "0019_verbose_names_target_deadline_text_en"),
+        ("measures", "0020_verbose_names_target_deadline_text_en"),
         ("progress", "0001_initial"),
     ]
 

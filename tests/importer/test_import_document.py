@@ -113,8 +113,10 @@ def test_it_writes_a_new_document_with_everything_it_found(reference_data):
     assert (run_row.status, run_row.document, run_row.encoding) == ("applied", document, "utf-8")
     digest = hashlib.sha256((FIXTURES / "continuous.txt").read_bytes()).hexdigest()
     assert run_row.sha256 == digest
-    assert f"continuous.txt (sha256 {digest})" in first.grade_note
-    assert f"import run {run_row.pk}" in first.grade_note
+    assert f"continuous.txt (sha256 {digest})" in first.grade_note_en
+    assert f"import run {run_row.pk}" in first.grade_note_en
+    assert f"文件continuous.txt（sha256 {digest}）" in first.grade_note_zh  # one language a page
+    assert f"导入批次{run_row.pk}" in first.grade_note_zh
     # The measure page shows the imported measure.
     assert measures[0].get_absolute_url()
 
@@ -347,7 +349,7 @@ def test_reconciling_raises_confirmed_grades_and_reports_each_planted_disagreeme
         "推动创新药加快进入定点医药机构。鼓励各定点医疗机构在药品目录更新公布后1个月内"
     )
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    assert f"national-planted.txt (sha256 {digest})" in measure10.grade_note
+    assert f"national-planted.txt (sha256 {digest})" in measure10.grade_note_en
     assert measure10.source is None  # an uploaded file has no URL to point at
     interval.refresh_from_db()
     assert interval.grade == "official"
@@ -376,7 +378,7 @@ def test_an_official_url_becomes_the_source_of_the_raised_facts(reference_data):
     assert source.kind == SourceKind.OFFICIAL
     measure = Measure.objects.get(document__slug="national-2025", number=10)
     assert (measure.grade, measure.source) == ("official", source)
-    assert url in measure.grade_note
+    assert url in measure.grade_note_en
 
 
 @pytest.mark.django_db

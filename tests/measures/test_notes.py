@@ -79,3 +79,25 @@ class TestNotesInTheApi:
         ]
         # Keys stay in the API as ids ("key": "s1"), never as references inside a text.
         assert not re.search(r"\{[a-z0-9-]+\}", response.content.decode())
+
+
+@pytest.mark.django_db
+class TestNotesOnOtherPages:
+    def test_progress_shows_milestone_notes_in_the_readers_language(self, reference_data):
+        chinese = page("/progress/?document=beijing-2024", "zh-hans")
+        english = page("/progress/?document=beijing-2024", "en")
+        assert "北京市副市长将急需进口药品的绿色通道列为已落地的措施" in chinese
+        assert "deputy mayor listed the green channel" not in chinese
+        assert "deputy mayor listed the green channel" in english
+        assert ">读要网（2025-04-16）</a>" in chinese
+        assert ">读要网 (2025-04-16)</a>" in english
+
+    def test_the_comparison_shows_part_notes_with_citations(self, reference_data):
+        chinese = page("/compare/beijing-2024/beijing-2025/", "zh-hans")
+        english = page("/compare/beijing-2024/beijing-2025/", "en")
+        assert "2024年关于拓宽创新药支付渠道的部分并入本部分" in chinese
+        assert "The 2024 part on broadening how innovative medicines are paid for" in english
+        assert (
+            'href="https://duyaonet.com/News/Detail/3B8BA38A-4BF9-410F-BDF6-42D47CB9D6BC"'
+            in chinese
+        )

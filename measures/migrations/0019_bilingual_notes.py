@@ -9,7 +9,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("measures", "0017_origin_label_names_the_data_folder"),
+        ("measures", "0018_document_short_name"),
     ]
 
     operations = [

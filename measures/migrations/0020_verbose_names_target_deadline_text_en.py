@@ -6,8 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("measures", "0018_document_short_name"),
-        ("measures", "0018_bilingual_notes"),
+        ("measures", "0019_bilingual_notes"),
     ]
 
     operations = [
