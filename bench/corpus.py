@@ -534,7 +534,7 @@ def _generate(total: int, rng: random.Random) -> Counts:
             "summary_en",
             "scope_id",
             "grade",
-            "grade_note",
+            "grade_note_en",
             "placement_grade",
             "search_text",
         ],
@@ -547,7 +547,7 @@ def _generate(total: int, rng: random.Random) -> Counts:
     counts.stages = write_pairs(m.Measure.stages.through, "productstage_id", facts.stages, writer)
     counts.measure_agencies = writer.write(
         m.MeasureAgency,
-        ["measure_id", "agency_id", "role", "grade", "grade_note"],
+        ["measure_id", "agency_id", "role", "grade", "grade_note_en"],
         ((mid, aid, role, "inferred", NOTE) for mid, aid, role in facts.roles),
     )
     counts.targets = writer.write(
@@ -570,18 +570,18 @@ def _generate(total: int, rng: random.Random) -> Counts:
             "deadline_text",
             "reporting_interval_days",
             "grade",
-            "grade_note",
+            "grade_note_en",
         ],
         targets,
     )
     counts.observations = writer.write(
         m.Observation,
-        ["target_id", "value", "observed_on", "origin", "grade", "grade_note"],
+        ["target_id", "value", "observed_on", "origin", "grade", "grade_note_en"],
         observations,
     )
     counts.links = writer.write(
         MeasureLink,
-        ["older_id", "newer_id", "relation", "status", "grade", "grade_note"],
+        ["older_id", "newer_id", "relation", "status", "grade", "grade_note_en"],
         plan_links(docs, rng),
     )
     # Drawn last, from a generator of its own, so the rows above stay those of earlier corpora.
@@ -601,7 +601,7 @@ def _generate(total: int, rng: random.Random) -> Counts:
             "next_step_en",
             "approach_id",
             "grade",
-            "grade_note",
+            "grade_note_en",
         ],
         eligibilities,
     )
@@ -745,7 +745,7 @@ def write_documents(docs: list[Doc], writer: Writer, rng: random.Random) -> int:
         "summary_zh",
         "summary_en",
         "grade",
-        "grade_note",
+        "grade_note_en",
     ]
     written = writer.write(m.Document, names, rows)
     writer.write(m.DocumentIssuer, ["document_id", "agency_id", "position"], issuers)

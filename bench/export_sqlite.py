@@ -21,7 +21,7 @@ TABLES = {
     "edition, signed_on, effective_from, ended_on, end_reason, grade",
     "measures_section": "id, document_id, ordinal, title_zh, title_en",
     "measures_measure": "id, document_id, section_id, number, title_zh, title_en, summary_zh, "
-    "summary_en, full_text, grade, grade_note, placement_grade, scope_id, updated_at",
+    "summary_en, full_text, grade, grade_note_en, placement_grade, scope_id, updated_at",
     "measures_measure_topics": "id, measure_id, topic_id",
     "measures_measureagency": "id, measure_id, agency_id, role",
     "measures_target": "id, measure_id, key, metric, metric_zh, metric_en, unit, goal_value, "

@@ -35,7 +35,7 @@ json_build_object(
   'part', json_build_object('ordinal', s.ordinal, 'title_zh', s.title_zh, 'title_en', s.title_en),
   'title_zh', m.title_zh, 'title_en', m.title_en, 'summary_zh', m.summary_zh,
   'summary_en', m.summary_en, 'full_text', m.full_text, 'grade', m.grade,
-  'grade_note', m.grade_note, 'placement_grade', m.placement_grade,
+  'grade_note', m.grade_note_en, 'placement_grade', m.placement_grade,
   'topics', (SELECT coalesce(json_agg(t.code ORDER BY t.code), '[]') FROM measures_topic t
              JOIN measures_measure_topics mt ON mt.topic_id = t.id WHERE mt.measure_id = m.id),
   'agencies', (SELECT coalesce(json_agg(json_build_object('agency', a.slug, 'role', ma.role)

@@ -51,7 +51,12 @@ def store_suggestions(a: m.Document, b: m.Document) -> SuggestionReport:
                 status=LinkStatus.SUGGESTED,
                 score=link.score,
                 grade=m.Grade.INFERRED,
-                grade_note=(
+                grade_note_zh=(
+                    "由比对引擎根据文本相似度建议"
+                    + (f"（得分{link.score:.2f}）" if link.score is not None else "")
+                    + "；未经编辑审核。"
+                ),
+                grade_note_en=(
                     "Suggested by the alignment engine from text similarity"
                     + (f" (score {link.score:.2f})" if link.score is not None else "")
                     + "; not reviewed by an editor."

@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 
 from finder import applicability as finder
 from measures.api.base import JSONErrors
+from measures.api.serializers import NoteField
 from measures.filters import AS_OF_SCHEMA
 from measures.models import Location, Topic
 from measures.validity import AsOfError, parse_as_of
@@ -234,7 +235,15 @@ class MatchSerializer(serializers.Serializer):
         "Grade of the eligibility rule (inferred: our reading of the measure).",
         source="measure.eligibility.grade",
     )
-    rule_grade_note = _text("Basis of that grade.", source="measure.eligibility.grade_note")
+    rule_grade_note = NoteField(
+        "grade_note", "en", of="measure.eligibility", help_text="Basis of that grade (English)."
+    )
+    rule_grade_note_zh = NoteField(
+        "grade_note", "zh", of="measure.eligibility", help_text="Basis of that grade, in Chinese."
+    )
+    rule_grade_note_en = NoteField(
+        "grade_note", "en", of="measure.eligibility", help_text="Basis of that grade, in English."
+    )
 
     def get_url(self, match: finder.Match) -> str:
         return self.context["request"].build_absolute_uri(match.measure.get_absolute_url())

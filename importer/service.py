@@ -31,6 +31,7 @@ from django.db import models, transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext
 
 from caching.dataversion import bump
 from measures import models as m
@@ -82,7 +83,12 @@ class Disagreement:
     text: str
 
     def __str__(self) -> str:
-        return f"{self.where}: {self.field}: the data says {self.curated}, the text {self.text}"
+        return gettext("%(where)s: %(field)s: the data says %(curated)s, the text %(text)s") % {
+            "where": self.where,
+            "field": self.field,
+            "curated": self.curated,
+            "text": self.text,
+        }
 
 
 @dataclass
@@ -287,10 +293,19 @@ def _check_source_url(result: Preview) -> None:
         )
 
 
-def _basis_note(result: Preview, run_id: int | None) -> str:
-    run = f", import run {run_id}" if run_id else ""
-    where = result.source_url or f"the file {result.file_name} (sha256 {result.sha256})"
-    return f"Read in the official text: {where}, imported {timezone.localdate():%Y-%m-%d}{run}."
+def _basis_note(result: Preview, run_id: int | None) -> dict[str, str]:
+    """The grade note of every imported fact, in both languages."""
+    day = f"{timezone.localdate():%Y-%m-%d}"
+    file_zh = f"文件{result.file_name}（sha256 {result.sha256}）"
+    file_en = f"the file {result.file_name} (sha256 {result.sha256})"
+    run_zh = f"，导入批次{run_id}" if run_id else ""
+    run_en = f", import run {run_id}" if run_id else ""
+    return {
+        "grade_note_zh": f"读自官方文本：{result.source_url or file_zh}，{day}导入{run_zh}。",
+        "grade_note_en": (
+            f"Read in the official text: {result.source_url or file_en}, imported {day}{run_en}."
+        ),
+    }
 
 
 # -- new document -----------------------------------------------------------------------------
@@ -320,8 +335,11 @@ def _plan_new(result: Preview, slug: str) -> None:
         for mention in measure.agencies:
             if not mention.role:
                 result.notes.append(
-                    f"{measure.where}: {mention.text} is named in the text; "
-                    "its role is recorded as joint (inferred)"
+                    gettext(
+                        "%(where)s: %(name)s is named in the text; "
+                        "its role is recorded as joint (inferred)"
+                    )
+                    % {"where": measure.where, "name": mention.text}
                 )
 
 
@@ -397,23 +415,27 @@ def _reconcile_measure(result: Preview, measure: m.Measure, parsed: MeasureParse
     if measure.full_text != parsed.text:
         values["full_text"] = parsed.text
         if measure.full_text:
-            result.notes.append(f"{public_id}: the full text from an earlier import is replaced")
+            result.notes.append(
+                gettext("%(id)s: the full text from an earlier import is replaced")
+                % {"id": public_id}
+            )
     placed = measure.section.ordinal == parsed.part
     if not placed:
         disagree(public_id, "part", measure.section.ordinal, parsed.part)
     elif measure.placement_grade != official:
         values["placement_grade"] = official
-        result.confirmed.append(f"{public_id}: placement → official")
+        result.confirmed.append(gettext("%(id)s: placement → official") % {"id": public_id})
     if measure.is_unknown:
         result.notes.append(
-            f"{public_id}: the data does not know this measure's content; the text has it"
+            gettext("%(id)s: the data does not know this measure's content; the text has it")
+            % {"id": public_id}
             + (f" ({parsed.title})" if parsed.title else "")
         )
     elif parsed.title and comparable(parsed.title) != comparable(measure.title_zh):
         disagree(public_id, "title", measure.title_zh, parsed.title)
     elif (parsed.title or not measure.title_zh) and measure.grade != official:
         values["grade"] = official
-        result.confirmed.append(f"{public_id}: content → official")
+        result.confirmed.append(gettext("%(id)s: content → official") % {"id": public_id})
     if values:
         result.updates.append((m.Measure, measure.pk, values))
 
@@ -427,12 +449,18 @@ def _reconcile_measure(result: Preview, measure: m.Measure, parsed: MeasureParse
             disagree(public_id, f"target {target.key}", shown, text)
         elif target.grade != official:
             result.updates.append((m.Target, target.pk, {"grade": official}))
-            result.confirmed.append(f"{public_id}: target {target.key} ({match.text}) → official")
+            result.confirmed.append(
+                gettext("%(id)s: target %(key)s (%(text)s) → official")
+                % {"id": public_id, "key": target.key, "text": match.text}
+            )
     matched = {_target_signature_found(found) for found in parsed.targets}
     curated = {_target_signature(target) for target in measure.targets.all()}
     for found in parsed.targets:
         if _target_signature_found(found) in matched - curated:
-            result.notes.append(f"{public_id}: the text has a target the data lacks: {found.text}")
+            result.notes.append(
+                gettext("%(id)s: the text has a target the data lacks: %(text)s")
+                % {"id": public_id, "text": found.text}
+            )
 
     named = {mention.code: mention for mention in parsed.agencies}
     # A 责任单位 clause lists the responsible units and their order; a bare mention does not.
@@ -450,11 +478,16 @@ def _reconcile_measure(result: Preview, measure: m.Measure, parsed: MeasureParse
                 continue
         if slug in named and role.grade != official:
             result.updates.append((m.MeasureAgency, role.pk, {"grade": official}))
-            result.confirmed.append(f"{public_id}: agency {slug} → official")
+            result.confirmed.append(
+                gettext("%(id)s: agency %(slug)s → official") % {"id": public_id, "slug": slug}
+            )
     curated_agencies = {role.agency.slug for role in measure.agency_roles.all()}
     for code, mention in named.items():
         if code not in curated_agencies:
-            result.notes.append(f"{public_id}: the text names {mention.text}, the data does not")
+            result.notes.append(
+                gettext("%(id)s: the text names %(name)s, the data does not")
+                % {"id": public_id, "name": mention.text}
+            )
 
 
 def _plain(value: Decimal) -> str:
@@ -493,7 +526,7 @@ def apply(result: Preview, *, user: Any = None, run: ImportRun | None = None) ->
             now = timezone.now()
             for model, pk, values in result.updates:
                 if "grade" in values:
-                    values = {**values, "source": source, "grade_note": note}
+                    values = {**values, "source": source, **note}
                 if model is m.Measure:  # update() skips auto_now; API clients poll on it
                     values = {**values, "updated_at": now}
                 model._default_manager.filter(pk=pk).update(**values)
@@ -550,17 +583,18 @@ def _source(result: Preview) -> m.Source | None:
         publisher=issuer[:200],
         published_on=header.date,
         kind=m.SourceKind.OFFICIAL,
-        note=f"Official text imported from {result.file_name} (sha256 {result.sha256}).",
+        note_zh=f"从文件{result.file_name}导入的官方文本（sha256 {result.sha256}）。",
+        note_en=f"Official text imported from {result.file_name} (sha256 {result.sha256}).",
     )
 
 
 def _create(
-    result: Preview, place: m.Jurisdiction, source: m.Source | None, note: str
+    result: Preview, place: m.Jurisdiction, source: m.Source | None, note: dict[str, str]
 ) -> m.Document:
     report = result.report
     header = report.header
     official = m.Grade.OFFICIAL
-    provenance = {"source": source, "grade": official, "grade_note": note}
+    provenance = {"source": source, "grade": official, **note}
     document = m.Document.objects.create(
         slug=result.slug,
         title_zh=header.title[:300],
@@ -618,8 +652,10 @@ def _create_roles(measure, parsed: MeasureParsed, agencies, provenance) -> None:
                 else {
                     **provenance,
                     "grade": m.Grade.INFERRED,
-                    "grade_note": f"Named in the official text ({mention.text}); the role is our "
-                    "inference. " + provenance["grade_note"],
+                    "grade_note_zh": f"官方文本中提到（{mention.text}）；其角色是我们的推断。"
+                    + provenance["grade_note_zh"],
+                    "grade_note_en": f"Named in the official text ({mention.text}); the role is "
+                    "our inference. " + provenance["grade_note_en"],
                 }
             ),
         )

@@ -24,13 +24,17 @@ class TargetAdmin(admin.ModelAdmin):
         super().save_related(request, form, formsets, change)
         refresh_after_commit(form.instance.pk)  # its observations may have changed
 
-    list_display = ["measure", "key", "metric_zh", "goal_display", "deadline", "deadline_text"]
+    list_display = ["measure", "key", "metric_zh", "goal", "deadline", "deadline_text"]
     list_filter = ["unit", "kind", "direction", "grade", "measure__document"]
     search_fields = ["key", "metric", "metric_zh", "metric_en", "deadline_text"]
     list_select_related = ["measure__document"]
     raw_id_fields = ["measure"]
     autocomplete_fields = ["source"]
     inlines = [ObservationInline]
+
+    @admin.display(description=_("goal"))
+    def goal(self, target: m.Target) -> str:
+        return target.goal_display
 
 
 @admin.register(m.Observation)
@@ -45,11 +49,15 @@ class ObservationAdmin(admin.ModelAdmin):
 
     list_display = ["target", "value", "observed_on", "grade", "origin", "link"]
     list_filter = ["grade", "origin", "target__measure__document"]
-    search_fields = ["target__metric_zh", "target__metric_en", "note"]
+    search_fields = ["target__metric_zh", "target__metric_en", "note_zh", "note_en"]
     list_select_related = ["target__measure__document", "source"]
     raw_id_fields = ["target"]
     autocomplete_fields = ["source"]
     date_hierarchy = "observed_on"
+
+    @admin.display(description=_("link"))
+    def link(self, observation: m.Observation) -> str:
+        return observation.link
 
 
 @admin.register(ProgressSnapshot)
@@ -118,7 +126,7 @@ class IngestRunAdmin(admin.ModelAdmin):
 class MilestoneAdmin(admin.ModelAdmin):
     list_display = ["measure", "key", "title_zh", "status", "status_on", "origin", "grade"]
     list_filter = ["status", "origin", "grade", "measure__document"]
-    search_fields = ["key", "title_zh", "title_en", "note"]
+    search_fields = ["key", "title_zh", "title_en", "note_zh", "note_en"]
     list_select_related = ["measure__document"]
     raw_id_fields = ["measure"]
     autocomplete_fields = ["source"]

@@ -22,6 +22,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from measures.chronology import chronology_problem, document_date
+from measures.citations import cited_keys
 from measures.models import Grade, SourceKind
 from measures.validity import takes_effect
 
@@ -42,6 +43,7 @@ from .schema import (
     TargetIn,
     VocabulariesFile,
 )
+from .typography import ascii_punctuation
 
 VOCABULARIES = "vocabularies.yaml"
 AGENCIES = "agencies.yaml"
@@ -218,6 +220,18 @@ def _label(key: str, item: Any, index: int) -> str:
     return f"{key}[{index}]"
 
 
+def _texts(node: Any, loc: tuple[int | str, ...] = ()) -> Iterator[tuple[tuple, str]]:
+    """Every text field of a record and of the records inside it, with its location."""
+    if isinstance(node, BaseModel):
+        for name in type(node).model_fields:
+            yield from _texts(getattr(node, name), (*loc, name))
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            yield from _texts(item, (*loc, index))
+    elif isinstance(node, str) and loc:
+        yield loc, node
+
+
 def _duplicates(values: Iterable[Any]) -> list[Any]:
     return [value for value, count in Counter(values).items() if count > 1]
 
@@ -291,6 +305,7 @@ class _CrossCheck:
         return ended
 
     def problems(self) -> list[Problem]:
+        self.check_texts()
         self.check_vocabularies()
         self.check_agencies_and_sources()
         self.check_documents_are_unique()
@@ -307,6 +322,30 @@ class _CrossCheck:
     ) -> None:
         if value is not None and value not in known:
             self.add(file, record, field, f"unknown {what} {value!r}")
+
+    def check_texts(self) -> None:
+        """In every file: Chinese text uses Chinese punctuation, and every `{key}` a note
+        cites is a source."""
+        files: list[tuple[str, BaseModel, dict]] = [
+            (f"{self.folder}/{VOCABULARIES}", self.data.vocabularies, {}),
+            (f"{self.folder}/{AGENCIES}", AgenciesFile(agencies=self.data.agencies), {}),
+            (f"{self.folder}/{SOURCES}", SourcesFile(sources=self.data.sources), {}),
+            (f"{self.folder}/{MILESTONES}", MilestonesFile(milestones=self.data.milestones), {}),
+        ]
+        files += [(self.names[d.slug], d, {"slug": d.slug}) for d in self.data.documents]
+        for file, content, top in files:
+            raw = content.model_dump(mode="json") | top
+            for loc, text in _texts(content):
+                field = str(loc[-1])
+                if field.endswith("_zh") and (marks := ascii_punctuation(text)):
+                    record, name = _locate(raw, loc)
+                    shown = ", ".join(repr(mark) for mark in marks[:3])
+                    self.add(file, record, name, f"ASCII punctuation in Chinese text: {shown}")
+                if "note" in field:
+                    for key in cited_keys(text):
+                        if key not in self.sources:
+                            record, name = _locate(raw, loc)
+                            self.add(file, record, name, f"cites an unknown source {{{key}}}")
 
     def check_vocabularies(self) -> None:
         file = f"{self.folder}/{VOCABULARIES}"

@@ -4,6 +4,11 @@ Each file is checked against these models field by field (unknown keys are error
 cannot silently drop a fact). Checks that span records — numbering, counts, references between
 files — are in `reader.py`.
 
+Notes come in pairs (`grade_note_zh`/`grade_note_en`, `note_zh`/`note_en`, …), both or neither.
+A note cites a source by its key in braces, `{s9}`; pages show the citation (publisher, date,
+link), never the key (measures/citations.py). Chinese text uses Chinese punctuation
+(referencedata/typography.py).
+
 Provenance cascades: a measure without `source`/`grade` takes its document's; an agency role,
 target or link without them takes its measure's.
 """
@@ -48,6 +53,19 @@ TargetId = Annotated[
 
 class Record(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_validator(mode="after")
+    def notes_in_both_languages(self):
+        """A note (`grade_note`, `note`, `placement_note`, …) is written in both languages or
+        not at all: a reader sees it in the interface's language."""
+        for name in type(self).model_fields:
+            stem = name.removesuffix("_zh")
+            if name.endswith("_zh") and "note" in stem:
+                chinese, english = getattr(self, name), getattr(self, f"{stem}_en")
+                if bool(chinese) != bool(english):
+                    missing = f"{stem}_en" if chinese else name
+                    raise ValueError(f"{missing} is missing: a note is written in both languages")
+        return self
 
 
 class VocabularyItem(Record):
@@ -100,7 +118,8 @@ class SourceIn(Record):
     publisher: OptionalText = ""
     published_on: date | None = None
     kind: SourceKind
-    note: OptionalText = ""
+    note_zh: OptionalText = ""
+    note_en: OptionalText = ""
 
 
 class SourcesFile(Record):
@@ -110,14 +129,17 @@ class SourcesFile(Record):
 class ProvenanceIn(Record):
     source: Code | None = None
     grade: Grade | None = None
-    grade_note: OptionalText = ""
+    grade_note_zh: OptionalText = ""
+    grade_note_en: OptionalText = ""
 
     @model_validator(mode="after")
     def inferred_needs_basis(self):
-        if self.grade == Grade.INFERRED and not self.grade_note:
-            raise ValueError("an inferred fact needs its basis in grade_note")
-        if self.grade == Grade.UNKNOWN and not self.grade_note:
-            raise ValueError("an unknown fact needs grade_note saying what was looked for")
+        if self.grade == Grade.INFERRED and not self.grade_note_en:
+            raise ValueError("an inferred fact needs its basis in grade_note_zh/grade_note_en")
+        if self.grade == Grade.UNKNOWN and not self.grade_note_en:
+            raise ValueError(
+                "an unknown fact needs grade_note_zh/grade_note_en saying what was looked for"
+            )
         return self
 
 
@@ -131,7 +153,8 @@ class ObservationIn(ProvenanceIn):
 
     observed_on: date
     value: Decimal = Field(max_digits=14, decimal_places=2)
-    note: OptionalText = ""
+    note_zh: OptionalText = ""
+    note_en: OptionalText = ""
 
 
 class ContinuesIn(ProvenanceIn):
@@ -157,6 +180,7 @@ class TargetIn(ProvenanceIn):
     goal_value: Decimal = Field(ge=0, max_digits=14, decimal_places=2)
     deadline: date | None = None
     deadline_text: OptionalText = ""
+    deadline_text_en: OptionalText = ""
     source_span: OptionalText = ""
     # How often a value is expected; older than this, the progress indicator is stale.
     reporting_interval_days: PositiveInt | None = None
@@ -168,6 +192,8 @@ class TargetIn(ProvenanceIn):
     def rule_is_worded(self):
         if self.kind == TargetKind.RULE and (self.deadline or not self.deadline_text):
             raise ValueError("a rule target has no deadline date and needs deadline_text")
+        if bool(self.deadline_text) != bool(self.deadline_text_en):
+            raise ValueError("deadline_text and deadline_text_en go together (Chinese and English)")
         return self
 
 
@@ -231,7 +257,8 @@ class MeasureIn(ProvenanceIn):
     number: PositiveInt
     # How sure we are that this is measure (N) of this part; the document's when not given.
     placement_grade: Grade | None = None
-    placement_note: OptionalText = ""
+    placement_note_zh: OptionalText = ""
+    placement_note_en: OptionalText = ""
     # Required unless the content is unknown (grade `unknown`), when nothing is invented.
     title_zh: OptionalText = ""
     title_en: OptionalText = ""
@@ -317,7 +344,8 @@ class DocumentIn(ProvenanceIn):
     grade: Grade
     # How sure we are of the numbering of its measures, unless a measure says otherwise.
     placement_grade: Grade = Grade.OFFICIAL
-    placement_note: OptionalText = ""
+    placement_note_zh: OptionalText = ""
+    placement_note_en: OptionalText = ""
 
     @model_validator(mode="after")
     def edition_needs_series(self):
@@ -343,7 +371,8 @@ class MilestoneIn(ProvenanceIn):
     status: MilestoneStatus
     status_on: date
     evidence_url: Url | None = None
-    note: OptionalText = ""
+    note_zh: OptionalText = ""
+    note_en: OptionalText = ""
     source: Code
     grade: Grade
 

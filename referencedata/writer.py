@@ -73,7 +73,8 @@ class Inherited:
         return {
             "source_id": sources[(record.source,)].pk if record.source else self.source_id,
             "grade": record.grade or self.grade,
-            "grade_note": record.grade_note,
+            "grade_note_zh": record.grade_note_zh,
+            "grade_note_en": record.grade_note_en,
         }
 
 
@@ -343,7 +344,8 @@ class _Writer:
                 "summary_en": item.summary_en,
                 "source_id": sources[(item.source,)].pk,
                 "grade": item.grade,
-                "grade_note": item.grade_note,
+                "grade_note_zh": item.grade_note_zh,
+                "grade_note_en": item.grade_note_en,
             },
         )
         self.write_issuers(document, item.issuers)
@@ -384,10 +386,19 @@ class _Writer:
         provenance = parent.apply(item, sources)
         scope = item.applies_to.scope or document_item.jurisdiction
         if item.placement_grade:
-            placement = (item.placement_grade, item.placement_note)
+            placement = (item.placement_grade, item.placement_note_zh, item.placement_note_en)
+        elif item.placement_note_en:
+            placement = (
+                document_item.placement_grade,
+                item.placement_note_zh,
+                item.placement_note_en,
+            )
         else:
-            note = item.placement_note or document_item.placement_note
-            placement = (document_item.placement_grade, note)
+            placement = (
+                document_item.placement_grade,
+                document_item.placement_note_zh,
+                document_item.placement_note_en,
+            )
         measure = self.upsert(
             m.Measure,
             (document.pk, item.number),
@@ -396,7 +407,8 @@ class _Writer:
                 "number": item.number,
                 "section_id": section.pk,
                 "placement_grade": placement[0],
-                "placement_note": placement[1],
+                "placement_note_zh": placement[1],
+                "placement_note_en": placement[2],
                 "title_zh": item.title_zh,
                 "title_en": item.title_en,
                 "summary_zh": item.summary_zh,
@@ -433,7 +445,14 @@ class _Writer:
             )
         for target in item.targets:
             values = target.model_dump(
-                exclude={"source", "grade", "grade_note", "observations", "continues"}
+                exclude={
+                    "source",
+                    "grade",
+                    "grade_note_zh",
+                    "grade_note_en",
+                    "observations",
+                    "continues",
+                }
             )
             target_provenance = inherited.apply(target, sources)
             row = self.upsert(
@@ -494,7 +513,8 @@ class _Writer:
                     "target_id": target.pk,
                     "observed_on": item.observed_on,
                     "value": item.value,
-                    "note": item.note,
+                    "note_zh": item.note_zh,
+                    "note_en": item.note_en,
                     "source_url": "",
                     "origin": m.ObservationOrigin.REFERENCE,
                     **parent.apply(item, self.rows[m.Source]),
@@ -591,11 +611,13 @@ class _Writer:
                     "status": item.status,
                     "status_on": item.status_on,
                     "evidence_url": item.evidence_url or "",
-                    "note": item.note,
+                    "note_zh": item.note_zh,
+                    "note_en": item.note_en,
                     "origin": m.ObservationOrigin.REFERENCE,
                     "source_id": self.row(m.Source, item.source).pk,
                     "grade": item.grade,
-                    "grade_note": item.grade_note,
+                    "grade_note_zh": item.grade_note_zh,
+                    "grade_note_en": item.grade_note_en,
                 },
             )
 

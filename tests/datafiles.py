@@ -46,7 +46,7 @@ def add_second_edition(data_dir: Path) -> None:
     def edition(year: int, measures: list[dict], **extra: Any) -> dict:
         return {
             "slug": f"test-{year}",
-            "title_zh": f"测试措施({year}年)",
+            "title_zh": f"测试措施（{year}年）",
             "title_en": f"Test {year}",
             "jurisdiction": "beijing",
             "series": "beijing-innovative-medicine",
@@ -92,7 +92,7 @@ def add_second_edition(data_dir: Path) -> None:
             ),
             item(2, links=[{"relation": "new"}]),
         ],
-        dropped=[{"measure": "test-2030/2", "note_en": "no longer listed"}],
+        dropped=[{"measure": "test-2030/2", "note_zh": "不再列出", "note_en": "no longer listed"}],
         part={"links": [{"part": "test-2030/1", "relation": "renamed"}]},
     )
     for document in (older, newer):

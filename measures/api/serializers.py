@@ -11,13 +11,14 @@ import re
 from typing import Any, Protocol
 
 from django.db import models
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.functional import Promise
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException
 
+from measures import citations
 from measures import models as m
 from measures.asof import lend_successor, show_as_of
 from measures.models import LinkStatus, MeasureLink, SectionLink
@@ -31,6 +32,7 @@ FIELD_DESCRIPTIONS = {
     "created_at": "When the row was recorded.",
     "deadline": "Date by which the goal is due.",
     "deadline_text": "The deadline or rule as the source words it.",
+    "deadline_text_en": "The deadline or rule in English.",
     "direction": "lower or higher: which way is better.",
     "edition": "Edition within the series.",
     "effective_from": "Date it takes effect.",
@@ -201,6 +203,13 @@ class EditorInput(serializers.ModelSerializer):
         models.DecimalField: PlainDecimalField,
     }
 
+    # Properties on the models (the English half of a bilingual note): declared, or the
+    # serializer would take them as read-only.
+    grade_note = serializers.CharField(
+        required=False, allow_blank=True, help_text=EDITOR_GRADE["grade_note"]
+    )
+    note = serializers.CharField(required=False, allow_blank=True, help_text="A note, in English.")
+
     def validate(self, attrs: dict) -> dict:
         # A grade that needs a reason, sent with an empty one (a reason left out is the
         # record's own, which the update checks against the record: a 409 if it is empty).
@@ -217,11 +226,75 @@ class SourceSerializer(serializers.ModelSerializer):
         extra_kwargs = described("key", "url", "title", "publisher", "published_on", "kind")
 
 
+@extend_schema_field(str)
+class NoteField(serializers.Field):
+    """A note in one language (the other one when missing), each source it cites written as
+    a citation, `新京报（2024-04-17）`: the API never shows a source key either."""
+
+    def __init__(self, stem: str, language: str, of: str = "", **kwargs: Any) -> None:
+        # `of`: the dotted path from the serialized object to the record with the note.
+        self.stem, self.language, self.path = (
+            stem,
+            language,
+            [name for name in of.split(".") if name],
+        )
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, record: Any) -> str:
+        for name in self.path:
+            record = getattr(record, name, None)
+        other = "en" if self.language == "zh" else "zh"
+        text = getattr(record, f"{self.stem}_{self.language}", "") or getattr(
+            record, f"{self.stem}_{other}", ""
+        )
+        if not citations.cited_keys(text):
+            return text or ""
+        with translation.override(self.language):
+            return citations.as_text(text, citations.all_sources(self.context.get("request")))
+
+
+@extend_schema_field(SourceSerializer(many=True))
+class CitedSourcesField(serializers.Field):
+    """The sources a record's notes cite, in order of first mention."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, record: Any) -> list:
+        keys = citations.cited_keys(" ".join(citations.notes_of(record)))
+        if not keys:
+            return []
+        sources = citations.all_sources(self.context.get("request"))
+        cited = [sources[key] for key in keys if key in sources]
+        return list(SourceSerializer(cited, many=True, context=self.context).data)
+
+
+class NoteFields(serializers.Serializer):
+    """A record's own note (an observation's, a milestone's, a link's) in both languages."""
+
+    note = NoteField("note", "en", help_text="The note in English, as it always was.")
+    note_zh = NoteField("note", "zh", help_text="Note in Chinese.")
+    note_en = NoteField("note", "en", help_text="Note in English.")
+
+
 class ProvenanceFields(serializers.Serializer):
     """Grade and source of a fact."""
 
     grade = text("official, secondary, inferred or unknown: how far to trust the fact.")
-    grade_note = text("Why the fact has this grade (required for inferred and unknown).")
+    # `grade_note` is the English one, as it always was; the pair gives both languages.
+    grade_note = NoteField(
+        "grade_note",
+        "en",
+        help_text="Why the fact has this grade (required for inferred and "
+        "unknown), in English; sources it cites are written as citations.",
+    )
+    grade_note_zh = NoteField(
+        "grade_note", "zh", help_text="Why the fact has this grade, in Chinese."
+    )
+    grade_note_en = NoteField(
+        "grade_note", "en", help_text="Why the fact has this grade, in English."
+    )
+    cited_sources = CitedSourcesField(help_text="The sources the notes cite, in order of mention.")
     # A declared field, which the serializer's metaclass takes off the class: it does not
     # replace Field.source, as the stub (which cannot see that) assumes.
     source = SourceSerializer(read_only=True, allow_null=True, help_text="Where the fact was read.")  # type: ignore[assignment]
@@ -297,6 +370,7 @@ class TargetSerializer(ProvenanceFields, serializers.ModelSerializer):
             "goal_display",
             "deadline",
             "deadline_text",
+            "deadline_text_en",
             "source_span",
             "reporting_interval_days",
             "status",
@@ -307,6 +381,9 @@ class TargetSerializer(ProvenanceFields, serializers.ModelSerializer):
             "progress_computed_at",
             "grade",
             "grade_note",
+            "grade_note_zh",
+            "grade_note_en",
+            "cited_sources",
             "source",
         ]
         read_only_fields = fields
@@ -323,6 +400,7 @@ class TargetSerializer(ProvenanceFields, serializers.ModelSerializer):
             "goal_value",
             "deadline",
             "deadline_text",
+            "deadline_text_en",
             "source_span",
             "status",
             "reporting_interval_days",
@@ -340,7 +418,7 @@ class TargetSerializer(ProvenanceFields, serializers.ModelSerializer):
         return super().to_representation(instance)
 
 
-class ObservationSerializer(ProvenanceFields, serializers.ModelSerializer):
+class ObservationSerializer(NoteFields, ProvenanceFields, serializers.ModelSerializer):
     target: serializers.PrimaryKeyRelatedField[m.Target] = serializers.PrimaryKeyRelatedField(
         read_only=True, help_text="Target id."
     )
@@ -355,9 +433,14 @@ class ObservationSerializer(ProvenanceFields, serializers.ModelSerializer):
             "value",
             "source_url",
             "note",
+            "note_zh",
+            "note_en",
             "origin",
             "grade",
             "grade_note",
+            "grade_note_zh",
+            "grade_note_en",
+            "cited_sources",
             "source",
             "created_at",
         ]
@@ -422,7 +505,7 @@ class LinkedMeasureSerializer(serializers.ModelSerializer):
         extra_kwargs = described("title_zh", "title_en")
 
 
-class MeasureLinkSerializer(ProvenanceFields, serializers.ModelSerializer):
+class MeasureLinkSerializer(NoteFields, ProvenanceFields, serializers.ModelSerializer):
     older = LinkedMeasureSerializer(
         read_only=True,
         allow_null=True,
@@ -447,6 +530,9 @@ class MeasureLinkSerializer(ProvenanceFields, serializers.ModelSerializer):
             "note_en",
             "grade",
             "grade_note",
+            "grade_note_zh",
+            "grade_note_en",
+            "cited_sources",
             "source",
         ]
         read_only_fields = fields
@@ -547,6 +633,9 @@ class DocumentSerializer(ProvenanceFields, serializers.ModelSerializer):
             "measure_count",
             "grade",
             "grade_note",
+            "grade_note_zh",
+            "grade_note_en",
+            "cited_sources",
             "source",
         ]
         extra_kwargs = described(
@@ -579,7 +668,7 @@ class DocumentDetailSerializer(DocumentSerializer):
         fields = [*DocumentSerializer.Meta.fields, "parts"]
 
 
-class MilestoneSerializer(ProvenanceFields, serializers.ModelSerializer):
+class MilestoneSerializer(NoteFields, ProvenanceFields, serializers.ModelSerializer):
     measure = serializers.CharField(
         source="measure.public_id", read_only=True, help_text="Public id of the measure."
     )
@@ -597,9 +686,14 @@ class MilestoneSerializer(ProvenanceFields, serializers.ModelSerializer):
             "status_on",
             "evidence_url",
             "note",
+            "note_zh",
+            "note_en",
             "origin",
             "grade",
             "grade_note",
+            "grade_note_zh",
+            "grade_note_en",
+            "cited_sources",
             "source",
             "updated_at",
         ]
@@ -685,6 +779,15 @@ class ListedMeasure(Protocol):
 # A measure as MeasureViewSet reads it: its related rows are the lists its queryset prefetches
 # (`topic_list`, `target_list`, …).
 class MeasureSerializer(ProvenanceFields, serializers.ModelSerializer):
+    placement_note = NoteField(
+        "placement_note", "en", help_text="Basis of the placement grade, in English."
+    )
+    placement_note_zh = NoteField(
+        "placement_note", "zh", help_text="Basis of the placement grade, in Chinese."
+    )
+    placement_note_en = NoteField(
+        "placement_note", "en", help_text="Basis of the placement grade, in English."
+    )
     id = serializers.CharField(source="public_id", read_only=True, help_text="Public id.")
     document: serializers.SlugRelatedField[m.Document] = serializers.SlugRelatedField(
         slug_field="slug", read_only=True, help_text="Document slug."
@@ -745,8 +848,13 @@ class MeasureSerializer(ProvenanceFields, serializers.ModelSerializer):
             "full_text",
             "grade",
             "grade_note",
+            "grade_note_zh",
+            "grade_note_en",
+            "cited_sources",
             "placement_grade",
             "placement_note",
+            "placement_note_zh",
+            "placement_note_en",
             "source",
             "topics",
             "agencies",
@@ -854,7 +962,7 @@ class MeasureSerializer(ProvenanceFields, serializers.ModelSerializer):
         return request.build_absolute_uri(path) if request else path
 
 
-class SectionLinkSerializer(ProvenanceFields, serializers.ModelSerializer):
+class SectionLinkSerializer(NoteFields, ProvenanceFields, serializers.ModelSerializer):
     older = serializers.SerializerMethodField(help_text="`<document>/<part>` of the older side.")
     newer = serializers.SerializerMethodField(help_text="`<document>/<part>` of the newer side.")
 
@@ -870,6 +978,9 @@ class SectionLinkSerializer(ProvenanceFields, serializers.ModelSerializer):
             "note_en",
             "grade",
             "grade_note",
+            "grade_note_zh",
+            "grade_note_en",
+            "cited_sources",
             "source",
         ]
         read_only_fields = fields
@@ -956,12 +1067,14 @@ class TargetUpdateInput(EditorInput):
             "goal_value",
             "deadline",
             "deadline_text",
+            "deadline_text_en",
             "grade",
             "grade_note",
         ]
         extra_kwargs = described(
             "baseline_date",
             "deadline_text",
+            "deadline_text_en",
             "grade",
             "grade_note",
             baseline_value="Starting value.",

@@ -12,10 +12,25 @@ from measures.validity import Validity
 
 
 def pick_language(zh: str, en: str) -> str:
-    """The English text when the interface is in English and we have one; Chinese otherwise."""
+    """The English text when the interface is in English and we have one; Chinese otherwise
+    (English when there is no Chinese)."""
     if en and (get_language() or "").startswith("en"):
         return en
-    return zh
+    return zh or en
+
+
+def bilingual_text(name: str) -> property:
+    """`record.<name>`: the `<name>_zh`/`<name>_en` pair in the reader's language (the other one
+    when missing). Assigning sets the English half, which editors and the importer write; the
+    Chinese half comes from the data files. A property, so models accept it as a keyword."""
+
+    def read(record: models.Model) -> str:
+        return pick_language(getattr(record, f"{name}_zh"), getattr(record, f"{name}_en"))
+
+    def write(record: models.Model, text: str) -> None:
+        setattr(record, f"{name}_en", text)
+
+    return property(read, write, doc=f"{name}, in the reader's language")
 
 
 class BilingualName(models.Model):
@@ -107,15 +122,20 @@ class Source(models.Model):
 
     Kind = SourceKind
 
-    key = models.SlugField(max_length=80, unique=True)
-    url = models.URLField(max_length=500)
-    title = models.CharField(max_length=300)
-    publisher = models.CharField(max_length=200, blank=True)
-    published_on = models.DateField(null=True, blank=True)
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    note = models.TextField(blank=True)
+    key = models.SlugField(max_length=80, unique=True, verbose_name=_("key"))
+    url = models.URLField(max_length=500, verbose_name=_("URL"))
+    title = models.CharField(max_length=300, verbose_name=_("title"))
+    publisher = models.CharField(max_length=200, blank=True, verbose_name=_("publisher"))
+    published_on = models.DateField(null=True, blank=True, verbose_name=_("published on"))
+    kind = models.CharField(max_length=20, choices=Kind.choices, verbose_name=_("kind"))
+    # Notes may cite other sources as `{key}` (see measures/citations.py).
+    note_zh = models.TextField(_("note (Chinese)"), blank=True)
+    note_en = models.TextField(_("note (English)"), blank=True)
+    note = bilingual_text("note")
 
     class Meta:
+        verbose_name = _("source")
+        verbose_name_plural = _("sources")
         ordering = ["key"]
         constraints = [
             models.CheckConstraint(
@@ -131,10 +151,17 @@ class Provenance(models.Model):
     """Where a fact came from and how far to trust it."""
 
     source = models.ForeignKey(
-        Source, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Source,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("source"),
     )
     grade = models.CharField(_("grade"), max_length=20, choices=Grade.choices)
-    grade_note = models.TextField(_("basis of the grade"), blank=True)
+    # Why the fact has its grade, in both languages; may cite sources as `{key}`.
+    grade_note_zh = models.TextField(_("basis of the grade (Chinese)"), blank=True)
+    grade_note_en = models.TextField(_("basis of the grade (English)"), blank=True)
 
     class Meta:
         abstract = True
@@ -143,3 +170,5 @@ class Provenance(models.Model):
                 condition=Q(grade__in=Grade.values), name="%(app_label)s_%(class)s_grade_valid"
             ),
         ]
+
+    grade_note = bilingual_text("grade_note")

@@ -103,7 +103,7 @@ class Document(Provenance):
     End = DocumentEnd
     Validity = DocumentValidity
 
-    slug = models.SlugField(max_length=80, unique=True)
+    slug = models.SlugField(max_length=80, unique=True, verbose_name=_("slug"))
     title_zh = models.CharField(_("title (Chinese)"), max_length=300)
     title_en = models.CharField(_("title (English)"), max_length=300)
     # What a reader calls it where both documents of a comparison are named (北京2024年版).
@@ -111,16 +111,26 @@ class Document(Provenance):
     short_name_en = models.CharField(_("short name (English)"), max_length=40, blank=True)
     number = models.CharField(_("document number (文号)"), max_length=80, blank=True)
     jurisdiction = models.ForeignKey(
-        Jurisdiction, on_delete=models.PROTECT, related_name="documents"
+        Jurisdiction,
+        on_delete=models.PROTECT,
+        related_name="documents",
+        verbose_name=_("jurisdiction"),
     )
     # A copy of jurisdiction.level, kept by save() here and in Jurisdiction: measures in reading
     # order (level, document, number) then sort on columns of two tables, not three, and an
     # index on (level, slug) lets PostgreSQL walk documents in order and stop after one page.
-    jurisdiction_level = models.CharField(max_length=20, editable=False, default="")
-    series = models.ForeignKey(
-        Series, on_delete=models.PROTECT, null=True, blank=True, related_name="documents"
+    jurisdiction_level = models.CharField(
+        max_length=20, editable=False, default="", verbose_name=_("jurisdiction level")
     )
-    edition = models.PositiveSmallIntegerField(null=True, blank=True)
+    series = models.ForeignKey(
+        Series,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="documents",
+        verbose_name=_("series"),
+    )
+    edition = models.PositiveSmallIntegerField(null=True, blank=True, verbose_name=_("edition"))
     signed_on = models.DateField(_("signed"), null=True, blank=True)
     published_on = models.DateField(_("published"), null=True, blank=True)
     effective_from = models.DateField(_("effective from"), null=True, blank=True)
@@ -134,10 +144,10 @@ class Document(Provenance):
         help_text=_("the first day it no longer applied, for an expiry or a repeal"),
     )
     end_reason = models.CharField(_("how it ended"), max_length=20, choices=End.choices, blank=True)
-    summary_zh = models.TextField(blank=True)
-    summary_en = models.TextField(blank=True)
+    summary_zh = models.TextField(blank=True, verbose_name=_("summary (Chinese)"))
+    summary_en = models.TextField(blank=True, verbose_name=_("summary (English)"))
     issuers = models.ManyToManyField(
-        Agency, through="DocumentIssuer", related_name="issued_documents"
+        Agency, through="DocumentIssuer", related_name="issued_documents", verbose_name=_("issuers")
     )
 
     # Not columns: read with the row by DocumentQuerySet.with_successor(), or lent by a measure's
@@ -150,6 +160,8 @@ class Document(Provenance):
     objects = DocumentQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
         ordering = ["jurisdiction__code", "-signed_on", "slug"]
         constraints = [
             *Provenance.Meta.constraints,
@@ -226,11 +238,17 @@ class Document(Provenance):
 class DocumentIssuer(models.Model):
     """One issuing agency of a document, in signing order; position 1 is the lead."""
 
-    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="issuer_rows")
-    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
-    position = models.PositiveSmallIntegerField()
+    document = models.ForeignKey(
+        Document, on_delete=models.CASCADE, related_name="issuer_rows", verbose_name=_("document")
+    )
+    agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="+", verbose_name=_("agency")
+    )
+    position = models.PositiveSmallIntegerField(verbose_name=_("position"))
 
     class Meta:
+        verbose_name = _("document issuer")
+        verbose_name_plural = _("document issuers")
         ordering = ["document", "position"]
         constraints = [
             models.UniqueConstraint(fields=["document", "position"], name="issuer_position_unique"),
@@ -249,12 +267,16 @@ class DocumentIssuer(models.Model):
 class Section(models.Model):
     """A part of a document (一、二、…)."""
 
-    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="sections")
-    ordinal = models.PositiveSmallIntegerField()
-    title_zh = models.CharField(max_length=300)
-    title_en = models.CharField(max_length=300)
+    document = models.ForeignKey(
+        Document, on_delete=models.CASCADE, related_name="sections", verbose_name=_("document")
+    )
+    ordinal = models.PositiveSmallIntegerField(verbose_name=_("ordinal"))
+    title_zh = models.CharField(max_length=300, verbose_name=_("title (Chinese)"))
+    title_en = models.CharField(max_length=300, verbose_name=_("title (English)"))
 
     class Meta:
+        verbose_name = _("section")
+        verbose_name_plural = _("sections")
         ordering = ["document", "ordinal"]
         constraints = [
             models.UniqueConstraint(fields=["document", "ordinal"], name="section_ordinal_unique"),
@@ -269,6 +291,18 @@ class Section(models.Model):
         return pick_language(self.title_zh, self.title_en)
 
     @property
-    def label(self) -> str:
+    def printed_label(self) -> str:
         """The part's number as the document prints it: 一、"""
         return f"{chinese_numeral(self.ordinal)}、"
+
+    @property
+    def label(self) -> str:
+        """The part's number in the reader's language: 一、, or Part 1 in English."""
+        return pick_language(self.printed_label, f"Part {self.ordinal}")
+
+    @property
+    def heading(self) -> str:
+        """Number and title: 一、加快审评审批, or Part 1: Faster review in English."""
+        return pick_language(
+            self.printed_label + self.title_zh, f"Part {self.ordinal}: {self.title}"
+        )

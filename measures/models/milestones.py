@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.db.models.expressions import Combinable
 from django.utils.translation import gettext_lazy as _
 
-from .base import Provenance, pick_language
+from .base import Provenance, bilingual_text, pick_language
 from .measures import Measure
 from .rollups import RollupQuerySet
 from .targets import ObservationOrigin
@@ -39,14 +39,20 @@ class Milestone(Provenance):
 
     Status = MilestoneStatus
 
-    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="milestones")
-    key = models.SlugField(max_length=80, help_text=_("stable id within the measure"))
+    measure = models.ForeignKey(
+        Measure, on_delete=models.CASCADE, related_name="milestones", verbose_name=_("measure")
+    )
+    key = models.SlugField(
+        max_length=80, help_text=_("stable id within the measure"), verbose_name=_("key")
+    )
     title_zh = models.CharField(_("title (Chinese)"), max_length=300)
     title_en = models.CharField(_("title (English)"), max_length=300)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices)
     status_on = models.DateField(_("as of"), help_text=_("the date the evidence reports"))
     evidence_url = models.URLField(_("evidence"), max_length=500, blank=True)
-    note = models.TextField(_("note"), blank=True)
+    note_zh = models.TextField(_("note (Chinese)"), blank=True)
+    note_en = models.TextField(_("note (English)"), blank=True)
+    note = bilingual_text("note")
     origin = models.CharField(
         max_length=20,
         # Ingestion writes observations only; a milestone comes from the files or an editor.
@@ -55,8 +61,9 @@ class Milestone(Provenance):
             for origin in (ObservationOrigin.REFERENCE, ObservationOrigin.EDITOR)
         ],
         default=ObservationOrigin.EDITOR,
+        verbose_name=_("origin"),
     )
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     objects = MilestoneQuerySet.as_manager()
 

@@ -6,11 +6,15 @@ from django.utils import timezone
 from django.utils.html import conditional_escape, escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from measures.models import DocumentValidity
+from measures import citations
+from measures.citations import cited_keys
+from measures.models import DocumentValidity, Grade, pick_language
 from measures.synonyms import every_form
 from measures.validity import Validity
 
 register = template.Library()
+
+HAN = re.compile(r"[\u3400-\u9fff]")
 
 
 @register.filter
@@ -30,6 +34,19 @@ def _pattern(query: str) -> re.Pattern[str] | None:
     return re.compile(
         "|".join(re.escape(form) for form in sorted(forms, key=len, reverse=True)), re.IGNORECASE
     )
+
+
+@register.filter
+def written_in(name: str) -> str:
+    """The language a name or title is written in, for its `lang` attribute: a source's title
+    stays as published (a Chinese report on an English page is quoted, not translated)."""
+    return "zh-Hans" if HAN.search(name or "") else "en"
+
+
+@register.filter
+def grade_label(code: str) -> str:
+    """A grade's name in the reader's language: `official` → 官方 on a Chinese page."""
+    return str(Grade(code).label) if code in Grade.values else code
 
 
 @register.filter
@@ -183,3 +200,21 @@ def measure_link(measure, as_of: str = "") -> str:
     """A link to `measure` by its public id, keeping the page's day."""
     url = keep_as_of(measure.get_absolute_url(), as_of)
     return format_html('<a href="{}">{}</a>', url, measure.public_id)
+
+
+@register.simple_tag(takes_context=True)
+def note(context, record, field: str = "grade_note", plain: bool = False) -> str:
+    """A note of `record` (a model or a dict) in the reader's language, the other one when
+    missing, with each source it cites (`{s9}`) as a citation: a link to the source named by its
+    publisher and date (`plain=True`: text only, for an attribute). Never shows a source key."""
+
+    def half(language: str) -> str:
+        name = f"{field}_{language}"
+        value = record.get(name) if isinstance(record, dict) else getattr(record, name, "")
+        return value or ""
+
+    text = pick_language(half("zh"), half("en"))
+    if not text:
+        return ""
+    sources = citations.all_sources(context.get("request")) if cited_keys(text) else {}
+    return citations.as_text(text, sources) if plain else citations.as_html(text, sources)

@@ -285,7 +285,7 @@ class TestEveryWriteShowsInTheNextRead:
     def test_an_import_that_only_updates(self, api, reference_data):
         call_command("import_document", str(FIXTURES / "continuous.txt"), stdout=io.StringIO())
         imported = Measure.objects.filter(document__slug="beijing-2026-9", number=1)
-        imported.update(grade="secondary", grade_note="lowered by the test")
+        imported.update(grade="secondary", grade_note_en="lowered by the test")
         url = f"{API}/measures/beijing-2026-9/1/"
         assert api.get(url).json()["grade"] == "secondary"
         # The second import reconciles: the official text confirms the grade, by UPDATE.

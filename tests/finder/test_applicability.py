@@ -437,7 +437,10 @@ def test_the_loader_rejects_an_unknown_agency_or_product_type(data_dir):
 
 
 def test_an_inferred_rule_needs_its_basis(data_dir):
-    edit_yaml(data_dir / NATIONAL, lambda c: measure(c, 3)["eligibility"].update(grade_note=""))
+    edit_yaml(
+        data_dir / NATIONAL,
+        lambda c: measure(c, 3)["eligibility"].update(grade_note_zh="", grade_note_en=""),
+    )
     err = _load_fails(data_dir)
     assert "national-2025/3: eligibility: an inferred fact needs its basis in grade_note" in err
 
@@ -452,7 +455,11 @@ def test_an_unknown_measure_has_no_rule(data_dir):
     edit_yaml(
         data_dir / NATIONAL,
         lambda c: measure(c, 4).update(
-            grade="unknown", grade_note="lost", summary_zh="", summary_en=""
+            grade="unknown",
+            grade_note_zh="已佚",
+            grade_note_en="lost",
+            summary_zh="",
+            summary_en="",
         ),
     )
     err = _load_fails(data_dir)
@@ -741,7 +748,7 @@ def test_the_api_returns_the_same_result_as_the_finder(client, reference_data):
         "later"
     )
     assert listing["targets"][0]["deadline_text"] == "获批上市后1个月内"
-    assert listing["targets"][0]["goal"].startswith("≤ 1")
+    assert listing["targets"][0]["goal"] == "≤1个月"  # the API speaks the request's language
     assert "national-2025/9" in {item["measure"] for item in data["later"]}
     assert not {item["measure"] for item in data["applies"]} & {
         item["measure"] for item in data["later"]

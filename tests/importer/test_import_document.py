@@ -113,8 +113,10 @@ def test_it_writes_a_new_document_with_everything_it_found(reference_data):
     assert (run_row.status, run_row.document, run_row.encoding) == ("applied", document, "utf-8")
     digest = hashlib.sha256((FIXTURES / "continuous.txt").read_bytes()).hexdigest()
     assert run_row.sha256 == digest
-    assert f"continuous.txt (sha256 {digest})" in first.grade_note
-    assert f"import run {run_row.pk}" in first.grade_note
+    assert f"continuous.txt (sha256 {digest})" in first.grade_note_en
+    assert f"import run {run_row.pk}" in first.grade_note_en
+    assert f"文件continuous.txt（sha256 {digest}）" in first.grade_note_zh  # one language a page
+    assert f"导入批次{run_row.pk}" in first.grade_note_zh
     # The measure page shows the imported measure.
     assert measures[0].get_absolute_url()
 
@@ -156,7 +158,7 @@ def test_a_dry_run_reports_and_writes_nothing(reference_data):
     before = counts()
     output = run(str(FIXTURES / "continuous.txt"), "--dry-run")
     assert "3 part(s), 7 measure(s), numbered through the document" in output
-    assert "target: 临床试验启动总用时 ≤ 20 week  «压缩至20周以内»" in output
+    assert "target: 临床试验启动总用时 ≤ 20 weeks  «压缩至20周以内»" in output
     assert "agencies: 市卫生健康委→bj-health [lead], 市药监局→bj-medical-products [joint]" in output
     assert "Dry run: nothing was written." in output
     assert counts() == before
@@ -347,7 +349,7 @@ def test_reconciling_raises_confirmed_grades_and_reports_each_planted_disagreeme
         "推动创新药加快进入定点医药机构。鼓励各定点医疗机构在药品目录更新公布后1个月内"
     )
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    assert f"national-planted.txt (sha256 {digest})" in measure10.grade_note
+    assert f"national-planted.txt (sha256 {digest})" in measure10.grade_note_en
     assert measure10.source is None  # an uploaded file has no URL to point at
     interval.refresh_from_db()
     assert interval.grade == "official"
@@ -376,7 +378,7 @@ def test_an_official_url_becomes_the_source_of_the_raised_facts(reference_data):
     assert source.kind == SourceKind.OFFICIAL
     measure = Measure.objects.get(document__slug="national-2025", number=10)
     assert (measure.grade, measure.source) == ("official", source)
-    assert url in measure.grade_note
+    assert url in measure.grade_note_en
 
 
 @pytest.mark.django_db
@@ -420,7 +422,10 @@ def test_an_editor_uploads_reads_the_report_and_confirms(editor):
     add_url = reverse("admin:importer_importrun_add")
     assert editor.get(add_url).status_code == 200
     with (FIXTURES / "per_part_bold.html").open("rb") as upload:
-        response = editor.post(add_url, {"file": upload, "source_url": ""})
+        # The report is written in the editor's language.
+        response = editor.post(
+            add_url, {"file": upload, "source_url": ""}, HTTP_ACCEPT_LANGUAGE="en"
+        )
     assert response.status_code == 302
     run_row = ImportRun.objects.get()
     assert run_row.status == "previewed"
@@ -437,6 +442,22 @@ def test_an_editor_uploads_reads_the_report_and_confirms(editor):
     # Applying twice does nothing more.
     editor.post(reverse("admin:importer_importrun_apply", args=[run_row.pk]))
     assert Document.objects.filter(title_zh="创新药挂网服务若干措施").count() == 1
+
+
+@pytest.mark.django_db
+def test_an_editor_reading_chinese_gets_the_report_in_chinese(editor):
+    with (FIXTURES / "per_part_bold.html").open("rb") as upload:
+        response = editor.post(
+            reverse("admin:importer_importrun_add"),
+            {"file": upload},
+            HTTP_ACCEPT_LANGUAGE="zh-hans",
+        )
+    page = editor.get(response["Location"], HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    report = page.split('class="import-report"')[1].split("</pre>")[0]
+    assert "3 个部分，5 条措施，各部分分别编号" in report
+    assert "文件：per_part_bold.html" in report
+    assert "part(s)" not in report
+    assert "File:" not in report
 
 
 @pytest.mark.django_db

@@ -65,7 +65,7 @@ class TestReading:
         )
         assert measure["agencies"][0]["source"]["url"].startswith("http")
         assert measure["applies_to"]["scope"] == "beijing"
-        assert measure["citation"].startswith("《北京市支持创新医药高质量发展若干措施(2025年)》")
+        assert measure["citation"].startswith("《北京市支持创新医药高质量发展若干措施（2025年）》")
 
     def test_the_measure_filters_match_the_page(self, api, reference_data):
         response = api.get(

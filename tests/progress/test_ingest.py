@@ -324,7 +324,8 @@ class TestSchedules:
             "enabled": "on",
             "timeout": "60",
             "grade": "secondary",
-            "grade_note": "",
+            "grade_note_zh": "",
+            "grade_note_en": "",
         }
         response = client.post("/admin/measures/indicatorsource/add/", form)
         assert response.status_code == 302, response.content.decode()[:3000]
@@ -400,7 +401,7 @@ class TestHostileFiles:
             "row 4: column “target” holds a NUL character",
         ]
         assert "Traceback" not in err.getvalue()
-        assert list(Observation.objects.values_list("target", "note")) == [(first.pk, "fine")]
+        assert list(Observation.objects.values_list("target", "note_en")) == [(first.pk, "fine")]
 
     def test_json_escapes_that_make_no_text_refuse_the_file_when_it_says_so(
         self, tmp_path, targets

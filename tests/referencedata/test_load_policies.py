@@ -64,7 +64,8 @@ class TestLoadingTheNationalDocument:
             assert item.agency_roles.filter(role="lead").exists(), item.public_id
         inferred = MeasureAgency.objects.filter(grade="inferred")
         assert inferred.exists()
-        assert not inferred.filter(grade_note="").exists()
+        assert not inferred.filter(grade_note_zh="").exists()
+        assert not inferred.filter(grade_note_en="").exists()
 
     def test_the_time_limits_become_rule_targets(self):
         load()
@@ -217,9 +218,29 @@ BAD_INPUTS = {
         lambda c: measure(c, 1).update(titel_en="typo"),
         "national-2025/1: titel_en: unknown field",
     ),
+    "deadline wording without English": (
+        lambda c: measure(c, 10)["targets"][0].pop("deadline_text_en"),
+        "deadline_text and deadline_text_en go together",
+    ),
+    "a note in one language only": (
+        lambda c: measure(c, 1)["agencies"][0].update(grade_note_zh=""),
+        "national-2025/1 agency nhsa: -: grade_note_zh is missing: a note is written in both "
+        "languages",
+    ),
+    "a note citing an unknown source": (
+        lambda c: measure(c, 1)["agencies"][0].update(
+            grade_note_zh="见{s999}。", grade_note_en="Reported in {s999}."
+        ),
+        "national-2025/1 agency nhsa: grade_note_zh: cites an unknown source {s999}",
+    ),
+    "ASCII punctuation in Chinese text": (
+        lambda c: measure(c, 2).update(summary_zh="开放医保数据,服务研发(试点)。"),
+        "national-2025/2: summary_zh: ASCII punctuation in Chinese text: '数据,服务', '研发(试点', "
+        "'试点)。'",
+    ),
     "inferred without basis": (
-        lambda c: measure(c, 1)["agencies"][0].update(grade_note=""),
-        "national-2025/1 agency nhsa: -: an inferred fact needs its basis in grade_note",
+        lambda c: measure(c, 1)["agencies"][0].update(grade_note_zh="", grade_note_en=""),
+        "national-2025/1 agency nhsa: -: an inferred fact needs its basis in grade_note_zh/",
     ),
 }
 
@@ -241,6 +262,26 @@ class TestBadInput:
             call_command("load_policies", data_dir=data_dir, stdout=io.StringIO(), stderr=err)
         assert expected in err.getvalue()
         assert snapshot() == before
+
+    def test_check_names_file_record_and_field_of_ascii_punctuation_in_chinese(self, data_dir):
+        def punctuate(c: dict) -> None:
+            # Allowed: a URL, a decimal, a code in Chinese brackets, Latin text with ASCII.
+            measure(c, 3).update(
+                summary_zh="见 https://example.org/a,b(c) 与医保发〔2025〕16号，"
+                "增幅1.5%，CAR-T (v2)。"
+            )
+            measure(c, 4).update(title_zh="“双通道”药店:首批")
+
+        edit_yaml(data_dir / NATIONAL, punctuate)
+        err = io.StringIO()
+        with pytest.raises(CommandError):
+            call_command(
+                "load_policies", "--check", data_dir=data_dir, stdout=io.StringIO(), stderr=err
+            )
+        assert err.getvalue().splitlines() == [
+            "data/documents/national-2025.yaml: national-2025/4: title_zh: ASCII punctuation in "
+            "Chinese text: '药店:首批'"
+        ]
 
     def test_malformed_yaml_is_reported_with_its_line(self, data_dir):
         path = data_dir / NATIONAL
@@ -328,8 +369,10 @@ class TestGradesAndObservations:
                 "number": 2,
                 "grade": "unknown",
                 "placement_grade": "inferred",
-                "placement_note": "follows from the part count",
-                "grade_note": "not reconstructed; candidates in the research notes",
+                "placement_note_zh": "由部分的条数推出",
+                "placement_note_en": "follows from the part count",
+                "grade_note_zh": "无法重建",
+                "grade_note_en": "not reconstructed",
             }
 
         edit_yaml(data_dir / "documents/test-2030.yaml", unknown)
@@ -342,7 +385,9 @@ class TestGradesAndObservations:
     def test_an_unknown_measure_cannot_carry_a_summary(self, data_dir):
         edit_yaml(
             data_dir / NATIONAL,
-            lambda c: measure(c, 4).update(grade="unknown", grade_note="lost"),
+            lambda c: measure(c, 4).update(
+                grade="unknown", grade_note_zh="已佚", grade_note_en="lost"
+            ),
         )
         err = io.StringIO()
         with pytest.raises(CommandError):
@@ -371,7 +416,8 @@ class TestGradesAndObservations:
                     "value": 2,
                     "source": "chinadaily-2025-07-02",
                     "grade": "secondary",
-                    "note": "reported average",
+                    "note_zh": "报道的平均值",
+                    "note_en": "reported average",
                 },
                 {
                     "observed_on": "2025-07-02",

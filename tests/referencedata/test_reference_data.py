@@ -79,8 +79,9 @@ class TestProvenance:
 
     def test_every_inferred_or_unknown_fact_says_why(self, reference_data):
         for model in (Measure, MeasureAgency, Target, Observation, MeasureLink, SectionLink):
-            vague = model.objects.filter(grade__in=[Grade.INFERRED, Grade.UNKNOWN], grade_note="")
-            assert not vague.exists(), model.__name__
+            doubtful = model.objects.filter(grade__in=[Grade.INFERRED, Grade.UNKNOWN])
+            for half in ("grade_note_zh", "grade_note_en"):
+                assert not doubtful.filter(**{half: ""}).exists(), (model.__name__, half)
 
     def test_a_measure_of_unknown_content_invents_nothing(self, reference_data):
         unknown = Measure.objects.filter(grade=Grade.UNKNOWN)
