@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime
 
 from django.db import models
-from django.db.models import Exists, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce, NullIf
 from django.urls import reverse
 from django.utils.functional import Promise, cached_property
 from django.utils.translation import gettext_lazy as _
@@ -77,19 +77,26 @@ class DocumentQuerySet(models.QuerySet["Document"]):
 
 
 def successor_of(path: str) -> dict[str, Subquery]:
-    """`successor_slug` and `successor_starts` of the document at `path` ("" for a document
-    itself, "document__" for a measure's, "measure__document__" for a target's): the next
-    edition of its series, as subqueries, for rows that state their document's validity."""
+    """`successor_slug`, `successor_starts` and `successor_name_zh`/`_en` of the document at
+    `path` ("" for a document itself, "document__" for a measure's, "measure__document__" for a
+    target's): the next edition of its series, as subqueries, for rows that state their
+    document's validity and name what replaced it."""
     successors = (
         Document.objects.filter(
             series=OuterRef(f"{path}series"), edition__gt=OuterRef(f"{path}edition")
         )
         .order_by("edition")
-        .annotate(starts=starts_on())
+        .annotate(
+            starts=starts_on(),
+            name_zh=Coalesce(NullIf("short_name_zh", Value("")), "title_zh"),
+            name_en=Coalesce(NullIf("short_name_en", Value("")), "title_en"),
+        )
     )
     return {
         "successor_slug": Subquery(successors.values("slug")[:1]),
         "successor_starts": Subquery(successors.values("starts")[:1]),
+        "successor_name_zh": Subquery(successors.values("name_zh")[:1]),
+        "successor_name_en": Subquery(successors.values("name_en")[:1]),
     }
 
 
@@ -154,6 +161,8 @@ class Document(Provenance):
     # or a target's row (`successor_of`); absent otherwise, so read them after hasattr().
     successor_slug: str | None
     successor_starts: datetime.date | None
+    successor_name_zh: str | None
+    successor_name_en: str | None
     # Not a column: the home page's (grade, label, measures) for its template.
     grade_counts: list[tuple[str, str | Promise, int]]
 
@@ -217,6 +226,14 @@ class Document(Provenance):
             return None
         later = Document.objects.filter(series_id=self.series_id, edition__gt=self.edition)
         return later.order_by("edition").first()
+
+    @property
+    def successor_name(self) -> str:
+        """What readers call the next edition: its short name in their language, else its
+        title; read from `with_successor()` when the list has it."""
+        if hasattr(self, "successor_name_zh"):
+            return pick_language(self.successor_name_zh or "", self.successor_name_en or "")
+        return self.successor.short_name if self.successor else ""
 
     @property
     def period(self) -> Period:

@@ -271,6 +271,8 @@ class Measure(Provenance):
     # MeasureQuerySet.with_successor(); absent otherwise, so read them after hasattr().
     successor_slug: str | None
     successor_starts: datetime.date | None
+    successor_name_zh: str | None
+    successor_name_en: str | None
 
     objects = MeasureQuerySet.as_manager()
 

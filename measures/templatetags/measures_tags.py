@@ -151,7 +151,7 @@ def validity(context, document, detailed: bool = False) -> dict:
         "state": state.value,
         "label": DocumentValidity(state).label,
         "successor": successor,
-        "successor_link": document_link(successor, context.get("as_of", "")) if successor else "",
+        "successor_link": successor_link(document, context.get("as_of", "")) if successor else "",
         "ends": span.ends,
         "starts": span.starts,
         "detailed": detailed,
@@ -203,10 +203,16 @@ def validity_state(context, document) -> str:
 
 
 @register.filter
-def document_link(slug: str, as_of: str = "") -> str:
-    """A link to the document `slug`, keeping the page's day, as HTML to place in a sentence."""
+def successor_link(document, as_of: str = "") -> str:
+    """A link to the next edition of `document`, by the name readers know it by (never its
+    slug), keeping the page's day, as HTML to place in a sentence."""
+    slug = getattr(document, "successor_slug", None) or (
+        document.successor.slug if document.successor else None
+    )
+    if not slug:
+        return ""
     url = keep_as_of(reverse("measures:document", args=[slug]), as_of)
-    return format_html('<a href="{}">{}</a>', url, slug)
+    return format_html('<a href="{}">{}</a>', url, document.successor_name)
 
 
 @register.filter
