@@ -17,8 +17,17 @@ from rest_framework.views import APIView
 
 from caching.responses import CachedReads
 from measures.api import serializers as s
-from measures.api.base import AS_OF, IF_MATCH, CSVListMixin, GuardedUpdate, JSONErrors, fields
-from measures.api.renderers import CSVRenderer
+from measures.api.base import (
+    AS_OF,
+    IF_MATCH,
+    CSVListMixin,
+    GuardedUpdate,
+    JSONErrors,
+    attachment,
+    export_filename,
+    fields,
+)
+from measures.api.renderers import EXPORT_FORMATS, CSVRenderer, XLSXRenderer
 from measures.asof import api_as_of
 from measures.models import DocumentValidity, LinkStatus, MeasureLink, MeasureRelation, SectionLink
 
@@ -278,9 +287,10 @@ SLUG = {"type": "string", "minLength": 1}  # an empty slug is a 400, not "any"
 class CompareView(CachedReads, JSONErrors, APIView):
     """Compare two documents: parts, measures side by side with relations, target changes,
     word-level diffs and summary figures. `a` is taken as the earlier edition or the higher
-    level; given the other way round, the two are swapped. `format=csv` gives the measure pairs."""
+    level; given the other way round, the two are swapped. `format=csv` or `format=xlsx` gives
+    the measure pairs."""
 
-    renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CSVRenderer]
+    renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CSVRenderer, XLSXRenderer]
     csv_columns = CSV_COLUMNS
 
     @extend_schema(
@@ -292,6 +302,11 @@ class CompareView(CachedReads, JSONErrors, APIView):
         responses={
             (200, "application/json"): ComparisonSerializer,
             (200, "text/csv"): {"type": "string", "description": "The measure pairs as CSV."},
+            (200, XLSXRenderer.media_type): {
+                "type": "string",
+                "format": "binary",
+                "description": "The measure pairs as an Excel workbook.",
+            },
         },
     )
     def get(self, request: Request) -> Response:
@@ -305,11 +320,11 @@ class CompareView(CachedReads, JSONErrors, APIView):
         if pair.swapped:
             a, b = b, a
         cached = comparison_for(a, b)
-        if request.accepted_renderer.format == "csv":
-            filename = f"compare-{a.slug}-{b.slug}.csv"
+        fmt = request.accepted_renderer.format
+        if fmt in EXPORT_FORMATS:
+            filename = export_filename("compare", [a.slug, b.slug], fmt, day)
             return Response(
-                measure_pairs(cached.result),
-                headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+                measure_pairs(cached.result), headers={"Content-Disposition": attachment(filename)}
             )
         validity = {"a": a.validity_on(day).value, "b": b.validity_on(day).value}
         data = ComparisonSerializer(

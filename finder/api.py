@@ -64,13 +64,16 @@ class ProfileSerializer(serializers.Serializer):
         help_text="What the product is; empty or missing: not checked.",
     )
     class1 = StrictBooleanField(
-        default=False, help_text="The product is a Class-1 innovative drug."
+        default=False,
+        help_text="The product is a Class-1 innovative drug. Ignored (false in `profile`) for a "
+        "device firm or a device or IVD product, for which Class 1 means nothing.",
     )
     topics = serializers.ListField(
         child=serializers.SlugField(max_length=60),
         default=list,
         max_length=50,
-        help_text="Topic codes of interest (see /api/v1/topics/); they raise a measure's rank.",
+        help_text="Topic codes of interest (see /api/v1/topics/): only measures on at least one "
+        "of them, those on more ranking higher; empty or missing: all topics.",
     )
 
     def validate_topics(self, value: list[str]) -> list[str]:

@@ -2,7 +2,9 @@
 
 A firm describes itself in a `Profile`: what kind of entity it is, where it operates, and —
 when it has a product — the product's stage and type and whether it is a Class-1 innovative
-drug, plus the topics it cares about. `find_applicable` answers in three steps:
+drug (which means nothing for a device, and is then ignored), plus the topics it cares about
+(when it names any, only measures on at least one of them are shown; none: all topics).
+`find_applicable` answers in three steps:
 
 1. Candidates, in the database: the measures in force on the day asked (today by default; with
    `include_ended`, also those superseded or expired by then) with an eligibility rule for the
@@ -27,7 +29,7 @@ first: 2 points for the entity type (3 when the measure is for at most two kinds
 organisation: it is more likely to be about you), 2 for each stage, product-type or Class-1
 condition the measure sets and the firm meets, plus 3 for a measure at the product's stage now
 (2/1 for one awaited one/two steps ahead), 1 for a local measure where the firm is, 2 per topic
-of interest; ties go to the newer document, then document order.
+of interest it is about; ties go to the newer document, then document order.
 
 The rules are data (`eligibility:` in each measure's YAML, with `applies_to`); nothing here
 knows any particular measure.
@@ -42,7 +44,7 @@ from enum import StrEnum
 from typing import Protocol, TypeVar
 
 from django.db.models import Prefetch
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from measures.models import (
     DocumentValidity,
@@ -111,6 +113,11 @@ LOCATION_NAMES: dict[str, tuple[str, str]] = {
 }
 
 
+# Class 1 is a category of drug registration: it means nothing for these firms and products.
+NOT_DRUG_FIRMS = frozenset({"device_firm"})
+NOT_DRUGS = frozenset({"device", "ivd"})
+
+
 class UnknownCode(ValueError):
     """A profile code the vocabularies do not know; `field` names the profile field."""
 
@@ -153,6 +160,31 @@ class Profile:
     product_type: str = ""
     class1: bool = False
     topics: tuple[str, ...] = ()
+
+    @property
+    def may_be_class1(self) -> bool:
+        """Whether the Class-1 question means anything: not for a device firm or product."""
+        return self.entity_type not in NOT_DRUG_FIRMS and self.product_type not in NOT_DRUGS
+
+    def understood(self) -> Profile:
+        """The profile as judged: a Class-1 answer where it means nothing is ignored, so a
+        ticked box left over from another firm type (say, with scripts off) changes nothing."""
+        return self if self.may_be_class1 or not self.class1 else replace(self, class1=False)
+
+
+@dataclass(frozen=True)
+class ProfileLine:
+    """One answer of a profile, by its code and its name in both languages, so that a printed
+    result or a downloaded file says whom it was made for."""
+
+    field: str
+    code: str
+    name_zh: str
+    name_en: str
+
+    @property
+    def name(self) -> str:
+        return pick_language(self.name_zh, self.name_en)
 
 
 @dataclass(frozen=True)
@@ -257,6 +289,7 @@ def find_applicable(
     docstring. `as_of`: judge the catalogue as it stood that day (default today);
     `include_ended`: also the measures no longer in force that day, marked as such. Raises
     UnknownCode for a code the vocabularies do not know."""
+    profile = profile.understood()
     day = as_of or timezone.localdate()
     stages = list(ProductStage.objects.order_by("ordinal"))
     stage = _lookup(stages, profile.stage, "stage") if profile.stage else None
@@ -311,6 +344,8 @@ def find_applicable(
         _with_validity(_judge(measure, profile, entity, stage, product_type), day)
         for measure in candidates
     ]
+    if profile.topics:  # topics of interest are a filter: measures on at least one of them
+        matches = [match for match in matches if match.topics]
     return Finding(
         profile=profile,
         applies=_ranked(match for match in matches if match.section == Section.APPLIES),
@@ -322,6 +357,52 @@ def find_applicable(
         as_of=as_of,
         include_ended=include_ended,
     )
+
+
+def describe(finding: Finding) -> tuple[ProfileLine, ...]:
+    """The profile a finding was made for, and the day and measures it covers, named in both
+    languages (a few small queries for the vocabularies' names)."""
+    profile = finding.profile
+    none = ("未填写", "not given")
+
+    def named(model: type[EntityType | ProductStage | ProductType], code: str) -> tuple[str, str]:
+        item = model.objects.filter(code=code).first() if code else None
+        return (item.name_zh, item.name_en) if item else none
+
+    topics = list(Topic.objects.filter(code__in=profile.topics))
+    day = (finding.day or timezone.localdate()).isoformat()
+    return (
+        ProfileLine("entity_type", profile.entity_type, *named(EntityType, profile.entity_type)),
+        ProfileLine("location", profile.location, *_both(Location(profile.location).label)),
+        ProfileLine("stage", profile.stage, *named(ProductStage, profile.stage)),
+        ProfileLine(
+            "product_type", profile.product_type, *named(ProductType, profile.product_type)
+        ),
+        ProfileLine(
+            "class1",
+            str(profile.class1).lower(),
+            *(("是", "yes") if profile.class1 else ("否", "no")),
+        ),
+        ProfileLine(
+            "topics",
+            "; ".join(topic.code for topic in topics),
+            *(_names(topics) if topics else ("全部主题", "all topics")),
+        ),
+        ProfileLine(
+            "in_force",
+            "all" if finding.include_ended else "true",
+            *(("是", "yes") if finding.include_ended else ("否", "no")),
+        ),
+        ProfileLine("as_of", day, day, day),
+    )
+
+
+def _both(label: object) -> tuple[str, str]:
+    with translation.override("zh-hans"):
+        chinese = str(label)
+    with translation.override("en"):
+        english = str(label)
+    return chinese, english
 
 
 def _with_validity(match: Match, day: datetime.date) -> Match:

@@ -13,6 +13,9 @@ from measures.models import EntityType, Location, ProductStage, ProductType, Top
 
 from .applicability import Profile
 
+# The topics box that means no filter by topic (no topic of the vocabulary has this code).
+ALL_TOPICS = "all"
+
 
 class IncludeEndedCheckbox(forms.CheckboxInput):
     """A checkbox that sends `in_force=all`, and hands the field the value as sent."""
@@ -58,12 +61,16 @@ class ProfileForm(forms.Form):
         help_text=_("Leave empty if you have no product of your own (hospital, insurer, …)."),
     )
     product_type = forms.ChoiceField(label=_("Product type"), required=False)
-    class1 = forms.BooleanField(label=_("It is a Class-1 innovative drug"), required=False)
+    class1 = forms.BooleanField(
+        label=_("It is a Class-1 innovative drug"),
+        required=False,
+        help_text=_("Not asked of devices: ignored for a device firm or product."),
+    )
     topics = forms.MultipleChoiceField(
         label=_("Topics of interest"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text=_("Measures on these topics rank higher."),
+        help_text=_("Only measures on at least one of the topics ticked; all topics when none is."),
     )
     in_force = IncludeEndedField(label=_("Include superseded measures"), required=False)
     as_of = AsOfField(
@@ -78,6 +85,7 @@ class ProfileForm(forms.Form):
         "entity_type": "innovative_drug_firm",
         "location": Location.BEIJING,
         "stage": "clinical_trial",
+        "topics": [ALL_TOPICS],
     }
 
     def __init__(self, *args, **kwargs) -> None:
@@ -94,7 +102,8 @@ class ProfileForm(forms.Form):
             (item.code, item.name) for item in ProductType.objects.all()
         ]
         cast(forms.ChoiceField, self.fields["topics"]).choices = [
-            (topic.code, topic.name) for topic in Topic.objects.all()
+            (ALL_TOPICS, _("All topics")),
+            *((topic.code, topic.name) for topic in Topic.objects.all()),
         ]
 
     def profile(self) -> Profile:
@@ -105,7 +114,8 @@ class ProfileForm(forms.Form):
             stage=data["stage"],
             product_type=data["product_type"],
             class1=data["class1"],
-            topics=tuple(data["topics"]),
+            # Topics ticked choose; "all topics" (the default) only when none is.
+            topics=tuple(code for code in data["topics"] if code != ALL_TOPICS),
         )
 
     @property

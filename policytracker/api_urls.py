@@ -1,7 +1,11 @@
 """The API under /api/v1/: each app's views, routed in one place so the paths stay as they were."""
 
 from django.urls import path
-from rest_framework.routers import DefaultRouter
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+from rest_framework.routers import APIRootView, DefaultRouter
 
 from comparisons.api import CompareView, MeasureLinkViewSet, SectionLinkViewSet
 from finder.api import ApplicabilityView
@@ -12,7 +16,42 @@ from .health import HealthView
 
 app_name = "api"
 
-router = DefaultRouter(trailing_slash=True)
+# The endpoints that are plain views, not viewsets, by their URL names: the router's root
+# would not know them.
+VIEWS = {
+    "measures": "measure-list",
+    "vocabularies": "vocabularies",
+    "progress": "progress",
+    "data-quality": "data-quality",
+    "applicability": "applicability",
+    "compare": "compare",
+    "health": "health",
+}
+
+
+class APIRoot(APIRootView):
+    """Every endpoint of the API, with its schema and its documentation."""
+
+    renderer_classes = [JSONRenderer, BrowsableAPIRenderer]  # a directory, not a list to export
+
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        response = super().get(request, *args, **kwargs)
+        response.data["schema"] = reverse("schema", request=request)
+        response.data["docs"] = reverse("api-docs", request=request)
+        return response
+
+
+class Router(DefaultRouter):
+    APIRootView = APIRoot
+
+    def get_api_root_view(self, api_urls=None):
+        viewsets = {prefix: f"{basename}-list" for prefix, _, basename in self.registry}
+        return self.APIRootView.as_view(
+            api_root_dict={"measures": VIEWS["measures"], **viewsets, **VIEWS}
+        )
+
+
+router = Router(trailing_slash=True)
 router.register("documents", views.DocumentViewSet, basename="document")
 router.register("targets", TargetViewSet, basename="target")
 router.register("milestones", MilestoneViewSet, basename="milestone")

@@ -339,10 +339,14 @@ REST_FRAMEWORK: dict[str, Any] = {
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
         "measures.api.renderers.CSVRenderer",
+        "measures.api.renderers.XLSXRenderer",
     ],
     "DEFAULT_THROTTLE_CLASSES": ["caching.throttling.AnonymousThrottle"],
     "DEFAULT_SCHEMA_CLASS": "measures.api.schema.DescribedSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Decimals are JSON numbers (24.9, not "24.90"): a spreadsheet or a script reads them as
+    # numbers without parsing text, and the schema says `number`.
+    "COERCE_DECIMAL_TO_STRING": False,
 }
 API_ANONYMOUS_RATE = env.str("API_ANONYMOUS_RATE", default="600/minute")
 
@@ -411,7 +415,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "China's innovative-drug support policies as data: documents, measures, targets, "
         "observations and the links between editions and levels. Reading is open; writing needs "
-        "an editor's token (`Authorization: Token …`). Every list is also CSV (`?format=csv`). "
+        "an editor's token (`Authorization: Token …`). Every list is also CSV (`?format=csv`) "
+        "and Excel (`?format=xlsx`). "
         "Bodies are JSON. No value may contain a NUL character (a 400)."
     ),
     "VERSION": "1.0.0",

@@ -7,13 +7,16 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.http import content_disposition_header
+from django.utils.text import slugify
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers, status, viewsets
 from rest_framework.exceptions import APIException, NotAuthenticated, ValidationError
@@ -24,12 +27,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from measures import models as m
-from measures.asof import is_past
+from measures.asof import api_as_of, is_past
 from measures.filters import AS_OF_SCHEMA
 
 from .pagination import PagePagination
 from .preconditions import IF_MATCH_PATTERN, IfMatch, MalformedIfMatch
+from .renderers import EXPORT_FORMATS
 from .serializers import Conflict
+
+# Beyond this, the filters are in the URL, not the file name.
+MAX_FILENAME_STEM = 80
 
 AS_OF = OpenApiParameter(
     "as_of",
@@ -120,8 +127,9 @@ class ReadView(JSONErrors, APIView):
 
 
 class CSVListMixin(JSONErrors, _ReadOnlyViewSet):
-    """`?format=csv` returns every row the filters select (no pages), with `csv_columns`.
-    Only lists offer CSV; one record is JSON."""
+    """`?format=csv` or `?format=xlsx` returns every row the filters select (no pages), with
+    `csv_columns`, as a file named for what it holds. Only lists offer these; one record is
+    JSON."""
 
     csv_columns: list = []
 
@@ -129,17 +137,45 @@ class CSVListMixin(JSONErrors, _ReadOnlyViewSet):
         renderers = super().get_renderers()
         if getattr(self, "action", "list") == "list":
             return renderers
-        return [renderer for renderer in renderers if renderer.format != "csv"]
+        return [renderer for renderer in renderers if renderer.format not in EXPORT_FORMATS]
 
     def list(self, request: Request, *args, **kwargs) -> Response:
-        if request.accepted_renderer.format == "csv":
+        fmt = request.accepted_renderer.format
+        if fmt in EXPORT_FORMATS:
             if isinstance(self.paginator, PagePagination):
                 self.paginator.check_parameters(request)
             queryset = self.filter_queryset(self.get_queryset())
             data = self.get_serializer(queryset, many=True).data
-            disposition = f'attachment; filename="{self.basename}.csv"'
-            return Response(data, headers={"Content-Disposition": disposition})
+            name = export_filename(
+                request.path.rstrip("/").rsplit("/", 1)[-1],  # measures, targets, …
+                self.filter_words(),
+                fmt,
+                api_as_of(request.query_params),
+            )
+            return Response(data, headers={"Content-Disposition": attachment(name)})
         return super().list(request, *args, **kwargs)
+
+    def filter_words(self) -> Sequence[str]:
+        """The filters given, in the filter set's order, for the file name."""
+        filterset = getattr(self, "filterset_class", None)
+        names = list(filterset.base_filters) if filterset else []
+        query = self.request.query_params
+        return [value for name in names if name != "as_of" for value in query.getlist(name)]
+
+
+def export_filename(
+    name: str, words: Iterable[str], fmt: str, day: datetime.date | None = None
+) -> str:
+    """`measures-beijing-2025-2026-12-07.csv`: what the file holds, the filters that chose its
+    rows (in ASCII: a header's file name must be), and the day it is as of."""
+    day = day or timezone.localdate()
+    parts = [name, *(slugify(word) for word in words)]
+    stem = "-".join(part for part in parts if part)[:MAX_FILENAME_STEM].strip("-")
+    return f"{stem}-{day.isoformat()}.{fmt}"
+
+
+def attachment(filename: str) -> str:
+    return content_disposition_header(True, filename) or ""
 
 
 class GuardedUpdate(_GenericAPIView):
@@ -201,6 +237,15 @@ class GuardedUpdate(_GenericAPIView):
 def fields(*names: str) -> list[tuple[str, Callable]]:
     """CSV columns that are plain fields of the JSON record, under the same names."""
     return [(name, itemgetter(name)) for name in names]
+
+
+def in_both_languages(label) -> tuple[str, str]:
+    """A translated label (a choice's, say) in Chinese and in English, for name columns."""
+    with translation.override("zh-hans"):
+        chinese = str(label)
+    with translation.override("en"):
+        english = str(label)
+    return chinese, english
 
 
 def codes(field: str):

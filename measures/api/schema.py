@@ -45,16 +45,19 @@ GRADES_WITHOUT_REASON = ["official", "secondary"]
 
 class DescribedSchema(AutoSchema):
     def get_auth(self):
-        # Reading is open to everyone: say that credentials are optional for safe methods.
-        auths = super().get_auth()
-        if self.method in SAFE_METHODS and {} not in auths:
-            auths.append({})
-        return auths
+        # Reading is open to everyone: a read needs no credentials (`security: [{}]`, which
+        # Swagger UI shows without a lock). Listing the schemes beside `{}` would show a lock
+        # on every read, as if the reader had to sign in.
+        if self.method in SAFE_METHODS:
+            return [{}]
+        return super().get_auth()
 
     def _get_format_parameters(self):
         parameters = super()._get_format_parameters()
         for parameter in parameters:
-            parameter["description"] = "json (the default) or csv; `Accept: text/csv` works too."
+            parameter["description"] = (
+                "json (the default), csv or xlsx (Excel); `Accept: text/csv` works too."
+            )
             parameter["schema"]["enum"] = ["", *parameter["schema"].get("enum", [])]
         return parameters
 

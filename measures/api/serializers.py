@@ -167,6 +167,12 @@ def plain_decimal_pattern(whole_digits: int, decimal_places: int, signed: bool) 
 class PlainDecimalField(serializers.DecimalField):
     """A decimal as the schema says (plain_decimal_pattern); `min_value=0` drops the sign."""
 
+    def __init__(self, *args, **kwargs) -> None:
+        # What editors send stays text in plain notation, as the schema's pattern says (answers
+        # are JSON numbers): a float would round a decimal the editor typed exactly.
+        kwargs.setdefault("coerce_to_string", True)
+        super().__init__(*args, **kwargs)
+
     @property
     def pattern(self) -> str:
         signed = self.min_value is None or self.min_value < 0

@@ -33,6 +33,7 @@ from .base import (
     ReadView,
     codes,
     fields,
+    in_both_languages,
 )
 
 
@@ -121,9 +122,21 @@ class MeasureViewSet(CachedReads, GuardedUpdate, CSVListMixin, viewsets.ReadOnly
             "targets",
             lambda d: [f"{t['metric']} {t['goal_display']} ({t['status']})" for t in d["targets"]],
         ),
+        # Each target's deadline, in the order of `targets`: the day, else the rule as worded.
+        ("deadlines", lambda d: [t["deadline"] or t["deadline_text"] for t in d["targets"]]),
         ("source_url", lambda d: (d["source"] or {}).get("url")),
         ("url", lambda d: d["url"]),
     ]
+
+    def export_columns(self) -> list:
+        """The code columns (what existing consumers read), each followed by the names in
+        Chinese and English, for people reading the spreadsheet."""
+        names: dict[str, list] = {column: [] for column, _ in self.csv_columns}
+        vocabularies = NameColumns()
+        for language in ("zh", "en"):
+            for column, extract in vocabularies.columns(language):
+                names[column.rsplit("_", 1)[0]].append((column, extract))
+        return [entry for column in self.csv_columns for entry in [column, *names[column[0]]]]
 
     def get_queryset(self) -> QuerySet[m.Measure]:
         # Each prefetch reads only what the serializer shows, sorted within one measure (the
@@ -202,6 +215,48 @@ class MeasureViewSet(CachedReads, GuardedUpdate, CSVListMixin, viewsets.ReadOnly
     )
     def partial_update(self, request: Request, *args, **kwargs) -> Response:
         return super().partial_update(request, *args, **kwargs)
+
+
+class NameColumns:
+    """Measure export columns that name, in Chinese or in English, what the code columns hold:
+    one query per vocabulary and each label translated once, whatever the number of rows."""
+
+    def __init__(self) -> None:
+        self.vocabularies = {
+            model: {
+                code: (zh, en)
+                for code, zh, en in model.objects.values_list("code", "name_zh", "name_en")
+            }
+            for model in (m.Topic, m.EntityType, m.ProductStage)
+        }
+        self.roles = {code: in_both_languages(label) for code, label in m.AgencyRole.choices}
+        self.statuses = {code: in_both_languages(label) for code, label in m.TargetStatus.choices}
+
+    def columns(self, language: str) -> list:
+        side = 0 if language == "zh" else 1
+        # Chinese brackets around a note in Chinese, ASCII ones in English.
+        note = "{}（{}）" if side == 0 else "{} ({})"
+
+        def named(model, codes: list[str]) -> list[str]:
+            return [self.vocabularies[model].get(code, (code, code))[side] for code in codes]
+
+        def agency(row: dict) -> str:
+            return note.format(row[f"name_{language}"], self.roles[row["role"]][side])
+
+        def target(row: dict) -> str:
+            metric = f"{row[f'metric_{language}']} {row['goal_display']}"
+            return note.format(metric, self.statuses[row["status"]][side])
+
+        return [
+            (f"topics_{language}", lambda d: named(m.Topic, d["topics"])),
+            (f"agencies_{language}", lambda d: [agency(row) for row in d["agencies"]]),
+            (
+                f"entity_types_{language}",
+                lambda d: named(m.EntityType, d["applies_to"]["entity_types"]),
+            ),
+            (f"stages_{language}", lambda d: named(m.ProductStage, d["applies_to"]["stages"])),
+            (f"targets_{language}", lambda d: [target(row) for row in d["targets"]]),
+        ]
 
 
 class AgencyViewSet(CachedReads, CSVListMixin, viewsets.ReadOnlyModelViewSet):

@@ -299,7 +299,7 @@ class TestEveryWriteShowsInTheNextRead:
         body = f"target,date,value\n{target.public_id},2025-06-30,19.5\n".encode()
         source = IndicatorSourceFactory(location=file_server.serve("/v.csv", Response(body)))
         assert ingest(source).added == 1
-        assert [row["value"] for row in api.get(url).json()["results"]] == ["19.50"]
+        assert [row["value"] for row in api.get(url).json()["results"]] == [19.5]
 
     def test_a_progress_refresh_that_changes_a_status(self, api):
         target = TargetFactory()

@@ -163,11 +163,7 @@ class TestCompareAPI:
         change = next(
             c for c in first["changes"]["targets"] if c["metric"] == "trial_startup_weeks"
         )
-        assert (change["old_goal"], change["new_goal"], change["change"]) == (
-            "28.00",
-            "20.00",
-            "tighter",
-        )
+        assert (change["old_goal"], change["new_goal"], change["change"]) == (28, 20, "tighter")
         assert data["summary"]["dropped"] == 4
 
     @pytest.mark.parametrize("local", ["beijing-2024", "beijing-2025"])
@@ -196,8 +192,8 @@ class TestCompareAPI:
         continued = changes["innovative_products_approved"]
         assert (continued["old_metric"], continued["old_goal"], continued["new_goal"]) == (
             "innovative_devices_approved",
-            "10.00",
-            "15.00",
+            10,
+            15,
         )
         assert continued["change"] == "redefined"
         assert data["summary"]["targets"]["completed"] == 1

@@ -307,16 +307,33 @@ def test_measures_at_the_stage_now_rank_above_those_ahead(reference_data):
     assert finding.later[0].waits_for.code == "approved"
 
 
-def test_topics_of_interest_raise_a_measure(reference_data):
+def test_topics_of_interest_are_a_filter(reference_data):
     plain = find_applicable(Profile("commercial_insurer", "beijing"))
     keen = find_applicable(Profile("commercial_insurer", "beijing", topics=("investment",)))
-    assert ids(plain.applies) == ids(keen.applies)
-    assert {topic.code for topic in keen.applies[0].measure.topics.all()} >= {"investment"}
+    # Only the measures on the topic, not all of them reordered.
+    on_topic = {
+        match.measure.public_id
+        for match in plain.applies
+        if "investment" in {topic.code for topic in match.measure.topics.all()}
+    }
+    assert ids(keen.applies) == on_topic
+    assert 0 < len(keen.applies) < len(plain.applies)
     assert match_for(keen.applies, "national-2025/2").topics
     assert (
         match_for(keen.applies, "national-2025/2").score
         > match_for(plain.applies, "national-2025/2").score
     )
+
+
+def test_class_1_means_nothing_for_a_device_firm(reference_data):
+    plain = find_applicable(Profile("device_firm", "beijing", "approved", "device"))
+    ticked = find_applicable(Profile("device_firm", "beijing", "approved", "device", class1=True))
+    assert ticked.profile.class1 is False
+    for section, matches in ticked.sections:
+        assert ids(matches) == ids(dict(plain.sections)[section])
+    # A drug firm's answer still counts.
+    drug = find_applicable(Profile("innovative_drug_firm", "beijing", "approved", class1=True))
+    assert drug.profile.class1 is True
 
 
 def test_no_stage_means_stage_conditions_are_not_checked(reference_data):
@@ -533,11 +550,18 @@ def test_bad_values_get_form_errors_not_a_crash(client, reference_data):
 
 
 def csv_rows(response) -> list[dict[str, str]]:
+    """The result's rows, after the profile block (its rows, then an empty one)."""
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     text = response.content.decode("utf-8")
     assert text.startswith("\ufeff")
-    return list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    _, table = text.lstrip("\ufeff").split("\r\n\r\n", 1)
+    return list(csv.DictReader(io.StringIO(table)))
+
+
+def csv_profile(response) -> dict[str, dict[str, str]]:
+    block, _ = response.content.decode("utf-8").lstrip("\ufeff").split("\r\n\r\n", 1)
+    return {row["profile"]: row for row in csv.DictReader(io.StringIO(block))}
 
 
 def test_the_result_downloads_as_csv_section_by_section(client, reference_data):

@@ -106,3 +106,18 @@ def test_a_firm_finds_the_support_it_can_claim(page):
         page.locator('.nearly [data-measure^="beijing-2025/"] .failed-condition').first
     ).to_be_visible()
     shoot(page, "applicability-english")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_class_1_box_goes_when_the_firm_makes_devices(page):
+    from playwright.sync_api import expect
+
+    page.goto(page.base + "/applicability/")
+    class1 = page.get_by_label("属于1类创新药")
+    expect(class1).to_be_visible()
+    page.get_by_label("我们是").select_option("device_firm")
+    expect(class1).to_be_hidden()
+    page.get_by_label("我们是").select_option("innovative_drug_firm")
+    expect(class1).to_be_visible()
+    page.get_by_label("产品类别").select_option("ivd")
+    expect(class1).to_be_hidden()

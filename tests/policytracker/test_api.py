@@ -54,7 +54,7 @@ class TestReading:
         assert measure["part"]["ordinal"] == 1
         assert {t["metric"] for t in measure["targets"]} >= {"trial_startup_weeks"}
         startup = next(t for t in measure["targets"] if t["metric"] == "trial_startup_weeks")
-        assert (startup["baseline_value"], startup["goal_value"]) == ("24.90", "20.00")
+        assert (startup["baseline_value"], startup["goal_value"]) == (24.9, 20)
         assert startup["baseline_date"] == "2024-12-31"
         assert {
             "measure": "beijing-2024/1",
@@ -120,7 +120,7 @@ class TestReading:
         [target] = targets.json()["results"]
         assert target["status"] == "achieved"
         observations = api.get(f"{API}/targets/{target['id']}/observations/").json()["results"]
-        assert observations[0]["value"] == "24.90"
+        assert observations[0]["value"] == 24.9  # a JSON number, not text
 
     def test_links_by_document_and_relation(self, api, reference_data):
         response = api.get(
