@@ -18,11 +18,13 @@ class CachedComparison(models.Model):
     newer = models.ForeignKey(
         "measures.Document", on_delete=models.CASCADE, related_name="+", verbose_name=_("B")
     )
-    fingerprint = models.CharField(max_length=64)
-    result = models.JSONField(encoder=DjangoJSONEncoder)
-    computed_at = models.DateTimeField(auto_now=True)
+    fingerprint = models.CharField(max_length=64, verbose_name=_("fingerprint"))
+    result = models.JSONField(encoder=DjangoJSONEncoder, verbose_name=_("result"))
+    computed_at = models.DateTimeField(auto_now=True, verbose_name=_("computed at"))
 
     class Meta:
+        verbose_name = _("cached comparison")
+        verbose_name_plural = _("cached comparisons")
         ordering = ["older", "newer"]
         constraints = [
             models.UniqueConstraint(fields=["older", "newer"], name="cachedcomparison_pair_unique")

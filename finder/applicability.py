@@ -414,6 +414,8 @@ def _with_validity(match: Match, day: datetime.date) -> Match:
     document = measure.document
     document.successor_slug = measure.successor_slug
     document.successor_starts = measure.successor_starts
+    document.successor_name_zh = measure.successor_name_zh
+    document.successor_name_en = measure.successor_name_en
     period = document.period
     validity = DocumentValidity(period.on(day))
     if validity == DocumentValidity.IN_FORCE:

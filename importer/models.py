@@ -25,11 +25,11 @@ class ImportRun(models.Model):
     Status = ImportStatus
 
     file_name = models.CharField(_("file"), max_length=255)
-    sha256 = models.CharField(max_length=64)
+    sha256 = models.CharField(max_length=64, verbose_name=_("SHA-256"))
     size = models.PositiveIntegerField(_("size (bytes)"))
-    encoding = models.CharField(max_length=20)
-    is_html = models.BooleanField(default=False)
-    text = models.TextField(help_text=_("the file's text as decoded"))
+    encoding = models.CharField(max_length=20, verbose_name=_("encoding"))
+    is_html = models.BooleanField(default=False, verbose_name=_("HTML page"))
+    text = models.TextField(help_text=_("the file's text as decoded"), verbose_name=_("text"))
     source_url = models.URLField(
         _("official URL"), max_length=500, blank=True, help_text=_("where the file was downloaded")
     )
@@ -37,20 +37,38 @@ class ImportRun(models.Model):
         _("document to reconcile"), max_length=80, blank=True, help_text=_("a document slug")
     )
     jurisdiction = models.ForeignKey(
-        Jurisdiction, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Jurisdiction,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("jurisdiction"),
     )
     document = models.ForeignKey(
-        Document, on_delete=models.SET_NULL, null=True, blank=True, related_name="import_runs"
+        Document,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="import_runs",
+        verbose_name=_("document"),
     )
     status = models.CharField(
-        max_length=20, choices=ImportStatus.choices, default=ImportStatus.PREVIEWED
+        max_length=20,
+        choices=ImportStatus.choices,
+        default=ImportStatus.PREVIEWED,
+        verbose_name=_("status"),
     )
-    report = models.JSONField(default=dict, blank=True)
+    report = models.JSONField(default=dict, blank=True, verbose_name=_("report"))
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    applied_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    applied_at = models.DateTimeField(null=True, blank=True, verbose_name=_("applied at"))
 
     class Meta:
         db_table = "measures_importrun"

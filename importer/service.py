@@ -31,6 +31,7 @@ from django.db import models, transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext
 
 from caching.dataversion import bump
 from measures import models as m
@@ -82,7 +83,12 @@ class Disagreement:
     text: str
 
     def __str__(self) -> str:
-        return f"{self.where}: {self.field}: the data says {self.curated}, the text {self.text}"
+        return gettext("%(where)s: %(field)s: the data says %(curated)s, the text %(text)s") % {
+            "where": self.where,
+            "field": self.field,
+            "curated": self.curated,
+            "text": self.text,
+        }
 
 
 @dataclass
@@ -329,8 +335,11 @@ def _plan_new(result: Preview, slug: str) -> None:
         for mention in measure.agencies:
             if not mention.role:
                 result.notes.append(
-                    f"{measure.where}: {mention.text} is named in the text; "
-                    "its role is recorded as joint (inferred)"
+                    gettext(
+                        "%(where)s: %(name)s is named in the text; "
+                        "its role is recorded as joint (inferred)"
+                    )
+                    % {"where": measure.where, "name": mention.text}
                 )
 
 
@@ -406,23 +415,27 @@ def _reconcile_measure(result: Preview, measure: m.Measure, parsed: MeasureParse
     if measure.full_text != parsed.text:
         values["full_text"] = parsed.text
         if measure.full_text:
-            result.notes.append(f"{public_id}: the full text from an earlier import is replaced")
+            result.notes.append(
+                gettext("%(id)s: the full text from an earlier import is replaced")
+                % {"id": public_id}
+            )
     placed = measure.section.ordinal == parsed.part
     if not placed:
         disagree(public_id, "part", measure.section.ordinal, parsed.part)
     elif measure.placement_grade != official:
         values["placement_grade"] = official
-        result.confirmed.append(f"{public_id}: placement → official")
+        result.confirmed.append(gettext("%(id)s: placement → official") % {"id": public_id})
     if measure.is_unknown:
         result.notes.append(
-            f"{public_id}: the data does not know this measure's content; the text has it"
+            gettext("%(id)s: the data does not know this measure's content; the text has it")
+            % {"id": public_id}
             + (f" ({parsed.title})" if parsed.title else "")
         )
     elif parsed.title and comparable(parsed.title) != comparable(measure.title_zh):
         disagree(public_id, "title", measure.title_zh, parsed.title)
     elif (parsed.title or not measure.title_zh) and measure.grade != official:
         values["grade"] = official
-        result.confirmed.append(f"{public_id}: content → official")
+        result.confirmed.append(gettext("%(id)s: content → official") % {"id": public_id})
     if values:
         result.updates.append((m.Measure, measure.pk, values))
 
@@ -436,12 +449,18 @@ def _reconcile_measure(result: Preview, measure: m.Measure, parsed: MeasureParse
             disagree(public_id, f"target {target.key}", shown, text)
         elif target.grade != official:
             result.updates.append((m.Target, target.pk, {"grade": official}))
-            result.confirmed.append(f"{public_id}: target {target.key} ({match.text}) → official")
+            result.confirmed.append(
+                gettext("%(id)s: target %(key)s (%(text)s) → official")
+                % {"id": public_id, "key": target.key, "text": match.text}
+            )
     matched = {_target_signature_found(found) for found in parsed.targets}
     curated = {_target_signature(target) for target in measure.targets.all()}
     for found in parsed.targets:
         if _target_signature_found(found) in matched - curated:
-            result.notes.append(f"{public_id}: the text has a target the data lacks: {found.text}")
+            result.notes.append(
+                gettext("%(id)s: the text has a target the data lacks: %(text)s")
+                % {"id": public_id, "text": found.text}
+            )
 
     named = {mention.code: mention for mention in parsed.agencies}
     # A 责任单位 clause lists the responsible units and their order; a bare mention does not.
@@ -459,11 +478,16 @@ def _reconcile_measure(result: Preview, measure: m.Measure, parsed: MeasureParse
                 continue
         if slug in named and role.grade != official:
             result.updates.append((m.MeasureAgency, role.pk, {"grade": official}))
-            result.confirmed.append(f"{public_id}: agency {slug} → official")
+            result.confirmed.append(
+                gettext("%(id)s: agency %(slug)s → official") % {"id": public_id, "slug": slug}
+            )
     curated_agencies = {role.agency.slug for role in measure.agency_roles.all()}
     for code, mention in named.items():
         if code not in curated_agencies:
-            result.notes.append(f"{public_id}: the text names {mention.text}, the data does not")
+            result.notes.append(
+                gettext("%(id)s: the text names %(name)s, the data does not")
+                % {"id": public_id, "name": mention.text}
+            )
 
 
 def _plain(value: Decimal) -> str:

@@ -3,16 +3,19 @@
 The tables kept their names when these models moved here from `measures` (`db_table`)."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class WorkerPing(models.Model):
     """A row written by the `ping` task: proof that a worker ran it against this database."""
 
-    token = models.CharField(max_length=64, unique=True)
-    hostname = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    token = models.CharField(max_length=64, unique=True, verbose_name=_("token"))
+    hostname = models.CharField(max_length=200, blank=True, verbose_name=_("hostname"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("worker ping")
+        verbose_name_plural = _("worker pings")
         db_table = "measures_workerping"
         ordering = ["-created_at"]
 
@@ -24,13 +27,15 @@ class QueuedTask(models.Model):
     """A Celery task that a write queued, written in the write's own transaction: it exists iff
     the write committed, and stays until the broker has taken it (see `jobs.outbox`)."""
 
-    task = models.CharField(max_length=200)
-    args = models.JSONField(default=list)
-    created_at = models.DateTimeField(auto_now_add=True)
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True)
+    task = models.CharField(max_length=200, verbose_name=_("task"))
+    args = models.JSONField(default=list, verbose_name=_("args"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    attempts = models.PositiveIntegerField(default=0, verbose_name=_("attempts"))
+    last_error = models.TextField(blank=True, verbose_name=_("last error"))
 
     class Meta:
+        verbose_name = _("queued task")
+        verbose_name_plural = _("queued tasks")
         db_table = "measures_queuedtask"
         ordering = ["pk"]  # oldest first
 

@@ -148,7 +148,7 @@ class MeasureAdmin(admin.ModelAdmin):
             kwargs["queryset"] = m.Section.objects.select_related("document")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    @admin.display(description="id", ordering="number")
+    @admin.display(description=_("id"), ordering="number")
     def public_id(self, measure: m.Measure) -> str:
         return measure.public_id
 

@@ -1,9 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from policytracker.moved import MOVED_ADMIN, moved_admin_page
 from policytracker.views import favicon
+
+# The admin names the site in the editor's language ("政策追踪 管理"), not "Django 管理".
+admin.site.site_header = _("Policy Tracker administration")
+admin.site.site_title = _("Policy Tracker administration")
 
 urlpatterns = [
     # Admin pages of models that moved app (policytracker/moved.py); what follows is kept whole.

@@ -24,13 +24,17 @@ class TargetAdmin(admin.ModelAdmin):
         super().save_related(request, form, formsets, change)
         refresh_after_commit(form.instance.pk)  # its observations may have changed
 
-    list_display = ["measure", "key", "metric_zh", "goal_display", "deadline", "deadline_text"]
+    list_display = ["measure", "key", "metric_zh", "goal", "deadline", "deadline_text"]
     list_filter = ["unit", "kind", "direction", "grade", "measure__document"]
     search_fields = ["key", "metric", "metric_zh", "metric_en", "deadline_text"]
     list_select_related = ["measure__document"]
     raw_id_fields = ["measure"]
     autocomplete_fields = ["source"]
     inlines = [ObservationInline]
+
+    @admin.display(description=_("goal"))
+    def goal(self, target: m.Target) -> str:
+        return target.goal_display
 
 
 @admin.register(m.Observation)
@@ -50,6 +54,10 @@ class ObservationAdmin(admin.ModelAdmin):
     raw_id_fields = ["target"]
     autocomplete_fields = ["source"]
     date_hierarchy = "observed_on"
+
+    @admin.display(description=_("link"))
+    def link(self, observation: m.Observation) -> str:
+        return observation.link
 
 
 @admin.register(ProgressSnapshot)

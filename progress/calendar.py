@@ -1,9 +1,13 @@
-"""Target deadlines as an iCalendar feed (RFC 5545), to subscribe to from a calendar program."""
+"""Target deadlines as an iCalendar feed (RFC 5545), to subscribe to from a calendar program.
+
+Titles and descriptions are in the active language: the view chooses it (`?lang=`)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+
+from django.utils.translation import gettext
 
 from measures.models import Target
 
@@ -35,7 +39,7 @@ def deadlines_calendar(targets: Iterable[Target], stamp: datetime, base_url: str
         "PRODID:-//Policy Tracker//Target deadlines//EN",
         "CALSCALE:GREGORIAN",
         "METHOD:PUBLISH",
-        "X-WR-CALNAME:Policy Tracker deadlines",
+        "X-WR-CALNAME:" + _text(gettext("Policy Tracker deadlines")),
     ]
     for target in targets:
         measure = target.measure
@@ -49,8 +53,16 @@ def deadlines_calendar(targets: Iterable[Target], stamp: datetime, base_url: str
             f"DTSTAMP:{stamp.strftime('%Y%m%dT%H%M%SZ')}",
             f"DTSTART;VALUE=DATE:{day.strftime('%Y%m%d')}",
             f"DTEND;VALUE=DATE:{(day + timedelta(days=1)).strftime('%Y%m%d')}",
-            "SUMMARY:" + _text(f"{measure.public_id} {target.metric_zh} {goal}"),
-            "DESCRIPTION:" + _text(f"{target.metric_en}: {goal}. Status: {target.status}."),
+            "SUMMARY:" + _text(f"{measure.public_id} {target.metric_label} {goal}"),
+            "DESCRIPTION:"
+            + _text(
+                gettext("%(metric)s: %(goal)s. Status: %(status)s.")
+                % {
+                    "metric": target.metric_label,
+                    "goal": goal,
+                    "status": target.get_status_display(),
+                }
+            ),
             f"URL:{base_url}{measure.get_absolute_url()}#target-{target.key}",
             "END:VEVENT",
         ]

@@ -20,14 +20,22 @@ class ProgressSnapshot(models.Model):
     # No index of its own: the unique (target, taken_on) serves lookups by target, and a
     # million snapshots are written each night.
     target = models.ForeignKey(
-        Target, on_delete=models.CASCADE, related_name="snapshots", db_index=False
+        Target,
+        on_delete=models.CASCADE,
+        related_name="snapshots",
+        db_index=False,
+        verbose_name=_("target"),
     )
-    taken_on = models.DateField()
-    status = models.CharField(max_length=20, choices=TargetStatus.choices)
-    share = models.FloatField(null=True, blank=True)
-    latest_value = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    taken_on = models.DateField(verbose_name=_("taken on"))
+    status = models.CharField(max_length=20, choices=TargetStatus.choices, verbose_name=_("status"))
+    share = models.FloatField(null=True, blank=True, verbose_name=_("share"))
+    latest_value = models.DecimalField(
+        max_digits=14, decimal_places=2, null=True, blank=True, verbose_name=_("latest value")
+    )
 
     class Meta:
+        verbose_name = _("progress snapshot")
+        verbose_name_plural = _("progress snapshots")
         db_table = "measures_progresssnapshot"
         ordering = ["target", "taken_on"]
         constraints = [

@@ -3,10 +3,11 @@
 import datetime
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext, gettext_lazy
 
@@ -232,7 +233,22 @@ FEED_LIMIT = 500
 
 def deadlines_ics(request: HttpRequest) -> HttpResponse:
     """The deadlines of the filtered targets: the coming ones in date order, then, while there
-    is room under FEED_LIMIT, the latest past ones."""
+    is room under FEED_LIMIT, the latest past ones. In the language of `?lang=` (zh-hans or en)
+    when given: a calendar program fetches the feed without the reader's cookie or, often, an
+    Accept-Language, so the pages' links name the language they were read in. Without it, the
+    request's language (cookie, then Accept-Language, then Chinese)."""
+    language = request.GET.get("lang") or request.LANGUAGE_CODE
+    if language not in dict(settings.LANGUAGES):
+        return HttpResponse(
+            "lang: " + gettext("Unknown value “%(value)s”.") % {"value": language},
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    with translation.override(language):
+        return _deadlines_ics(request)
+
+
+def _deadlines_ics(request: HttpRequest) -> HttpResponse:
     chosen = progress_filter(request)
     if chosen.errors:
         return HttpResponse(

@@ -180,6 +180,7 @@ class TargetIn(ProvenanceIn):
     goal_value: Decimal = Field(ge=0, max_digits=14, decimal_places=2)
     deadline: date | None = None
     deadline_text: OptionalText = ""
+    deadline_text_en: OptionalText = ""
     source_span: OptionalText = ""
     # How often a value is expected; older than this, the progress indicator is stale.
     reporting_interval_days: PositiveInt | None = None
@@ -191,6 +192,8 @@ class TargetIn(ProvenanceIn):
     def rule_is_worded(self):
         if self.kind == TargetKind.RULE and (self.deadline or not self.deadline_text):
             raise ValueError("a rule target has no deadline date and needs deadline_text")
+        if bool(self.deadline_text) != bool(self.deadline_text_en):
+            raise ValueError("deadline_text and deadline_text_en go together (Chinese and English)")
         return self
 
 

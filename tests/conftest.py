@@ -3,8 +3,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.core.management import call_command
+from django.utils import translation
 
 from referencedata import DATA_DIR
 
@@ -35,6 +37,15 @@ def api_cache(settings) -> None:
     another test's data produced (and inherit its throttling counts)."""
     settings.API_CACHE_SECONDS = 600
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _language_restored():
+    """Each test starts in the default language and leaves it so: a request in English
+    activates English for the rest of the thread (LocaleMiddleware does not undo it), which
+    made a later test read labels in English."""
+    with translation.override(django_settings.LANGUAGE_CODE):
+        yield
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import RowNumber
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from .base import AgencyKind, BilingualName, JurisdictionLevel, pick_language
 
@@ -18,13 +19,20 @@ if TYPE_CHECKING:
 class Jurisdiction(BilingualName):
     Level = JurisdictionLevel
 
-    code = models.SlugField(max_length=40, unique=True)
-    level = models.CharField(max_length=20, choices=Level.choices)
+    code = models.SlugField(max_length=40, unique=True, verbose_name=_("code"))
+    level = models.CharField(max_length=20, choices=Level.choices, verbose_name=_("level"))
     parent = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("parent"),
     )
 
     class Meta:
+        verbose_name = _("jurisdiction")
+        verbose_name_plural = _("jurisdictions")
         ordering = ["code"]
         constraints = [
             models.CheckConstraint(
@@ -43,19 +51,29 @@ class Agency(BilingualName):
 
     Kind = AgencyKind
 
-    slug = models.SlugField(max_length=80, unique=True)
+    slug = models.SlugField(max_length=80, unique=True, verbose_name=_("slug"))
     jurisdiction = models.ForeignKey(
-        Jurisdiction, on_delete=models.PROTECT, related_name="agencies"
+        Jurisdiction,
+        on_delete=models.PROTECT,
+        related_name="agencies",
+        verbose_name=_("jurisdiction"),
     )
-    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.BODY)
-    short_name_zh = models.CharField(max_length=100, blank=True)
-    short_name_en = models.CharField(max_length=100, blank=True)
+    kind = models.CharField(
+        max_length=20, choices=Kind.choices, default=Kind.BODY, verbose_name=_("kind")
+    )
+    short_name_zh = models.CharField(
+        max_length=100, blank=True, verbose_name=_("short name (Chinese)")
+    )
+    short_name_en = models.CharField(
+        max_length=100, blank=True, verbose_name=_("short name (English)")
+    )
     # Other names the texts use, e.g. 市医保局 for 北京市医疗保障局 inside a Beijing document.
-    aliases = models.JSONField(default=list, blank=True)
+    aliases = models.JSONField(default=list, blank=True, verbose_name=_("aliases"))
 
     class Meta:
+        verbose_name = _("agency")
+        verbose_name_plural = _("agencies")
         ordering = ["jurisdiction__code", "slug"]
-        verbose_name_plural = "agencies"
         constraints = [
             models.CheckConstraint(
                 condition=Q(kind__in=AgencyKind.values), name="agency_kind_valid"

@@ -122,18 +122,20 @@ class Source(models.Model):
 
     Kind = SourceKind
 
-    key = models.SlugField(max_length=80, unique=True)
-    url = models.URLField(max_length=500)
-    title = models.CharField(max_length=300)
-    publisher = models.CharField(max_length=200, blank=True)
-    published_on = models.DateField(null=True, blank=True)
-    kind = models.CharField(max_length=20, choices=Kind.choices)
+    key = models.SlugField(max_length=80, unique=True, verbose_name=_("key"))
+    url = models.URLField(max_length=500, verbose_name=_("URL"))
+    title = models.CharField(max_length=300, verbose_name=_("title"))
+    publisher = models.CharField(max_length=200, blank=True, verbose_name=_("publisher"))
+    published_on = models.DateField(null=True, blank=True, verbose_name=_("published on"))
+    kind = models.CharField(max_length=20, choices=Kind.choices, verbose_name=_("kind"))
     # Notes may cite other sources as `{key}` (see measures/citations.py).
     note_zh = models.TextField(_("note (Chinese)"), blank=True)
     note_en = models.TextField(_("note (English)"), blank=True)
     note = bilingual_text("note")
 
     class Meta:
+        verbose_name = _("source")
+        verbose_name_plural = _("sources")
         ordering = ["key"]
         constraints = [
             models.CheckConstraint(
@@ -149,7 +151,12 @@ class Provenance(models.Model):
     """Where a fact came from and how far to trust it."""
 
     source = models.ForeignKey(
-        Source, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Source,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("source"),
     )
     grade = models.CharField(_("grade"), max_length=20, choices=Grade.choices)
     # Why the fact has its grade, in both languages; may cite sources as `{key}`.

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime
 
 from django.db import models
-from django.db.models import Exists, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce, NullIf
 from django.urls import reverse
 from django.utils.functional import Promise, cached_property
 from django.utils.translation import gettext_lazy as _
@@ -77,19 +77,26 @@ class DocumentQuerySet(models.QuerySet["Document"]):
 
 
 def successor_of(path: str) -> dict[str, Subquery]:
-    """`successor_slug` and `successor_starts` of the document at `path` ("" for a document
-    itself, "document__" for a measure's, "measure__document__" for a target's): the next
-    edition of its series, as subqueries, for rows that state their document's validity."""
+    """`successor_slug`, `successor_starts` and `successor_name_zh`/`_en` of the document at
+    `path` ("" for a document itself, "document__" for a measure's, "measure__document__" for a
+    target's): the next edition of its series, as subqueries, for rows that state their
+    document's validity and name what replaced it."""
     successors = (
         Document.objects.filter(
             series=OuterRef(f"{path}series"), edition__gt=OuterRef(f"{path}edition")
         )
         .order_by("edition")
-        .annotate(starts=starts_on())
+        .annotate(
+            starts=starts_on(),
+            name_zh=Coalesce(NullIf("short_name_zh", Value("")), "title_zh"),
+            name_en=Coalesce(NullIf("short_name_en", Value("")), "title_en"),
+        )
     )
     return {
         "successor_slug": Subquery(successors.values("slug")[:1]),
         "successor_starts": Subquery(successors.values("starts")[:1]),
+        "successor_name_zh": Subquery(successors.values("name_zh")[:1]),
+        "successor_name_en": Subquery(successors.values("name_en")[:1]),
     }
 
 
@@ -103,7 +110,7 @@ class Document(Provenance):
     End = DocumentEnd
     Validity = DocumentValidity
 
-    slug = models.SlugField(max_length=80, unique=True)
+    slug = models.SlugField(max_length=80, unique=True, verbose_name=_("slug"))
     title_zh = models.CharField(_("title (Chinese)"), max_length=300)
     title_en = models.CharField(_("title (English)"), max_length=300)
     # What a reader calls it where both documents of a comparison are named (北京2024年版).
@@ -111,16 +118,26 @@ class Document(Provenance):
     short_name_en = models.CharField(_("short name (English)"), max_length=40, blank=True)
     number = models.CharField(_("document number (文号)"), max_length=80, blank=True)
     jurisdiction = models.ForeignKey(
-        Jurisdiction, on_delete=models.PROTECT, related_name="documents"
+        Jurisdiction,
+        on_delete=models.PROTECT,
+        related_name="documents",
+        verbose_name=_("jurisdiction"),
     )
     # A copy of jurisdiction.level, kept by save() here and in Jurisdiction: measures in reading
     # order (level, document, number) then sort on columns of two tables, not three, and an
     # index on (level, slug) lets PostgreSQL walk documents in order and stop after one page.
-    jurisdiction_level = models.CharField(max_length=20, editable=False, default="")
-    series = models.ForeignKey(
-        Series, on_delete=models.PROTECT, null=True, blank=True, related_name="documents"
+    jurisdiction_level = models.CharField(
+        max_length=20, editable=False, default="", verbose_name=_("jurisdiction level")
     )
-    edition = models.PositiveSmallIntegerField(null=True, blank=True)
+    series = models.ForeignKey(
+        Series,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="documents",
+        verbose_name=_("series"),
+    )
+    edition = models.PositiveSmallIntegerField(null=True, blank=True, verbose_name=_("edition"))
     signed_on = models.DateField(_("signed"), null=True, blank=True)
     published_on = models.DateField(_("published"), null=True, blank=True)
     effective_from = models.DateField(_("effective from"), null=True, blank=True)
@@ -134,22 +151,26 @@ class Document(Provenance):
         help_text=_("the first day it no longer applied, for an expiry or a repeal"),
     )
     end_reason = models.CharField(_("how it ended"), max_length=20, choices=End.choices, blank=True)
-    summary_zh = models.TextField(blank=True)
-    summary_en = models.TextField(blank=True)
+    summary_zh = models.TextField(blank=True, verbose_name=_("summary (Chinese)"))
+    summary_en = models.TextField(blank=True, verbose_name=_("summary (English)"))
     issuers = models.ManyToManyField(
-        Agency, through="DocumentIssuer", related_name="issued_documents"
+        Agency, through="DocumentIssuer", related_name="issued_documents", verbose_name=_("issuers")
     )
 
     # Not columns: read with the row by DocumentQuerySet.with_successor(), or lent by a measure's
     # or a target's row (`successor_of`); absent otherwise, so read them after hasattr().
     successor_slug: str | None
     successor_starts: datetime.date | None
+    successor_name_zh: str | None
+    successor_name_en: str | None
     # Not a column: the home page's (grade, label, measures) for its template.
     grade_counts: list[tuple[str, str | Promise, int]]
 
     objects = DocumentQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
         ordering = ["jurisdiction__code", "-signed_on", "slug"]
         constraints = [
             *Provenance.Meta.constraints,
@@ -207,6 +228,14 @@ class Document(Provenance):
         return later.order_by("edition").first()
 
     @property
+    def successor_name(self) -> str:
+        """What readers call the next edition: its short name in their language, else its
+        title; read from `with_successor()` when the list has it."""
+        if hasattr(self, "successor_name_zh"):
+            return pick_language(self.successor_name_zh or "", self.successor_name_en or "")
+        return self.successor.short_name if self.successor else ""
+
+    @property
     def period(self) -> Period:
         if hasattr(self, "successor_starts"):  # with_successor() read it with the list
             successor_starts = self.successor_starts
@@ -226,11 +255,17 @@ class Document(Provenance):
 class DocumentIssuer(models.Model):
     """One issuing agency of a document, in signing order; position 1 is the lead."""
 
-    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="issuer_rows")
-    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
-    position = models.PositiveSmallIntegerField()
+    document = models.ForeignKey(
+        Document, on_delete=models.CASCADE, related_name="issuer_rows", verbose_name=_("document")
+    )
+    agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="+", verbose_name=_("agency")
+    )
+    position = models.PositiveSmallIntegerField(verbose_name=_("position"))
 
     class Meta:
+        verbose_name = _("document issuer")
+        verbose_name_plural = _("document issuers")
         ordering = ["document", "position"]
         constraints = [
             models.UniqueConstraint(fields=["document", "position"], name="issuer_position_unique"),
@@ -249,12 +284,16 @@ class DocumentIssuer(models.Model):
 class Section(models.Model):
     """A part of a document (一、二、…)."""
 
-    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="sections")
-    ordinal = models.PositiveSmallIntegerField()
-    title_zh = models.CharField(max_length=300)
-    title_en = models.CharField(max_length=300)
+    document = models.ForeignKey(
+        Document, on_delete=models.CASCADE, related_name="sections", verbose_name=_("document")
+    )
+    ordinal = models.PositiveSmallIntegerField(verbose_name=_("ordinal"))
+    title_zh = models.CharField(max_length=300, verbose_name=_("title (Chinese)"))
+    title_en = models.CharField(max_length=300, verbose_name=_("title (English)"))
 
     class Meta:
+        verbose_name = _("section")
+        verbose_name_plural = _("sections")
         ordering = ["document", "ordinal"]
         constraints = [
             models.UniqueConstraint(fields=["document", "ordinal"], name="section_ordinal_unique"),
@@ -269,6 +308,18 @@ class Section(models.Model):
         return pick_language(self.title_zh, self.title_en)
 
     @property
-    def label(self) -> str:
+    def printed_label(self) -> str:
         """The part's number as the document prints it: 一、"""
         return f"{chinese_numeral(self.ordinal)}、"
+
+    @property
+    def label(self) -> str:
+        """The part's number in the reader's language: 一、, or Part 1 in English."""
+        return pick_language(self.printed_label, f"Part {self.ordinal}")
+
+    @property
+    def heading(self) -> str:
+        """Number and title: 一、加快审评审批, or Part 1: Faster review in English."""
+        return pick_language(
+            self.printed_label + self.title_zh, f"Part {self.ordinal}: {self.title}"
+        )

@@ -40,8 +40,15 @@ class LinkStatus(models.TextChoices):
 class Link(Provenance):
     """What measure and section links share: status, suggestion score and a note."""
 
-    status = models.CharField(max_length=20, choices=LinkStatus.choices, default=LinkStatus.CURATED)
-    score = models.FloatField(null=True, blank=True, help_text=_("similarity, for suggestions"))
+    status = models.CharField(
+        max_length=20,
+        choices=LinkStatus.choices,
+        default=LinkStatus.CURATED,
+        verbose_name=_("status"),
+    )
+    score = models.FloatField(
+        null=True, blank=True, help_text=_("similarity, for suggestions"), verbose_name=_("score")
+    )
     note_zh = models.TextField(_("note (Chinese)"), blank=True)
     note_en = models.TextField(_("note (English)"), blank=True)
     note = bilingual_text("note")
@@ -99,14 +106,26 @@ class MeasureLink(Link):
 
     # `older` is the earlier edition or the higher level; `newer` the later edition or lower level.
     older = models.ForeignKey(
-        Measure, on_delete=models.CASCADE, null=True, blank=True, related_name="links_to_newer"
+        Measure,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="links_to_newer",
+        verbose_name=_("older"),
     )
     newer = models.ForeignKey(
-        Measure, on_delete=models.CASCADE, null=True, blank=True, related_name="links_to_older"
+        Measure,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="links_to_older",
+        verbose_name=_("newer"),
     )
-    relation = models.CharField(max_length=20, choices=Relation.choices)
+    relation = models.CharField(max_length=20, choices=Relation.choices, verbose_name=_("relation"))
 
     class Meta:
+        verbose_name = _("measure link")
+        verbose_name_plural = _("measure links")
         db_table = "comparisons_measurelink"
         ordering = ["newer", "older"]
         constraints = link_constraints("measurelink", MeasureRelation, "new", "dropped")
@@ -142,14 +161,26 @@ class SectionLink(Link):
     Relation = SectionRelation
 
     older = models.ForeignKey(
-        Section, on_delete=models.CASCADE, null=True, blank=True, related_name="links_to_newer"
+        Section,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="links_to_newer",
+        verbose_name=_("older"),
     )
     newer = models.ForeignKey(
-        Section, on_delete=models.CASCADE, null=True, blank=True, related_name="links_to_older"
+        Section,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="links_to_older",
+        verbose_name=_("newer"),
     )
-    relation = models.CharField(max_length=20, choices=Relation.choices)
+    relation = models.CharField(max_length=20, choices=Relation.choices, verbose_name=_("relation"))
 
     class Meta:
+        verbose_name = _("section link")
+        verbose_name_plural = _("section links")
         db_table = "comparisons_sectionlink"
         ordering = ["newer", "older"]
         constraints = link_constraints("sectionlink", SectionRelation, "new", "removed")
@@ -171,13 +202,22 @@ class TargetLink(Link):
 
     Relation = TargetRelation
 
-    older = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="links_to_newer")
-    newer = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="links_to_older")
+    older = models.ForeignKey(
+        Target, on_delete=models.CASCADE, related_name="links_to_newer", verbose_name=_("older")
+    )
+    newer = models.ForeignKey(
+        Target, on_delete=models.CASCADE, related_name="links_to_older", verbose_name=_("newer")
+    )
     relation = models.CharField(
-        max_length=20, choices=Relation.choices, default=TargetRelation.CONTINUES
+        max_length=20,
+        choices=Relation.choices,
+        default=TargetRelation.CONTINUES,
+        verbose_name=_("relation"),
     )
 
     class Meta:
+        verbose_name = _("target link")
+        verbose_name_plural = _("target links")
         db_table = "comparisons_targetlink"
         ordering = ["newer", "older"]
         constraints = [

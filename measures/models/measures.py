@@ -215,9 +215,15 @@ class MeasureQuerySet(BumpingQuerySet["Measure"]):
 class Measure(Provenance):
     """One numbered measure ((一)(二)…) of a document; public id `<document slug>/<number>`."""
 
-    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="measures")
-    section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="measures")
-    number = models.PositiveSmallIntegerField(help_text=_("position in document order, from 1"))
+    document = models.ForeignKey(
+        Document, on_delete=models.CASCADE, related_name="measures", verbose_name=_("document")
+    )
+    section = models.ForeignKey(
+        Section, on_delete=models.CASCADE, related_name="measures", verbose_name=_("section")
+    )
+    number = models.PositiveSmallIntegerField(
+        help_text=_("position in document order, from 1"), verbose_name=_("number")
+    )
     # How sure we are that this is the document's measure (N) of this part — separate from how
     # sure we are of its content (`grade`).
     placement_grade = models.CharField(
@@ -227,35 +233,52 @@ class Measure(Provenance):
     placement_note_en = models.TextField(_("basis of the placement (English)"), blank=True)
     placement_note = bilingual_text("placement_note")
     # Blank only when the content is unknown (grade `unknown`).
-    title_zh = models.CharField(max_length=300, blank=True)
-    title_en = models.CharField(max_length=300, blank=True)
-    summary_zh = models.TextField(blank=True, help_text=_("in our own words"))
-    summary_en = models.TextField(blank=True, help_text=_("in our own words"))
+    title_zh = models.CharField(max_length=300, blank=True, verbose_name=_("title (Chinese)"))
+    title_en = models.CharField(max_length=300, blank=True, verbose_name=_("title (English)"))
+    summary_zh = models.TextField(
+        blank=True, help_text=_("in our own words"), verbose_name=_("summary (Chinese)")
+    )
+    summary_en = models.TextField(
+        blank=True, help_text=_("in our own words"), verbose_name=_("summary (English)")
+    )
     # Filled only by the importer, from an official text an editor supplies.
-    full_text = models.TextField(blank=True)
-    topics = models.ManyToManyField(Topic, blank=True, related_name="measures")
-    agencies = models.ManyToManyField(Agency, through="MeasureAgency", related_name="measures")
-    entity_types = models.ManyToManyField(EntityType, blank=True, related_name="measures")
-    stages = models.ManyToManyField(ProductStage, blank=True, related_name="measures")
+    full_text = models.TextField(blank=True, verbose_name=_("full text"))
+    topics = models.ManyToManyField(
+        Topic, blank=True, related_name="measures", verbose_name=_("topics")
+    )
+    agencies = models.ManyToManyField(
+        Agency, through="MeasureAgency", related_name="measures", verbose_name=_("agencies")
+    )
+    entity_types = models.ManyToManyField(
+        EntityType, blank=True, related_name="measures", verbose_name=_("entity types")
+    )
+    stages = models.ManyToManyField(
+        ProductStage, blank=True, related_name="measures", verbose_name=_("stages")
+    )
     scope = models.ForeignKey(
         Jurisdiction,
         on_delete=models.PROTECT,
         related_name="+",
         help_text=_("where the measure applies"),
+        verbose_name=_("scope"),
     )
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
     # Derived: search_text() of the measure and its targets, kept by save() here and in
     # Target and by the querysets' bulk writes; migration 0009 indexes it by trigrams.
-    search_text = models.TextField(editable=False, default="")
+    search_text = models.TextField(editable=False, default="", verbose_name=_("search text"))
 
     # Not columns: its document's next edition, read with the row by
     # MeasureQuerySet.with_successor(); absent otherwise, so read them after hasattr().
     successor_slug: str | None
     successor_starts: datetime.date | None
+    successor_name_zh: str | None
+    successor_name_en: str | None
 
     objects = MeasureQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("measure")
+        verbose_name_plural = _("measures")
         ordering = ["document", "number"]
         constraints = [
             *Provenance.Meta.constraints,
@@ -308,9 +331,14 @@ class Measure(Provenance):
         return self.grade == Grade.UNKNOWN
 
     @property
-    def label(self) -> str:
+    def printed_label(self) -> str:
         """The measure's number as the document prints it: (十二)"""
         return f"({chinese_numeral(self.number)})"
+
+    @property
+    def label(self) -> str:
+        """The measure's number in the reader's language: (十二), or (12) in English."""
+        return pick_language(self.printed_label, f"({self.number})")
 
     @property
     def title(self) -> str:
@@ -346,7 +374,8 @@ class Measure(Provenance):
         parts = [f"《{document.title_zh}》"]
         if document.number:
             parts.append(document.number)
-        parts.append(f"{self.section.label}{self.label}")
+        # A citation quotes the document: its numbering stays as printed, in any language.
+        parts.append(f"{self.section.printed_label}{self.printed_label}")
         url = document.source_url or (self.source.url if self.source else "")
         if url:
             parts.append(url)
@@ -362,8 +391,12 @@ class Eligibility(Provenance):
     to approach are our reading of the measure, graded like any other fact.
     """
 
-    measure = models.OneToOneField(Measure, on_delete=models.CASCADE, related_name="eligibility")
-    product_types = models.ManyToManyField(ProductType, blank=True, related_name="eligibilities")
+    measure = models.OneToOneField(
+        Measure, on_delete=models.CASCADE, related_name="eligibility", verbose_name=_("measure")
+    )
+    product_types = models.ManyToManyField(
+        ProductType, blank=True, related_name="eligibilities", verbose_name=_("product types")
+    )
     class1_only = models.BooleanField(_("Class-1 innovative drugs only"), default=False)
     for_beijing = models.BooleanField(_("firms in Beijing"), default=True)
     for_china_other = models.BooleanField(_("firms elsewhere in China"), default=True)
@@ -377,11 +410,13 @@ class Eligibility(Provenance):
         blank=True,
         related_name="+",
         help_text=_("the agency a firm should approach"),
+        verbose_name=_("approach"),
     )
 
     class Meta:
+        verbose_name = _("eligibility")
+        verbose_name_plural = _("eligibilities")
         ordering = ["measure"]
-        verbose_name_plural = "eligibilities"
         constraints = [
             *Provenance.Meta.constraints,
             models.CheckConstraint(
@@ -410,14 +445,18 @@ class MeasureAgency(Provenance):
 
     Role = AgencyRole
 
-    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="agency_roles")
-    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="measure_roles")
-    role = models.CharField(max_length=20, choices=Role.choices)
+    measure = models.ForeignKey(
+        Measure, on_delete=models.CASCADE, related_name="agency_roles", verbose_name=_("measure")
+    )
+    agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="measure_roles", verbose_name=_("agency")
+    )
+    role = models.CharField(max_length=20, choices=Role.choices, verbose_name=_("role"))
 
     class Meta:
         ordering = ["measure", "role", "agency__slug"]
-        verbose_name = "responsible agency"
-        verbose_name_plural = "responsible agencies"
+        verbose_name = _("responsible agency")
+        verbose_name_plural = _("responsible agencies")
         constraints = [
             *Provenance.Meta.constraints,
             models.UniqueConstraint(fields=["measure", "agency"], name="measure_agency_unique"),

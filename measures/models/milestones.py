@@ -39,8 +39,12 @@ class Milestone(Provenance):
 
     Status = MilestoneStatus
 
-    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="milestones")
-    key = models.SlugField(max_length=80, help_text=_("stable id within the measure"))
+    measure = models.ForeignKey(
+        Measure, on_delete=models.CASCADE, related_name="milestones", verbose_name=_("measure")
+    )
+    key = models.SlugField(
+        max_length=80, help_text=_("stable id within the measure"), verbose_name=_("key")
+    )
     title_zh = models.CharField(_("title (Chinese)"), max_length=300)
     title_en = models.CharField(_("title (English)"), max_length=300)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices)
@@ -57,8 +61,9 @@ class Milestone(Provenance):
             for origin in (ObservationOrigin.REFERENCE, ObservationOrigin.EDITOR)
         ],
         default=ObservationOrigin.EDITOR,
+        verbose_name=_("origin"),
     )
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     objects = MilestoneQuerySet.as_manager()
 

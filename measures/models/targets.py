@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from caching.dataversion import BumpingQuerySet
+from measures import typography
 from measures.validity import EARLIEST_AS_OF
 
 from .base import Comparator, Direction, Provenance, TargetKind, bilingual_text, pick_language
@@ -34,8 +35,8 @@ class Unit(models.TextChoices):
     MONTH = "month", _("months")
     PERCENT = "percent", _("%")
     COUNT = "count", _("count")
-    CNY_100M = "cny_100m", _("¥100 million (亿元)")
-    CNY_10K = "cny_10k", _("¥10,000 (万元)")
+    CNY_100M = "cny_100m", _("¥100 million")
+    CNY_10K = "cny_10k", _("¥10,000")
     TERABYTE = "tb", _("TB")
 
 
@@ -55,7 +56,7 @@ class DaysBetween(models.Func):
     """Whole days from the second date to the first: negative when the first comes earlier."""
 
     arity = 2
-    output_field = models.IntegerField()
+    output_field = models.IntegerField(verbose_name=_("output field"))
     # PostgreSQL subtracts dates into days.
     template = "(%(expressions)s)"
     arg_joiner = " - "
@@ -331,45 +332,93 @@ class Target(Provenance):
     # key's own, which target_key_unique (measure, key) serves, and none for LIKE on the key or
     # the metric (Django adds one to each indexed slug on PostgreSQL).
     measure = models.ForeignKey(
-        Measure, on_delete=models.CASCADE, related_name="targets", db_index=False
+        Measure,
+        on_delete=models.CASCADE,
+        related_name="targets",
+        db_index=False,
+        verbose_name=_("measure"),
     )
     key = models.SlugField(
-        max_length=80, db_index=False, help_text=_("stable id within the measure")
+        max_length=80,
+        db_index=False,
+        help_text=_("stable id within the measure"),
+        verbose_name=_("key"),
     )
-    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.LEVEL)
+    kind = models.CharField(
+        max_length=10, choices=Kind.choices, default=Kind.LEVEL, verbose_name=_("kind")
+    )
     # The same metric code across documents lets comparisons line up 28 weeks against 20.
-    metric = models.SlugField(max_length=80, db_index=False)
-    metric_zh = models.CharField(max_length=200)
-    metric_en = models.CharField(max_length=200)
-    unit = models.CharField(max_length=20, choices=Unit.choices)
-    direction = models.CharField(max_length=10, choices=Direction.choices)
-    baseline_value = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
-    baseline_date = models.DateField(null=True, blank=True)
-    comparator = models.CharField(max_length=5, choices=Comparator.choices)
-    goal_value = models.DecimalField(max_digits=14, decimal_places=2)
-    deadline = models.DateField(null=True, blank=True)
+    metric = models.SlugField(max_length=80, db_index=False, verbose_name=_("metric"))
+    metric_zh = models.CharField(max_length=200, verbose_name=_("metric (Chinese)"))
+    metric_en = models.CharField(max_length=200, verbose_name=_("metric (English)"))
+    unit = models.CharField(max_length=20, choices=Unit.choices, verbose_name=_("unit"))
+    direction = models.CharField(
+        max_length=10, choices=Direction.choices, verbose_name=_("direction")
+    )
+    baseline_value = models.DecimalField(
+        max_digits=14, decimal_places=2, null=True, blank=True, verbose_name=_("baseline value")
+    )
+    baseline_date = models.DateField(null=True, blank=True, verbose_name=_("baseline date"))
+    comparator = models.CharField(
+        max_length=5, choices=Comparator.choices, verbose_name=_("comparator")
+    )
+    goal_value = models.DecimalField(max_digits=14, decimal_places=2, verbose_name=_("goal value"))
+    deadline = models.DateField(null=True, blank=True, verbose_name=_("deadline"))
     deadline_text = models.CharField(
-        max_length=200, blank=True, help_text=_("the deadline or rule as the source words it")
+        max_length=200,
+        blank=True,
+        help_text=_("the deadline or rule as the source words it"),
+        verbose_name=_("deadline text"),
+    )
+    deadline_text_en = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text=_("the deadline or rule in English"),
+        verbose_name=_("deadline text (English)"),
     )
     source_span = models.CharField(
-        max_length=200, blank=True, help_text=_("the short phrase the target was read from")
+        max_length=200,
+        blank=True,
+        help_text=_("the short phrase the target was read from"),
+        verbose_name=_("source span"),
     )
     # Progress, computed from the observations by `refresh_progress`, never typed in.
     status = models.CharField(
-        max_length=20, choices=TargetStatus.choices, default=TargetStatus.NO_DATA, editable=False
+        max_length=20,
+        choices=TargetStatus.choices,
+        default=TargetStatus.NO_DATA,
+        editable=False,
+        verbose_name=_("status"),
     )
     reporting_interval_days = models.PositiveIntegerField(
-        null=True, blank=True, help_text=_("how often a value is expected to be reported")
+        null=True,
+        blank=True,
+        help_text=_("how often a value is expected to be reported"),
+        verbose_name=_("reporting interval days"),
     )
-    progress_share = models.FloatField(null=True, blank=True, editable=False)
+    progress_share = models.FloatField(
+        null=True, blank=True, editable=False, verbose_name=_("progress share")
+    )
     is_stale = models.BooleanField(
-        default=False, editable=False, help_text=_("the latest value is older than expected")
+        default=False,
+        editable=False,
+        help_text=_("the latest value is older than expected"),
+        verbose_name=_("stale"),
     )
     latest_value = models.DecimalField(
-        max_digits=14, decimal_places=2, null=True, blank=True, editable=False
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        editable=False,
+        verbose_name=_("latest value"),
     )
-    latest_observed_on = models.DateField(null=True, blank=True, editable=False)
-    progress_computed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    latest_observed_on = models.DateField(
+        null=True, blank=True, editable=False, verbose_name=_("latest observed on")
+    )
+    progress_computed_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("progress computed at")
+    )
 
     # Not a column: the inline SVG chart a page's view draws for its template.
     chart: str
@@ -377,6 +426,8 @@ class Target(Provenance):
     objects = TargetQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("target")
+        verbose_name_plural = _("targets")
         ordering = ["measure", "key"]
         # The coming deadlines (the calendar feed, the home page) without reading every target.
         indexes = [
@@ -437,10 +488,14 @@ class Target(Provenance):
         return pick_language(self.metric_zh, self.metric_en)
 
     @property
+    def deadline_label(self) -> str:
+        """The deadline's wording in the reader's language (Chinese where no English is given)."""
+        return pick_language(self.deadline_text, self.deadline_text_en)
+
+    @property
     def goal_display(self) -> str:
-        """`≤ 20 weeks`, `≥ 90 %`"""
-        value = f"{Decimal(self.goal_value).normalize():f}"
-        return f"{self.get_comparator_display()} {value} {self.get_unit_display()}"
+        """The goal in the reader's language: `≤ 20 weeks`, `≥ 90 %`; `≤20周`, `≥90%`."""
+        return typography.goal(self.comparator, Decimal(self.goal_value), self.unit)
 
 
 class ObservationOrigin(models.TextChoices):
@@ -465,21 +520,27 @@ class Observation(Provenance):
     Origin = ObservationOrigin
 
     # PROTECT: reloading reference data must never silently drop recorded progress.
-    target = models.ForeignKey(Target, on_delete=models.PROTECT, related_name="observations")
-    value = models.DecimalField(max_digits=14, decimal_places=2)
+    target = models.ForeignKey(
+        Target, on_delete=models.PROTECT, related_name="observations", verbose_name=_("target")
+    )
+    value = models.DecimalField(max_digits=14, decimal_places=2, verbose_name=_("value"))
     observed_on = models.DateField(
         help_text=_(
             "the date the value stands for: the end of the period it measures (2024-12-31 for "
             "the 2024 result), not the date it was reported"
-        )
+        ),
+        verbose_name=_("observed on"),
     )
     # Editors give a link; the reference data names a `source`.
-    source_url = models.URLField(max_length=500, blank=True)
+    source_url = models.URLField(max_length=500, blank=True, verbose_name=_("source URL"))
     note_zh = models.TextField(_("note (Chinese)"), blank=True)
     note_en = models.TextField(_("note (English)"), blank=True)
     note = bilingual_text("note")
     origin = models.CharField(
-        max_length=20, choices=ObservationOrigin.choices, default=ObservationOrigin.EDITOR
+        max_length=20,
+        choices=ObservationOrigin.choices,
+        default=ObservationOrigin.EDITOR,
+        verbose_name=_("origin"),
     )
     # Ingested values only: where, when and from which exact file they were read.
     indicator_source = models.ForeignKey(
@@ -494,9 +555,11 @@ class Observation(Provenance):
     content_hash = models.CharField(
         _("content hash"), max_length=64, blank=True, help_text=_("SHA-256 of the file read")
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("observation")
+        verbose_name_plural = _("observations")
         ordering = ["target", "-observed_on"]
         get_latest_by = "observed_on"
         constraints = [

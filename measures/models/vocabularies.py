@@ -10,37 +10,47 @@ from .base import BilingualName
 
 
 class Topic(BilingualName):
-    code = models.SlugField(max_length=60, unique=True)
+    code = models.SlugField(max_length=60, unique=True, verbose_name=_("code"))
 
     class Meta:
+        verbose_name = _("topic")
+        verbose_name_plural = _("topics")
         ordering = ["code"]
 
 
 class EntityType(BilingualName):
     """Who a measure helps: innovative-drug firm, hospital, commercial insurer, …"""
 
-    code = models.SlugField(max_length=60, unique=True)
+    code = models.SlugField(max_length=60, unique=True, verbose_name=_("code"))
 
     class Meta:
+        verbose_name = _("entity type")
+        verbose_name_plural = _("entity types")
         ordering = ["code"]
 
 
 class ProductStage(BilingualName):
     """Where a product stands: clinical trial, application filed, approved, listed, …"""
 
-    code = models.SlugField(max_length=60, unique=True)
-    ordinal = models.PositiveSmallIntegerField(help_text=_("position along the product's life"))
+    code = models.SlugField(max_length=60, unique=True, verbose_name=_("code"))
+    ordinal = models.PositiveSmallIntegerField(
+        help_text=_("position along the product's life"), verbose_name=_("ordinal")
+    )
 
     class Meta:
+        verbose_name = _("product stage")
+        verbose_name_plural = _("product stages")
         ordering = ["ordinal"]
 
 
 class ProductType(BilingualName):
     """What a firm makes: chemical drug, biologic, traditional Chinese medicine, device, IVD."""
 
-    code = models.SlugField(max_length=60, unique=True)
+    code = models.SlugField(max_length=60, unique=True, verbose_name=_("code"))
 
     class Meta:
+        verbose_name = _("product type")
+        verbose_name_plural = _("product types")
         ordering = ["code"]
 
 
@@ -55,9 +65,15 @@ class Location(models.TextChoices):
 class Series(BilingualName):
     """Documents issued again as new editions, such as Beijing's yearly measures."""
 
-    slug = models.SlugField(max_length=80, unique=True)
-    jurisdiction = models.ForeignKey(Jurisdiction, on_delete=models.PROTECT, related_name="series")
+    slug = models.SlugField(max_length=80, unique=True, verbose_name=_("slug"))
+    jurisdiction = models.ForeignKey(
+        Jurisdiction,
+        on_delete=models.PROTECT,
+        related_name="series",
+        verbose_name=_("jurisdiction"),
+    )
 
     class Meta:
+        verbose_name = _("series")
+        verbose_name_plural = _("series")
         ordering = ["slug"]
-        verbose_name_plural = "series"

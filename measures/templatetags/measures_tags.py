@@ -8,11 +8,13 @@ from django.utils.safestring import mark_safe
 
 from measures import citations
 from measures.citations import cited_keys
-from measures.models import DocumentValidity, pick_language
+from measures.models import DocumentValidity, Grade, pick_language
 from measures.synonyms import every_form
 from measures.validity import Validity
 
 register = template.Library()
+
+HAN = re.compile(r"[\u3400-\u9fff]")
 
 
 @register.filter
@@ -32,6 +34,19 @@ def _pattern(query: str) -> re.Pattern[str] | None:
     return re.compile(
         "|".join(re.escape(form) for form in sorted(forms, key=len, reverse=True)), re.IGNORECASE
     )
+
+
+@register.filter
+def written_in(name: str) -> str:
+    """The language a name or title is written in, for its `lang` attribute: a source's title
+    stays as published (a Chinese report on an English page is quoted, not translated)."""
+    return "zh-Hans" if HAN.search(name or "") else "en"
+
+
+@register.filter
+def grade_label(code: str) -> str:
+    """A grade's name in the reader's language: `official` → 官方 on a Chinese page."""
+    return str(Grade(code).label) if code in Grade.values else code
 
 
 @register.filter
@@ -122,7 +137,7 @@ def validity(context, document, detailed: bool = False) -> dict:
         "state": state.value,
         "label": DocumentValidity(state).label,
         "successor": successor,
-        "successor_link": document_link(successor, context.get("as_of", "")) if successor else "",
+        "successor_link": successor_link(document, context.get("as_of", "")) if successor else "",
         "ends": span.ends,
         "starts": span.starts,
         "detailed": detailed,
@@ -174,10 +189,16 @@ def validity_state(context, document) -> str:
 
 
 @register.filter
-def document_link(slug: str, as_of: str = "") -> str:
-    """A link to the document `slug`, keeping the page's day, as HTML to place in a sentence."""
+def successor_link(document, as_of: str = "") -> str:
+    """A link to the next edition of `document`, by the name readers know it by (never its
+    slug), keeping the page's day, as HTML to place in a sentence."""
+    slug = getattr(document, "successor_slug", None) or (
+        document.successor.slug if document.successor else None
+    )
+    if not slug:
+        return ""
     url = keep_as_of(reverse("measures:document", args=[slug]), as_of)
-    return format_html('<a href="{}">{}</a>', url, slug)
+    return format_html('<a href="{}">{}</a>', url, document.successor_name)
 
 
 @register.filter

@@ -158,7 +158,7 @@ def test_a_dry_run_reports_and_writes_nothing(reference_data):
     before = counts()
     output = run(str(FIXTURES / "continuous.txt"), "--dry-run")
     assert "3 part(s), 7 measure(s), numbered through the document" in output
-    assert "target: 临床试验启动总用时 ≤ 20 week  «压缩至20周以内»" in output
+    assert "target: 临床试验启动总用时 ≤ 20 weeks  «压缩至20周以内»" in output
     assert "agencies: 市卫生健康委→bj-health [lead], 市药监局→bj-medical-products [joint]" in output
     assert "Dry run: nothing was written." in output
     assert counts() == before
@@ -422,7 +422,10 @@ def test_an_editor_uploads_reads_the_report_and_confirms(editor):
     add_url = reverse("admin:importer_importrun_add")
     assert editor.get(add_url).status_code == 200
     with (FIXTURES / "per_part_bold.html").open("rb") as upload:
-        response = editor.post(add_url, {"file": upload, "source_url": ""})
+        # The report is written in the editor's language.
+        response = editor.post(
+            add_url, {"file": upload, "source_url": ""}, HTTP_ACCEPT_LANGUAGE="en"
+        )
     assert response.status_code == 302
     run_row = ImportRun.objects.get()
     assert run_row.status == "previewed"
@@ -439,6 +442,22 @@ def test_an_editor_uploads_reads_the_report_and_confirms(editor):
     # Applying twice does nothing more.
     editor.post(reverse("admin:importer_importrun_apply", args=[run_row.pk]))
     assert Document.objects.filter(title_zh="创新药挂网服务若干措施").count() == 1
+
+
+@pytest.mark.django_db
+def test_an_editor_reading_chinese_gets_the_report_in_chinese(editor):
+    with (FIXTURES / "per_part_bold.html").open("rb") as upload:
+        response = editor.post(
+            reverse("admin:importer_importrun_add"),
+            {"file": upload},
+            HTTP_ACCEPT_LANGUAGE="zh-hans",
+        )
+    page = editor.get(response["Location"], HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    report = page.split('class="import-report"')[1].split("</pre>")[0]
+    assert "3 个部分，5 条措施，各部分分别编号" in report
+    assert "文件：per_part_bold.html" in report
+    assert "part(s)" not in report
+    assert "File:" not in report
 
 
 @pytest.mark.django_db

@@ -193,7 +193,7 @@ class TestPagesSayWhatIsInForce:
         client.cookies["django_language"] = "en"
         page = client.get("/measures/beijing-2024/2/").content.decode()
         assert "not carried on in" in page
-        assert 'href="/documents/beijing-2025/">beijing-2025</a>' in page
+        assert 'href="/documents/beijing-2025/">Beijing 2025</a>' in page
 
     def test_the_measure_page_as_of_a_day_keeps_it_in_its_links(self, client, reference_data):
         page = client.get("/measures/beijing-2024/1/", {"as_of": "2024-12-31"}).content.decode()
@@ -206,10 +206,15 @@ class TestPagesSayWhatIsInForce:
     def test_the_2024_document_says_when_it_was_superseded(self, client, reference_data):
         client.cookies["django_language"] = "en"
         page = client.get("/documents/beijing-2024/").content.decode()
+        # Named as readers know it, never by its slug.
         assert (
-            'superseded by <a href="/documents/beijing-2025/">beijing-2025</a> on 2025-04-07'
+            'superseded by <a href="/documents/beijing-2025/">Beijing 2025</a> on 2025-04-07'
             in (page)
         )
+        client.cookies["django_language"] = "zh-hans"
+        page = client.get("/documents/beijing-2024/").content.decode()
+        assert '<a href="/documents/beijing-2025/">北京2025年版</a>' in page
+        assert ">beijing-2025<" not in page
 
     def test_the_documents_list_as_of_a_day(self, client, reference_data):
         today = client.get("/documents/").content.decode()
@@ -258,7 +263,7 @@ class TestTheMeasuresPage:
     def test_an_empty_superseded_document_explains_and_offers_a_way(self, client, reference_data):
         client.cookies["django_language"] = "en"
         page = client.get("/measures/", {"document": "beijing-2024"}).content.decode()
-        assert "beijing-2024 was superseded by beijing-2025 on 2025-04-07" in page
+        assert "Beijing 2024 was superseded by Beijing 2025 on 2025-04-07" in page
         assert 'href="?document=beijing-2024&amp;in_force=all"' in page
         assert 'href="?document=beijing-2024&amp;as_of=2025-04-06"' in page
         then = client.get("/measures/", {"document": "beijing-2024", "as_of": "2025-04-06"})

@@ -98,6 +98,43 @@ class TestDeadlinesFeed:
         assert str(event["SUMMARY"]).startswith("beijing-2024/6 纳入重点项目制管理的品种")
         assert all(event.get("UID") and event.get("DTSTAMP") for event in events)
 
+    def test_the_feed_speaks_the_language_its_link_names(self, client, reference_data):
+        url = "http://testserver/measures/beijing-2024/6/#target-key-project-products"
+        target = Target.objects.get(
+            measure__document__slug="beijing-2024", key="key-project-products"
+        )
+
+        def event(**params) -> dict[str, str]:
+            response = client.get("/progress/deadlines.ics", params)
+            events = icalendar.Calendar.from_ical(response.content).walk("VEVENT")
+            found = next(e for e in events if str(e["URL"]) == url)
+            return {"summary": str(found["SUMMARY"]), "description": str(found["DESCRIPTION"])}
+
+        english = event(lang="en")
+        assert english["summary"].startswith(f"beijing-2024/6 {target.metric_en} ")
+        assert english["description"].startswith(f"{target.metric_en}: ")
+        assert "Status: " in english["description"]
+        chinese = event(lang="zh-hans")
+        assert chinese["summary"].startswith(f"beijing-2024/6 {target.metric_zh} ")
+        assert "状态：" in chinese["description"]
+        assert not re.search(r"[A-Za-z]{3,}", chinese["description"])
+        assert not re.search(r"[\u4e00-\u9fff]", english["summary"] + english["description"])
+
+    def test_without_lang_the_feed_follows_accept_language(self, client, reference_data):
+        body = client.get("/progress/deadlines.ics", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        assert "X-WR-CALNAME:Policy Tracker deadlines" in body
+        body = client.get("/progress/deadlines.ics").content.decode()
+        assert "X-WR-CALNAME:政策追踪 截止日期" in body
+
+    def test_an_unknown_language_is_a_400(self, client, db):
+        response = client.get("/progress/deadlines.ics?lang=fr")
+        assert response.status_code == 400
+        assert "lang" in response.content.decode()
+
+    def test_the_pages_link_the_feed_in_their_language(self, client, reference_data):
+        page = client.get("/progress/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        assert "/progress/deadlines.ics?lang=en" in page
+
     def test_long_lines_fold_without_splitting_characters(self):
         folded = _fold("SUMMARY:" + "临床试验启动用时" * 10)
         assert all(len(part.encode()) <= 75 for part in folded.split("\r\n"))

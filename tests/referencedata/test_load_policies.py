@@ -218,6 +218,10 @@ BAD_INPUTS = {
         lambda c: measure(c, 1).update(titel_en="typo"),
         "national-2025/1: titel_en: unknown field",
     ),
+    "deadline wording without English": (
+        lambda c: measure(c, 10)["targets"][0].pop("deadline_text_en"),
+        "deadline_text and deadline_text_en go together",
+    ),
     "a note in one language only": (
         lambda c: measure(c, 1)["agencies"][0].update(grade_note_zh=""),
         "national-2025/1 agency nhsa: -: grade_note_zh is missing: a note is written in both "

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
+from django.utils import translation
 
 from importer.decoding import ImportInputError
 from importer.report import format_preview
@@ -28,6 +29,9 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="report only, write nothing")
         parser.add_argument("--json", action="store_true", help="the report as JSON")
 
+    # An operator's command: its report is in English, as its other messages are (the admin's
+    # upload gives the same report in the editor's language).
+    @translation.override("en")
     def handle(self, *args, file: Path, dry_run: bool, json: bool, **options) -> None:
         try:
             data = file.read_bytes()
