@@ -115,6 +115,8 @@ class TargetChangeSerializer(serializers.Serializer):
     new_deadline = serializers.DateField(allow_null=True, help_text="New deadline.")
     old_deadline_text = text("Old deadline as worded.", allow_blank=True)
     new_deadline_text = text("New deadline as worded.", allow_blank=True)
+    old_deadline_text_en = text("Old deadline as worded, in English.", allow_blank=True)
+    new_deadline_text_en = text("New deadline as worded, in English.", allow_blank=True)
     deadline_moved = serializers.BooleanField(help_text="The deadline changed.")
     new_baseline = serializers.DecimalField(
         14, 2, allow_null=True, help_text="The starting value the new target states."

@@ -31,7 +31,7 @@ from .loading import load_pair
 from .models import CachedComparison
 
 # Bump when the engine's output changes shape or meaning: every cached result goes stale.
-ENGINE_VERSION = "7"
+ENGINE_VERSION = "8"
 
 
 def fingerprint(a: m.Document, b: m.Document) -> str:
@@ -79,6 +79,7 @@ def fingerprint(a: m.Document, b: m.Document) -> str:
             "baseline_value",
             "deadline",
             "deadline_text",
+            "deadline_text_en",
             "direction",
             "unit",
             "comparator",

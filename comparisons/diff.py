@@ -71,6 +71,8 @@ class TargetChange:
     new_deadline: datetime.date | None = None
     old_deadline_text: str = ""
     new_deadline_text: str = ""
+    old_deadline_text_en: str = ""
+    new_deadline_text_en: str = ""
     deadline_moved: bool = False
     # The starting value the new target gives itself (60 working days, to be cut to 30).
     new_baseline: Decimal | None = None
@@ -131,6 +133,8 @@ def _target_change(
         new_deadline=new.deadline if new else None,
         old_deadline_text=old.deadline_text if old else "",
         new_deadline_text=new.deadline_text if new else "",
+        old_deadline_text_en=old.deadline_text_en if old else "",
+        new_deadline_text_en=new.deadline_text_en if new else "",
         new_baseline=new.baseline_value if new else None,
         old_status=old.status if old else "",
     )

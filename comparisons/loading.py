@@ -29,6 +29,7 @@ def _document(document: m.Document, continues: dict[int, str] | None = None) -> 
                 baseline_value=t.baseline_value,
                 deadline=t.deadline,
                 deadline_text=t.deadline_text,
+                deadline_text_en=t.deadline_text_en,
                 status=t.status,
                 continues=continues.get(t.pk, ""),
             )

@@ -30,6 +30,7 @@ class TargetData:
     baseline_value: Decimal | None = None
     deadline: datetime.date | None = None
     deadline_text: str = ""
+    deadline_text_en: str = ""
     # Progress as last computed (achieved, behind, …); a met target an edition does not carry
     # on was completed, not dropped.
     status: str = ""

@@ -18,7 +18,6 @@ from measures.models import (
     ProductStage,
     SectionRelation,
     Topic,
-    Unit,
 )
 
 from .cache import comparison_for
@@ -105,7 +104,6 @@ def compare(request: HttpRequest, a: str, b: str) -> HttpResponse:
         ],
         "part_relations": dict(SectionRelation.choices),
         "changes": change_labels(older, newer),
-        "units": dict(Unit.choices),
         # Names for the codes that set changes list (topics, agencies, who, stages).
         "names": {
             "topics": all_topics,

@@ -349,22 +349,24 @@ class Measure(Provenance):
     def summary(self) -> str:
         return pick_language(self.summary_zh, self.summary_en)
 
-    def snippet_sources(self) -> list[str]:
-        """Where a search result's snippet may come from, best first: the summary in the
-        reader's language, then what the reader does not see in the list — the title and
-        summary in the other language, the full text, the targets' metrics and deadlines. An
-        English search on the Chinese interface thus shows the English summary it matched."""
+    def snippet_sources(self) -> list[tuple[str, str]]:
+        """Where a search result's snippet may come from, best first, each with the language
+        it is written in (an HTML `lang`: "zh-Hans" or "en"): the summary in the reader's
+        language, then what the reader does not see in the list — the title and summary in the
+        other language, the full text, the targets' metrics and deadlines. An English search on
+        the Chinese interface thus shows the English summary it matched, marked as English."""
         english = (get_language() or "").startswith("en")
         own, other = ("en", "zh") if english else ("zh", "en")
+        lang = {"zh": "zh-Hans", "en": "en"}
         targets = list(self.targets.all())  # prefetched by a list
         return [
-            getattr(self, f"summary_{own}"),
-            getattr(self, f"title_{other}"),
-            getattr(self, f"summary_{other}"),
-            self.full_text,
-            *(getattr(target, f"metric_{own}") for target in targets),
-            *(getattr(target, f"metric_{other}") for target in targets),
-            *(target.deadline_text for target in targets),
+            (lang[own], getattr(self, f"summary_{own}")),
+            (lang[other], getattr(self, f"title_{other}")),
+            (lang[other], getattr(self, f"summary_{other}")),
+            ("zh-Hans", self.full_text),  # the official text, as published
+            *((lang[own], getattr(target, f"metric_{own}")) for target in targets),
+            *((lang[other], getattr(target, f"metric_{other}")) for target in targets),
+            *(("zh-Hans", target.deadline_text) for target in targets),
         ]
 
     @property

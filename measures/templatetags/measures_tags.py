@@ -1,10 +1,12 @@
 import re
+from dataclasses import dataclass
 
 from django import template
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import conditional_escape, escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 
 from measures import citations
 from measures.citations import cited_keys
@@ -79,16 +81,28 @@ def excerpt(text: str, query: str, width: int = 40) -> str:
     return ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")
 
 
+@dataclass(frozen=True)
+class Snippet:
+    """A search result's excerpt, highlighted, and the language it is written in; `foreign`
+    when that is not the page's, so the template marks it with its own `lang`."""
+
+    html: str  # escaped, terms marked: safe to show
+    language: str
+    foreign: bool
+
+
 @register.filter
-def search_snippet(measure, query: str) -> str:
-    """The excerpt, highlighted, of the first of the measure's `snippet_sources` that holds a
-    search term: the summary in the reader's language when it matches, else the field that
-    did (an English query on the Chinese interface shows the English text it found)."""
-    for text in measure.snippet_sources():
+def search_snippet(measure, query: str) -> Snippet | None:
+    """The excerpt of the first of the measure's `snippet_sources` that holds a search term:
+    the summary in the reader's language when it matches, else the field that did (an English
+    query on the Chinese interface shows the English text it found)."""
+    page = (get_language() or "").split("-")[0]
+    for language, text in measure.snippet_sources():
         window = excerpt(text or "", query)
         if window:
-            return highlight(window, query)
-    return ""
+            foreign = language.lower().split("-")[0] != page
+            return Snippet(highlight(window, query), language, foreign)
+    return None
 
 
 @register.simple_tag(takes_context=True)

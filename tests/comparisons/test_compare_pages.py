@@ -56,7 +56,8 @@ class TestComparePage:
         assert "努力拓展创新医药支付渠道" in page
         assert "合并" in page  # part 四 merges two 2024 parts
         words = " ".join(page.split())
-        assert 'data-metric="trial_startup_weeks">临床试验项目启动整体用时: 28 → 20 周' in words
+        assert 'data-metric="trial_startup_weeks">临床试验项目启动整体用时: ≤28周 → ≤20周' in words
+        assert "(−8周, −28.6%)" in words
         assert "收紧" in page
         assert "<ins>" in page
         assert "<del>" in page
@@ -143,6 +144,22 @@ class TestComparePage:
         assert "Continuing to raise the quality and efficiency of clinical trials" in page
         assert "Our summary" in page  # our English summaries side by side, never diffed
 
+    @pytest.mark.parametrize("page", [PAGE, "/compare/national-2025/beijing-2025/"])
+    def test_goals_changes_and_deadlines_read_in_english(self, client, reference_data, page):
+        client.post(reverse("set_language"), {"language": "en", "next": "/"})
+        words = " ".join(client.get(page).content.decode().split())
+        # Beijing 2025's listing rule: its goal in English words, its deadline in English.
+        listing = words[words.index('data-metric="class1_listing_after_approval"') :]
+        listing = listing[: listing.index("</li>")]
+        assert "— → ≤ 1 month" in listing
+        assert "within 1 month of marketing approval" in listing
+        assert "获批上市后" not in listing
+        assert "1 months" not in words
+        if page == PAGE:
+            assert "≤ 28 weeks → ≤ 20 weeks" in words
+            assert "(−8 weeks, −28.6 %)" in words  # a true minus, the unit in words
+            assert "deadline: in 2024 → in 2025" in words
+
     def test_the_navigation_and_the_document_page_link_here(self, client, reference_data):
         page = client.get("/documents/beijing-2024/").content.decode()
         assert 'href="/compare/"' in page
@@ -165,6 +182,16 @@ class TestCompareAPI:
         )
         assert (change["old_goal"], change["new_goal"], change["change"]) == (28, 20, "tighter")
         assert data["summary"]["dropped"] == 4
+        # A worded deadline comes in both languages.
+        listing = next(
+            c
+            for p in data["parts"]
+            for m in p["measures"]
+            for c in m["changes"]["targets"]
+            if c["metric"] == "class1_listing_after_approval"
+        )
+        assert listing["new_deadline_text"] == "获批上市后1个月内"
+        assert listing["new_deadline_text_en"] == "within 1 month of marketing approval"
 
     @pytest.mark.parametrize("local", ["beijing-2024", "beijing-2025"])
     def test_national_against_beijing_reports_no_dropped_target(self, reference_data, local):
@@ -346,14 +373,14 @@ def test_the_page_shows_every_difference_the_reference_article_names(client, ref
     page = " ".join(client.get(PAGE).content.decode().split())
     named = [
         # 一: the start-up target, the ethics target, international trials, biobanks, R&D.
-        "28 → 20 周",
-        "多中心试验伦理审查结果互认率: — → 90 %",
+        "≤28周 → ≤20周",
+        "多中心试验伦理审查结果互认率: — → ≥90%",
         "牵头完成国际多中心试验",
         "生物样本库",
         "阿尔茨海默病",
         "自研体外诊断试剂",
         # 二: review time limits, testing, AI in regulation, cosmetics, emerging fields.
-        "创新药临床试验申请审评审批时限: 30 → 30 个工作日",
+        "创新药临床试验申请审评审批时限: ≤30个工作日 → ≤30个工作日",
         "基线 60",  # the 2025 target cuts 60 working days to 30
         "无源医疗器械",
         "有源医疗器械",
@@ -376,11 +403,11 @@ def test_the_page_shows_every_difference_the_reference_article_names(client, ref
         "多仓",
         "连锁",
         # 五: datasets, models, online first consultations.
-        "50 TB",
+        "50TB",
         "不少于10个场景",
         "互联网诊疗首诊",
         # 六: funds and pre-IPO firms.
-        "500 亿元",
+        "500亿元",
         "拟上市",
         # 七: new part; 八: two new safeguards.
         "国际医药创新公园",

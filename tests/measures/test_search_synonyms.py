@@ -96,7 +96,9 @@ class TestSnippets:
         rows = re.findall(r'<td class="title"[^>]*>(.*?)</td>', page, re.S)
         assert rows
         for row in rows:
-            assert re.search(r'<div class="snippet">[^<]*<mark>pharmacies</mark>', row, re.I), row
+            # Marked as English, so a reader (and a screen reader) knows it is a quotation.
+            snippet = r'<div class="snippet" lang="en">[^<]*<mark>pharmacies</mark>'
+            assert re.search(snippet, row, re.I), row
 
     def test_every_row_found_by_a_synonym_shows_why(self, client, reference_data):
         page = client.get("/measures/?q=commercial+insurance").content.decode()
@@ -106,9 +108,18 @@ class TestSnippets:
 
     def test_a_chinese_query_shows_the_chinese_summary(self, client, reference_data):
         page = client.get("/measures/?q=双通道").content.decode()
-        snippets = re.findall(r'<div class="snippet">(.*?)</div>', page)
+        snippets = re.findall(r'<div class="snippet">(.*?)</div>', page)  # no lang: the page's
         assert snippets
         assert all("<mark>双通道</mark>" in s for s in snippets)
+
+    def test_a_chinese_snippet_on_the_english_page_is_marked_chinese(self, client, reference_data):
+        # Some measures hold 创新药 in Chinese text only: their snippets quote it.
+        page = client.get("/measures/?q=创新药", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        snippets = re.findall(r'<div class="snippet"([^>]*)>(.*?)</div>', page)
+        assert ' lang="zh-Hans"' in [attributes for attributes, _ in snippets]
+        for attributes, text in snippets:
+            chinese = re.search(r"[\u4e00-\u9fff]", text) is not None
+            assert chinese == (attributes == ' lang="zh-Hans"'), text
 
     def test_a_synonym_is_highlighted(self, client, reference_data):
         page = client.get("/measures/?in_force=all&q=商业保险").content.decode()
