@@ -1,6 +1,7 @@
 """Names quoted in the other language are marked with their `lang`, in notes and citations."""
 
 import pytest
+from django.template import Context, Template
 from django.utils import translation
 
 from measures.citations import as_html
@@ -54,3 +55,18 @@ def test_a_citation_is_marked_with_its_titles_language_where_it_differs():
     # Same language as the note: no mark; the English site name inside it is marked.
     assert '<a class="citation" href="https://y/" title="新京报:北京">' in html
     assert '<span lang="en">ioqf.cn</span> (镜像)' in html
+
+
+def render_note(record: dict[str, str], language: str) -> str:
+    template = Template('{% load measures_tags %}{% note record "note" %}')
+    with translation.override(language):
+        return template.render(Context({"record": record}))
+
+
+def test_the_note_tag_marks_names_and_a_note_shown_in_the_other_language():
+    both = {"note_zh": "据北京青年报报道。", "note_en": "Reported by 北京青年报."}
+    assert render_note(both, "en") == 'Reported by <span lang="zh-Hans">北京青年报</span>.'
+    assert render_note(both, "zh-hans") == "据北京青年报报道。"
+    # No English note: the Chinese one is shown, said to be Chinese, on the English page.
+    chinese_only = {"note_zh": "据北京青年报报道。", "note_en": ""}
+    assert render_note(chinese_only, "en") == '<span lang="zh-Hans">据北京青年报报道。</span>'
