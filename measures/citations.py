@@ -9,11 +9,12 @@ API as plain text with the list of cited sources beside it.
 import re
 from collections.abc import Mapping
 
-from django.utils.html import escape, format_html
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
 from measures.models import Source
+from measures.quoting import language_of, mark_quoted
 
 REFERENCE = re.compile(r"\{([a-z0-9]+(?:[-_][a-z0-9]+)*)\}")
 
@@ -42,27 +43,36 @@ def as_text(text: str, sources: Mapping[str, Source]) -> str:
     )
 
 
-def as_html(text: str, sources: Mapping[str, Source]) -> SafeString:
-    """`text`, escaped, with every reference a link to the cited source."""
+def as_html(text: str, sources: Mapping[str, Source], language: str) -> SafeString:
+    """`text`, written in `language`, escaped, with every reference a link to the cited source.
+    Names quoted in the other script are marked with their `lang`, and so is a citation whose
+    source's title is in the other language (its tooltip shows the title)."""
     pieces: list[str] = []
     last = 0
     for ref in REFERENCE.finditer(text or ""):
-        pieces.append(escape(text[last : ref.start()]))
+        pieces.append(mark_quoted(text[last : ref.start()], language))
         source = sources.get(ref[1])
         if source is None:
             pieces.append("…")
         else:
-            pieces.append(
-                format_html(
-                    '<a class="citation" href="{}" title="{}">{}</a>',
-                    source.url,
-                    source.title,
-                    citation_text(source),
-                )
-            )
+            pieces.append(citation_html(source, language))
         last = ref.end()
-    pieces.append(escape((text or "")[last:]))
+    pieces.append(mark_quoted((text or "")[last:], language))
     return mark_safe("".join(pieces))  # noqa: S308  every piece is escaped or format_html
+
+
+def citation_html(source: Source, language: str) -> SafeString:
+    """A link to `source`, named by its publisher and date, titled with its title; marked with
+    the title's language when it is not `language`, the language of the text around it."""
+    title_language = language_of(source.title)
+    same = title_language.lower() == language.lower()
+    return format_html(
+        '<a class="citation" href="{}"{} title="{}">{}</a>',
+        source.url,
+        "" if same else format_html(' lang="{}"', title_language),
+        source.title,
+        mark_quoted(citation_text(source), title_language),
+    )
 
 
 def all_sources(request: object | None) -> dict[str, Source]:

@@ -11,12 +11,11 @@ from django.utils.translation import get_language
 from measures import citations
 from measures.citations import cited_keys
 from measures.models import DocumentValidity, Grade, pick_language
+from measures.quoting import CHINESE_CODE, ENGLISH_CODE, language_of
 from measures.synonyms import every_form
 from measures.validity import Validity
 
 register = template.Library()
-
-HAN = re.compile(r"[\u3400-\u9fff]")
 
 
 @register.filter
@@ -42,7 +41,7 @@ def _pattern(query: str) -> re.Pattern[str] | None:
 def written_in(name: str) -> str:
     """The language a name or title is written in, for its `lang` attribute: a source's title
     stays as published (a Chinese report on an English page is quoted, not translated)."""
-    return "zh-Hans" if HAN.search(name or "") else "en"
+    return language_of(name)
 
 
 @register.filter
@@ -233,8 +232,20 @@ def note(context, record, field: str = "grade_note", plain: bool = False) -> str
         value = record.get(name) if isinstance(record, dict) else getattr(record, name, "")
         return value or ""
 
-    text = pick_language(half("zh"), half("en"))
+    chinese, english = half("zh"), half("en")
+    text = pick_language(chinese, english)
     if not text:
         return ""
     sources = citations.all_sources(context.get("request")) if cited_keys(text) else {}
-    return citations.as_text(text, sources) if plain else citations.as_html(text, sources)
+    if plain:
+        return citations.as_text(text, sources)
+    language = CHINESE_CODE if text == chinese else ENGLISH_CODE
+    html = citations.as_html(text, sources, language)
+    # The other language's note, shown when the reader's is missing, says which it is.
+    if language_of_page() != language:
+        return format_html('<span lang="{}">{}</span>', language, html)
+    return html
+
+
+def language_of_page() -> str:
+    return ENGLISH_CODE if (get_language() or "").startswith("en") else CHINESE_CODE

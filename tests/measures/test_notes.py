@@ -49,11 +49,21 @@ class TestNotesOnTheMeasurePage:
                 found = RAW_KEY.findall(text_of(page(path, language)))
                 assert not found, (language, path, found)
 
-    def test_a_grade_note_in_a_tooltip_is_plain_text(self, reference_data):
+    def test_a_grade_shows_its_source_and_note_as_text_marked_with_their_languages(
+        self, reference_data
+    ):
         html = page("/measures/beijing-2024/2/", "en")
-        tooltips = re.findall(r'title="([^"]*)"', html)
-        assert any("新京报 (2024-04-17)" in tooltip for tooltip in tooltips)
-        assert not any("&lt;a" in tooltip or "{s" in tooltip for tooltip in tooltips)
+        basis = html.split('<span class="meta grade-basis">')[1].split("</dd>")[0]
+        # The Chinese title of the source, linked and marked; the English note, its Chinese
+        # citation marked too. No tooltip carries them, where no part could be marked.
+        assert re.search(r'Source: <a href="[^"]+" lang="zh-Hans">[^<]*[\u4e00-\u9fff]', basis)
+        assert (
+            ' lang="zh-Hans" title="新京报:北京发布2024年支持创新医药措施">新京报 (2024-04-17)</a>'
+            in basis
+        )
+        tooltips = re.findall(r'title="([^"]*)"', html.split('<span class="meta grade-basis">')[0])
+        assert not any("新京报 (2024-04-17)" in tooltip for tooltip in tooltips)
+        assert not RAW_KEY.search(text_of(html))
 
 
 @pytest.mark.django_db
