@@ -59,7 +59,7 @@ check: lint
 
 # Needs GNU gettext (msgfmt); the compiled .mo files are committed, so running the app does not.
 messages: install
-	$(BIN)/python manage.py makemessages -l zh_Hans --ignore=.venv --no-obsolete --no-location
+	$(BIN)/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=build --no-obsolete --no-location
 	$(BIN)/python manage.py compilemessages -l zh_Hans --ignore=.venv
 
 # Needs a local PostgreSQL and Redis, and wrk (Debian: apt-get install wrk). BENCH_ARGS passes

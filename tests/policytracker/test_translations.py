@@ -6,6 +6,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+from referencedata.typography import ascii_punctuation
+
 CATALOGUE = Path(settings.LOCALE_PATHS[0]) / "zh_Hans/LC_MESSAGES/django.po"
 
 
@@ -56,3 +58,18 @@ def test_the_compiled_catalogue_matches_its_source():
         if len(strs) == 1 and translations.gettext(msgid) != strs[0]
     ]
     assert stale == [], "run `make messages` to recompile the catalogue"
+
+
+# Placeholders and markup are not text: `%(day)s`, `{{ name }}`, `<a href="…">`, `{s9}`.
+NOT_TEXT = re.compile(r"%\(\w+\)[sd]|%[sd]|\{\{[^}]*\}\}|<[^>]+>|\{\w+\}")
+
+
+def test_the_chinese_interface_uses_chinese_punctuation():
+    # The rule the loader holds the data's Chinese to holds for the interface's too.
+    misplaced = {
+        value: found
+        for _, strs, _ in entries(CATALOGUE.read_text(encoding="utf-8"))
+        for value in strs
+        if (found := ascii_punctuation(NOT_TEXT.sub(lambda m: "_" * len(m[0]), value)))
+    }
+    assert misplaced == {}
