@@ -202,11 +202,12 @@ CHILDREN = ["target", "milestone", "measureagency"]
 
 
 class TestQueries:
-    def test_a_page_costs_ten_queries_none_joining_back_to_the_measures(
+    def test_a_page_costs_eleven_queries_none_joining_back_to_the_measures(
         self, api, reference_data, django_assert_num_queries
     ):
-        # The capped count, the page, and one query per relation the serializer shows.
-        with django_assert_num_queries(10) as captured:
+        # The capped count, the page, one query per relation the serializer shows, and the
+        # sources the notes cite (all at once).
+        with django_assert_num_queries(11) as captured:
             assert len(listed(api, "&q=医保")) > 1
         page = captured.captured_queries[1]["sql"]
         # The page's own ORDER BY, the last: the validity subqueries have theirs.
@@ -221,8 +222,9 @@ class TestQueries:
         for sql in children:  # each given its measure by the prefetch, not by a join
             assert 'JOIN "measures_measure"' not in sql
 
-    def test_a_measure_costs_nine_queries(self, api, reference_data, django_assert_num_queries):
+    def test_a_measure_costs_ten_queries(self, api, reference_data, django_assert_num_queries):
         measure = m.Measure.objects.filter(targets__isnull=False).select_related("document")[0]
-        with django_assert_num_queries(9):
+        # Nine, and one for the sources its notes cite.
+        with django_assert_num_queries(10):
             response = api.get(f"/api/v1/measures/{measure.document.slug}/{measure.number}/")
         assert response.json()["targets"][0]["measure"] == measure.public_id

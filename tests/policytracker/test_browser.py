@@ -20,7 +20,7 @@ def test_an_analyst_finds_a_measure_and_its_predecessor(page):
     page.goto(page.base + "/")
     expect(page.get_by_role("heading", level=1)).to_have_text("中国创新药支持政策")
     expect(page.locator(".card h3")).to_have_count(3)
-    expect(page.get_by_text("北京市支持创新医药高质量发展若干措施(2025年)")).to_be_visible()
+    expect(page.get_by_text("北京市支持创新医药高质量发展若干措施（2025年）")).to_be_visible()
     shoot(page, "overview")
 
     # Filter the measures by topic, then by agency: each click narrows the table. The list
@@ -126,7 +126,7 @@ def test_an_analyst_walks_back_to_a_past_day_and_returns(page):
     page.locator("#as-of-banner a.back-to-today").click()
     expect(page).not_to_have_url(re.compile(r"as_of="))
     expect(page.locator("#as-of-banner")).to_have_count(0)
-    expect(page.locator('.meta [data-validity="superseded"]')).to_contain_text("beijing-2025")
+    expect(page.locator('.meta [data-validity="superseded"]')).to_contain_text("北京2025年版")
 
     # The list includes superseded measures at the flick of the switch, each row marked.
     page.goto(page.base + "/measures/?document=beijing-2024")
