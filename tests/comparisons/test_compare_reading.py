@@ -71,7 +71,7 @@ class TestNames:
         assert validity.startswith("北京2024年版: ")
         assert "· 北京2025年版: " in validity
         assert "<code>" not in validity
-        assert "北京2025年版的措施(按关系)" in page
+        assert "北京2025年版的措施（按关系）" in page
 
     def test_no_a_or_b_in_english_either(self, client, reference_data):
         english(client)

@@ -342,7 +342,7 @@ class TestSchedules:
             {"name": "x", "location": "/srv/data/x.csv", "format": "csv", "schedule": "daily"},
         )
         assert response.status_code == 200
-        assert "请给出五个字段:分 时 日 月 星期" in response.content.decode()
+        assert "请给出五个字段：分 时 日 月 星期" in response.content.decode()
         assert not IndicatorSource.objects.exists()
 
     def test_an_editor_reads_a_source_now_from_the_admin(
