@@ -33,8 +33,8 @@ from .base import (
     ReadView,
     codes,
     fields,
-    in_both_languages,
 )
+from .names import choice_names, in_both_languages, record_names
 
 
 @extend_schema_view(
@@ -63,6 +63,14 @@ class DocumentViewSet(CachedReads, CSVListMixin, viewsets.ReadOnlyModelViewSet):
         ("grade", lambda d: d["grade"]),
         ("source_url", lambda d: d["source_url"] or (d["source"] or {}).get("url")),
     ]
+    csv_names = {
+        "jurisdiction": record_names(m.Jurisdiction),
+        "series": record_names(m.Series, "slug"),
+        "status": choice_names(m.DocumentValidity),
+        "superseded_by": record_names(m.Document, "slug", "title_zh", "title_en"),
+        "issuers": record_names(m.Agency, "slug"),
+        "grade": choice_names(m.Grade),
+    }
 
     def get_queryset(self) -> QuerySet[m.Document]:
         queryset: m.DocumentQuerySet = (
@@ -127,6 +135,13 @@ class MeasureViewSet(CachedReads, GuardedUpdate, CSVListMixin, viewsets.ReadOnly
         ("source_url", lambda d: (d["source"] or {}).get("url")),
         ("url", lambda d: d["url"]),
     ]
+    # The vocabularies, agencies and targets are named by export_columns (NameColumns).
+    csv_names = {
+        "validity": choice_names(m.DocumentValidity),
+        "superseded_by": record_names(m.Document, "slug", "title_zh", "title_en"),
+        "grade": choice_names(m.Grade),
+        "placement_grade": choice_names(m.Grade),
+    }
 
     def export_columns(self) -> list:
         """The code columns (what existing consumers read), each followed by the names in
@@ -267,6 +282,7 @@ class AgencyViewSet(CachedReads, CSVListMixin, viewsets.ReadOnlyModelViewSet):
     csv_columns = fields(
         "slug", "name_zh", "name_en", "short_name_zh", "jurisdiction", "kind", "measure_count"
     )
+    csv_names = {"jurisdiction": record_names(m.Jurisdiction), "kind": choice_names(m.AgencyKind)}
 
     def get_queryset(self) -> QuerySet[m.Agency]:
         return (
