@@ -65,6 +65,12 @@ def sideways(page) -> list[str]:
     return problems
 
 
+# Tables of data whose rows cannot become cards (no cell says what it holds).
+WITHOUT_CARDS = """() => [...document.querySelectorAll("main table")]
+  .filter((table) => table.querySelector("tbody td") && !table.querySelector("td[data-label]"))
+  .map((table) => "table." + (table.className || "(no class)") + " is not shown as cards")"""
+
+
 def walk(page, language: str) -> dict[str, list[str]]:
     failures = {}
     for name, address in PAGES.items():
@@ -73,7 +79,10 @@ def walk(page, language: str) -> dict[str, list[str]]:
         assert response.status == (404 if name == "not-found" else 200), address
         for width in (*PHONES, DESKTOP):
             page.set_viewport_size({"width": width, "height": 900})
-            if problems := sideways(page):
+            problems = sideways(page)
+            if width in PHONES:
+                problems += page.evaluate(WITHOUT_CARDS)
+            if problems:
                 failures[f"{language} {width} {address}"] = problems
             if width in SHOT_WIDTHS:
                 shoot(page, f"phones-{language}-{name}-{width}")
