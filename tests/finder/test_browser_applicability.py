@@ -53,7 +53,7 @@ def test_a_firm_finds_the_support_it_can_claim(page):
     expect(later.locator('[data-measure="national-2025/7"]')).to_contain_text("商保创新药目录")
     # Nothing that applies later is shown above what applies now.
     assert now.bounding_box()["y"] < later.bounding_box()["y"]
-    expect(page.get_by_role("link", name="下载结果(CSV)")).to_have_attribute(
+    expect(page.get_by_role("link", name="下载结果（CSV）")).to_have_attribute(
         "href", re.compile(r"format=csv")
     )
     shoot(page, "applicability")
