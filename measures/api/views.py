@@ -262,6 +262,11 @@ class NameColumns:
             metric = f"{row[f'metric_{language}']} {row['goal_display']}"
             return note.format(metric, self.statuses[row["status"]][side])
 
+        def deadline(row: dict) -> str:
+            # The rule as worded in this language; Chinese where no English is given.
+            worded = row["deadline_text_en"] if language == "en" else ""
+            return row["deadline"] or worded or row["deadline_text"]
+
         return [
             (f"topics_{language}", lambda d: named(m.Topic, d["topics"])),
             (f"agencies_{language}", lambda d: [agency(row) for row in d["agencies"]]),
@@ -271,6 +276,7 @@ class NameColumns:
             ),
             (f"stages_{language}", lambda d: named(m.ProductStage, d["applies_to"]["stages"])),
             (f"targets_{language}", lambda d: [target(row) for row in d["targets"]]),
+            (f"deadlines_{language}", lambda d: [deadline(row) for row in d["targets"]]),
         ]
 
 

@@ -144,6 +144,30 @@ class TestNamesBesideCodes:
         assert row["deadlines"] == "; ".join(deadlines)
         assert target.deadline.isoformat() in row["deadlines"]
 
+    def test_each_deadline_is_named_in_both_languages(self, api, reference_data):
+        target = Target.objects.exclude(deadline_text_en="").filter(deadline__isnull=True).first()
+        measure = target.measure
+        response = api.get(
+            f"{API}/measures/",
+            {"document": measure.document.slug, "in_force": "all", "format": "csv"},
+        )
+        row = next(row for row in csv_rows(response) if row["id"] == measure.public_id)
+        header = list(row)
+        at = header.index("deadlines")
+        assert header[at + 1 : at + 3] == ["deadlines_zh", "deadlines_en"]
+        targets = list(measure.targets.order_by("key"))
+        for column, wording in (
+            ("deadlines_zh", "deadline_text"),
+            ("deadlines_en", "deadline_text_en"),
+        ):
+            expected = [
+                t.deadline.isoformat() if t.deadline else getattr(t, wording) or t.deadline_text
+                for t in targets
+            ]
+            assert row[column] == "; ".join(expected)
+        assert target.deadline_text_en in row["deadlines_en"]
+        assert target.deadline_text_en not in row["deadlines_zh"]
+
 
 class TestExcel:
     @pytest.mark.parametrize("endpoint", LISTS)
