@@ -27,9 +27,18 @@ from measures.api.base import (
     export_filename,
     fields,
 )
+from measures.api.names import choice_names
 from measures.api.renderers import EXPORT_FORMATS, CSVRenderer, XLSXRenderer
 from measures.asof import api_as_of
-from measures.models import DocumentValidity, LinkStatus, MeasureLink, MeasureRelation, SectionLink
+from measures.models import (
+    DocumentValidity,
+    Grade,
+    LinkStatus,
+    MeasureLink,
+    MeasureRelation,
+    SectionLink,
+    SectionRelation,
+)
 
 from .cache import comparison_for, refresh_cached_pairs
 from .pairs import resolve_pair
@@ -294,6 +303,7 @@ class CompareView(CachedReads, JSONErrors, APIView):
 
     renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CSVRenderer, XLSXRenderer]
     csv_columns = CSV_COLUMNS
+    csv_names = {"relation": choice_names(MeasureRelation), "status": choice_names(LinkStatus)}
 
     @extend_schema(
         parameters=[
@@ -378,6 +388,11 @@ class MeasureLinkViewSet(
         ("grade", lambda d: d["grade"]),
         ("note_en", lambda d: d["note_en"]),
     ]
+    csv_names = {
+        "relation": choice_names(MeasureRelation),
+        "status": choice_names(LinkStatus),
+        "grade": choice_names(Grade),
+    }
 
     def get_queryset(self) -> QuerySet[MeasureLink]:
         return MeasureLink.objects.select_related(
@@ -410,6 +425,11 @@ class SectionLinkViewSet(CachedReads, CSVListMixin, viewsets.ReadOnlyModelViewSe
 
     serializer_class = s.SectionLinkSerializer
     csv_columns = fields("id", "older", "newer", "relation", "status", "grade", "note_en")
+    csv_names = {
+        "relation": choice_names(SectionRelation),
+        "status": choice_names(LinkStatus),
+        "grade": choice_names(Grade),
+    }
 
     def get_queryset(self) -> QuerySet[SectionLink]:
         return SectionLink.objects.select_related(

@@ -6,11 +6,22 @@ from collections.abc import Iterator
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 
 from measures.api.base import attachment, export_filename
 from measures.api.renderers import XLSXRenderer, workbook_bytes
+from measures.models import Target
 
-from .applicability import Finding, ProfileLine, describe, find_applicable
+from .applicability import (
+    Finding,
+    Match,
+    Outcome,
+    ProfileLine,
+    Section,
+    describe,
+    find_applicable,
+)
 from .forms import ProfileForm
 
 DOWNLOADS = {"csv": "text/csv; charset=utf-8", "xlsx": XLSXRenderer.media_type}
@@ -59,58 +70,126 @@ def finding_csv(rows: Iterator[list]) -> str:
     return buffer.getvalue()
 
 
+# The finder's words, for the name columns of its download.
+SECTION_NAMES = {
+    Section.APPLIES: _("applies now"),
+    Section.LATER: _("applies at a later stage"),
+    Section.NEARLY: _("nearly applies"),
+}
+OUTCOME_NAMES = {
+    Outcome.PASSED: _("passed"),
+    Outcome.FAILED: _("failed"),
+    Outcome.LATER: _("not met yet"),
+    Outcome.NOT_APPLICABLE: _("not applicable"),
+}
+# The result's columns; those marked True are codes, each followed by `_zh` and `_en` names.
+RESULT_COLUMNS = [
+    ("result", True),
+    ("rank", False),
+    ("measure", False),
+    ("title_zh", False),
+    ("title_en", False),
+    ("score", False),
+    ("failed_condition", True),
+    ("checks", True),
+    ("next_step_zh", False),
+    ("next_step_en", False),
+    ("approach", True),
+    ("targets", True),
+    ("waits_for", True),
+    ("validity", True),
+    ("superseded_by", True),
+    ("replaced_by", True),
+]
+
+
 def finding_rows(finding: Finding, profile: tuple[ProfileLine, ...]) -> Iterator[list]:
     """First the profile the result was made for (one answer a row), an empty row, then one
     row per measure, section by section: those that apply now, then those that apply at a
-    later stage, then those that nearly apply."""
+    later stage, then those that nearly apply. Beside each code, its names in Chinese and in
+    English."""
     yield ["profile", "code", "name_zh", "name_en"]
     for line in profile:
         yield [line.field, line.code, line.name_zh, line.name_en]
     yield []
     yield [
-        "result",
-        "rank",
-        "measure",
-        "title_zh",
-        "title_en",
-        "score",
-        "failed_condition",
-        "checks",
-        "next_step_zh",
-        "next_step_en",
-        "approach",
-        "targets",
-        "waits_for",
-        "validity",
-        "superseded_by",
-        "replaced_by",
+        name
+        for column, coded in RESULT_COLUMNS
+        for name in ([column, f"{column}_zh", f"{column}_en"] if coded else [column])
     ]
     for result, matches in finding.sections:
         for rank, match in enumerate(matches, start=1):
-            rule = match.measure.eligibility
+            row = match_codes(match, result, rank)
+            with translation.override("zh-hans"):
+                chinese = match_names(match, result)
+            with translation.override("en"):
+                english = match_names(match, result)
             yield [
-                result,
-                rank,
-                match.measure.public_id,
-                match.measure.title_zh,
-                match.measure.title_en,
-                match.score,
-                " ".join(check.condition for check in match.failed),
-                "; ".join(f"{check.condition}={check.outcome}" for check in match.checks),
-                rule.next_step_zh,
-                rule.next_step_en,
-                rule.approach.slug if rule.approach else "",
-                "; ".join(
-                    f"{target.metric_en} {target.goal_display}"
-                    + (f" ({target.deadline_text})" if target.deadline_text else "")
-                    for target in match.targets
-                ),
-                match.waits_for.code if match.waits_for else "",
-                match.validity,
-                match.superseded_by or "",
-                " ".join(
-                    f"{link.newer.public_id} ({link.relation})"
-                    for link in match.replaced_by
-                    if link.newer  # replaced_by holds the links with a newer side
-                ),
+                value
+                for column, coded in RESULT_COLUMNS
+                for value in (
+                    [row[column], chinese[column], english[column]] if coded else [row[column]]
+                )
             ]
+
+
+def match_codes(match: Match, result: str, rank: int) -> dict:
+    """A match as codes, as the download has always written it."""
+    rule = match.measure.eligibility
+    return {
+        "result": result,
+        "rank": rank,
+        "measure": match.measure.public_id,
+        "title_zh": match.measure.title_zh,
+        "title_en": match.measure.title_en,
+        "score": match.score,
+        "failed_condition": " ".join(check.condition for check in match.failed),
+        "checks": "; ".join(f"{check.condition}={check.outcome}" for check in match.checks),
+        "next_step_zh": rule.next_step_zh,
+        "next_step_en": rule.next_step_en,
+        "approach": rule.approach.slug if rule.approach else "",
+        "targets": "; ".join(
+            f"{target.metric_en} {target.goal_display}"
+            + (f" ({target.deadline_text})" if target.deadline_text else "")
+            for target in match.targets
+        ),
+        "waits_for": match.waits_for.code if match.waits_for else "",
+        "validity": match.validity,
+        "superseded_by": match.superseded_by or "",
+        "replaced_by": " ".join(
+            f"{link.newer.public_id} ({link.relation})"
+            for link in match.replaced_by
+            if link.newer  # replaced_by holds the links with a newer side
+        ),
+    }
+
+
+def match_names(match: Match, result: str) -> dict[str, str]:
+    """What the coded columns of a match say, in the active language."""
+    rule = match.measure.eligibility
+    # Chinese brackets and separators around Chinese, ASCII ones around English.
+    chinese = translation.get_language() == "zh-hans"
+    note, sep = ("{}（{}）", "；") if chinese else ("{} ({})", "; ")
+
+    def target(target: Target) -> str:
+        goal = f"{target.metric_label} {target.goal_display}"
+        deadline = target.deadline.isoformat() if target.deadline else target.deadline_label
+        return note.format(goal, deadline) if deadline else goal
+
+    return {
+        "result": str(SECTION_NAMES[Section(result)]),
+        "failed_condition": sep.join(check.explanation for check in match.failed),
+        "checks": sep.join(
+            f"{OUTCOME_NAMES[check.outcome]}: {check.explanation}" for check in match.checks
+        ),
+        "approach": rule.approach.name if rule.approach else "",
+        "targets": sep.join(target(each) for each in match.targets),
+        "waits_for": match.waits_for.name if match.waits_for else "",
+        "validity": str(match.validity.label),
+        "superseded_by": match.measure.document.successor_name if match.superseded_by else "",
+        "replaced_by": sep.join(
+            note.format(link.newer.public_id, link.get_relation_display())
+            for link in match.replaced_by
+            if link.newer
+        ),
+    }

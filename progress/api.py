@@ -28,6 +28,7 @@ from measures.api.base import (
     fields,
     targets_as_of,
 )
+from measures.api.names import choice_names
 from measures.asof import api_as_of
 from measures.filters import AsOfFilter, is_ordinal
 
@@ -98,12 +99,21 @@ class TargetViewSet(
         "goal_value",
         "deadline",
         "deadline_text",
+        "deadline_text_en",
         "status",
         "progress_share",
         "latest_value",
         "latest_observed_on",
         "grade",
     )
+    csv_names = {
+        "kind": choice_names(m.TargetKind),
+        "unit": choice_names(m.Unit),
+        "direction": choice_names(m.Direction),
+        "comparator": choice_names(m.Comparator),
+        "status": choice_names(m.TargetStatus),
+        "grade": choice_names(m.Grade),
+    }
 
     def get_queryset(self) -> QuerySet[m.Target]:
         targets = m.Target.objects.select_related("measure__document", "source").order_by("pk")
@@ -200,6 +210,11 @@ class MilestoneViewSet(
         "origin",
         "grade",
     )
+    csv_names = {
+        "status": choice_names(m.MilestoneStatus),
+        "origin": choice_names(m.ObservationOrigin),
+        "grade": choice_names(m.Grade),
+    }
 
     def get_queryset(self) -> QuerySet[m.Milestone]:
         return m.Milestone.objects.select_related("measure__document", "source").order_by("pk")

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.text import slugify
 from drf_spectacular.utils import OpenApiParameter
@@ -30,6 +30,7 @@ from measures import models as m
 from measures.asof import api_as_of, is_past
 from measures.filters import AS_OF_SCHEMA
 
+from .names import Naming
 from .pagination import PagePagination
 from .preconditions import IF_MATCH_PATTERN, IfMatch, MalformedIfMatch
 from .renderers import EXPORT_FORMATS
@@ -132,6 +133,8 @@ class CSVListMixin(JSONErrors, _ReadOnlyViewSet):
     JSON."""
 
     csv_columns: list = []
+    # Code column → how to name its codes: `_zh` and `_en` name columns follow it (names.py).
+    csv_names: dict[str, Naming] = {}
 
     def get_renderers(self):
         renderers = super().get_renderers()
@@ -237,15 +240,6 @@ class GuardedUpdate(_GenericAPIView):
 def fields(*names: str) -> list[tuple[str, Callable]]:
     """CSV columns that are plain fields of the JSON record, under the same names."""
     return [(name, itemgetter(name)) for name in names]
-
-
-def in_both_languages(label) -> tuple[str, str]:
-    """A translated label (a choice's, say) in Chinese and in English, for name columns."""
-    with translation.override("zh-hans"):
-        chinese = str(label)
-    with translation.override("en"):
-        english = str(label)
-    return chinese, english
 
 
 def codes(field: str):

@@ -12,6 +12,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from rest_framework.renderers import BaseRenderer
 
+from .names import with_names
+
 # The formats a list downloads as (`?format=csv`, `?format=xlsx`).
 EXPORT_FORMATS = {"csv", "xlsx"}
 
@@ -28,8 +30,9 @@ def cell(value) -> str:
 
 def table(data, view) -> tuple[list[str], Iterator[list]]:
     """The header and the rows of a list (the view's `csv_columns`, or `export_columns()`
-    when the columns depend on the request); an error or a single object gets one column per
-    key, so that it is still a valid table."""
+    when the columns depend on the request; each code column in the view's `csv_names`
+    followed by its names in Chinese and English); an error or a single object gets one
+    column per key, so that it is still a valid table."""
     columns = view.export_columns() if hasattr(view, "export_columns") else None
     if columns is None:
         columns = getattr(view, "csv_columns", None)
@@ -39,6 +42,7 @@ def table(data, view) -> tuple[list[str], Iterator[list]]:
         records = [data] if isinstance(data, dict) else []
         header = list(records[0]) if records else ["detail"]
         return header, ([record.get(name) for name in header] for record in records)
+    columns = with_names(columns, getattr(view, "csv_names", {}))
     return [name for name, _ in columns], (
         [extract(item) for _, extract in columns] for item in data
     )

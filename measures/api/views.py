@@ -33,8 +33,8 @@ from .base import (
     ReadView,
     codes,
     fields,
-    in_both_languages,
 )
+from .names import choice_names, in_both_languages, record_names
 
 
 @extend_schema_view(
@@ -63,6 +63,14 @@ class DocumentViewSet(CachedReads, CSVListMixin, viewsets.ReadOnlyModelViewSet):
         ("grade", lambda d: d["grade"]),
         ("source_url", lambda d: d["source_url"] or (d["source"] or {}).get("url")),
     ]
+    csv_names = {
+        "jurisdiction": record_names(m.Jurisdiction),
+        "series": record_names(m.Series, "slug"),
+        "status": choice_names(m.DocumentValidity),
+        "superseded_by": record_names(m.Document, "slug", "title_zh", "title_en"),
+        "issuers": record_names(m.Agency, "slug"),
+        "grade": choice_names(m.Grade),
+    }
 
     def get_queryset(self) -> QuerySet[m.Document]:
         queryset: m.DocumentQuerySet = (
@@ -127,6 +135,13 @@ class MeasureViewSet(CachedReads, GuardedUpdate, CSVListMixin, viewsets.ReadOnly
         ("source_url", lambda d: (d["source"] or {}).get("url")),
         ("url", lambda d: d["url"]),
     ]
+    # The vocabularies, agencies and targets are named by export_columns (NameColumns).
+    csv_names = {
+        "validity": choice_names(m.DocumentValidity),
+        "superseded_by": record_names(m.Document, "slug", "title_zh", "title_en"),
+        "grade": choice_names(m.Grade),
+        "placement_grade": choice_names(m.Grade),
+    }
 
     def export_columns(self) -> list:
         """The code columns (what existing consumers read), each followed by the names in
@@ -247,6 +262,11 @@ class NameColumns:
             metric = f"{row[f'metric_{language}']} {row['goal_display']}"
             return note.format(metric, self.statuses[row["status"]][side])
 
+        def deadline(row: dict) -> str:
+            # The rule as worded in this language; Chinese where no English is given.
+            worded = row["deadline_text_en"] if language == "en" else ""
+            return row["deadline"] or worded or row["deadline_text"]
+
         return [
             (f"topics_{language}", lambda d: named(m.Topic, d["topics"])),
             (f"agencies_{language}", lambda d: [agency(row) for row in d["agencies"]]),
@@ -256,6 +276,7 @@ class NameColumns:
             ),
             (f"stages_{language}", lambda d: named(m.ProductStage, d["applies_to"]["stages"])),
             (f"targets_{language}", lambda d: [target(row) for row in d["targets"]]),
+            (f"deadlines_{language}", lambda d: [deadline(row) for row in d["targets"]]),
         ]
 
 
@@ -267,6 +288,7 @@ class AgencyViewSet(CachedReads, CSVListMixin, viewsets.ReadOnlyModelViewSet):
     csv_columns = fields(
         "slug", "name_zh", "name_en", "short_name_zh", "jurisdiction", "kind", "measure_count"
     )
+    csv_names = {"jurisdiction": record_names(m.Jurisdiction), "kind": choice_names(m.AgencyKind)}
 
     def get_queryset(self) -> QuerySet[m.Agency]:
         return (

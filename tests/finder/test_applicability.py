@@ -9,9 +9,12 @@ import datetime
 import io
 import re
 
+import openpyxl
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from finder.applicability import (
     ENTITY_TYPES,
@@ -34,6 +37,7 @@ from tests.datafiles import NATIONAL, edit_yaml, measure
 
 pytestmark = pytest.mark.django_db
 
+CJK = re.compile(r"[\u4e00-\u9fff]")
 NATIONAL_16 = {f"national-2025/{number}" for number in range(1, 17)}
 
 
@@ -885,3 +889,89 @@ def test_the_api_refuses_topic_codes_that_are_not_codes(client, reference_data):
     )
     assert response.status_code == 400
     assert set(response.json()["topics"]) == {"0", "1"}
+
+
+def beside(row: dict[str, str], column: str) -> tuple[str, str, str]:
+    return row[column], row[f"{column}_zh"], row[f"{column}_en"]
+
+
+def test_the_csv_names_each_code_in_both_languages(client, reference_data):
+    response = client.get("/applicability/", {**NOT_CLASS_1, "format": "csv"})
+    rows = {row["measure"]: row for row in csv_rows(response)}
+    header = list(next(iter(rows.values())))
+    for column in ("result", "failed_condition", "checks", "approach", "targets", "waits_for"):
+        at = header.index(column)  # the code column stays, for existing consumers
+        assert header[at + 1 : at + 3] == [f"{column}_zh", f"{column}_en"]
+    finding = find_applicable(
+        Profile("innovative_drug_firm", "beijing", "application_accepted", "chemical_drug")
+    )
+    matches = {
+        match.measure.public_id: match for _, section in finding.sections for match in section
+    }
+
+    guidance = rows["national-2025/3"]
+    agency = matches["national-2025/3"].measure.eligibility.approach
+    assert beside(guidance, "approach") == (agency.slug, agency.name_zh, agency.name_en)
+    result, chinese, english = beside(guidance, "result")
+    assert (result, english) == ("applies", "applies now")
+    assert CJK.search(chinese)
+    check = matches["national-2025/3"].checks[0]
+    assert f"passed: {check.explanation_en}" in guidance["checks_en"]
+    assert check.explanation_zh in guidance["checks_zh"]
+
+    coming = rows["national-2025/5"]
+    stage = ProductStage.objects.get(code="approved")
+    assert beside(coming, "waits_for") == ("approved", stage.name_zh, stage.name_en)
+
+    near = rows["beijing-2025/19"]
+    (failed,) = matches["beijing-2025/19"].failed
+    assert beside(near, "failed_condition") == (
+        "class1",
+        failed.explanation_zh,
+        failed.explanation_en,
+    )
+
+    # Each target's deadline in the language of its column, not the Chinese wording in both.
+    worded = [
+        (row, target)
+        for public_id, row in rows.items()
+        for target in matches[public_id].targets
+        if target.deadline_text and target.deadline_text_en and not target.deadline
+    ]
+    assert worded
+    for row, target in worded:
+        assert f"{target.metric_zh} " in row["targets_zh"]
+        assert target.deadline_text in row["targets_zh"]
+        assert f"{target.metric_en} " in row["targets_en"]
+        assert target.deadline_text_en in row["targets_en"]
+        assert not CJK.search(row["targets_en"])
+
+
+def test_the_csv_names_what_replaced_a_superseded_measure(client, reference_data):
+    response = client.get("/applicability/", {**APPROVED, "in_force": "all", "format": "csv"})
+    old = next(row for row in csv_rows(response) if row["measure"] == "beijing-2024/12")
+    assert beside(old, "validity")[0] == "superseded"
+    assert beside(old, "validity")[2] == "superseded"
+    assert beside(old, "superseded_by") == ("beijing-2025", "北京2025年版", "Beijing 2025")
+    assert "beijing-2025/19 (strengthened)" in old["replaced_by_en"]
+    assert "beijing-2025/19（" in old["replaced_by_zh"]
+
+
+def test_the_workbook_has_the_name_columns(client, reference_data):
+    sheet = client.get("/applicability/", {**NOT_CLASS_1, "format": "xlsx"})
+    book = openpyxl.load_workbook(io.BytesIO(sheet.content), read_only=True)
+    rows = [list(row) for row in book.active.iter_rows(values_only=True)]
+    header = next(row for row in rows if row and row[0] == "result")
+    at = header.index("approach")
+    assert header[at : at + 3] == ["approach", "approach_zh", "approach_en"]
+
+
+def test_the_download_costs_no_more_queries_than_the_page(client, reference_data):
+    # The names come from what the finder read already: no query per row or per language.
+    for query in (ACCEPTED, {**APPROVED, "in_force": "all"}):
+        with CaptureQueriesContext(connection) as page:
+            client.get("/applicability/", query)
+        with CaptureQueriesContext(connection) as download:
+            rows = csv_rows(client.get("/applicability/", {**query, "format": "csv"}))
+        assert len(rows) > 5
+        assert len(download) <= len(page)

@@ -118,8 +118,9 @@ def test_the_csv_and_the_workbook_begin_with_the_profile(client, reference_data)
     assert values[0] == ["profile", "code", "name_zh", "name_en"]
     assert values[1] == ["entity_type", "hospital", "医疗机构", "Hospital"]
     header = next(at for at, row in enumerate(values) if not any(row)) + 1  # the empty row
-    assert values[header][:3] == ["result", "rank", "measure"]
-    assert [row[2] for row in values[header + 1 :]] == [row["measure"] for row in rows]
+    # The result's code, then its names in Chinese and English.
+    assert values[header][:5] == ["result", "result_zh", "result_en", "rank", "measure"]
+    assert [row[4] for row in values[header + 1 :]] == [row["measure"] for row in rows]
 
 
 def test_an_empty_result_is_a_sentence_not_a_numbered_item(client, reference_data):

@@ -9,14 +9,37 @@ import re
 import openpyxl
 import pytest
 from django.core.cache import cache
-from django.utils import timezone
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
-from measures.models import Measure, Target
+from measures.models import (
+    Agency,
+    AgencyKind,
+    Comparator,
+    Direction,
+    Document,
+    DocumentValidity,
+    Grade,
+    Jurisdiction,
+    LinkStatus,
+    Measure,
+    MeasureRelation,
+    MilestoneStatus,
+    ObservationOrigin,
+    SectionRelation,
+    Series,
+    Target,
+    TargetKind,
+    TargetStatus,
+    Unit,
+)
 from tests.factories import API
 
 pytestmark = pytest.mark.django_db
 
+CJK = re.compile(r"[\u4e00-\u9fff]")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 LISTS = [
     "measures",
@@ -120,6 +143,30 @@ class TestNamesBesideCodes:
         ]
         assert row["deadlines"] == "; ".join(deadlines)
         assert target.deadline.isoformat() in row["deadlines"]
+
+    def test_each_deadline_is_named_in_both_languages(self, api, reference_data):
+        target = Target.objects.exclude(deadline_text_en="").filter(deadline__isnull=True).first()
+        measure = target.measure
+        response = api.get(
+            f"{API}/measures/",
+            {"document": measure.document.slug, "in_force": "all", "format": "csv"},
+        )
+        row = next(row for row in csv_rows(response) if row["id"] == measure.public_id)
+        header = list(row)
+        at = header.index("deadlines")
+        assert header[at + 1 : at + 3] == ["deadlines_zh", "deadlines_en"]
+        targets = list(measure.targets.order_by("key"))
+        for column, wording in (
+            ("deadlines_zh", "deadline_text"),
+            ("deadlines_en", "deadline_text_en"),
+        ):
+            expected = [
+                t.deadline.isoformat() if t.deadline else getattr(t, wording) or t.deadline_text
+                for t in targets
+            ]
+            assert row[column] == "; ".join(expected)
+        assert target.deadline_text_en in row["deadlines_en"]
+        assert target.deadline_text_en not in row["deadlines_zh"]
 
 
 class TestExcel:
@@ -283,3 +330,109 @@ def test_the_pages_offer_the_excel_file_of_what_they_show(client, reference_data
         row[first] for row in csv_rows(table)
     ]
     assert len(rows) > 1
+
+
+def labels(enum) -> dict[str, tuple[str, str]]:
+    """A choice's label in Chinese and English, as the interface translates it."""
+    names = {}
+    for code, label in enum.choices:
+        with translation.override("zh-hans"):
+            chinese = str(label)
+        with translation.override("en"):
+            english = str(label)
+        names[code] = (chinese, english)
+    return names
+
+
+def names_of(model, key="code", zh="name_zh", en="name_en") -> dict[str, tuple[str, str]]:
+    return {code: (a, b) for code, a, b in model.objects.values_list(key, zh, en)}
+
+
+# Each export's code columns a reader cannot read, and where their names are in the database.
+NAMED = [
+    ("documents", "jurisdiction", lambda: names_of(Jurisdiction)),
+    ("documents", "series", lambda: names_of(Series, "slug")),
+    ("documents", "status", lambda: labels(DocumentValidity)),
+    ("documents", "superseded_by", lambda: names_of(Document, "slug", "title_zh", "title_en")),
+    ("documents", "issuers", lambda: names_of(Agency, "slug")),
+    ("documents", "grade", lambda: labels(Grade)),
+    ("measures", "validity", lambda: labels(DocumentValidity)),
+    ("measures", "grade", lambda: labels(Grade)),
+    ("measures", "placement_grade", lambda: labels(Grade)),
+    ("agencies", "jurisdiction", lambda: names_of(Jurisdiction)),
+    ("agencies", "kind", lambda: labels(AgencyKind)),
+    ("targets", "kind", lambda: labels(TargetKind)),
+    ("targets", "unit", lambda: labels(Unit)),
+    ("targets", "direction", lambda: labels(Direction)),
+    ("targets", "comparator", lambda: labels(Comparator)),
+    ("targets", "status", lambda: labels(TargetStatus)),
+    ("targets", "grade", lambda: labels(Grade)),
+    ("milestones", "status", lambda: labels(MilestoneStatus)),
+    ("milestones", "origin", lambda: labels(ObservationOrigin)),
+    ("milestones", "grade", lambda: labels(Grade)),
+    ("links", "relation", lambda: labels(MeasureRelation)),
+    ("links", "status", lambda: labels(LinkStatus)),
+    ("links", "grade", lambda: labels(Grade)),
+    ("section-links", "relation", lambda: labels(SectionRelation)),
+    ("section-links", "status", lambda: labels(LinkStatus)),
+    ("section-links", "grade", lambda: labels(Grade)),
+    ("compare?a=beijing-2024&b=beijing-2025", "relation", lambda: labels(MeasureRelation)),
+    ("compare?a=beijing-2024&b=beijing-2025", "status", lambda: labels(LinkStatus)),
+]
+
+
+def split(cell: str) -> list[str]:
+    return cell.split("; ") if cell else []
+
+
+class TestNamesBesideEveryCode:
+    @pytest.mark.parametrize(("endpoint", "column", "expected"), NAMED)
+    def test_the_codes_are_named_in_both_languages(
+        self, api, reference_data, endpoint, column, expected
+    ):
+        path, _, query = endpoint.partition("?")
+        response = api.get(f"{API}/{path}/?{query}&format=csv&in_force=all")
+        rows = csv_rows(response)
+        header = list(rows[0])
+        at = header.index(column)  # the code column stays, for existing consumers
+        assert header[at + 1 : at + 3] == [f"{column}_zh", f"{column}_en"]
+        names = expected()
+        coded = [row for row in rows if row[column]]
+        assert coded, f"no {path} row has a {column} to name"
+        for row in coded:
+            pairs = [names[code] for code in split(row[column])]
+            assert split(row[f"{column}_zh"]) == [zh for zh, _ in pairs]
+            assert split(row[f"{column}_en"]) == [en for _, en in pairs]
+
+    @pytest.mark.parametrize("endpoint", ["targets", "links", "documents"])
+    def test_the_chinese_names_are_chinese(self, api, reference_data, endpoint):
+        rows = csv_rows(api.get(f"{API}/{endpoint}/", {"format": "csv"}))
+        status = "grade" if endpoint != "targets" else "status"
+        assert any(CJK.search(row[f"{status}_zh"]) for row in rows)
+        assert not any(CJK.search(row[f"{status}_en"]) for row in rows)
+
+    def test_the_excel_file_has_the_name_columns(self, api, reference_data):
+        rows = xlsx_rows(api.get(f"{API}/targets/", {"format": "xlsx"}))
+        at = rows[0].index("unit")
+        assert rows[0][at : at + 3] == ["unit", "unit_zh", "unit_en"]
+        target = Target.objects.order_by("pk").first()
+        assert rows[1][at : at + 3] == [target.unit, *labels(Unit)[target.unit]]
+
+    @pytest.mark.parametrize(
+        ("endpoint", "few", "many"),
+        [
+            ("targets", {"status": "achieved"}, {}),
+            ("links", {"relation": "continued"}, {}),
+            ("documents", {"as_of": "2024-06-30"}, {}),
+        ],
+    )
+    def test_the_names_cost_no_query_per_row(self, api, reference_data, endpoint, few, many):
+        counts = []
+        for query in (few, many):
+            cache.clear()
+            with CaptureQueriesContext(connection) as queries:
+                response = api.get(f"{API}/{endpoint}/", {**query, "format": "csv"})
+            counts.append((len(csv_rows(response)), len(queries)))
+        (few_rows, few_queries), (many_rows, many_queries) = counts
+        assert 0 < few_rows < many_rows
+        assert few_queries == many_queries
