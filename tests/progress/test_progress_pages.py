@@ -283,12 +283,17 @@ class TestProgressAtScale:
         by_document = re.findall(r'href="\?document=([^"]+)"', page)
         assert set(by_document) == {"beijing-2024"}  # only the document shown, not the corpus
         total = Target.objects.filter(measure__document__slug="beijing-2024").count()
-        assert re.search(rf'href="\?document=beijing-2024">[^<]+</a></td><td>{total}</td>', page)
+        assert re.search(
+            rf'href="\?document=beijing-2024">[^<]+</a></td><td data-label="[^"]+">{total}</td>',
+            page,
+        )
         # Within one agency, the roll-up by document counts that agency's targets only (the
         # targets' table comes before the milestones' one).
         agency = "bj-medical-products"
         page = client.get(f"/progress/?agency={agency}").content.decode()
-        rows = re.findall(r'href="\?document=([^"]+)">[^<]+</a></td><td>(\d+)</td>', page)
+        rows = re.findall(
+            r'href="\?document=([^"]+)">[^<]+</a></td><td data-label="[^"]+">(\d+)</td>', page
+        )
         counts: dict[str, int] = {}
         for slug, count in rows:
             counts.setdefault(slug, int(count))
@@ -312,7 +317,7 @@ class TestProgressAtScale:
         first, _ = visit()
         again, page = visit()
         assert again <= first - 6  # the roll-ups (two tables by three groupings) were kept
-        row = r'href="\?document=beijing-2024">[^<]+</a></td><td>(\d+)</td>'
+        row = r'href="\?document=beijing-2024">[^<]+</a></td><td data-label="[^"]+">(\d+)</td>'
         total = int(re.search(row, page)[1])
         TargetFactory(
             measure=Target.objects.filter(measure__document__slug="beijing-2024")[0].measure
