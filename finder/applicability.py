@@ -44,8 +44,10 @@ from enum import StrEnum
 from typing import Protocol, TypeVar
 
 from django.db.models import Prefetch
-from django.utils import timezone, translation
+from django.utils import timezone
 
+from measures.api.names import in_both_languages
+from measures.asof import lend_successor
 from measures.models import (
     DocumentValidity,
     EntityType,
@@ -373,7 +375,9 @@ def describe(finding: Finding) -> tuple[ProfileLine, ...]:
     day = (finding.day or timezone.localdate()).isoformat()
     return (
         ProfileLine("entity_type", profile.entity_type, *named(EntityType, profile.entity_type)),
-        ProfileLine("location", profile.location, *_both(Location(profile.location).label)),
+        ProfileLine(
+            "location", profile.location, *in_both_languages(Location(profile.location).label)
+        ),
         ProfileLine("stage", profile.stage, *named(ProductStage, profile.stage)),
         ProfileLine(
             "product_type", profile.product_type, *named(ProductType, profile.product_type)
@@ -397,26 +401,14 @@ def describe(finding: Finding) -> tuple[ProfileLine, ...]:
     )
 
 
-def _both(label: object) -> tuple[str, str]:
-    with translation.override("zh-hans"):
-        chinese = str(label)
-    with translation.override("en"):
-        english = str(label)
-    return chinese, english
-
-
 def _with_validity(match: Match, day: datetime.date) -> Match:
     """The match, with its measure's validity on `day` when the successor was read with it
     (include_ended); otherwise every candidate is in force, by the query."""
     measure = match.measure
     if not hasattr(measure, "successor_starts"):
         return match
-    document = measure.document
-    document.successor_slug = measure.successor_slug
-    document.successor_starts = measure.successor_starts
-    document.successor_name_zh = measure.successor_name_zh
-    document.successor_name_en = measure.successor_name_en
-    period = document.period
+    lend_successor([measure])
+    period = measure.document.period
     validity = DocumentValidity(period.on(day))
     if validity == DocumentValidity.IN_FORCE:
         return match

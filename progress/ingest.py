@@ -49,6 +49,7 @@ from django.utils import timezone
 
 from caching.dataversion import bump
 from measures.models import IndicatorSource, Observation, ObservationOrigin, Target
+from measures.quoting import language_of
 from measures.validity import EARLIEST_AS_OF
 from policytracker.serverfiles import (
     NotARegularFile,
@@ -174,7 +175,8 @@ def _observation(
         target_id=row.target_id,
         observed_on=row.observed_on,
         value=row.value,
-        note_en=row.note,
+        # A file's note is in the language it was written in.
+        **{"note_zh" if language_of(row.note) == "zh-Hans" else "note_en": row.note},
         source_url=source.location if source.is_url else "",
         source_id=source.source_id,
         grade=source.grade,

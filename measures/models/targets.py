@@ -56,7 +56,7 @@ class DaysBetween(models.Func):
     """Whole days from the second date to the first: negative when the first comes earlier."""
 
     arity = 2
-    output_field = models.IntegerField(verbose_name=_("output field"))
+    output_field = models.IntegerField()
     # PostgreSQL subtracts dates into days.
     template = "(%(expressions)s)"
     arg_joiner = " - "

@@ -1,3 +1,4 @@
+import functools
 import re
 from dataclasses import dataclass
 
@@ -27,8 +28,10 @@ def measure_url(public_id: str) -> str:
     return f"{url}#target-{target_key}" if target_key else url
 
 
+@functools.lru_cache(maxsize=64)
 def _pattern(query: str) -> re.Pattern[str] | None:
-    """Every form of every term of `query` (synonyms included), longest first."""
+    """Every form of every term of `query` (synonyms included), longest first. Kept: a results
+    page asks for it for each row's title and snippet fields."""
     forms = every_form(query or "")
     if not forms:
         return None

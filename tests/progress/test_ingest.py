@@ -239,6 +239,19 @@ class TestTheCommand:
         call_command("ingest_observations", source="stats", stdout=out)
         assert "stats: added: 1 read, 1 added, 0 already recorded, 0 rejected." in out.getvalue()
 
+    def test_a_note_is_kept_in_the_language_it_is_written_in(self, tmp_path, targets):
+        first, second = targets
+        path = tmp_path / "values.csv"
+        path.write_bytes(
+            "target,date,value,note\n"
+            f"{first.public_id},2025-06-30,19.5,市统计局季度通报\n"
+            f"{second.public_id},2025-06-30,21,quarterly bulletin\n".encode()
+        )
+        IndicatorSourceFactory(name="stats", location=str(path), note_field="note")
+        call_command("ingest_observations", stdout=io.StringIO())
+        notes = Observation.objects.order_by("target").values_list("note_zh", "note_en")
+        assert list(notes) == [("市统计局季度通报", ""), ("", "quarterly bulletin")]
+
     def test_it_names_an_unknown_source(self):
         with pytest.raises(CommandError, match="no indicator source named “nope”"):
             call_command("ingest_observations", source="nope")
