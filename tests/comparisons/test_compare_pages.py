@@ -1,10 +1,9 @@
-import csv
-import re
-
 """The comparison pages, the compare API, its cache and the suggestion command, as a user and
 an editor drive them."""
 
+import csv
 import io
+import re
 
 import pytest
 from django.contrib.auth.models import Group
@@ -255,7 +254,8 @@ class TestCompareAPI:
         assert "≤28周 → ≤20周（收紧）" in first["target_changes_zh"]
         assert "≤ 28 weeks → ≤ 20 weeks (tighter)" in first["target_changes_en"]
         assert not re.search(r"[\u4e00-\u9fff]", first["target_changes_en"])
-        assert first["newer_title_en"] and first["older_title_en"]
+        assert first["newer_title_en"]
+        assert first["older_title_en"]
 
     @pytest.mark.parametrize(
         ("query", "status", "field"),
