@@ -4,9 +4,11 @@ a reviewed link recomputes the comparisons it touches."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import django_filters
 from django.db.models import Q, QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.exceptions import NotFound, ValidationError
@@ -16,6 +18,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from caching.responses import CachedReads
+from comparisons.labels import CHANGE_LABELS
+from measures import typography
 from measures.api import serializers as s
 from measures.api.base import (
     AS_OF,
@@ -236,14 +240,43 @@ class ComparisonSerializer(serializers.Serializer):
     validity = ValiditySerializer(help_text="Each document's validity on `as_of`.")
 
 
+def _goal(change: dict, side: str, language: str) -> str:
+    value = change[f"{side}_goal"]
+    if value in (None, ""):
+        return "—"
+    return typography.goal(change["comparator"], Decimal(str(value)), change["unit"], language)
+
+
+def described_changes(changes: list[dict], language: str) -> str:
+    """A measure's target changes as a reader of `language` reads them on the comparison page:
+    `Time to start a clinical trial: ≤ 28 weeks → ≤ 20 weeks (tighter)`."""
+    english = language == "en"
+    with translation.override(language):
+        return "; ".join(
+            "{metric}: {old} → {new}{open}{label}{close}".format(
+                metric=(change.get("metric_en") if english else None)
+                or change.get("metric_zh")
+                or change["metric"],
+                old=_goal(change, "old", language),
+                new=_goal(change, "new", language),
+                open=" (" if english else "（",
+                label=CHANGE_LABELS.get(change["change"], change["change"]),
+                close=")" if english else "）",
+            )
+            for change in changes
+        )
+
+
 def measure_pairs(result: dict) -> list[dict]:
-    """One row per measure of B and counterpart, then the measures of A dropped or unlinked."""
+    """One row per measure of B and counterpart, then the measures of A dropped or unlinked.
+    Beside the codes (`target_changes`, as before), each row says the same in both languages."""
     rows = []
     for part in result["parts"]:
         for row in part["measures"]:
+            targets = row["changes"]["targets"]
             changes = "; ".join(
                 f"{c['metric']}: {c['old_goal'] or '—'} → {c['new_goal'] or '—'} ({c['change']})"
-                for c in row["changes"]["targets"]
+                for c in targets
             )
             for linked in row["older"] or [None]:
                 rows.append(
@@ -251,12 +284,16 @@ def measure_pairs(result: dict) -> list[dict]:
                         "part": part["newer"]["ordinal"],
                         "newer": row["newer"]["id"],
                         "newer_title_zh": row["newer"]["title_zh"],
+                        "newer_title_en": row["newer"]["title_en"],
                         "relation": linked["relation"] if linked else row["relation"],
                         "status": linked["status"] if linked else "",
                         "score": linked["score"] if linked else None,
                         "older": linked["measure"]["id"] if linked else "",
                         "older_title_zh": linked["measure"]["title_zh"] if linked else "",
+                        "older_title_en": linked["measure"]["title_en"] if linked else "",
                         "target_changes": changes,
+                        "target_changes_zh": described_changes(targets, "zh-hans"),
+                        "target_changes_en": described_changes(targets, "en"),
                     }
                 )
     for linked in result["dropped"]:
@@ -265,12 +302,16 @@ def measure_pairs(result: dict) -> list[dict]:
                 "part": None,
                 "newer": "",
                 "newer_title_zh": "",
+                "newer_title_en": "",
                 "relation": "dropped",
                 "status": linked["status"],
                 "score": linked["score"],
                 "older": linked["measure"]["id"],
                 "older_title_zh": linked["measure"]["title_zh"],
+                "older_title_en": linked["measure"]["title_en"],
                 "target_changes": "",
+                "target_changes_zh": "",
+                "target_changes_en": "",
             }
         )
     return rows
@@ -288,6 +329,11 @@ CSV_COLUMNS = [
         "older",
         "older_title_zh",
         "target_changes",
+        # Added after the columns consumers already read by position.
+        "newer_title_en",
+        "older_title_en",
+        "target_changes_zh",
+        "target_changes_en",
     )
 ]
 

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext
 
+from comparisons.labels import CHANGE_LABELS
 from measures.asof import read_as_of
 from measures.models import (
     Agency,
@@ -27,15 +28,7 @@ from .pairs import resolve_pair, starting_pair
 
 def change_labels(a: Document, b: Document) -> dict[str, str]:
     """Names of the kinds of target change; `only_a` / `only_b` name the two documents."""
-    labels = {
-        "tighter": gettext("tighter"),
-        "looser": gettext("looser"),
-        "unchanged": gettext("unchanged"),
-        "redefined": gettext("target redefined"),
-        "new": gettext("new target"),
-        "dropped": gettext("target dropped"),
-        "completed": gettext("target met, completed"),
-    }
+    labels = {code: str(label) for code, label in CHANGE_LABELS.items()}
     for code, document in (("only_a", a), ("only_b", b)):
         labels[code] = gettext("only in %(place)s") % {"place": document.short_name}
     return labels

@@ -1,7 +1,9 @@
 """The comparison pages, the compare API, its cache and the suggestion command, as a user and
 an editor drive them."""
 
+import csv
 import io
+import re
 
 import pytest
 from django.contrib.auth.models import Group
@@ -234,11 +236,26 @@ class TestCompareAPI:
         assert response.status_code == 200
         assert response["Content-Type"].startswith("text/csv")
         lines = response.content.decode("utf-8-sig").splitlines()
-        assert lines[0].startswith("part,newer,newer_title_zh,relation,status,score,older")
+        assert lines[0].startswith(
+            "part,newer,newer_title_zh,relation,relation_zh,relation_en,status,status_zh,"
+            "status_en,score,older"
+        )
         assert any(
             line.startswith("1,beijing-2025/1,") and "beijing-2024/1" in line for line in lines
         )
         assert any(",dropped," in line and "beijing-2024/18" in line for line in lines)
+
+    def test_the_export_says_each_target_change_in_both_languages(self, reference_data):
+        response = APIClient().get(API, {"a": "beijing-2024", "b": "beijing-2025", "format": "csv"})
+        rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+        first = next(row for row in rows if row["newer"] == "beijing-2025/1")
+        # The codes as before, and the same change as the comparison page says it.
+        assert "trial_startup_weeks: 28.00 → 20.00 (tighter)" in first["target_changes"]
+        assert "≤28周 → ≤20周（收紧）" in first["target_changes_zh"]
+        assert "≤ 28 weeks → ≤ 20 weeks (tighter)" in first["target_changes_en"]
+        assert not re.search(r"[\u4e00-\u9fff]", first["target_changes_en"])
+        assert first["newer_title_en"]
+        assert first["older_title_en"]
 
     @pytest.mark.parametrize(
         ("query", "status", "field"),
