@@ -30,12 +30,16 @@ def snapshot() -> list[tuple]:
     return [
         *measures,
         *targets.values_list("measure__number", "key", "metric", "goal_value", "deadline"),
-        *m.Observation.objects.order_by("target__measure__document__slug", "value").values_list(
-            "target__key", "value", "observed_on"
-        ),
-        *MeasureLink.objects.order_by("newer__document__slug", "newer__number").values_list(
-            "older__document__slug", "older__number", "newer__number", "relation"
-        ),
+        # Each ordered by what identifies a row (PostgreSQL returns ties in any order).
+        *m.Observation.objects.order_by(
+            "target__measure__document__slug",
+            "target__measure__number",
+            "target__key",
+            "observed_on",
+        ).values_list("target__key", "value", "observed_on"),
+        *MeasureLink.objects.order_by(
+            "newer__document__slug", "newer__number", "older__document__slug", "older__number"
+        ).values_list("older__document__slug", "older__number", "newer__number", "relation"),
         *m.Eligibility.objects.order_by("measure__document__slug", "measure__number").values_list(
             "measure__number", "class1_only", "for_beijing", "for_abroad", "next_step_en"
         ),
