@@ -12,3 +12,7 @@ class MeasuresConfig(AppConfig):
         # How an indicator source is read is bookkeeping that no API answer shows: saving it
         # must not retire every cached answer.
         dataversion.watch(self, ignore={"IndicatorSource"})
+
+        from . import changelog
+
+        changelog.connect_signals()

@@ -173,6 +173,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Writes while answering are the signed-in editor's, in the change log (measures/changelog.py).
+    "measures.changelog.ChangeAuthor",
     # Anonymous HTML pages: PAGE_RATE per client address (the API has its own throttle).
     "caching.limits.PageRateLimit",
     "django.contrib.messages.middleware.MessageMiddleware",

@@ -13,6 +13,7 @@ One module per concern, all importable from here (`from measures.models import M
 - `targets`: targets, their observations, and their status on any day (in SQL);
 - `rollups`: targets and milestones counted by document, part, measure, agency or topic;
 - `indicators`: the files observations are ingested from; `milestones`: qualitative steps;
+- `changes`: the change log of the curated data (written by `measures.changelog`);
 - `links`: what became of a measure, part or target in the next edition or level.
 """
 
@@ -35,6 +36,12 @@ from .base import (
     SourceKind,
     TargetKind,
     pick_language,
+)
+from .changes import (
+    Change,
+    ChangeKind,
+    ChangeQuerySet,
+    ObjectKind,
 )
 from .documents import (
     Document,
@@ -121,6 +128,9 @@ __all__ = [
     "AgencyKind",
     "AgencyRole",
     "BilingualName",
+    "Change",
+    "ChangeKind",
+    "ChangeQuerySet",
     "Comparator",
     "DaysBetween",
     "Direction",
@@ -146,6 +156,7 @@ __all__ = [
     "Milestone",
     "MilestoneQuerySet",
     "MilestoneStatus",
+    "ObjectKind",
     "Observation",
     "ObservationOrigin",
     "OnError",

@@ -1,0 +1,511 @@
+"""Recording changes to curated data in the change log (`measures.models.Change`).
+
+Two ways in, one table:
+
+- **One write at a time** (the admin, the API, the importer, a shell): signals. `pre_save` reads
+  the row as stored (one query), `post_save` compares and inserts one `Change` when a tracked
+  field differs; `post_delete` records the removal with the object's last values. Who wrote it
+  comes from the request (`ChangeAuthor` middleware: the editor, and `admin` or `api`) or from an
+  enclosing `recording(process=…)`.
+- **In bulk** (the loader, ingestion): the writer knows each row's old and new values already, so
+  it opens `recording(process=…, bulk=True)`, which silences the signals, and says what changed
+  (`log.added`, `log.changed`, `log.removed`); the log resolves every row's document, measure and
+  jurisdiction with one query per kind of object and inserts them with one `bulk_create`, inside
+  the writer's transaction. The progress refresh writes its status changes in SQL
+  (`insert_status_changes`).
+
+A write that changes no tracked field records nothing. After rows are written, the
+`changes_recorded` signal tells listeners (webhooks) the new rows' highest id, once the
+transaction commits.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import datetime
+import decimal
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import models, transaction
+from django.db.models.signals import post_save, pre_delete, pre_save
+from django.dispatch import Signal
+from django.http import HttpRequest
+from django.utils import timezone
+
+from .models import (
+    Change,
+    ChangeKind,
+    Document,
+    Measure,
+    MeasureLink,
+    MeasureRelation,
+    Milestone,
+    ObjectKind,
+    Observation,
+    Section,
+    SectionLink,
+    Target,
+    TargetLink,
+)
+
+# Sent after commit with `last_id`: the highest Change id the transaction wrote.
+changes_recorded = Signal()
+
+# The models whose changes are recorded, and what a reader calls each.
+OBJECT_KINDS: dict[type[models.Model], str] = {
+    Document: ObjectKind.DOCUMENT,
+    Measure: ObjectKind.MEASURE,
+    Target: ObjectKind.TARGET,
+    Observation: ObjectKind.OBSERVATION,
+    Milestone: ObjectKind.MILESTONE,
+    MeasureLink: ObjectKind.LINK,
+    SectionLink: ObjectKind.LINK,
+    TargetLink: ObjectKind.LINK,
+}
+
+# Fields that are bookkeeping or a read model computed from others, not curated facts: the
+# target's stored progress is the refresh's (its status moves are recorded as STATUS changes).
+UNTRACKED = {
+    "id",
+    "search_text",
+    "created_at",
+    "updated_at",
+    "jurisdiction_level",
+    "status_computed",
+    "progress_share",
+    "is_stale",
+    "latest_value",
+    "latest_observed_on",
+    "progress_computed_at",
+    "retrieved_at",
+    "content_hash",
+}
+# …except a target's stored status, which is the refresh's alone.
+UNTRACKED_BY_MODEL: dict[type[models.Model], set[str]] = {Target: {"status"}}
+
+# The relations by which a newer measure takes over an older one.
+SUPERSEDING = {
+    MeasureRelation.CONTINUED,
+    MeasureRelation.STRENGTHENED,
+    MeasureRelation.RELAXED,
+    MeasureRelation.MERGED,
+    MeasureRelation.SPLIT,
+}
+
+# Rows looked up per query when resolving where objects belong (below SQLite's variable limit).
+CHUNK = 2000
+
+
+def tracked_fields(model: type[models.Model]) -> list[str]:
+    """The attnames whose changes are recorded for `model` (foreign keys as their ids)."""
+    skip = UNTRACKED | UNTRACKED_BY_MODEL.get(model, set())
+    return [
+        f.attname
+        for f in model._meta.concrete_fields
+        if not f.primary_key and f.name not in skip and f.attname not in skip
+    ]
+
+
+def jsonable(value: Any) -> Any:
+    """A field's value as the log stores it: decimals and dates as text, the rest as is."""
+    if isinstance(value, decimal.Decimal):
+        return format(value.normalize(), "f") if value == value.to_integral() else str(value)
+    if isinstance(value, datetime.datetime | datetime.date):
+        return value.isoformat()
+    return value
+
+
+def values_of(obj: models.Model) -> dict[str, Any]:
+    return {name: getattr(obj, name) for name in tracked_fields(type(obj))}
+
+
+def differences(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
+    """[{"field", "old", "new"}] for every field whose value differs, in field order."""
+    return [
+        {"field": name, "old": jsonable(old.get(name)), "new": jsonable(value)}
+        for name, value in new.items()
+        if jsonable(old.get(name)) != jsonable(value)
+    ]
+
+
+# -- who is writing ---------------------------------------------------------------------------
+
+
+@dataclass
+class Author:
+    process: str
+    actor_id: int | None = None
+    request: HttpRequest | None = None
+    log: ChangeLog | None = None
+
+    def actor(self) -> int | None:
+        if self.actor_id is not None:
+            return self.actor_id
+        # Read late: DRF authenticates a token inside the view, after the middleware ran, and
+        # sets the user on the Django request.
+        user = getattr(self.request, "user", None)
+        return user.pk if user is not None and user.is_authenticated else None
+
+
+_author: contextvars.ContextVar[Author | None] = contextvars.ContextVar(
+    "change_author", default=None
+)
+
+
+def current_author() -> Author:
+    return _author.get() or Author(process="shell")
+
+
+class ChangeAuthor:
+    """Middleware: writes made while answering a request are the signed-in editor's, by `admin`
+    (under /admin/), `api` (under /api/) or `web`."""
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return self.get_response(request)
+        path = request.path_info
+        process = (
+            "admin" if path.startswith("/admin/") else "api" if path.startswith("/api/") else "web"
+        )
+        token = _author.set(Author(process=process, request=request))
+        try:
+            return self.get_response(request)
+        finally:
+            _author.reset(token)
+
+
+# -- the log ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Pending:
+    obj: models.Model
+    kind: str
+    fields: list[dict[str, Any]] = field(default_factory=list)
+
+
+class ChangeLog:
+    """Changes waiting to be written together (see `recording`)."""
+
+    def __init__(self, author: Author, bulk: bool) -> None:
+        self.author = author
+        self.bulk = bulk
+        self.pending: list[Change] = []
+        self.at = timezone.now()
+
+    # What writers say.
+
+    def added(self, obj: models.Model) -> None:
+        self.record([Pending(obj, ChangeKind.ADDED)])
+
+    def changed(self, obj: models.Model, old: dict[str, Any]) -> None:
+        """`obj` as it is now, `old` its tracked values before (by attname); nothing when equal."""
+        tracked = values_of(obj)
+        fields = differences({name: old.get(name) for name in tracked}, tracked)
+        if fields:
+            self.record([Pending(obj, ChangeKind.CHANGED, fields)])
+
+    def removed(self, objs: Iterable[models.Model]) -> None:
+        """Call before deleting: where each object belonged is read while it is still there."""
+        pending = [
+            Pending(
+                obj,
+                ChangeKind.REMOVED,
+                [{"field": k, "old": jsonable(v), "new": None} for k, v in values_of(obj).items()],
+            )
+            for obj in objs
+        ]
+        self.record(pending)
+
+    def record(self, pending: list[Pending]) -> None:
+        pending = pending + self.superseded_by(pending)
+        changes = placed(pending, self.author, self.at)
+        if self.bulk:
+            self.pending.extend(changes)
+        else:
+            write(changes)
+
+    def superseded_by(self, pending: list[Pending]) -> list[Pending]:
+        """A new link by which a newer edition's measure takes over an older one also says the
+        older measure was superseded."""
+        extra = []
+        for item in pending:
+            link = item.obj
+            if (
+                item.kind == ChangeKind.ADDED
+                and isinstance(link, MeasureLink)
+                and link.relation in SUPERSEDING
+                and link.older_id is not None
+                and link.newer_id is not None
+            ):
+                older = Measure(pk=link.older_id)
+                extra.append(
+                    Pending(
+                        older,
+                        ChangeKind.SUPERSEDED,
+                        [{"field": "newer_id", "old": None, "new": link.newer_id}],
+                    )
+                )
+        return extra
+
+    def flush(self) -> None:
+        write(self.pending)
+        self.pending = []
+
+
+@contextmanager
+def recording(process: str, actor_id: int | None = None, bulk: bool = False) -> Iterator[ChangeLog]:
+    """Record the changes made inside the block as `process` (and `actor_id`). With `bulk`, the
+    signals are silent and the block says what changed; everything is written when it ends,
+    inside a transaction that holds the block's writes too."""
+    author = Author(process=process, actor_id=actor_id)
+    log = ChangeLog(author, bulk)
+    author.log = log
+    token = _author.set(author)
+    try:
+        with transaction.atomic():
+            yield log
+            log.flush()
+    finally:
+        _author.reset(token)
+
+
+def write(changes: list[Change]) -> None:
+    if not changes:
+        return
+    created = Change.objects.bulk_create(changes, batch_size=CHUNK)
+    last_id = max((c.pk for c in created if c.pk is not None), default=None)
+    if last_id is None:  # a backend that returns no ids (none of ours)
+        last_id = Change.objects.order_by("-id").values_list("pk", flat=True).first()
+    transaction.on_commit(lambda: changes_recorded.send(sender=Change, last_id=last_id))
+
+
+# -- where each change belongs ----------------------------------------------------------------
+
+
+def _chunks(ids: set[int]) -> Iterator[list[int]]:
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), CHUNK):
+        yield ordered[start : start + CHUNK]
+
+
+def placed(pending: list[Pending], author: Author, at: datetime.datetime) -> list[Change]:
+    """`Change` rows for `pending`, each with its document, jurisdiction, measure, target, source
+    and label, read with one query per kind of object whatever the number of rows."""
+    target_ids: set[int] = set()
+    measure_ids: set[int] = set()
+    section_ids: set[int] = set()
+    for item in pending:
+        obj = item.obj
+        if isinstance(obj, Observation):
+            target_ids.add(obj.target_id)
+        elif isinstance(obj, TargetLink):
+            target_ids.update(i for i in (obj.newer_id, obj.older_id) if i)
+        elif isinstance(obj, Target | Milestone):
+            measure_ids.add(obj.measure_id)
+        elif isinstance(obj, MeasureLink):
+            measure_ids.update(i for i in (obj.newer_id, obj.older_id) if i)
+        elif isinstance(obj, SectionLink):
+            section_ids.update(i for i in (obj.newer_id, obj.older_id) if i)
+        elif isinstance(obj, Measure):
+            measure_ids.add(obj.pk)
+
+    targets: dict[int, tuple[int, str]] = {}
+    for chunk in _chunks(target_ids):
+        found = Target.objects.filter(pk__in=chunk).values_list("pk", "measure_id", "key")
+        targets.update((pk, (owner, key)) for pk, owner, key in found)
+    measure_ids.update(owner for owner, _key in targets.values())
+    measures: dict[int, tuple[int, int]] = {}
+    for chunk in _chunks(measure_ids):
+        in_chunk = Measure.objects.filter(pk__in=chunk)
+        measures.update(
+            (pk, (d, n)) for pk, d, n in in_chunk.values_list("pk", "document_id", "number")
+        )
+    sections: dict[int, tuple[int, int]] = {}
+    for chunk in _chunks(section_ids):
+        parts = Section.objects.filter(pk__in=chunk)
+        sections.update(
+            (pk, (d, o)) for pk, d, o in parts.values_list("pk", "document_id", "ordinal")
+        )
+    document_ids = {d for d, _n in measures.values()} | {d for d, _o in sections.values()}
+    document_ids |= {item.obj.pk for item in pending if isinstance(item.obj, Document)}
+    documents: dict[int, tuple[int, str]] = {}
+    for chunk in _chunks(document_ids):
+        docs = Document.objects.filter(pk__in=chunk)
+        documents.update(
+            (pk, (j, slug)) for pk, j, slug in docs.values_list("pk", "jurisdiction_id", "slug")
+        )
+    for item in pending:  # a document being added or changed is as it is in memory
+        if isinstance(item.obj, Document):
+            documents[item.obj.pk] = (item.obj.jurisdiction_id, item.obj.slug)
+
+    def measure_label(measure_id: int | None) -> str:
+        if measure_id not in measures:
+            return ""
+        document_id, number = measures[measure_id]
+        return f"{documents.get(document_id, (None, '?'))[1]}/{number}"
+
+    def target_label(target_id: int | None) -> str:
+        if target_id not in targets:
+            return ""
+        measure_id, key = targets[target_id]
+        return f"{measure_label(measure_id)}#{key}"
+
+    def section_label(section_id: int | None) -> str:
+        if section_id not in sections:
+            return ""
+        document_id, ordinal = sections[section_id]
+        return f"{documents.get(document_id, (None, '?'))[1]}§{ordinal}"
+
+    actor_id = author.actor()
+    changes = []
+    for item in pending:
+        obj = item.obj
+        document_id: int | None = None
+        measure_id: int | None = None
+        target_id: int | None = None
+        if isinstance(obj, Document):
+            document_id, label = obj.pk, obj.slug
+        elif isinstance(obj, Measure):
+            measure_id = obj.pk
+            if obj.pk in measures:
+                document_id = measures[obj.pk][0]
+            label = measure_label(obj.pk)
+        elif isinstance(obj, Target):
+            target_id, measure_id = obj.pk, obj.measure_id
+            label = f"{measure_label(obj.measure_id)}#{obj.key}"
+        elif isinstance(obj, Observation):
+            target_id = obj.target_id
+            measure_id = targets.get(obj.target_id, (None, ""))[0]
+            label = f"{target_label(obj.target_id)}@{jsonable(obj.observed_on)}"
+        elif isinstance(obj, Milestone):
+            measure_id = obj.measure_id
+            label = f"{measure_label(obj.measure_id)}:{obj.key}"
+        elif isinstance(obj, MeasureLink):
+            measure_id = obj.newer_id or obj.older_id
+            label = f"{measure_label(obj.older_id) or '—'} → {measure_label(obj.newer_id) or '—'}"
+        elif isinstance(obj, TargetLink):
+            target_id = obj.newer_id or obj.older_id
+            measure_id = targets.get(target_id, (None, ""))[0] if target_id else None
+            label = f"{target_label(obj.older_id) or '—'} → {target_label(obj.newer_id) or '—'}"
+        elif isinstance(obj, SectionLink):
+            section_id = obj.newer_id or obj.older_id
+            document_id = sections.get(section_id, (None, 0))[0] if section_id else None
+            label = f"{section_label(obj.older_id) or '—'} → {section_label(obj.newer_id) or '—'}"
+        else:  # pragma: no cover - only the models in OBJECT_KINDS are recorded
+            raise TypeError(f"{type(obj).__name__} is not recorded in the change log")
+        if document_id is None and measure_id in measures:
+            document_id = measures[measure_id][0]
+        jurisdiction_id = documents.get(document_id, (None, ""))[0] if document_id else None
+        changes.append(
+            Change(
+                at=at,
+                object_kind=OBJECT_KINDS[
+                    Measure if item.kind == ChangeKind.SUPERSEDED else type(obj)
+                ],
+                object_id=obj.pk,
+                object_label=label[:300],
+                kind=item.kind,
+                fields=item.fields,
+                document_id=document_id,
+                jurisdiction_id=jurisdiction_id,
+                # A removed object's own row is going: the log keeps its label, not a key to it.
+                measure_id=None
+                if item.kind == ChangeKind.REMOVED and isinstance(obj, Measure)
+                else measure_id,
+                target_id=None
+                if item.kind == ChangeKind.REMOVED and isinstance(obj, Target)
+                else target_id,
+                source_id=getattr(obj, "source_id", None),
+                actor_id=actor_id,
+                process=author.process[:100],
+            )
+        )
+    return changes
+
+
+# -- one write at a time: signals -------------------------------------------------------------
+
+_BEFORE = "_changelog_before"
+
+
+def _before_save(
+    sender: type[models.Model], instance: models.Model, raw: bool = False, **kwargs: Any
+) -> None:
+    author = _author.get()
+    if raw or (author is not None and author.log is not None and author.log.bulk):
+        return
+    if instance.pk is None or instance._state.adding:
+        setattr(instance, _BEFORE, None)
+        return
+    stored = sender._base_manager.filter(pk=instance.pk).values(*tracked_fields(sender)).first()
+    setattr(instance, _BEFORE, stored)
+
+
+def _after_save(
+    sender: type[models.Model],
+    instance: models.Model,
+    created: bool,
+    raw: bool = False,
+    **kwargs: Any,
+) -> None:
+    author = current_author()
+    if raw or (author.log is not None and author.log.bulk) or not hasattr(instance, _BEFORE):
+        return
+    before = getattr(instance, _BEFORE)
+    delattr(instance, _BEFORE)
+    log = author.log or ChangeLog(author, bulk=False)
+    if created or before is None:
+        log.added(instance)
+    else:
+        log.changed(instance, before)
+
+
+def _before_delete(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:
+    author = current_author()
+    if author.log is not None and author.log.bulk:
+        return
+    (author.log or ChangeLog(author, bulk=False)).removed([instance])
+
+
+def connect_signals() -> None:
+    for model in OBJECT_KINDS:
+        uid = f"changelog-{model._meta.label}"
+        pre_save.connect(_before_save, sender=model, dispatch_uid=uid)
+        post_save.connect(_after_save, sender=model, dispatch_uid=uid)
+        # Before the row goes, while where it belonged can still be read.
+        pre_delete.connect(_before_delete, sender=model, dispatch_uid=uid)
+
+
+# -- computed: the progress refresh -----------------------------------------------------------
+
+
+def insert_status_changes_sql(rows_table: str, vendor: str) -> str:
+    """One INSERT recording every target whose stored status differs from `rows_table`'s
+    computed_status (rows of pk, computed_status), to run before the refresh's UPDATE writes
+    them. Params: at, process."""
+    old = "CASE WHEN t.status IS NULL THEN 'null' ELSE '\"' || t.status || '\"' END"
+    new = (
+        "CASE WHEN r.computed_status IS NULL THEN 'null' ELSE '\"' || r.computed_status || '\"' END"
+    )
+    fields = f'\'[{{"field": "status", "old": \' || {old} || \', "new": \' || {new} || \'}}]\''
+    if vendor == "postgresql":
+        fields = f"CAST({fields} AS jsonb)"
+    # Our own table names only; every value is a parameter.
+    return (
+        "INSERT INTO measures_change (at, object_kind, object_id, object_label, kind, fields, "  # noqa: S608
+        "document_id, jurisdiction_id, measure_id, target_id, source_id, actor_id, process) "
+        "SELECT %s, 'target', t.id, d.slug || '/' || CAST(m.number AS TEXT) || '#' || t.key, "
+        f"'status', {fields}, "
+        "m.document_id, d.jurisdiction_id, t.measure_id, t.id, NULL, NULL, %s "
+        f"FROM measures_target t JOIN {rows_table} r ON t.id = r.pk "
+        "JOIN measures_measure m ON m.id = t.measure_id "
+        "JOIN measures_document d ON d.id = m.document_id "
+        "WHERE t.status IS DISTINCT FROM r.computed_status ORDER BY t.id"
+    )
