@@ -249,7 +249,7 @@ class ChangeLog:
                     Pending(
                         older,
                         ChangeKind.SUPERSEDED,
-                        [{"field": "newer_id", "old": None, "new": link.newer_id}],
+                        [{"field": "superseded_by", "old": None, "new": link.newer_id}],
                     )
                 )
         return extra
@@ -315,6 +315,8 @@ def placed(pending: list[Pending], author: Author, at: datetime.datetime) -> lis
             section_ids.update(i for i in (obj.newer_id, obj.older_id) if i)
         elif isinstance(obj, Measure):
             measure_ids.add(obj.pk)
+        if item.kind == ChangeKind.SUPERSEDED:
+            measure_ids.add(item.fields[0]["new"])
 
     targets: dict[int, tuple[int, str]] = {}
     for chunk in _chunks(target_ids):
@@ -362,6 +364,11 @@ def placed(pending: list[Pending], author: Author, at: datetime.datetime) -> lis
             return ""
         document_id, ordinal = sections[section_id]
         return f"{documents.get(document_id, (None, '?'))[1]}§{ordinal}"
+
+    for item in pending:  # "superseded by" names the newer measure, not its key
+        if item.kind == ChangeKind.SUPERSEDED:
+            newer = item.fields[0]["new"]
+            item.fields = [{"field": "superseded_by", "old": None, "new": measure_label(newer)}]
 
     actor_id = author.actor()
     changes = []

@@ -19,12 +19,16 @@ from django_filters.fields import IsoDateTimeField
 from .asof import is_past
 from .models import (
     Agency,
+    Change,
+    ChangeKind,
+    ChangeQuerySet,
     Document,
     EntityType,
     Grade,
     Jurisdiction,
     Measure,
     MeasureQuerySet,
+    ObjectKind,
     ProductStage,
     Target,
     TargetQuerySet,
@@ -360,3 +364,65 @@ class MeasureFilter(django_filters.FilterSet):
         past day `computed_status` and the other COMPUTED_PROGRESS annotations."""
         targets = Target.objects.all()
         return targets.as_of(self.day) if is_past(self.day) else targets
+
+
+class ChangeFilter(django_filters.FilterSet):
+    """The change log's filters, shared by /changes/, its feed and /api/v1/changes/: the
+    measure list's names where they mean the same (document, jurisdiction, topic, agency)."""
+
+    document = CodeFilter(
+        field_name="document",
+        to_field_name="slug",
+        queryset=Document.objects.all(),
+        label=_("Document"),
+        help_text="Document slug, e.g. beijing-2025; repeat for alternatives.",
+    )
+    jurisdiction = CodeFilter(
+        field_name="jurisdiction",
+        to_field_name="code",
+        queryset=Jurisdiction.objects.all(),
+        label=_("Jurisdiction"),
+        help_text="Jurisdiction code: national, beijing.",
+    )
+    topic = django_filters.ModelMultipleChoiceFilter(
+        method="filter_topic",
+        to_field_name="code",
+        queryset=Topic.objects.all(),
+        label=_("Topic"),
+        help_text="Topic code (see /api/v1/topics/): changes to measures with that topic.",
+    )
+    agency = django_filters.ModelMultipleChoiceFilter(
+        method="filter_agency",
+        to_field_name="slug",
+        queryset=Agency.objects.all(),
+        label=_("Agency"),
+        help_text="Responsible agency's slug: changes to measures it is responsible for.",
+    )
+    object = django_filters.MultipleChoiceFilter(
+        field_name="object_kind",
+        choices=ObjectKind.choices,
+        label=_("Object"),
+        help_text="What changed: document, measure, target, observation, milestone, link.",
+    )
+    change = django_filters.MultipleChoiceFilter(
+        field_name="kind",
+        choices=ChangeKind.choices,
+        label=_("Change"),
+        help_text="added, changed, removed, superseded, status.",
+    )
+    since = UtcIsoDateTimeFilter(
+        field_name="at",
+        lookup_expr="gte",
+        label=_("Since"),
+        help_text="Changes recorded at or after this time (ISO 8601: 2026-12-01T00:00:00Z).",
+    )
+
+    class Meta:
+        model = Change
+        fields: list[str] = []
+
+    def filter_topic(self, queryset: ChangeQuerySet, name: str, value) -> ChangeQuerySet:
+        return queryset.with_topic(value) if value else queryset
+
+    def filter_agency(self, queryset: ChangeQuerySet, name: str, value) -> ChangeQuerySet:
+        return queryset.with_agency(value) if value else queryset

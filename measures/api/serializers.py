@@ -18,7 +18,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException
 
-from measures import citations
+from measures import changewords, citations
 from measures import models as m
 from measures.asof import lend_successor, show_as_of
 from measures.models import LinkStatus, MeasureLink, SectionLink
@@ -29,6 +29,7 @@ FIELD_DESCRIPTIONS = {
     "baseline_date": "Date of the starting value.",
     "baseline_value": "Starting value, where the sources give one.",
     "comparator": "lte, lt, gte, gt or eq, against the goal.",
+    "at": "When the change was recorded.",
     "created_at": "When the row was recorded.",
     "deadline": "Date by which the goal is due.",
     "deadline_text": "The deadline or rule as the source words it.",
@@ -49,12 +50,20 @@ FIELD_DESCRIPTIONS = {
     "metric": "Metric code, shared across documents for comparison.",
     "metric_en": "What is measured, in English.",
     "metric_zh": "What is measured, in Chinese.",
+    "fields": (
+        "Each changed field: [{field, old, new}], values as JSON (decimals and dates as text); for "
+        "a removed object its last values."
+    ),
     "name_en": "Full name in English.",
     "name_zh": "Full name in Chinese.",
     "note": "What was reported.",
     "note_en": "Note in English.",
     "note_zh": "Note in Chinese.",
     "number": "Document number (文号).",
+    "object_id": "Database id of the object changed.",
+    "target": "Database id of the target, for a change to a target or its observations.",
+    "object_label": "The object's public id when the change was recorded (kept once it is gone).",
+    "process": "What wrote it: load_policies, import run N, ingest run N, refresh_progress, admin…",
     "observed_on": (
         "The date the value stands for: the end of the period it measures, not the report's date."
     ),
@@ -1083,3 +1092,75 @@ class TargetUpdateInput(EditorInput):
             deadline="Date by which the goal is due (none for a rule).",
         )
         extra_kwargs["goal_value"]["min_value"] = 0
+
+
+class ChangeSerializer(serializers.ModelSerializer):
+    """One entry of the change log, as /api/v1/changes/ lists it and webhooks deliver it.
+    Expects `document`, `jurisdiction`, `measure__document`, `target` and `source` selected."""
+
+    object = serializers.CharField(
+        source="object_kind", help_text="What changed: " + ", ".join(m.ObjectKind.values) + "."
+    )
+    change = serializers.CharField(
+        source="kind", help_text="How: " + ", ".join(m.ChangeKind.values) + "."
+    )
+    summary_zh = serializers.SerializerMethodField(help_text="What changed, in plain Chinese.")
+    summary_en = serializers.SerializerMethodField(help_text="What changed, in plain English.")
+    document: serializers.SlugRelatedField[m.Document] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, help_text="Document slug."
+    )
+    jurisdiction: serializers.SlugRelatedField[m.Jurisdiction] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, help_text="Jurisdiction code."
+    )
+    measure = serializers.SerializerMethodField(
+        help_text="The measure's public id, while it exists."
+    )
+    cited_source: serializers.SlugRelatedField[m.Source] = serializers.SlugRelatedField(
+        source="source",
+        slug_field="key",
+        read_only=True,
+        help_text="The source the new value cites.",
+    )
+    url = serializers.SerializerMethodField(
+        help_text="The page of the object changed, while it exists."
+    )
+
+    class Meta:
+        model = m.Change
+        fields = [
+            "id",
+            "at",
+            "object",
+            "object_id",
+            "object_label",
+            "change",
+            "fields",
+            "summary_zh",
+            "summary_en",
+            "document",
+            "jurisdiction",
+            "measure",
+            "target",
+            "cited_source",
+            "process",
+            "url",
+        ]
+        extra_kwargs = described(
+            "id", "at", "object_id", "object_label", "fields", "target", "process"
+        )
+
+    def get_summary_zh(self, change: m.Change) -> str:
+        return changewords.describe_in(change, "zh-hans")
+
+    def get_summary_en(self, change: m.Change) -> str:
+        return changewords.describe_in(change, "en")
+
+    def get_measure(self, change: m.Change) -> str | None:
+        return change.measure.public_id if change.measure is not None else None
+
+    def get_url(self, change: m.Change) -> str | None:
+        request = self.context.get("request")
+        page = changewords.page_of(change)
+        if page is None:
+            return None
+        return request.build_absolute_uri(page) if request is not None else page
