@@ -536,6 +536,8 @@ WEBHOOK_CONNECT_TIMEOUT = env_int("WEBHOOK_CONNECT_TIMEOUT", default=5)
 WEBHOOK_READ_TIMEOUT = env_int("WEBHOOK_READ_TIMEOUT", default=10)
 # At most this many bytes of an answer are read (kept, shortened, when it is an error).
 WEBHOOK_MAX_RESPONSE_BYTES = env_int("WEBHOOK_MAX_RESPONSE_BYTES", default=64 * 1024)
+
+
 def env_seconds_list(name: str, default: list[int]) -> list[int]:
     raw = env_list(name, default=[str(value) for value in default])
     if not raw or not all(item.isdecimal() and int(item) > 0 for item in raw):

@@ -60,7 +60,7 @@ class EndpointAdmin(admin.ModelAdmin):
 class DeliveryAttemptInline(admin.TabularInline):
     model = DeliveryAttempt
     fields = ["at", "status_code", "error", "duration_ms"]
-    readonly_fields = fields
+    readonly_fields = ["at", "status_code", "error", "duration_ms"]
     extra = 0
     can_delete = False
 

@@ -18,9 +18,7 @@ from measures.models import ChangeKind, Document, Jurisdiction, ObjectKind
 from .models import ANY, Endpoint, url_errors
 
 # `*`, or `<object>.<change>` where either part may be `*` (webhooks.models.matches_known).
-EVENT_PATTERN = (
-    rf"^(\*|({'|'.join(ObjectKind.values)}|\*)\.({'|'.join(ChangeKind.values)}|\*))$"
-)
+EVENT_PATTERN = rf"^(\*|({'|'.join(ObjectKind.values)}|\*)\.({'|'.join(ChangeKind.values)}|\*))$"
 
 
 class EndpointSerializer(serializers.ModelSerializer):
@@ -146,8 +144,10 @@ class EndpointViewSet(viewsets.ModelViewSet):
 
     def perform_update(self, serializer: serializers.BaseSerializer) -> None:
         endpoint = serializer.instance
-        assert isinstance(endpoint, Endpoint)
-        if serializer.validated_data.get("active") and not endpoint.active:
+        if (
+            isinstance(endpoint, Endpoint)
+            and serializer.validated_data.get("active")
+            and not endpoint.active
+        ):
             endpoint.enable()  # its failures are behind it
         serializer.save()
-

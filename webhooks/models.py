@@ -38,7 +38,7 @@ def event_of(change: Change) -> str:
 def event_errors(events: Any) -> list[str]:
     """What is wrong with a list of event patterns (none when it is right)."""
     if not isinstance(events, list) or not events:
-        return [gettext("Give a list of at least one event, such as [\"*\"].")]
+        return [gettext('Give a list of at least one event, such as ["*"].')]
     errors = []
     for pattern in events:
         if not isinstance(pattern, str) or not matches_known(pattern):
@@ -125,8 +125,8 @@ class Endpoint(models.Model):
         _("events"),
         default=every_event,
         help_text=_(
-            "A list of object.change patterns, such as [\"target.status\", \"measure.*\"], "
-            "or [\"*\"] for every change."
+            'A list of object.change patterns, such as ["target.status", "measure.*"], '
+            'or ["*"] for every change.'
         ),
     )
     document = models.ForeignKey(
@@ -153,9 +153,7 @@ class Endpoint(models.Model):
     disabled_reason = models.CharField(_("why disabled"), max_length=500, blank=True)
     # The highest change id already fanned out into deliveries (set to the log's newest at
     # registration: an endpoint receives what changes after it was registered).
-    last_change_id = models.BigIntegerField(
-        _("last change fanned out"), default=newest_change_id
-    )
+    last_change_id = models.BigIntegerField(_("last change fanned out"), default=newest_change_id)
     # When the fan-out first met a gap in the log's ids after the cursor (webhooks.delivery).
     gap_seen_at = models.DateTimeField(_("id gap seen at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)

@@ -59,6 +59,8 @@ PUBLIC_ENDPOINTS = {
     "/api/v1/compare/",
     "/api/v1/milestones/",
     "/api/v1/milestones/{id}/",
+    "/api/v1/webhooks/",
+    "/api/v1/webhooks/{id}/",
 }
 
 

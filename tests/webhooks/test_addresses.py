@@ -28,7 +28,7 @@ def test_a_public_address_is_taken_and_pinned():
         "192.168.1.1",
         "169.254.169.254",  # link-local: a cloud's metadata service
         "100.64.0.1",  # shared (carrier-grade NAT)
-        "0.0.0.0",  # unspecified
+        "0.0.0.0",  # unspecified  # noqa: S104
         "240.0.0.1",  # reserved
         "224.0.0.1",  # multicast
         "::1",
