@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, status, viewsets
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -108,6 +108,17 @@ class NewEndpointSerializer(EndpointSerializer):
         fields = [*EndpointSerializer.Meta.fields, "secret"]
 
 
+class SignedIn(IsAuthenticated):
+    """Any signed-in user (an API token's holder); a method not offered here is 405 to anyone,
+    as on every other endpoint (measures.api.permissions.EditorsMayWrite)."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        method = request.method.lower() if request.method else ""
+        if not hasattr(view, method) or method not in view.http_method_names:
+            return True  # dispatch answers 405
+        return super().has_permission(request, view)
+
+
 @extend_schema_view(
     list=extend_schema(description="Your webhook endpoints."),
     retrieve=extend_schema(description="One of your webhook endpoints."),
@@ -124,7 +135,7 @@ class EndpointViewSet(viewsets.ModelViewSet):
     """Webhook endpoints: each signed-in user sees and changes only their own."""
 
     serializer_class = EndpointSerializer
-    permission_classes = [IsAuthenticated]
+    permission_classes: list[type[BasePermission]] = [SignedIn]
     renderer_classes = [JSONRenderer, BrowsableAPIRenderer]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 

@@ -63,7 +63,7 @@ RETRIED_STATUSES = {408, 429}
 # -- fan-out ----------------------------------------------------------------------------------
 
 
-def fan_out(budget_seconds: float = 60) -> int:
+def fan_out(budget_seconds: float = 30) -> int:
     """Deliveries for every active endpoint's new changes; the number created."""
     deadline = time.monotonic() + budget_seconds
     newest = Change.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
@@ -151,7 +151,8 @@ class Outcome:
 
 def send_due(budget_seconds: float = 60) -> int:
     """Send the deliveries that are due, oldest first, within about `budget_seconds` (the rest
-    wait for the next run); the number of attempts made."""
+    wait for the next run); the number of attempts made. The two budgets and one last send
+    stay under the task's soft time limit (CELERY_TASK_SOFT_TIME_LIMIT, 120 s)."""
     deadline = time.monotonic() + budget_seconds
     made = 0
     while time.monotonic() <= deadline:

@@ -157,3 +157,8 @@ def test_the_schema_lists_the_webhooks_endpoint(client):
     created = operations["post"]["responses"]["201"]["content"]["application/json"]["schema"]
     assert created == {"$ref": "#/components/schemas/NewEndpoint"}
     assert "secret" in schema["components"]["schemas"]["NewEndpoint"]["properties"]
+
+
+def test_a_method_not_offered_is_405_before_credentials_are_asked_for():
+    assert APIClient().generic("TRACE", URL).status_code == 405
+    assert APIClient().put(f"{URL}1/", {}, format="json").status_code == 405
