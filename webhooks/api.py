@@ -93,10 +93,19 @@ class EndpointSerializer(serializers.ModelSerializer):
         return url
 
 
+class TextField(serializers.CharField):
+    """Text only: DRF's CharField would take the number 1234567890123456 as a secret."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class NewEndpointSerializer(EndpointSerializer):
     """A webhook endpoint being registered, and the answer: the only time the secret is shown."""
 
-    secret = serializers.CharField(
+    secret = TextField(
         min_length=16,
         max_length=200,
         required=False,

@@ -111,6 +111,7 @@ def test_anonymous_callers_are_refused():
         ({"url": "https://93.184.216.34/", "document": "no-such-document"}, "document"),
         ({"url": "https://93.184.216.34/", "jurisdiction": "nowhere"}, "jurisdiction"),
         ({"url": "https://93.184.216.34/", "secret": "short"}, "secret"),
+        ({"url": "https://93.184.216.34/", "secret": 12345678901234567890}, "secret"),
     ],
 )
 def test_bad_registrations_are_400_naming_the_field(body, field):
