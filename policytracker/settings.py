@@ -149,6 +149,7 @@ INSTALLED_APPS = [
     "importer",
     "comparisons",
     "referencedata",
+    "alerts",  # e-mail subscriptions to changes
     "jobs",
 ]
 # The benchmarks' app (`generate_corpus`) lives in the source tree only, not in the package.
