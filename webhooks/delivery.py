@@ -192,8 +192,11 @@ def payload(delivery: Delivery, sent_at: datetime) -> dict[str, Any]:
         .filter(pk=delivery.change_id)
         .get()
     )
+    data = ChangeSerializer(change).data
+    if data["url"]:  # the page's path: a receiver needs the whole address
+        data["url"] = settings.SITE_URL + data["url"]
     return {
-        **ChangeSerializer(change).data,
+        **data,
         "event": event_of(change),
         "delivery_id": str(delivery.delivery_id),
         "sent_at": int(sent_at.timestamp()),

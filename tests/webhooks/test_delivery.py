@@ -45,7 +45,8 @@ def as_if_due(delivery_row: Delivery) -> None:
 
 
 @pytest.mark.django_db
-def test_a_change_is_posted_signed_with_its_delivery_id(receiver, loopback_allowed):
+def test_a_change_is_posted_signed_with_its_delivery_id(receiver, loopback_allowed, settings):
+    settings.SITE_URL = "http://testserver.example"
     measure = MeasureFactory()
     endpoint = endpoint_for(receiver, secret="s3cret-of-the-receiver")
     change = change_a_measure(measure, "Faster trial start-up")
@@ -67,6 +68,7 @@ def test_a_change_is_posted_signed_with_its_delivery_id(receiver, loopback_allow
     [title] = [entry for entry in body["fields"] if entry["field"] == "title_en"]
     assert title["new"] == "Faster trial start-up"
     assert body["summary_en"]
+    assert body["url"] == f"http://testserver.example{measure.get_absolute_url()}"
     assert (row.status, row.attempts) == (DeliveryStatus.DELIVERED, 1)
     assert row.tries.get().status_code == 200
 
