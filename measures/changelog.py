@@ -370,9 +370,7 @@ def recording(process: str, actor_id: int | None = None, bulk: bool = False) -> 
     author.log = log
     token = _author.set(author)
     try:
-        # No savepoint of its own: the log is part of the writer's transaction, which costs no
-        # extra statement and fails or commits as one.
-        with transaction.atomic(savepoint=False):
+        with transaction.atomic():
             yield log
             log.flush()
     finally:

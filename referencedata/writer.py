@@ -24,7 +24,7 @@ from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import models, transaction
+from django.db import models
 from django.utils import translation
 
 from caching.dataversion import bump
@@ -91,10 +91,11 @@ def write_reference_data(data: ReferenceData) -> LoadReport:
     """Write the data in one transaction, then, in it, recompute the progress of every target
     whose observations, goal, baseline or deadline (or document's dates) it wrote, so a fresh
     load shows true statuses at once rather than after the nightly refresh."""
-    with transaction.atomic():
-        with recording(process=PROCESS, bulk=True) as log:
-            writer = _Writer(data, log)
-            report = writer.run()
+    # The log's block is the transaction (a second one inside would cost a savepoint).
+    with recording(process=PROCESS, bulk=True) as log:
+        writer = _Writer(data, log)
+        report = writer.run()
+        log.flush()  # now, so that the refresh's status changes come after the rows they follow
         targets = writer.targets_to_refresh()
         if targets:
             report.refreshed = len(targets)
