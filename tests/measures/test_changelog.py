@@ -164,13 +164,18 @@ class TestTheRecorder:
     def test_a_bulk_write_that_rolls_back_leaves_no_change(self):
         target = TargetFactory(goal_value=Decimal("28"))
         before = Change.objects.count()
-        with pytest.raises(RuntimeError), transaction.atomic():
-            with recording(process="test", bulk=True) as log:
-                old = values_of(target)
-                target.goal_value = Decimal("20")
-                target.save()
-                log.changed(target, old)
-            raise RuntimeError("the writer fails after the log was written")
+
+        def write_then_fail() -> None:
+            with transaction.atomic():
+                with recording(process="test", bulk=True) as log:
+                    old = values_of(target)
+                    target.goal_value = Decimal("20")
+                    target.save()
+                    log.changed(target, old)
+                raise RuntimeError("the writer fails after the log was written")
+
+        with pytest.raises(RuntimeError):
+            write_then_fail()
         assert Change.objects.count() == before
         target.refresh_from_db()
         assert target.goal_value == 28
@@ -178,9 +183,14 @@ class TestTheRecorder:
     def test_a_failing_block_writes_nothing(self):
         target = TargetFactory()
         before = Change.objects.count()
-        with pytest.raises(RuntimeError), recording(process="test", bulk=True) as log:
-            log.removed([target])
-            raise RuntimeError
+
+        def fail_in_the_block() -> None:
+            with recording(process="test", bulk=True) as log:
+                log.removed([target])
+                raise RuntimeError
+
+        with pytest.raises(RuntimeError):
+            fail_in_the_block()
         assert Change.objects.count() == before
 
     def test_two_changes_to_one_object_in_bulk_are_one_row(self):
