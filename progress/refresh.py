@@ -36,6 +36,13 @@ def refresh_progress(targets: TargetQuerySet, today: datetime.date | None = None
 REFRESH_WORK_MEM = "256MB"
 
 
+def announce_changes(using: str) -> None:
+    """After commit: `changes_recorded` with the highest id in the log, which includes the
+    refresh's rows (read then, not inside the refresh, to keep its statements fixed)."""
+    last_id = Change.objects.using(using).order_by("-id").values_list("pk", flat=True).first()
+    changes_recorded.send(sender=Change, last_id=last_id)
+
+
 def write_progress(computed: models.QuerySet, today: datetime.date, now: datetime.datetime) -> int:
     """Store computed progress (`computed`: rows of a target's pk and the COMPUTED_PROGRESS
     annotations) on the targets whose progress changed, with `now` as their
@@ -47,8 +54,7 @@ def write_progress(computed: models.QuerySet, today: datetime.date, now: datetim
     for IS DISTINCT FROM): the rows go into a temporary table (CREATE … AS SELECT), from which one
     INSERT records every status that moves in the change log, one UPDATE stores them and one
     INSERT … ON CONFLICT writes the snapshots; nothing passes through Python. PostgreSQL gets
-    one more before them, REFRESH_WORK_MEM; a refresh that moved a status, one to read the id of
-    the last change it recorded (for `changes_recorded`)."""
+    one more before them, REFRESH_WORK_MEM."""
     connection = connections[computed.db]
     try:
         select, params = computed.query.get_compiler(connection=connection).as_sql()
@@ -65,12 +71,7 @@ def write_progress(computed: models.QuerySet, today: datetime.date, now: datetim
             insert_status_changes_sql("progress_rows", connection.vendor), [now, PROCESS]
         )
         if cursor.rowcount:
-            last_id = (
-                Change.objects.using(computed.db).order_by("-id").values_list("pk", flat=True)[0]
-            )
-            transaction.on_commit(
-                lambda: changes_recorded.send(sender=Change, last_id=last_id), using=computed.db
-            )
+            transaction.on_commit(lambda: announce_changes(computed.db), using=computed.db)
         cursor.execute(
             "UPDATE measures_target AS t SET status = r.computed_status, "
             "progress_share = r.computed_progress_share, latest_value = r.computed_latest_value, "
