@@ -37,6 +37,17 @@ class ChangeCursor(CursorPagination):
             )
         return super().paginate_queryset(queryset, request, view)
 
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        envelope = super().get_paginated_response_schema(schema)
+        descriptions = {
+            "next": "The next (older) changes' address; null after the oldest.",
+            "previous": "The previous (newer) changes' address; null on the newest.",
+            "results": "The changes of this page, newest first.",
+        }
+        for name, description in descriptions.items():
+            envelope["properties"][name]["description"] = description
+        return envelope
+
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:
