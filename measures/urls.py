@@ -13,4 +13,5 @@ urlpatterns = [
     path("measures/", views.measure_list, name="measure_list"),
     path("measures/<slug:document>/<int:number>/", views.measure_detail, name="measure"),
     path("data-quality/", views.data_quality_page, name="data_quality"),
+    path("changes/", views.changes, name="changes"),
 ]
