@@ -56,6 +56,14 @@ class ChangeQuerySet(models.QuerySet["Change"]):
     def about_target(self, target_id: int) -> ChangeQuerySet:
         return self.filter(target_id=target_id)
 
+    def about_measures(self, measure_ids: Any) -> ChangeQuerySet:
+        """The changes about any of these measures (as `about_measure`)."""
+        return self.filter(measure_id__in=measure_ids)
+
+    def about_document(self, document_id: int) -> ChangeQuerySet:
+        """The document's own changes and those of everything in it."""
+        return self.filter(document_id=document_id)
+
     def with_topic(self, topic_ids: Any) -> ChangeQuerySet:
         from .measures import Measure
 
