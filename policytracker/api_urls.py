@@ -26,6 +26,7 @@ VIEWS = {
     "data-quality": "data-quality",
     "applicability": "applicability",
     "compare": "compare",
+    "changes": "change-list",
     "health": "health",
 }
 
@@ -65,6 +66,7 @@ router.register("stages", views.StageViewSet, basename="stage")
 router.register("webhooks", EndpointViewSet, basename="webhook")
 
 measure_list = views.MeasureViewSet.as_view({"get": "list"})
+change_list = views.ChangeList.as_view({"get": "list"})
 measure_detail = views.MeasureViewSet.as_view({"get": "retrieve", "patch": "partial_update"})
 
 urlpatterns = [
@@ -77,5 +79,6 @@ urlpatterns = [
     path("data-quality/", views.DataQualityView.as_view(), name="data-quality"),
     path("applicability/", ApplicabilityView.as_view(), name="applicability"),
     path("compare/", CompareView.as_view(), name="compare"),
+    path("changes/", change_list, name="change-list"),
     *router.urls,
 ]

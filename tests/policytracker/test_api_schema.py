@@ -61,6 +61,7 @@ PUBLIC_ENDPOINTS = {
     "/api/v1/milestones/{id}/",
     "/api/v1/webhooks/",
     "/api/v1/webhooks/{id}/",
+    "/api/v1/changes/",
 }
 
 
