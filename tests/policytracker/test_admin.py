@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
+from alerts.models import Digest, Subscription
 from importer.models import ImportRun
 from jobs.models import WorkerPing
 from measures.models import Measure
@@ -41,6 +42,14 @@ def editor_client(client, reference_data):
     DeliveryAttempt.objects.create(
         delivery=Delivery.objects.create(endpoint=endpoint, change=change), status_code=500
     )
+    subscription, _new = Subscription.objects.subscribe(
+        email="reader@example.org",
+        kind="document",
+        criteria="beijing-2025",
+        frequency="daily",
+        language="zh-hans",
+    )
+    Digest.objects.create(subscription=subscription, period_end=timezone.now())
     LogEntry.objects.log_actions(
         editor.pk, [WorkerPing.objects.get()], ADDITION, "[]", single_object=True
     )
@@ -63,6 +72,9 @@ def test_every_changelist_add_and_change_page_renders(editor_client, model):
         "admin.LogEntry",
         "progress.IngestRun",
         "webhooks.Delivery",
+        "measures.Change",
+        "alerts.Subscription",
+        "alerts.Digest",
     } or (model._meta.app_label == "axes")
     assert editor_client.get(admin_url(model, "add")).status_code == (403 if read_only else 200)
     obj = model._default_manager.first()
