@@ -414,6 +414,11 @@ def changelog_section(results: dict) -> str:
         "joins, each row described in both languages with its page); *count*: the capped count "
         "(at most 1,001 rows) a numbered page adds. Milliseconds; q = queries.",
         "",
+        "Reproduce: `manage.py migrate` and `manage.py generate_corpus --measures 1000000` into an "
+        "empty database, `VACUUM ANALYZE`, then `python -m bench.changes` with the same "
+        "DATABASE_URL (`DEBUG=0`; see the README's benchmark section).",
+        "",
+        *([results["note"], ""] if results.get("note") else []),
         "| query | request p50 / p95 (q) | rows p50 / p95 (q) | count p50 (q) "
         "| plan of the page: EXPLAIN ANALYZE ms, rows through its nodes, scans |",
         "| --- | --- | --- | --- | --- |",
