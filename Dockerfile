@@ -14,6 +14,7 @@ COPY finder ./finder
 COPY importer ./importer
 COPY comparisons ./comparisons
 COPY referencedata ./referencedata
+COPY alerts ./alerts
 RUN pip install --no-cache-dir .
 
 COPY . .

@@ -10,8 +10,9 @@ from django.utils import translation
 
 from referencedata import DATA_DIR
 
-# The browser tests' fixtures (`browser`, `page`), for any test module that asks for them.
-pytest_plugins = ["tests.browser"]
+# The browser tests' fixtures (`browser`, `page`) and the SMTP server (`mail_server`), for any
+# test module that asks for them.
+pytest_plugins = ["tests.browser", "tests.mail"]
 
 _skipped: list[str] = []
 
