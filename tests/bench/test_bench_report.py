@@ -169,7 +169,9 @@ def test_the_change_log_section_says_each_figure_and_report_md_keeps_it(tmp_path
     section = report.changelog_section(changelog)
     assert "1,000 measures, 7,000 changes" in section
     assert "A quiet machine." in section
-    assert "| page_changes_rare_topic (/changes/ of the rarest topic) | 12.50 / 20.00 (2) |" in section
+    assert (
+        "| page_changes_rare_topic (/changes/ of the rarest topic) | 12.50 / 20.00 (2) |" in section
+    )
     assert "`Index Scan Backward using measures_change_pkey on measures_change`" in section
     assert "| feed_changes (the feed) | not served here |" in section
     (tmp_path / "changelog.md").write_text(section)

@@ -131,11 +131,16 @@ class TestGenerateCorpus:
 
     def test_it_refuses_a_database_holding_real_documents(self, reference_data):
         before = m.Measure.objects.count()
+        last = m.Change.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
         with pytest.raises(CommandError, match="real document"):
             generate(100)
         assert m.Measure.objects.count() == before
         generate(100, force=True)
         assert m.Measure.objects.count() == before + 100
+        # The synthetic log is about synthetic documents alone.
+        written = m.Change.objects.filter(pk__gt=last)
+        assert written.exists()
+        assert not written.exclude(document__slug__startswith=SLUG_PREFIX).exists()
 
     def test_it_refuses_a_second_corpus_and_a_nonsense_size(self):
         generate(50)
@@ -226,7 +231,11 @@ class TestChangeLog:
     the recorder places one (measures.changelog.placed)."""
 
     def test_it_writes_years_of_every_kind_of_change(self):
+        with connection.cursor() as cursor:
+            indexes = connection.introspection.get_constraints(cursor, "measures_change")
         output = generate(400)
+        with connection.cursor() as cursor:  # dropped for the INSERT on PostgreSQL, rebuilt
+            assert connection.introspection.get_constraints(cursor, "measures_change") == indexes
         changes = m.Change.objects.all()
         assert changes.count() >= 5 * 400
         assert f"{changes.count()} changes" in output
