@@ -514,6 +514,12 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Tasks that writes queued while the broker was away (also drained when a worker starts).
     "drain-outbox": {"task": "measures.drain_outbox", "schedule": crontab()},
+    # E-mail digests: each morning the daily ones (and on Mondays the weekly ones) up to
+    # midnight, after the nightly refresh has recorded the status changes.
+    "send-digests": {
+        "task": "alerts.send_digests",
+        "schedule": crontab(hour=env_int("DIGEST_HOUR", default=7), minute=0),
+    },
 }
 
 LOGGING = {
