@@ -42,7 +42,7 @@ from django.utils.translation import gettext as _
 from measures.changewords import describe
 
 from . import links
-from .describe import subject_of
+from .criteria import subject_of
 from .digest import Contents, Entry, Interest, Period, PeriodChanges, what_matched
 from .models import Digest, DigestStatus, Frequency, Subscription, period_end
 from .sending import Letter, render_letter, send

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.http import QueryDict
 from django.utils import timezone
@@ -39,8 +40,12 @@ class Frequency(models.TextChoices):
 
 class Language(models.TextChoices):
     # Not settings.LANGUAGES: a stored choice must not change when the site's list does.
-    ZH_HANS = "zh-hans", "简体中文"
-    EN = "en", "English"
+    ZH_HANS = "zh-hans", _("Chinese")
+    EN = "en", _("English")
+
+
+# A subscribe form sent again within this time sends no second confirmation e-mail.
+CONFIRMATION_INTERVAL = timedelta(minutes=10)
 
 
 def new_token() -> str:
@@ -75,6 +80,44 @@ class SubscriptionQuerySet(models.QuerySet["Subscription"]):
 
     def of_address(self, email: str) -> SubscriptionQuerySet:
         return self.filter(email=Subscription.normalise_email(email))
+
+    def subscribe(
+        self, *, email: str, kind: str, criteria: Any, frequency: str, language: str
+    ) -> tuple[Subscription, bool]:
+        """The address's subscription to these criteria, created or taken up again (one row
+        per address and criteria, however often the form is sent), and whether to send it a
+        confirmation e-mail now.
+
+        An ended or bounced one must be confirmed again; a pending one takes the frequency and
+        language asked for; an active one keeps its own (the form proves no ownership) but is
+        sent a confirmation again, whose links manage it. At most one confirmation per
+        CONFIRMATION_INTERVAL, so the form cannot flood an address."""
+        now = timezone.now()
+        with transaction.atomic():
+            subscription, _created = self.select_for_update().get_or_create(
+                email=Subscription.normalise_email(email),
+                kind=kind,
+                criteria=criteria,
+                defaults={"frequency": frequency, "language": language},
+            )
+            if subscription.unsubscribed_at or subscription.bounced_at:
+                subscription.confirmed_at = subscription.unsubscribed_at = None
+                subscription.bounced_at = None
+                subscription.bounce_reason = ""
+            if not subscription.confirmed_at:
+                subscription.frequency, subscription.language = frequency, language
+            last = subscription.confirmation_sent_at
+            send = last is None or now - last >= CONFIRMATION_INTERVAL
+            if send:
+                subscription.confirmation_sent_at = now
+            subscription.save()
+        return subscription, send
+
+    def record_bounce(self, reason: str, now: datetime | None = None) -> int:
+        """Mark these as refused by the mail server (those not already marked); how many."""
+        return self.filter(bounced_at__isnull=True).update(
+            bounced_at=now or timezone.now(), bounce_reason=reason[:2000]
+        )
 
 
 class Subscription(models.Model):
@@ -159,14 +202,13 @@ class Subscription(models.Model):
 
     def confirm(self, now: datetime | None = None) -> bool:
         """Confirm the address; True if this confirmed it, False if it already was (a second
-        click changes nothing). Changes are sent from the moment of confirmation."""
-        if self.confirmed_at and not self.unsubscribed_at:
+        click changes nothing). Changes are sent from the moment of confirmation. An ended
+        subscription is not taken up again by an old link: that takes the form again."""
+        if self.confirmed_at or self.unsubscribed_at:
             return False
         now = now or timezone.now()
-        self.confirmed_at = now
-        self.unsubscribed_at = None
-        self.last_sent_through = now
-        self.save(update_fields=["confirmed_at", "unsubscribed_at", "last_sent_through"])
+        self.confirmed_at = self.last_sent_through = now
+        self.save(update_fields=["confirmed_at", "last_sent_through"])
         return True
 
     def unsubscribe(self, now: datetime | None = None) -> bool:
@@ -176,11 +218,6 @@ class Subscription(models.Model):
         self.unsubscribed_at = now or timezone.now()
         self.save(update_fields=["unsubscribed_at"])
         return True
-
-    def record_bounce(self, reason: str, now: datetime | None = None) -> None:
-        self.bounced_at = now or timezone.now()
-        self.bounce_reason = reason[:2000]
-        self.save(update_fields=["bounced_at", "bounce_reason"])
 
 
 class DigestStatus(models.TextChoices):

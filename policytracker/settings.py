@@ -7,6 +7,7 @@ A malformed or missing required value stops start-up with a message naming the v
 """
 
 import ipaddress
+import re
 from datetime import timedelta
 from importlib.util import find_spec
 from pathlib import Path
@@ -409,6 +410,61 @@ AXES_CLIENT_IP_CALLABLE = "policytracker.clientaddress.client_address"
 AXES_LOCKOUT_CALLABLE = "policytracker.views.locked_out"
 AXES_RESET_ON_SUCCESS = True
 # --- end of Abuse: admin lockout ------------------------------------------------------------
+
+# --- E-mail ----------------------------------------------------------------------------------
+# EMAIL_URL sets the backend and server in one value: smtp://user:password@host:587,
+# smtp+tls://… (STARTTLS), smtps://…:465 (TLS from the start), consolemail:// (print),
+# filemail:///path/to/folder (one file per message; a relative path is in the project). Without
+# it the standard EMAIL_* variables apply: the console in development, SMTP on localhost
+# otherwise. `make run` writes mail to var/mail/.
+def email_url_settings(raw: str) -> dict[str, Any]:
+    scheme = raw.partition("://")[0].lower()
+    try:
+        config = env.email_url_config(raw)
+    except Exception as error:  # django-environ raises several kinds for a bad URL
+        raise ImproperlyConfigured(f"EMAIL_URL={raw!r} is not a valid URL: {error}") from None
+    # Unset parts keep Django's defaults rather than becoming None.
+    config = {key: value for key, value in config.items() if value not in (None, "")}
+    if scheme in {"smtps", "smtp+ssl"}:
+        # Port 465 speaks TLS from the first byte (django-environ would ask for STARTTLS).
+        config.update(EMAIL_USE_SSL=True, EMAIL_USE_TLS=False)
+    if scheme == "filemail":
+        # django-environ drops the leading slash of an absolute path.
+        folder = Path(raw.partition("://")[2].split("?")[0])
+        config["EMAIL_FILE_PATH"] = str(folder if folder.is_absolute() else BASE_DIR / folder)
+    return config
+
+
+EMAIL_URL = env.str("EMAIL_URL", default="")
+EMAIL_BACKEND = env.str(
+    "EMAIL_BACKEND",
+    default="django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", default=False)
+if EMAIL_URL:
+    globals().update(email_url_settings(EMAIL_URL))
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be on: choose one.")
+# Seconds to wait for the mail server: a hung one must not hold a worker until its time limit.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Policy Tracker <alerts@localhost>")
+SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+# The site's address as readers reach it, for the links in e-mails (no request to take it from).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+if not re.fullmatch(r"https?://[^/\s?#]+(/[^\s?#]*)?", SITE_URL):
+    raise ImproperlyConfigured(
+        f"SITE_URL={SITE_URL!r} is not the site's address, e.g. https://policytracker.example.org."
+    )
+# A confirmation link works this many days; then the address must subscribe again.
+ALERTS_CONFIRM_DAYS = env_int("ALERTS_CONFIRM_DAYS", default=3)
+# --- end of E-mail ---------------------------------------------------------------------------
 
 # The importer refuses larger files; a saved government page is usually well under 1 MB.
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", default=8 * 1024 * 1024)

@@ -27,6 +27,7 @@ urlpatterns = [
     path("compare/", include("comparisons.urls")),
     path("progress/", include("progress.urls")),
     path("applicability/", include("finder.urls")),
+    path("alerts/", include("alerts.urls")),
     path("", include("measures.urls")),
 ]
 

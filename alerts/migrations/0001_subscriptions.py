@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
                 ('kind', models.CharField(choices=[('search', 'search'), ('profile', 'firm profile'), ('document', 'document'), ('measure', 'measure'), ('target', 'target')], max_length=20, verbose_name='follows')),
                 ('criteria', models.JSONField(verbose_name='criteria')),
                 ('frequency', models.CharField(choices=[('daily', 'daily'), ('weekly', 'weekly')], default='daily', max_length=10, verbose_name='frequency')),
-                ('language', models.CharField(choices=[('zh-hans', '简体中文'), ('en', 'English')], default='zh-hans', max_length=10, verbose_name='language')),
+                ('language', models.CharField(choices=[('zh-hans', 'Chinese'), ('en', 'English')], default='zh-hans', max_length=10, verbose_name='language')),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created at')),
                 ('confirmation_sent_at', models.DateTimeField(blank=True, null=True, verbose_name='confirmation sent at')),
                 ('confirmed_at', models.DateTimeField(blank=True, null=True, verbose_name='confirmed at')),
