@@ -35,7 +35,6 @@ from urllib.parse import urlencode
 
 from django.db import connection, transaction
 from django.db.models import Min
-from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -50,6 +49,8 @@ from .sending import Letter, render_letter, send
 log = logging.getLogger(__name__)
 
 BATCH = 200
+# The change log's page (url name measures:changes), where a digest cut short links.
+CHANGES_PAGE = "/changes/"
 # A claim not sent after this long is taken to be a dead worker's, and may be taken again.
 CLAIM_EXPIRY = datetime.timedelta(minutes=30)
 
@@ -125,8 +126,8 @@ def _send_batch(
 ) -> None:
     contents: dict[int, Contents] = {}
     for subscription in batch:
-        assert subscription.last_sent_through is not None  # due() asks for one
-        key = (interest_of(subscription), Period(subscription.last_sent_through, end))
+        start = subscription.last_sent_through or end  # due() asks for one
+        key = (interest_of(subscription), Period(start, end))
         if key not in worked_out:
             worked_out[key] = what_matched(key[0], key[1], changes)
         contents[subscription.pk] = worked_out[key]
@@ -216,7 +217,7 @@ def compose(subscription: Subscription, contents: Contents) -> Letter:
                 for entry in contents.entries
             ],
             "more": contents.more,
-            "changes_url": links.absolute(reverse("measures:changes")),
+            "changes_url": links.absolute(CHANGES_PAGE),
             "deadlines": [
                 {
                     "target": target,
@@ -279,4 +280,4 @@ def _page(entry: Entry) -> str:
         return first.measure.get_absolute_url()
     if first.document is not None:
         return first.document.get_absolute_url()
-    return reverse("measures:changes")
+    return CHANGES_PAGE

@@ -4,7 +4,7 @@ once each, through a real SMTP server (tests/mail.py)."""
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator
+import io
 from decimal import Decimal
 
 import pytest
@@ -14,12 +14,11 @@ from django_celery_beat.models import PeriodicTask
 
 from alerts.delivery import CLAIM_EXPIRY, interest_of, send_due
 from alerts.digest import DEADLINE_DAYS, Interest, Period, PeriodChanges, what_matched
-from alerts.models import Digest, Subscription
+from alerts.models import Digest, Subscription, period_end
 from alerts.tasks import send_digests
 from finder.applicability import Condition
 from measures.models import Change, Measure, Target
-from tests.factories import DocumentFactory, MeasureFactory, TargetFactory
-from tests.workers import EAGER, Workers, wait_until
+from tests.factories import DocumentFactory, TargetFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -60,15 +59,10 @@ def digest_of(interest: Interest, period: Period):
 
 def subscribe(kind: str, criteria, *, email: str = "reader@example.com", **fields) -> Subscription:
     """A confirmed subscription, sent everything up to an hour ago."""
-    subscription = Subscription.objects.create(
-        email=email,
-        kind=kind,
-        criteria=criteria,
-        confirmed_at=timezone.now() - datetime.timedelta(hours=1),
-        last_sent_through=timezone.now() - datetime.timedelta(hours=1),
-        **fields,
-    )
-    return subscription
+    an_hour_ago = timezone.now() - datetime.timedelta(hours=1)
+    fields.setdefault("confirmed_at", an_hour_ago)
+    fields.setdefault("last_sent_through", an_hour_ago)
+    return Subscription.objects.create(email=email, kind=kind, criteria=criteria, **fields)
 
 
 def goal_changed(target: Target, value: str = "18") -> None:
@@ -139,7 +133,8 @@ class TestWhatMatched:
         came = Period(now - datetime.timedelta(days=1), now)
         contents = what_matched(interest, came, PeriodChanges([]))
         assert contents.deadlines == (target,)
-        assert contents.new_deadline and not contents.empty
+        assert contents.new_deadline
+        assert not contents.empty
 
         # A week later it is still shown beside any change, but is no reason to write.
         later = Period(now + datetime.timedelta(days=6), now + datetime.timedelta(days=7))
@@ -155,7 +150,7 @@ class TestWhatMatched:
         period = Period(now - datetime.timedelta(days=1), now)
         assert what_matched(Interest("target", str(target.pk)), period, PeriodChanges([])).empty
 
-    def test_a_finder_profile_gets_a_measure_that_applies_with_its_reasons_and_not_one_that_does_not(
+    def test_a_profile_gets_a_measure_that_applies_with_its_reasons_not_one_that_does_not(
         self, reference_data
     ):
         start = timezone.now()
@@ -170,7 +165,8 @@ class TestWhatMatched:
 
         assert [entry.measure for entry in contents.entries] == [applies]
         match = contents.entries[0].match
-        assert match is not None and match.applies
+        assert match is not None
+        assert match.applies
         conditions = {check.condition for check in match.checks}
         assert {Condition.ENTITY_TYPE, Condition.STAGE, Condition.LOCATION} <= conditions
 
@@ -178,3 +174,156 @@ class TestWhatMatched:
         one = Subscription(kind="search", criteria={"q": ["罕见病"], "topic": ["rare"]})
         two = Subscription(kind="search", criteria={"topic": ["rare"], "q": ["罕见病"]})
         assert interest_of(one) == interest_of(two)
+
+
+# -- the morning's run ------------------------------------------------------------------------
+
+
+def run_at(moment: datetime.datetime) -> dict:
+    return send_digests.apply(args=[moment.isoformat()]).get()
+
+
+class TestTheRun:
+    def test_a_search_subscriber_gets_one_digest_with_the_change_in_words(self, mail_server):
+        target = TargetFactory(measure__title_zh="罕见病用药保障")
+        subscription = subscribe("search", {"q": ["罕见病"]})
+        goal_changed(target)
+
+        outcome = run_at(the_morning_after())
+
+        assert outcome["sent"] == 1
+        message = mail_server.only_message()
+        assert message["To"] == "reader@example.com"
+        assert "目标值 ≤20周 → ≤18周" in message.text or "目标值" in message.text
+        assert "18" in message.text
+        url = f"{SITE}{target.measure.get_absolute_url()}"
+        assert url in message.text
+        assert f'href="{url}"' in message.html
+        assert message["List-Unsubscribe"].strip().startswith(f"<{SITE}/alerts/")
+        assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        assert "/alerts/" in message.html
+        digest = Digest.objects.get(subscription=subscription)
+        assert digest.status == "sent"
+        assert digest.change_count == 3
+        subscription.refresh_from_db()
+        assert subscription.last_sent_through == digest.period_end
+
+    def test_running_twice_sends_once(self, mail_server):
+        goal_changed(TargetFactory(measure__title_zh="罕见病用药保障"))
+        subscribe("search", {"q": ["罕见病"]})
+        morning = the_morning_after()
+        assert run_at(morning)["sent"] == 1
+        assert run_at(morning)["sent"] == 0
+        assert run_at(morning + datetime.timedelta(hours=3))["sent"] == 0
+        assert len(mail_server.messages) == 1
+
+    def test_a_claim_left_by_a_dead_worker_is_sent_once_after_it_expires(self, mail_server):
+        goal_changed(TargetFactory(measure__title_zh="罕见病用药保障"))
+        subscription = subscribe("search", {"q": ["罕见病"]})
+        morning = the_morning_after()
+        # A worker claimed the period and died before sending.
+        Digest.objects.create(
+            subscription=subscription, period_end=period_end("daily", morning), claimed_at=morning
+        )
+
+        # Still its claim: nobody else sends it.
+        assert run_at(morning + datetime.timedelta(minutes=5))["skipped"] == 1
+        assert mail_server.messages == []
+        # Once it expires, the next run takes it and sends it, once.
+        later = morning + CLAIM_EXPIRY + datetime.timedelta(minutes=1)
+        assert run_at(later)["sent"] == 1
+        assert run_at(later)["sent"] == 0
+        assert len(mail_server.messages) == 1
+        assert Digest.objects.get().status == "sent"
+
+    def test_a_weekly_subscription_is_not_sent_daily(self, mail_server):
+        goal_changed(TargetFactory(measure__title_zh="罕见病用药保障"))
+        subscription = subscribe("search", {"q": ["罕见病"]}, frequency="weekly")
+        # Its last digest went out on the last Monday's midnight.
+        monday = period_end("weekly", timezone.now())
+        Subscription.objects.filter(pk=subscription.pk).update(
+            last_sent_through=monday - datetime.timedelta(seconds=1)
+        )
+        Change.objects.update(at=monday + datetime.timedelta(minutes=1))
+        for day in range(1, 7):
+            run_at(monday + datetime.timedelta(days=day, hours=7))
+        assert mail_server.messages == []
+        run_at(monday + datetime.timedelta(days=7, hours=7))
+        assert len(mail_server.messages) == 1
+
+    def test_nothing_matched_sends_nothing_but_the_period_moves_on(self, mail_server):
+        goal_changed(TargetFactory(measure__title_zh="医疗器械"))
+        subscription = subscribe("search", {"q": ["罕见病"]})
+        outcome = run_at(the_morning_after())
+        assert outcome["empty"] == 1
+        assert mail_server.messages == []
+        assert not Digest.objects.exists()
+        subscription.refresh_from_db()
+        assert subscription.last_sent_through > timezone.now()
+
+    def test_unconfirmed_unsubscribed_and_bounced_addresses_get_nothing(self, mail_server):
+        goal_changed(TargetFactory(measure__title_zh="罕见病用药保障"))
+        criteria = {"q": ["罕见病"]}
+        subscribe("search", criteria, email="a@example.com", confirmed_at=None)
+        subscribe("search", criteria, email="b@example.com", unsubscribed_at=timezone.now())
+        subscribe("search", criteria, email="c@example.com", bounced_at=timezone.now())
+        run_at(the_morning_after())
+        assert mail_server.messages == []
+
+    def test_a_refused_address_is_recorded_as_bounced(self, mail_server):
+        goal_changed(TargetFactory(measure__title_zh="罕见病用药保障"))
+        subscription = subscribe("search", {"q": ["罕见病"]}, email="gone@example.com")
+        mail_server.refuse("gone@example.com")
+        assert run_at(the_morning_after())["bounced"] == 1
+        subscription.refresh_from_db()
+        assert subscription.bounced_at is not None
+        assert "550" in subscription.bounce_reason
+        assert Digest.objects.get().status == "failed"
+
+    def test_each_reader_gets_it_in_their_language(self, mail_server):
+        target = TargetFactory(measure__title_zh="罕见病用药保障", measure__title_en="Rare")
+        subscribe("target", str(target.pk), email="zh@example.com", language="zh-hans")
+        subscribe("target", str(target.pk), email="en@example.com", language="en")
+        goal_changed(target)
+        run_at(the_morning_after())
+
+        chinese = mail_server.to("zh@example.com")[0]
+        english = mail_server.to("en@example.com")[0]
+        assert "目标值" in chinese.text
+        assert "退订" in chinese.text
+        assert "goal value" in english.text
+        assert "Unsubscribe" in english.text
+        assert "目标值" not in english.text
+
+    def test_a_profile_subscriber_is_told_why_a_measure_applies(self, mail_server, reference_data):
+        subscribe("profile", PROFILE, language="en")
+        for number in (1, 3):
+            measure = Measure.objects.get(document__slug="national-2025", number=number)
+            measure.summary_en += " (revised)"
+            measure.save()
+        run_at(the_morning_after())
+        message = mail_server.only_message()
+        assert "national-2025/3" in message.text
+        assert "national-2025/1 " not in message.text
+        assert "Applies to you:" in message.text
+        assert "yours is at that stage now" in message.text
+
+    def test_many_subscribers_to_one_search_are_one_interest(self, mail_server):
+        goal_changed(TargetFactory(measure__title_zh="罕见病用药保障"))
+        # All sent up to the same moment, as after any morning's run.
+        sent_through = timezone.now() - datetime.timedelta(hours=1)
+        for n in range(30):
+            subscribe(
+                "search",
+                {"q": ["罕见病"]},
+                email=f"r{n}@example.com",
+                last_sent_through=sent_through,
+            )
+        outcome = send_due(the_morning_after())
+        assert outcome.sent == 30
+        assert outcome.interests == 1
+        assert len(mail_server.messages) == 30
+
+    def test_beat_runs_it_every_morning(self):
+        call_command("sync_schedules", stdout=io.StringIO())
+        assert PeriodicTask.objects.get(name="send-digests").task == "alerts.send_digests"
