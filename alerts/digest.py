@@ -156,8 +156,10 @@ def what_matched(interest: Interest, period: Period, changes: PeriodChanges) -> 
         picked = changes.by_measure.get(measure.pk, [])
         return _contents(period, picked, Target.objects.filter(measure=measure))
     if kind == SubscriptionKind.TARGET:
-        target_id = int(interest.criteria) if interest.criteria.isdecimal() else None
-        picked = changes.by_target.get(target_id, []) if target_id else []
+        if not interest.criteria.isdecimal():
+            return Contents()
+        target_id = int(interest.criteria)
+        picked = changes.by_target.get(target_id, [])
         return _contents(period, picked, Target.objects.filter(pk=target_id))
     raise ValueError(f"Unknown interest {kind!r}.")
 
@@ -189,7 +191,9 @@ def _finder(query: str, period: Period, changes: PeriodChanges) -> Contents:
 
 def _document(slug: str, period: Period, changes: PeriodChanges) -> Contents:
     document = Document.objects.filter(slug=slug).values_list("pk", flat=True).first()
-    picked = changes.by_document.get(document, []) if document is not None else []
+    if document is None:
+        return Contents()
+    picked = changes.by_document.get(document, [])
     return _contents(period, picked, Target.objects.filter(measure__document_id=document))
 
 

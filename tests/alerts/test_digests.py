@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import time
 from decimal import Decimal
 
 import pytest
@@ -19,6 +20,7 @@ from alerts.tasks import send_digests
 from finder.applicability import Condition
 from measures.models import Change, Measure, Target
 from tests.factories import DocumentFactory, TargetFactory
+from tests.workers import EAGER, Workers, wait_until
 
 pytestmark = pytest.mark.django_db
 
@@ -327,3 +329,31 @@ class TestTheRun:
     def test_beat_runs_it_every_morning(self):
         call_command("sync_schedules", stdout=io.StringIO())
         assert PeriodicTask.objects.get(name="send-digests").task == "alerts.send_digests"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_sends_the_digests_once(mail_server):
+    """A real Celery worker (with CELERY_BROKER_URL; inline without), sent the task twice."""
+    pool = Workers(
+        {
+            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "EMAIL_HOST": mail_server.host,
+            "EMAIL_PORT": str(mail_server.port),
+            "SITE_URL": SITE,
+        }
+    )
+    if not EAGER:
+        pool.start()
+    try:
+        goal_changed(TargetFactory(measure__title_zh="罕见病用药保障"))
+        subscription = subscribe("search", {"q": ["罕见病"]})
+        morning = the_morning_after().isoformat()
+        pool.send(send_digests, morning)
+        pool.send(send_digests, morning)
+        wait_until(lambda: Digest.objects.filter(status="sent").exists(), pool)
+        time.sleep(3)  # time for the second copy, which waits for the first's lock, to run
+        subscription.refresh_from_db()
+        assert subscription.last_sent_through == Digest.objects.get().period_end
+        assert len(mail_server.messages) == 1
+    finally:
+        pool.stop()
