@@ -10,9 +10,12 @@ measure's public id (<slug>/<number>), the target's id.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.http import QueryDict
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -92,42 +95,85 @@ def _query_words(subscription: Subscription) -> str:
     return ", ".join(f"{name}={'|'.join(values)}" for name, values in subscription.criteria.items())
 
 
+@dataclass(frozen=True)
+class Followed:
+    """What a subscription follows, named in the active language, and the path of its page."""
+
+    name: str
+    path: str
+
+
+def followed(subscriptions: Iterable[Subscription]) -> list[Followed]:
+    """Each subscription's `Followed`, in order, in at most three queries however many."""
+    subscriptions = list(subscriptions)
+    of_kind: dict[str, list[Any]] = {kind: [] for kind in SubscriptionKind.values}
+    for subscription in subscriptions:
+        of_kind[subscription.kind].append(subscription.criteria)
+    documents = (
+        Document.objects.in_bulk(of_kind[SubscriptionKind.DOCUMENT], field_name="slug")
+        if of_kind[SubscriptionKind.DOCUMENT]
+        else {}
+    )
+    measures: dict[str, Measure] = {}
+    if of_kind[SubscriptionKind.MEASURE]:
+        wanted = Q()
+        for public_id in of_kind[SubscriptionKind.MEASURE]:
+            slug, _slash, number = str(public_id).rpartition("/")
+            wanted |= Q(document__slug=slug, number=int(number))
+        found = Measure.objects.filter(wanted).select_related("document")
+        measures = {measure.public_id: measure for measure in found}
+    targets = (
+        Target.objects.select_related("measure__document").in_bulk(of_kind[SubscriptionKind.TARGET])
+        if of_kind[SubscriptionKind.TARGET]
+        else {}
+    )
+    return [_followed(each, documents, measures, targets) for each in subscriptions]
+
+
+def _followed(
+    subscription: Subscription,
+    documents: dict[str, Document],
+    measures: dict[str, Measure],
+    targets: dict[int, Target],
+) -> Followed:
+    kind, criteria = subscription.kind, subscription.criteria
+    if kind in {SubscriptionKind.SEARCH, SubscriptionKind.PROFILE}:
+        query = _as_query(criteria).urlencode()
+        if kind == SubscriptionKind.SEARCH:
+            words = _query_words(subscription) or _("all measures")
+            name, page = _("Search: %(query)s") % {"query": words}, "measures:measure_list"
+        else:
+            words = _query_words(subscription)
+            name, page = _("Firm profile: %(query)s") % {"query": words}, "finder:applicability"
+        return Followed(name, reverse(page) + (f"?{query}" if query else ""))
+    gone = reverse("measures:measure_list")  # the object was removed since
+    if kind == SubscriptionKind.DOCUMENT:
+        document = documents.get(criteria)
+        return Followed(
+            _("Document: %(name)s") % {"name": document.short_name if document else criteria},
+            document.get_absolute_url() if document else gone,
+        )
+    if kind == SubscriptionKind.MEASURE:
+        measure = measures.get(criteria)
+        return Followed(
+            _("Measure: %(name)s")
+            % {"name": f"{measure.public_id} {measure.title}" if measure else criteria},
+            measure.get_absolute_url() if measure else gone,
+        )
+    target = targets.get(criteria)
+    if target is None:
+        return Followed(_("Target: %(name)s") % {"name": criteria}, gone)
+    return Followed(
+        _("Target: %(name)s") % {"name": f"{target.measure.public_id} {target.metric_label}"},
+        f"{target.measure.get_absolute_url()}#target-{target.key}",
+    )
+
+
 def subject_of(subscription: Subscription) -> str:
     """What it follows, in the active language: "Document: 北京…", "Search: q=医保"."""
-    kind, criteria = subscription.kind, subscription.criteria
-    if kind == SubscriptionKind.SEARCH:
-        return _("Search: %(query)s") % {"query": _query_words(subscription) or _("all measures")}
-    if kind == SubscriptionKind.PROFILE:
-        return _("Firm profile: %(query)s") % {"query": _query_words(subscription)}
-    if kind == SubscriptionKind.DOCUMENT:
-        document = Document.objects.filter(slug=criteria).first()
-        return _("Document: %(name)s") % {"name": document.short_name if document else criteria}
-    if kind == SubscriptionKind.MEASURE:
-        try:
-            measure = Measure.objects.by_public_id(criteria)
-        except Measure.DoesNotExist:
-            return _("Measure: %(name)s") % {"name": criteria}
-        return _("Measure: %(name)s") % {"name": f"{measure.public_id} {measure.title}"}
-    target = Target.objects.select_related("measure__document").filter(pk=criteria).first()
-    name = f"{target.measure.public_id} {target.metric_label}" if target else str(criteria)
-    return _("Target: %(name)s") % {"name": name}
+    return followed([subscription])[0].name
 
 
 def page_url(subscription: Subscription) -> str:
     """The path of the page that shows what it follows (without the site's address)."""
-    kind, criteria = subscription.kind, subscription.criteria
-    if kind in {SubscriptionKind.SEARCH, SubscriptionKind.PROFILE}:
-        name = (
-            "measures:measure_list" if kind == SubscriptionKind.SEARCH else "finder:applicability"
-        )
-        query = _as_query(criteria).urlencode()
-        return reverse(name) + (f"?{query}" if query else "")
-    if kind == SubscriptionKind.DOCUMENT:
-        return reverse("measures:document", args=[criteria])
-    if kind == SubscriptionKind.MEASURE:
-        slug, _slash, number = str(criteria).rpartition("/")
-        return reverse("measures:measure", args=[slug, int(number)])
-    target = Target.objects.select_related("measure__document").filter(pk=criteria).first()
-    if target is None:
-        return reverse("measures:measure_list")
-    return f"{target.measure.get_absolute_url()}#target-{target.key}"
+    return followed([subscription])[0].path

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods
 from jobs.outbox import queue_after_commit
 
 from . import links, tasks
-from .criteria import page_url, subject_of
+from .criteria import Followed, followed
 from .forms import ChangeForm, SubscribeForm, UnsubscribeOneForm
 from .models import Language, Subscription
 
@@ -65,11 +65,12 @@ def confirm(request: HttpRequest, signed: str) -> HttpResponse:
     return render(request, "alerts/confirmed.html", _about(subscription))
 
 
-def _about(subscription: Subscription) -> dict:
+def _about(subscription: Subscription, what: Followed | None = None) -> dict:
+    what = what or followed([subscription])[0]
     return {
         "subscription": subscription,
-        "about": subject_of(subscription),
-        "page_url": page_url(subscription),
+        "about": what.name,
+        "page_url": what.path,
         "manage_url": links.manage_url(subscription),
     }
 
@@ -109,7 +110,7 @@ def manage(request: HttpRequest, signed: str) -> HttpResponse:
                 return HttpResponseRedirect(request.path, status=303)
     rows = [
         {
-            **_about(each),
+            **_about(each, what),
             "form": form
             if form is not None and form.data.get("subscription") == str(each.pk)
             else ChangeForm(
@@ -121,7 +122,7 @@ def manage(request: HttpRequest, signed: str) -> HttpResponse:
                 subscriptions=subscriptions,
             ),
         }
-        for each in subscriptions
+        for each, what in zip(subscriptions, followed(subscriptions), strict=True)
     ]
     context = {"email": subscription.email, "rows": rows, "form": form}
     return render(request, "alerts/manage.html", context, status=400 if form else 200)

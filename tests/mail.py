@@ -35,7 +35,10 @@ class Received:
     message: EmailMessage
 
     def __getitem__(self, header: str) -> str | None:
-        return self.message[header]
+        """The header's value as a mail client reads it: a long one is folded onto a second
+        line (`Subject:\n =?utf-8?…`), and the unfolded value keeps the fold's leading space."""
+        value = self.message[header]
+        return None if value is None else str(value).strip()
 
     def _body(self, subtype: str) -> str:
         part = self.message.get_body(preferencelist=(subtype,))
