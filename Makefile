@@ -25,6 +25,9 @@ $(INSTALLED):
 
 install: $(INSTALLED)
 
+# E-mail (alerts' confirmations and digests) is written to files in var/mail/, not sent.
+MAIL_DIR := $(CURDIR)/var/mail
+
 run: install
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py load_policies
@@ -34,8 +37,9 @@ run: install
 	@echo
 	@echo "  Policy Tracker is at http://127.0.0.1:8000/ (admin: http://127.0.0.1:8000/admin/)"
 	@echo "  Admin user: ADMIN_USER=... ADMIN_PASSWORD=... make run, or $(BIN)/python manage.py createsuperuser"
+	@echo "  E-mail is not sent: each message is a file in $(MAIL_DIR)/ (EMAIL_URL=... make run to send)"
 	@echo
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+	EMAIL_URL="$${EMAIL_URL:-filemail://$(MAIL_DIR)}" $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 # PYTEST_ARGS passes options through, e.g. make test PYTEST_ARGS='-m "not services"'.
 PYTEST_ARGS ?=

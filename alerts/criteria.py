@@ -86,7 +86,7 @@ def parse(kind: str, raw: str) -> Any:
 
 def _as_query(criteria: dict[str, list[str]]) -> QueryDict:
     query = QueryDict(mutable=True)
-    for name, values in criteria.items():
+    for name, values in sorted(criteria.items()):  # jsonb keeps keys in an order of its own
         query.setlist(name, values)
     return query
 

@@ -193,10 +193,11 @@ class Subscription(models.Model):
         return bool(self.confirmed_at and not self.unsubscribed_at and not self.bounced_at)
 
     def query_dict(self) -> QueryDict:
-        """The search's or profile's query as the page reads it (an empty one for other kinds)."""
+        """The search's or profile's query as the page reads it (an empty one for other kinds),
+        names in order (PostgreSQL's jsonb keeps its own order of keys)."""
         query = QueryDict(mutable=True)
         if isinstance(self.criteria, dict):
-            for name, values in self.criteria.items():
+            for name, values in sorted(self.criteria.items()):
                 query.setlist(name, [str(value) for value in values])
         return query
 

@@ -5,18 +5,26 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from caching.dataversion import bump
+from measures.changelog import recording, values_of
 from measures.models import LinkStatus, MeasureLink, SectionLink, TargetLink
 
 from .cache import refresh_cached_pairs
 
 
 def _review(request: HttpRequest, queryset: QuerySet[MeasureLink], status: str) -> int:
-    """Set the status of the selected suggestions (curated links stay as the files say)."""
+    """Set the status of the selected suggestions (curated links stay as the files say), one
+    UPDATE for all, each recorded in the change log as the editor's."""
     suggestions = queryset.filter(status=LinkStatus.SUGGESTED)
-    documents: set[int] = set()
-    for older, newer in suggestions.values_list("older__document", "newer__document"):
-        documents.update(d for d in (older, newer) if d is not None)
-    changed = suggestions.update(status=status)
+    with recording(process="admin", actor_id=request.user.pk, bulk=True) as log:
+        links = list(suggestions.select_related("older", "newer").select_for_update(of=("self",)))
+        changed = MeasureLink.objects.filter(pk__in=[link.pk for link in links]).update(
+            status=status
+        )
+        for link in links:
+            old = values_of(link)
+            link.status = status
+            log.changed(link, old)
+    documents = {side.document_id for link in links for side in (link.older, link.newer) if side}
     bump()
     refresh_cached_pairs(documents)
     return changed

@@ -49,6 +49,12 @@ def applicability(request: HttpRequest) -> HttpResponse:
         response["Content-Disposition"] = attachment(filename)
         return response
     query = request.GET.copy()
+    # The feed follows the profile in the language the page is read in (a feed reader sends
+    # no cookie): finder/feeds.py.
+    query["lang"] = translation.get_language()
+    query.pop("format", None)
+    feed_query = query.urlencode()
+    query.pop("lang")
     query["format"] = "csv"
     csv_query = query.urlencode()
     query["format"] = "xlsx"
@@ -57,6 +63,7 @@ def applicability(request: HttpRequest) -> HttpResponse:
         "finding": finding,
         "csv_query": csv_query,
         "xlsx_query": query.urlencode(),
+        "feed_query": feed_query,
         "profile": [(form.fields[line.field].label, line.name) for line in profile],
     }
     return render(request, "finder/applicability.html", context)

@@ -15,6 +15,8 @@ jurisdiction, a free slug). Nothing is written. `apply()` writes a preview in on
 
 The basis: with a URL for the file (`source_url`), a Source of kind `official` for that URL;
 without one, no source, and the grade note names the file, its SHA-256 and the import run.
+Everything `apply()` writes to the change log's models is recorded there as process
+`import run <id>`, by the editor who applied it, in the same transaction.
 `load_policies` leaves `full_text` alone, but restores the grades its files state: to keep a
 raised grade, record the official source in referencedata/data/ as well (README, "Importing").
 """
@@ -22,6 +24,7 @@ raised grade, record the official source in referencedata/data/ as well (README,
 from __future__ import annotations
 
 import hashlib
+from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -35,6 +38,7 @@ from django.utils.translation import gettext
 
 from caching.dataversion import bump
 from measures import models as m
+from measures.changelog import OBJECT_KINDS, ChangeLog, recording, values_of
 
 from .decoding import Decoded, ImportInputError, decode
 from .extract import Lexicon, TargetFound, Term
@@ -520,21 +524,17 @@ def apply(result: Preview, *, user: Any = None, run: ImportRun | None = None) ->
         run = run or ImportRun()
         _fill_run(run, result, user)
         run.save()
-        source = _source(result)
-        note = _basis_note(result, run.pk)
-        if result.document is not None:
-            now = timezone.now()
-            for model, pk, values in result.updates:
-                if "grade" in values:
-                    values = {**values, "source": source, **note}
-                if model is m.Measure:  # update() skips auto_now; API clients poll on it
-                    values = {**values, "updated_at": now}
-                model._default_manager.filter(pk=pk).update(**values)
-            document = result.document
-        elif result.jurisdiction is not None:
-            document = _create(result, result.jurisdiction, source, note)
-        else:  # _plan_new reports a missing jurisdiction as an error
-            raise ImportInputError("no jurisdiction for the new document")
+        editor = getattr(user, "pk", None)
+        with recording(process=f"import run {run.pk}", actor_id=editor, bulk=True) as log:
+            source = _source(result)
+            note = _basis_note(result, run.pk)
+            if result.document is not None:
+                _update(result, source, note, log)
+                document = result.document
+            elif result.jurisdiction is not None:
+                document = _create(result, result.jurisdiction, source, note, log)
+            else:  # _plan_new reports a missing jurisdiction as an error
+                raise ImportInputError("no jurisdiction for the new document")
         bump()  # QuerySet.update and bulk_create send no signals
         run.document = document
         run.status = ImportStatus.APPLIED
@@ -542,6 +542,32 @@ def apply(result: Preview, *, user: Any = None, run: ImportRun | None = None) ->
         run.report = result.to_dict() | {"document": document.slug}
         run.save()
     return run
+
+
+def _update(result: Preview, source: m.Source | None, note: dict[str, str], log: ChangeLog) -> None:
+    """The corrections a re-import makes to a curated document, one UPDATE each, told to the
+    change log with the values they replace (read with one query per model)."""
+    now = timezone.now()
+    pks: dict[type[models.Model], set[int]] = defaultdict(set)
+    for model, pk, _values in result.updates:
+        pks[model].add(pk)
+    before = {
+        model: model._default_manager.in_bulk(ids)
+        for model, ids in pks.items()
+        if model in OBJECT_KINDS
+    }
+    for model, pk, values in result.updates:
+        if "grade" in values:
+            values = {**values, "source": source, **note}
+        if model is m.Measure:  # update() skips auto_now; API clients poll on it
+            values = {**values, "updated_at": now}
+        model._default_manager.filter(pk=pk).update(**values)
+        if model in before:
+            obj = before[model][pk]
+            old = values_of(obj)
+            for name, value in values.items():
+                setattr(obj, name, value)
+            log.changed(obj, old)
 
 
 def save_preview(result: Preview, *, user: Any = None) -> ImportRun:
@@ -589,7 +615,11 @@ def _source(result: Preview) -> m.Source | None:
 
 
 def _create(
-    result: Preview, place: m.Jurisdiction, source: m.Source | None, note: dict[str, str]
+    result: Preview,
+    place: m.Jurisdiction,
+    source: m.Source | None,
+    note: dict[str, str],
+    log: ChangeLog,
 ) -> m.Document:
     report = result.report
     header = report.header
@@ -605,6 +635,7 @@ def _create(
         source_url=result.source_url,
         **provenance,
     )
+    log.added(document)
     agencies = {agency.slug: agency for agency in m.Agency.objects.all()}
     issuers = list(dict.fromkeys(mention.code for mention in header.issuers if mention.code))
     m.DocumentIssuer.objects.bulk_create(
@@ -628,6 +659,7 @@ def _create(
                 placement_grade=official,
                 **provenance,
             )
+            log.added(measure)
             measure.entity_types.set(
                 entity_types[mention.code]
                 for mention in parsed.entity_types
@@ -636,7 +668,8 @@ def _create(
             _create_roles(measure, parsed, agencies, provenance)
             targets.extend(_targets(document, measure, parsed, provenance))
     # Once for the document: each bulk write of targets refreshes its measures' search text.
-    m.Target.objects.bulk_create(targets)
+    for target in m.Target.objects.bulk_create(targets):
+        log.added(target)
     return document
 
 

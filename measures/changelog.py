@@ -39,6 +39,7 @@ from .models import (
     Change,
     ChangeKind,
     Document,
+    LinkStatus,
     Measure,
     MeasureLink,
     MeasureRelation,
@@ -189,15 +190,47 @@ class Pending:
     kind: str
     fields: list[dict[str, Any]] = field(default_factory=list)
 
+    @property
+    def key(self) -> tuple[type[models.Model], Any, bool]:
+        # A superseded measure is a second entry beside any change to the measure itself.
+        return (type(self.obj), self.obj.pk, self.kind == ChangeKind.SUPERSEDED)
+
+
+def is_suggestion(obj: models.Model) -> bool:
+    """A link the alignment engine suggested and no editor reviewed: not yet data. Its coming
+    and going is not recorded; an editor confirming it is (a status change)."""
+    return isinstance(obj, MeasureLink | SectionLink | TargetLink) and (
+        obj.status == LinkStatus.SUGGESTED
+    )
+
 
 class ChangeLog:
-    """Changes waiting to be written together (see `recording`)."""
+    """Changes waiting to be written together (see `recording`).
+
+    Alone (signals), each change is written when it is said. In bulk, additions and changes wait,
+    one entry per object — a second change to an object joins the first, a change to an object
+    added in the same block is part of its addition — and are placed and written together when
+    the block ends, so the log costs a fixed number of queries whatever the number of rows.
+    Removals are written when said, while the rows are still there to say where they belonged
+    (and so that deleting them then clears the log's keys to them).
+    """
 
     def __init__(self, author: Author, bulk: bool) -> None:
         self.author = author
         self.bulk = bulk
-        self.pending: list[Change] = []
         self.at = timezone.now()
+        self.waiting: dict[tuple[type[models.Model], Any, bool], Pending] = {}
+        self.last_id: int | None = None
+
+    @property
+    def process(self) -> str:
+        return self.author.process
+
+    @process.setter
+    def process(self, name: str) -> None:
+        """Name the process once it has a name (`ingest run 7` once the run is saved): rows are
+        named when they are written, at the end of the block."""
+        self.author.process = name
 
     # What writers say.
 
@@ -211,59 +244,127 @@ class ChangeLog:
         if fields:
             self.record([Pending(obj, ChangeKind.CHANGED, fields)])
 
+    def changed_set(
+        self, obj: models.Model, name: str, old: Iterable[str], new: Iterable[str]
+    ) -> None:
+        """A set the object holds (a measure's topics, its agencies) as a field whose values are
+        sorted lists of codes; nothing when equal."""
+        before, after = sorted(old), sorted(new)
+        if before != after:
+            self.record([Pending(obj, ChangeKind.CHANGED, [field_change(name, before, after)])])
+
     def removed(self, objs: Iterable[models.Model]) -> None:
         """Call before deleting: where each object belonged is read while it is still there."""
         pending = [
             Pending(
                 obj,
                 ChangeKind.REMOVED,
-                [{"field": k, "old": jsonable(v), "new": None} for k, v in values_of(obj).items()],
+                [field_change(k, jsonable(v), None) for k, v in values_of(obj).items()],
             )
             for obj in objs
         ]
         self.record(pending)
 
     def record(self, pending: list[Pending]) -> None:
+        pending = [
+            item
+            for item in pending
+            if not (item.kind in (ChangeKind.ADDED, ChangeKind.REMOVED) and is_suggestion(item.obj))
+        ]
         pending = pending + self.superseded_by(pending)
-        changes = placed(pending, self.author, self.at)
-        if self.bulk:
-            self.pending.extend(changes)
-        else:
-            write(changes)
+        if not self.bulk:
+            self.write(placed(pending, self.at))
+            self.announce()
+            return
+        removed = [item for item in pending if item.kind == ChangeKind.REMOVED]
+        if removed:
+            self.write(placed(removed, self.at))
+        for item in pending:
+            if item.kind != ChangeKind.REMOVED:
+                self.wait(item)
+
+    def wait(self, item: Pending) -> None:
+        earlier = self.waiting.get(item.key)
+        if earlier is None:
+            self.waiting[item.key] = item
+        elif earlier.kind == ChangeKind.CHANGED and item.kind == ChangeKind.CHANGED:
+            earlier.fields = merged(earlier.fields, item.fields)
 
     def superseded_by(self, pending: list[Pending]) -> list[Pending]:
-        """A new link by which a newer edition's measure takes over an older one also says the
-        older measure was superseded."""
+        """A link by which a newer edition's measure takes over an older one — added, or a
+        suggestion an editor confirmed — also says the older measure was superseded."""
         extra = []
         for item in pending:
             link = item.obj
-            if (
-                item.kind == ChangeKind.ADDED
-                and isinstance(link, MeasureLink)
+            if not (
+                isinstance(link, MeasureLink)
                 and link.relation in SUPERSEDING
                 and link.older_id is not None
                 and link.newer_id is not None
             ):
+                continue
+            status = next((e for e in item.fields if e["field"] == "status"), None)
+            now_data = (item.kind == ChangeKind.ADDED and not is_suggestion(link)) or (
+                item.kind == ChangeKind.CHANGED
+                and status is not None
+                and status["old"] in (LinkStatus.SUGGESTED, LinkStatus.REJECTED)
+                and status["new"] in (LinkStatus.CURATED, LinkStatus.CONFIRMED)
+            )
+            if now_data:
                 older = Measure(pk=link.older_id)
                 extra.append(
                     Pending(
                         older,
                         ChangeKind.SUPERSEDED,
-                        [{"field": "superseded_by", "old": None, "new": link.newer_id}],
+                        [field_change("superseded_by", None, link.newer_id)],
                     )
                 )
         return extra
 
+    def write(self, changes: list[Change]) -> None:
+        if not changes:
+            return
+        actor_id = self.author.actor()
+        for change in changes:
+            change.actor_id = actor_id
+            change.process = self.author.process[:100]
+        created = Change.objects.bulk_create(changes, batch_size=CHUNK)
+        # Every backend we run on returns the new ids (PostgreSQL, SQLite ≥ 3.35).
+        self.last_id = max(c.pk for c in created)
+
+    def announce(self) -> None:
+        """Tell listeners, once the transaction commits, the highest id written."""
+        if self.last_id is not None:
+            last_id, self.last_id = self.last_id, None
+            transaction.on_commit(lambda: changes_recorded.send(sender=Change, last_id=last_id))
+
     def flush(self) -> None:
-        write(self.pending)
-        self.pending = []
+        self.write(placed(list(self.waiting.values()), self.at))
+        self.waiting = {}
+        self.announce()
+
+
+def field_change(name: str, old: Any, new: Any) -> dict[str, Any]:
+    return {"field": name, "old": old, "new": new}
+
+
+def merged(earlier: list[dict[str, Any]], later: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Two changes to one object as one: each field from its first old to its last new value
+    (dropped if it came back to where it was)."""
+    by_name = {entry["field"]: dict(entry) for entry in earlier}
+    for entry in later:
+        if entry["field"] in by_name:
+            by_name[entry["field"]]["new"] = entry["new"]
+        else:
+            by_name[entry["field"]] = dict(entry)
+    return [entry for entry in by_name.values() if entry["old"] != entry["new"]]
 
 
 @contextmanager
 def recording(process: str, actor_id: int | None = None, bulk: bool = False) -> Iterator[ChangeLog]:
     """Record the changes made inside the block as `process` (and `actor_id`). With `bulk`, the
     signals are silent and the block says what changed; everything is written when it ends,
-    inside a transaction that holds the block's writes too."""
+    inside a transaction that holds the block's writes too (if they roll back, so do the rows)."""
     author = Author(process=process, actor_id=actor_id)
     log = ChangeLog(author, bulk)
     author.log = log
@@ -276,16 +377,6 @@ def recording(process: str, actor_id: int | None = None, bulk: bool = False) -> 
         _author.reset(token)
 
 
-def write(changes: list[Change]) -> None:
-    if not changes:
-        return
-    created = Change.objects.bulk_create(changes, batch_size=CHUNK)
-    last_id = max((c.pk for c in created if c.pk is not None), default=None)
-    if last_id is None:  # a backend that returns no ids (none of ours)
-        last_id = Change.objects.order_by("-id").values_list("pk", flat=True).first()
-    transaction.on_commit(lambda: changes_recorded.send(sender=Change, last_id=last_id))
-
-
 # -- where each change belongs ----------------------------------------------------------------
 
 
@@ -295,9 +386,10 @@ def _chunks(ids: set[int]) -> Iterator[list[int]]:
         yield ordered[start : start + CHUNK]
 
 
-def placed(pending: list[Pending], author: Author, at: datetime.datetime) -> list[Change]:
+def placed(pending: list[Pending], at: datetime.datetime) -> list[Change]:
     """`Change` rows for `pending`, each with its document, jurisdiction, measure, target, source
-    and label, read with one query per kind of object whatever the number of rows."""
+    and label, read with one query per kind of object whatever the number of rows (who wrote
+    them is set when they are written)."""
     target_ids: set[int] = set()
     measure_ids: set[int] = set()
     section_ids: set[int] = set()
@@ -368,9 +460,8 @@ def placed(pending: list[Pending], author: Author, at: datetime.datetime) -> lis
     for item in pending:  # "superseded by" names the newer measure, not its key
         if item.kind == ChangeKind.SUPERSEDED:
             newer = item.fields[0]["new"]
-            item.fields = [{"field": "superseded_by", "old": None, "new": measure_label(newer)}]
+            item.fields = [field_change("superseded_by", None, measure_label(newer))]
 
-    actor_id = author.actor()
     changes = []
     for item in pending:
         obj = item.obj
@@ -430,8 +521,6 @@ def placed(pending: list[Pending], author: Author, at: datetime.datetime) -> lis
                 if item.kind == ChangeKind.REMOVED and isinstance(obj, Target)
                 else target_id,
                 source_id=getattr(obj, "source_id", None),
-                actor_id=actor_id,
-                process=author.process[:100],
             )
         )
     return changes

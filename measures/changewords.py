@@ -52,6 +52,9 @@ LONG = {
     "placement_note_zh",
     "placement_note_en",
 }
+# Texts kept in both languages: a reader is shown the values of their own language's half (the
+# other half would put a foreign sentence on the page); of the other, that it changed.
+HALVES = {"_zh": "zh-hans", "_en": "en"}
 SEPARATOR = {"zh-hans": "；", "en": "; "}
 ARROW = " → "
 
@@ -91,10 +94,18 @@ def _value(change: Change, name: str, value: Any, unit: str | None) -> str:
     return str(value)
 
 
+def _language() -> str:
+    return "en" if typography.is_english() else "zh-hans"
+
+
+def _other_language(name: str) -> bool:
+    return any(name.endswith(end) and language != _language() for end, language in HALVES.items())
+
+
 def _field_change(change: Change, entry: dict[str, Any], unit: str | None) -> str:
     name = entry["field"]
     label = _label(change, name)
-    if name in LONG or name.endswith("_id"):
+    if name in LONG or name.endswith("_id") or _other_language(name):
         return _("%(field)s changed") % {"field": label}
     old = _value(change, name, entry.get("old"), unit)
     new = _value(change, name, entry.get("new"), unit)
@@ -106,6 +117,10 @@ def describe(change: Change, unit: str | None = None) -> str:
     amounts (a change's own target, when loaded, is used otherwise)."""
     if unit is None and change.target_id is not None and "target" in change._state.fields_cache:
         unit = change.target.unit if change.target is not None else None
+    if unit is None and change.object_kind == ObjectKind.TARGET:
+        # A removed target's (or one whose unit changed) unit is in the change itself.
+        entry = change.field("unit") or {}
+        unit = entry.get("new") or entry.get("old")
     if change.kind == ChangeKind.ADDED:
         return _("added")
     if change.kind == ChangeKind.REMOVED:
@@ -119,14 +134,19 @@ def describe(change: Change, unit: str | None = None) -> str:
         entry = change.field("status") or {}
         field = Target._meta.get_field("status")
         labels = dict(field.choices or [])
-        new = str(labels.get(entry.get("new"), entry.get("new")))
-        old = entry.get("old")
+        old, new = entry.get("old"), entry.get("new")
+        if not new and not old:
+            return _("status changed")
+        if not new:
+            return _("no longer judged (was %(old)s)") % {"old": labels.get(old, old)}
         if not old:
-            return _("now %(status)s") % {"status": new}
-        return _("now %(new)s (was %(old)s)") % {"old": labels.get(old, old), "new": new}
-    language = "en" if typography.is_english() else "zh-hans"
+            return _("now %(status)s") % {"status": labels.get(new, new)}
+        return _("now %(new)s (was %(old)s)") % {
+            "old": labels.get(old, old),
+            "new": labels.get(new, new),
+        }
     parts = [_field_change(change, entry, unit) for entry in change.fields]
-    return SEPARATOR[language].join(parts) or _("changed")
+    return SEPARATOR[_language()].join(parts) or _("changed")
 
 
 def describe_in(change: Change, language: str, unit: str | None = None) -> str:
@@ -139,11 +159,49 @@ def object_name(change: Change) -> str:
     return str(ObjectKind(change.object_kind).label)
 
 
-def page_of(change: Change) -> str | None:
-    """The page of the object changed, while it exists: its measure's, else its document's.
-    Expects `measure__document` and `document` selected."""
+# Who wrote a change, by its process (`import run 12` → `import`). An editor's name is not
+# shown publicly: the admin, the API and the site's forms are all "an editor".
+EDITORS = {"admin", "api", "web"}
+
+
+def author(change: Change) -> str:
+    """Who or what made the change, in the active language, never an editor's name."""
+    process = change.process.split(" ", 1)[0]
+    if process in EDITORS:
+        return _("an editor")
+    words = {
+        "load_policies": _("the reference data"),
+        "refresh_progress": _("the progress rules"),
+        "import": _("an official text's import"),
+        "ingest": _("an indicator source"),
+    }
+    return words.get(process, _("maintenance"))
+
+
+def subject(change: Change) -> str:
+    """The object changed as readers call it, in the active language: the measure's title
+    (with the target's metric for a target or its observations), else the document's short
+    name, else, once it is gone, the label it had. Expects what `page_of` expects, and
+    `target`."""
     if change.measure is not None:
-        return change.measure.get_absolute_url()
+        title = change.measure.title or change.measure.public_id
+        target = change._state.fields_cache.get("target") if change.target_id else None
+        if target is not None and change.object_kind in (ObjectKind.TARGET, ObjectKind.OBSERVATION):
+            return f"{title} · {target.metric_label}"
+        return title
+    if change.document is not None:
+        return change.document.short_name
+    return change.object_label
+
+
+def page_of(change: Change) -> str | None:
+    """The page of the object changed, while it exists: its measure's (at the target, for a
+    target's changes when the target is selected), else its document's. Expects
+    `measure__document` and `document` selected."""
+    if change.measure is not None:
+        url = change.measure.get_absolute_url()
+        target = change._state.fields_cache.get("target") if change.target_id else None
+        return f"{url}#target-{target.key}" if target is not None else url
     if change.document is not None:
         return change.document.get_absolute_url()
     return None

@@ -131,6 +131,57 @@ class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = UtcIsoDateTimeField
 
 
+class SinceField(UtcIsoDateTimeField):
+    """A time as `UtcIsoDateTimeField`, or a day (`2026-12-01`, what a page's date input sends):
+    from the start of that day in the site's time zone."""
+
+    def to_python(self, value: object) -> datetime.datetime | None:
+        if isinstance(value, str) and len(value.strip()) == len("2026-12-01"):
+            try:
+                day = datetime.date.fromisoformat(value.strip())
+            except ValueError:
+                pass
+            else:
+                start = datetime.datetime.combine(day, datetime.time.min)
+                try:
+                    return timezone.make_aware(start).astimezone(datetime.UTC)
+                except OverflowError as error:  # 0001-01-01 has no UTC equivalent east of it
+                    raise forms.ValidationError(
+                        self.error_messages["invalid"], code="invalid"
+                    ) from error
+        return super().to_python(value)
+
+
+class SinceFilter(django_filters.IsoDateTimeFilter):
+    field_class = SinceField
+
+
+class MeasureIdField(forms.CharField):
+    """A measure's public id, `beijing-2025/12`."""
+
+    def to_python(self, value: object) -> str:
+        text = super().to_python(value) or ""
+        slug, slash, number = text.rpartition("/")
+        if text and not (slash and slug and is_ordinal(number)):
+            raise forms.ValidationError(
+                _("Give a measure id such as beijing-2025/12."), code="invalid"
+            )
+        return text
+
+
+class MeasureIdFilter(django_filters.CharFilter):
+    """Rows about one measure, by its public id; the measure's own rows and its parts'."""
+
+    field_class = MeasureIdField
+
+    def filter(self, queryset: QuerySet, value: str) -> QuerySet:
+        if not value:
+            return queryset
+        slug, _slash, number = value.rpartition("/")
+        measures = Measure.objects.filter(document__slug=slug, number=int(number))
+        return queryset.filter(measure_id__in=measures.values("pk"))
+
+
 class AsOfField(forms.CharField):
     """A day to view the catalogue as it stood, YYYY-MM-DD, not after today (validity.py)."""
 
@@ -410,11 +461,21 @@ class ChangeFilter(django_filters.FilterSet):
         label=_("Change"),
         help_text="added, changed, removed, superseded, status.",
     )
-    since = UtcIsoDateTimeFilter(
+    measure = MeasureIdFilter(
+        label=_("Measure"),
+        help_text=(
+            "Measure public id, e.g. beijing-2025/12: the measure's own changes and those of "
+            "its targets, observations, milestones and links."
+        ),
+    )
+    since = SinceFilter(
         field_name="at",
         lookup_expr="gte",
         label=_("Since"),
-        help_text="Changes recorded at or after this time (ISO 8601: 2026-12-01T00:00:00Z).",
+        help_text=(
+            "Changes recorded at or after this time (ISO 8601: 2026-12-01T00:00:00Z), or from "
+            "the start of this day in the site's time zone (2026-12-01)."
+        ),
     )
 
     class Meta:

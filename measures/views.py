@@ -13,14 +13,18 @@ from measures.models import LinkStatus, MeasureLink
 from .asof import is_past, lend_successor, read_as_of, show_as_of
 from .charts import chart_for
 from .facets import measure_facets
-from .filters import MeasureFilter
+from .filters import ChangeFilter, MeasureFilter
 from .models import (
     Agency,
+    Change,
+    ChangeKind,
     Document,
     Grade,
+    Jurisdiction,
     Measure,
     MeasureAgency,
     Milestone,
+    ObjectKind,
     Observation,
     Section,
     Target,
@@ -39,6 +43,7 @@ UPCOMING_DAYS = 90
 # are tens of thousands of documents and targets (20 MB and 20 s when it showed them all).
 HOME_DOCUMENTS = 12
 HOME_DEADLINES = 20
+HOME_CHANGES = 5
 
 
 class DocumentPaginator(CappedPaginator):
@@ -105,6 +110,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "overdue": overdue,
         "overdue_more": max(statuses.get(TargetStatus.OVERDUE, 0) - len(overdue), 0),
         "topics": topics,
+        "changes": list(Change.objects.newest_first().for_listing()[:HOME_CHANGES]),
     }
     return render(request, "measures/home.html", context)
 
@@ -263,10 +269,88 @@ def measure_detail(request: HttpRequest, document: str, number: int) -> HttpResp
     newer = measure.links_to_newer.all()
     context = {
         "measure": measure,
+        "history": measure_history(measure, day if past else None),
         "replaced_by": [link for link in newer if link.newer and link.relation in REPLACING],
         "not_carried_on": any(link.relation == "dropped" for link in newer),
     }
     return render(request, "measures/measure_detail.html", context)
+
+
+# The measure page's history: its latest changes, and each target's latest status and goal
+# changes (read together for all its targets, then shared out).
+MEASURE_HISTORY = 10
+TARGET_HISTORY = 3
+TARGET_HISTORY_READ = 100
+GOAL_FIELDS = {"goal_value", "comparator", "unit", "deadline", "deadline_text", "baseline_value"}
+
+
+def measure_history(measure: Measure, day: datetime.date | None) -> list[Change]:
+    """The measure's latest changes (up to `day`, when the page shows a past day), and on each
+    of its targets `history`: that target's latest status and goal changes. Two queries."""
+    changes = Change.objects.newest_first()
+    if day is not None:
+        changes = changes.filter(at__date__lte=day)
+    targets = {target.pk: target for target in measure.targets.all()}
+    for target in targets.values():
+        target.history = []
+    if targets:
+        about_targets = changes.filter(
+            target__in=targets,
+            object_kind=ObjectKind.TARGET,
+            kind__in=[ChangeKind.STATUS, ChangeKind.CHANGED],
+        ).select_related("source")[:TARGET_HISTORY_READ]
+        for change in about_targets:
+            target = targets[change.target_id or 0]
+            if len(target.history) < TARGET_HISTORY and (
+                change.kind == ChangeKind.STATUS or change.touches(GOAL_FIELDS)
+            ):
+                change.target = target  # its unit, for the amounts
+                target.history.append(change)
+    return list(changes.about_measure(measure.pk).for_listing()[:MEASURE_HISTORY])
+
+
+def changes(request: HttpRequest) -> HttpResponse:
+    """The change log, newest first, with the filters of its feed and API."""
+    filterset = ChangeFilter(request.GET, queryset=Change.objects.newest_first())
+    context: dict = {
+        "filterset": filterset,
+        "filtered": any(key != "page" for key in request.GET),
+    }
+    if not filterset.is_valid():
+        context["errors"] = filterset.errors
+        return render(request, "measures/changes.html", context, status=400)
+    try:
+        page = page_of(
+            CappedPaginator(filterset.qs.for_listing(), PAGE_SIZE), request.GET.get("page", 1)
+        )
+    except BadPage as error:
+        context["errors"] = error.errors
+        return render(request, "measures/changes.html", context, status=error.status)
+    chosen = filterset.form.cleaned_data
+    context.update(
+        page=page,
+        selected={name: request.GET.getlist(name) for name in filterset.filters},
+        documents=chosen.get("document") or [],
+        measure=measure_named(chosen.get("measure") or ""),
+        jurisdictions=Jurisdiction.objects.order_by("code"),
+        topics=Topic.objects.order_by("code"),
+        agencies=Agency.objects.order_by("jurisdiction__code", "slug"),
+        objects=ObjectKind.choices,
+        kinds=ChangeKind.choices,
+    )
+    return render(request, "measures/changes.html", context)
+
+
+def measure_named(public_id: str) -> Measure | None:
+    """The measure a filter names (`beijing-2025/12`), for its title; None if there is none."""
+    if not public_id:
+        return None
+    slug, _slash, number = public_id.rpartition("/")
+    return (
+        Measure.objects.select_related("document")
+        .filter(document__slug=slug, number=int(number))
+        .first()
+    )
 
 
 def data_quality_page(request: HttpRequest) -> HttpResponse:

@@ -25,6 +25,7 @@ VIEWS = {
     "data-quality": "data-quality",
     "applicability": "applicability",
     "compare": "compare",
+    "changes": "change-list",
     "health": "health",
 }
 
@@ -63,6 +64,7 @@ router.register("entity-types", views.EntityTypeViewSet, basename="entity-type")
 router.register("stages", views.StageViewSet, basename="stage")
 
 measure_list = views.MeasureViewSet.as_view({"get": "list"})
+change_list = views.ChangeList.as_view({"get": "list"})
 measure_detail = views.MeasureViewSet.as_view({"get": "retrieve", "patch": "partial_update"})
 
 urlpatterns = [
@@ -75,5 +77,6 @@ urlpatterns = [
     path("data-quality/", views.DataQualityView.as_view(), name="data-quality"),
     path("applicability/", ApplicabilityView.as_view(), name="applicability"),
     path("compare/", CompareView.as_view(), name="compare"),
+    path("changes/", change_list, name="change-list"),
     *router.urls,
 ]

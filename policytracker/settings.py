@@ -411,6 +411,7 @@ AXES_LOCKOUT_CALLABLE = "policytracker.views.locked_out"
 AXES_RESET_ON_SUCCESS = True
 # --- end of Abuse: admin lockout ------------------------------------------------------------
 
+
 # --- E-mail ----------------------------------------------------------------------------------
 # EMAIL_URL sets the backend and server in one value: smtp://user:password@host:587,
 # smtp+tls://… (STARTTLS), smtps://…:465 (TLS from the start), consolemail:// (print),

@@ -18,8 +18,9 @@
    holds (a file's content is not the admin's to read this way); only the header names found
    are quoted, shortened and escaped.
 4. **write**, in one transaction that holds the source's row lock (two workers reading the
-   same source take turns): the new values in bulk, and the run's record with its counts and
-   problems. A value already recorded is skipped, so reading the same file again adds nothing.
+   same source take turns): the new values in bulk, the run's record with its counts and
+   problems, and the values added in the change log (process `ingest run <id>`). A value
+   already recorded is skipped, so reading the same file again adds nothing.
    With `on_error=reject_file` one bad row rejects the file and only the run is written.
 5. **refresh**, after the commit, the progress of every target the file names.
 
@@ -48,6 +49,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from caching.dataversion import bump
+from measures.changelog import ChangeLog, recording
 from measures.models import IndicatorSource, Observation, ObservationOrigin, Target
 from measures.quoting import language_of
 from measures.validity import EARLIEST_AS_OF
@@ -128,7 +130,7 @@ def ingest(source: IndicatorSource, today: datetime.date | None = None) -> Inges
         return result
 
     named: set[int] = set()
-    with transaction.atomic():
+    with transaction.atomic(), recording(process="ingest", bulk=True) as log:
         # Runs of one source take turns, so the check of what is recorded stays true until the
         # insert (check-then-act under the lock).
         IndicatorSource.objects.select_for_update().filter(pk=source.pk).values_list("pk").get()
@@ -154,6 +156,7 @@ def ingest(source: IndicatorSource, today: datetime.date | None = None) -> Inges
                 # An editor's value for the same target and day saved a moment ago wins.
                 ignore_conflicts=True,
             )
+            _log_added(log, new_rows, source, content_hash)
             result.added = len(new_rows)
             if new_rows:
                 bump()  # bulk_create sends no signals
@@ -162,9 +165,27 @@ def ingest(source: IndicatorSource, today: datetime.date | None = None) -> Inges
             elif new_rows:
                 result.status = IngestStatus.ADDED
         _record(source, started_at, content_hash, result)
+        log.process = f"ingest run {result.run_id}"
     if named:
         refresh_progress(Target.objects.filter(pk__in=named), today=today)
     return result
+
+
+def _log_added(log: ChangeLog, rows: list[Row], source: IndicatorSource, content_hash: str) -> None:
+    """The values this run inserted, read back in one query: an insert that lost to an editor's
+    value for the same day (ignore_conflicts) returns no id, and added nothing."""
+    if not rows:
+        return
+    inserted = Observation.objects.filter(
+        target_id__in={row.target_id for row in rows},
+        observed_on__in={row.observed_on for row in rows},
+        indicator_source=source,
+        content_hash=content_hash,
+    )
+    wanted = {(row.target_id, row.observed_on) for row in rows}
+    for observation in inserted:
+        if (observation.target_id, observation.observed_on) in wanted:
+            log.added(observation)
 
 
 def _observation(

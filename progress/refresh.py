@@ -11,7 +11,11 @@ from django.db import connections, models, transaction
 from django.utils import timezone
 
 from caching.dataversion import bump
-from measures.models import COMPUTED_PROGRESS, TargetQuerySet
+from measures.changelog import changes_recorded, insert_status_changes_sql
+from measures.models import COMPUTED_PROGRESS, Change, TargetQuerySet
+
+# The change log names the refresh as the process that moved a target's status.
+PROCESS = "refresh_progress"
 
 
 def refresh_progress(targets: TargetQuerySet, today: datetime.date | None = None) -> int:
@@ -32,6 +36,13 @@ def refresh_progress(targets: TargetQuerySet, today: datetime.date | None = None
 REFRESH_WORK_MEM = "256MB"
 
 
+def announce_changes(using: str) -> None:
+    """After commit: `changes_recorded` with the highest id in the log, which includes the
+    refresh's rows (read then, not inside the refresh, to keep its statements fixed)."""
+    last_id = Change.objects.using(using).order_by("-id").values_list("pk", flat=True).first()
+    changes_recorded.send(sender=Change, last_id=last_id)
+
+
 def write_progress(computed: models.QuerySet, today: datetime.date, now: datetime.datetime) -> int:
     """Store computed progress (`computed`: rows of a target's pk and the COMPUTED_PROGRESS
     annotations) on the targets whose progress changed, with `now` as their
@@ -39,10 +50,11 @@ def write_progress(computed: models.QuerySet, today: datetime.date, now: datetim
     the same day, or a second worker, overwrites the same rows instead of adding any. Returns
     how many targets changed.
 
-    Four statements whatever the number of targets, the same on PostgreSQL and SQLite (≥ 3.39,
+    Five statements whatever the number of targets, the same on PostgreSQL and SQLite (≥ 3.39,
     for IS DISTINCT FROM): the rows go into a temporary table (CREATE … AS SELECT), from which one
-    UPDATE and one INSERT … ON CONFLICT write; nothing passes through Python. PostgreSQL gets a
-    fifth before them, REFRESH_WORK_MEM."""
+    INSERT records every status that moves in the change log, one UPDATE stores them and one
+    INSERT … ON CONFLICT writes the snapshots; nothing passes through Python. PostgreSQL gets
+    one more before them, REFRESH_WORK_MEM."""
     connection = connections[computed.db]
     try:
         select, params = computed.query.get_compiler(connection=connection).as_sql()
@@ -54,6 +66,12 @@ def write_progress(computed: models.QuerySet, today: datetime.date, now: datetim
         if connection.vendor == "postgresql":  # until this transaction ends (or the caller's)
             cursor.execute(f"SET LOCAL work_mem = '{REFRESH_WORK_MEM}'")
         cursor.execute(f"CREATE TEMPORARY TABLE progress_rows AS {select}", params)
+        # Before the UPDATE, which overwrites the old statuses the log compares with.
+        cursor.execute(
+            insert_status_changes_sql("progress_rows", connection.vendor), [now, PROCESS]
+        )
+        if cursor.rowcount:
+            transaction.on_commit(lambda: announce_changes(computed.db), using=computed.db)
         cursor.execute(
             "UPDATE measures_target AS t SET status = r.computed_status, "
             "progress_share = r.computed_progress_share, latest_value = r.computed_latest_value, "

@@ -9,6 +9,12 @@ roles, reference observations) are deleted, and so are curated links (of measure
 targets) no file declares: the files are the source of truth for curated data. Suggested and
 rejected links, and observations entered by editors, are never touched (deleting a target that
 has an editor's observation fails the load, which then rolls back).
+
+Every row of the change log's models that is created, updated or deleted is said to the change
+log (`measures.changelog`, process `load_policies`) as it is written, with its old values, which
+the writer holds anyway; a measure's topics, entity types, stages and agencies are fields of the
+measure there (sorted lists of codes). The log writes its rows at the end, in the same
+transaction, in a fixed number of queries.
 """
 
 from __future__ import annotations
@@ -18,11 +24,12 @@ from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import models, transaction
+from django.db import models
 from django.utils import translation
 
 from caching.dataversion import bump
 from measures import models as m
+from measures.changelog import OBJECT_KINDS, ChangeLog, recording, values_of
 from measures.models import (
     LinkStatus,
     MeasureLink,
@@ -37,6 +44,8 @@ from .reader import ReferenceData
 from .schema import DocumentIn, EligibilityIn, MeasureIn, ObservationIn, ProvenanceIn
 
 Key = tuple[Hashable, ...]
+
+PROCESS = "load_policies"
 
 
 @dataclass
@@ -82,9 +91,11 @@ def write_reference_data(data: ReferenceData) -> LoadReport:
     """Write the data in one transaction, then, in it, recompute the progress of every target
     whose observations, goal, baseline or deadline (or document's dates) it wrote, so a fresh
     load shows true statuses at once rather than after the nightly refresh."""
-    with transaction.atomic():
-        writer = _Writer(data)
+    # The log's block is the transaction (a second one inside would cost a savepoint).
+    with recording(process=PROCESS, bulk=True) as log:
+        writer = _Writer(data, log)
         report = writer.run()
+        log.flush()  # now, so that the refresh's status changes come after the rows they follow
         targets = writer.targets_to_refresh()
         if targets:
             report.refreshed = len(targets)
@@ -127,8 +138,9 @@ MEASURE_SETS = {"topics": m.Topic, "entity_types": m.EntityType, "stages": m.Pro
 
 
 class _Writer:
-    def __init__(self, data: ReferenceData) -> None:
+    def __init__(self, data: ReferenceData, log: ChangeLog) -> None:
         self.data = data
+        self.log = log
         self.report = LoadReport()
         self.outcome: dict[tuple[type[models.Model], int], str] = {}
         self.rows: dict[type[models.Model], dict[Key, Any]] = {}
@@ -145,6 +157,7 @@ class _Writer:
         for document in self.data.documents:
             self.write_links(document)
         self.write_milestones()
+        self.record_measure_agencies()
         self.delete_unlisted()
         for (model, _pk), outcome in self.outcome.items():
             self.report.add(model, outcome)
@@ -219,6 +232,9 @@ class _Writer:
         )
         for eligibility_id, type_id in rows.values_list("eligibility_id", "producttype_id"):
             self.rule_product_types[eligibility_id].add(type_id)
+        self.code_of: dict[type[models.Model], dict[int, Hashable]] = {}
+        # Agencies' roles as read, for the change log (upsert updates the rows in place).
+        self.roles_read = {row.pk: row.role for row in self.rows[m.MeasureAgency].values()}
         self.issuers: dict[int, list[int]] = defaultdict(list)
         issuer_rows = m.DocumentIssuer.objects.filter(**in_documents).order_by("position")
         for document_id, agency_id in issuer_rows.values_list("document_id", "agency_id"):
@@ -232,16 +248,22 @@ class _Writer:
     def upsert(self, model: type[models.Model], key: Key, values: dict[str, Any]) -> Any:
         """The row with this stable id, created or brought up to date; `values` by attname."""
         obj = self.rows[model].get(key)
+        recorded = model in OBJECT_KINDS
         if obj is None:
             obj = model._default_manager.create(**values)
             self.rows[model][key] = obj
             self.outcome[(model, obj.pk)] = "created"
+            if recorded:
+                self.log.added(obj)
         else:
             changed = [name for name, value in values.items() if getattr(obj, name) != value]
             if changed:
+                old = values_of(obj) if recorded else {}
                 for name in changed:
                     setattr(obj, name, values[name])
                 obj.save()
+                if recorded:
+                    self.log.changed(obj, old)
             self.outcome[(model, obj.pk)] = "updated" if changed else "unchanged"
         self.seen[model].add(obj.pk)
         return obj
@@ -424,9 +446,11 @@ class _Writer:
         }
         for name, related in MEASURE_SETS.items():
             wanted = {self.row(related, code).pk for code in codes[name]}
-            if self.measure_sets[name].get(measure.pk, set()) != wanted:
+            had = self.measure_sets[name].get(measure.pk, set())
+            if had != wanted:
                 getattr(measure, name).set(wanted)
                 self.touched(measure)
+                self.log.changed_set(measure, name, self.codes(related, had), codes[name])
 
         inherited = Inherited(provenance["source_id"], provenance["grade"])
         if item.eligibility:
@@ -621,6 +645,35 @@ class _Writer:
                 },
             )
 
+    def codes(self, model: type[models.Model], pks: Iterable[int]) -> list[str]:
+        """The stable ids of rows of a vocabulary (or of agencies), by pk."""
+        if model not in self.code_of:
+            self.code_of[model] = {row.pk: key[0] for key, row in self.rows[model].items()}
+        return [str(self.code_of[model][pk]) for pk in pks]
+
+    def record_measure_agencies(self) -> None:
+        """A measure's agencies and their roles are a field of the measure in the change log
+        (`slug:role` codes): compared once every role is written, before unlisted roles go."""
+        before: dict[int, set[str]] = defaultdict(set)
+        after: dict[int, set[str]] = defaultdict(set)
+        slugs = {row.pk: key[0] for key, row in self.rows[m.Agency].items()}
+        for row in self.rows[m.MeasureAgency].values():
+            code = f"{slugs[row.agency_id]}:{row.role}"
+            if row.pk in self.seen[m.MeasureAgency]:
+                after[row.measure_id].add(code)
+            if self.outcome.get((m.MeasureAgency, row.pk)) != "created":
+                # As read at the start: a role changed since has its old value in `roles_read`.
+                before[row.measure_id].add(
+                    f"{slugs[row.agency_id]}:{self.roles_read.get(row.pk, row.role)}"
+                )
+        measures = {row.pk: row for row in self.rows[m.Measure].values()}
+        for measure_id in before.keys() | after.keys():
+            # A measure going is recorded as removed, not as losing its agencies.
+            if measure_id in self.seen[m.Measure]:
+                self.log.changed_set(
+                    measures[measure_id], "agencies", before[measure_id], after[measure_id]
+                )
+
     def measure(self, public_id: str) -> m.Measure:
         slug, _, number = public_id.rpartition("/")
         return self.row(m.Measure, self.row(m.Document, slug).pk, int(number))
@@ -657,6 +710,9 @@ class _Writer:
     def delete(self, model: type[models.Model], candidates: list[int]) -> None:
         unlisted = [pk for pk in candidates if pk not in self.seen[model]]
         if unlisted:
+            if model in OBJECT_KINDS:
+                by_pk = {row.pk: row for row in self.rows[model].values()}
+                self.log.removed(by_pk[pk] for pk in unlisted)
             model._default_manager.filter(pk__in=unlisted).delete()
             self.deleted[model].update(unlisted)
             self.report.add(model, "deleted", len(unlisted))

@@ -15,6 +15,50 @@ class CursorExport(CursorPagination):
     max_page_size = LARGEST_PAGE
 
 
+class ChangeCursor(CursorPagination):
+    """The change log, newest first, by cursor: a log grows at its head, so numbered pages
+    would shift while a client walks them; a cursor resumes where it stopped."""
+
+    ordering = "-id"
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = LARGEST_PAGE
+
+    def paginate_queryset(self, queryset, request, view=None):
+        # Refused rather than silently replaced by the default, as the other lists do.
+        query = request.query_params
+        for name in (self.page_size_query_param, self.cursor_query_param):
+            if len(query.getlist(name)) > 1:
+                raise ValidationError({name: "Give this parameter once."})
+        size = query.get(self.page_size_query_param)
+        if size is not None and not (size.isdecimal() and 0 < int(size) <= LARGEST_PAGE):
+            raise ValidationError(
+                {self.page_size_query_param: f"A whole number from 1 to {LARGEST_PAGE}."}
+            )
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        envelope = super().get_paginated_response_schema(schema)
+        descriptions = {
+            "next": "The next (older) changes' address; null after the oldest.",
+            "previous": "The previous (newer) changes' address; null on the newest.",
+            "results": "The changes of this page, newest first.",
+        }
+        for name, description in descriptions.items():
+            envelope["properties"][name]["description"] = description
+        return envelope
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] |= {"minimum": 1, "maximum": LARGEST_PAGE}
+                parameter["description"] = f"Changes per page, up to {LARGEST_PAGE}."
+            if parameter["name"] == self.cursor_query_param:
+                parameter["description"] = "The cursor from a previous page's `next` link."
+        return parameters
+
+
 class PagePagination(PageNumberPagination):
     """`?page=2&page_size=100` with a `count` (the default), or `?paginate=cursor` for
     cursors that stay stable while the data changes (large exports). The count is exact up to

@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from caching.responses import CachedReads
 from measures import models as m
 from measures.asof import api_as_of, is_past
-from measures.filters import MeasureFilter
+from measures.filters import ChangeFilter, MeasureFilter
 from measures.models import LinkStatus, MeasureLink, MeasureRelation, SectionRelation
 from measures.quality import data_quality
 
@@ -30,11 +30,13 @@ from .base import (
     IF_MATCH,
     CSVListMixin,
     GuardedUpdate,
+    JSONErrors,
     ReadView,
     codes,
     fields,
 )
 from .names import choice_names, in_both_languages, record_names
+from .pagination import ChangeCursor
 
 
 @extend_schema_view(
@@ -371,3 +373,32 @@ class DataQualityView(CachedReads, ReadView):
     @extend_schema(responses=s.DocumentQualitySerializer(many=True))
     def get(self, request: Request) -> Response:
         return Response([asdict(report) for report in data_quality()])
+
+
+class ChangeList(CachedReads, JSONErrors, viewsets.ReadOnlyModelViewSet):
+    """The change log, newest first: every change to the curated data (added, changed, removed),
+    a target's status moving, a measure superseded by a newer edition. Same filters as the
+    /changes/ page and its feed; walk it with the `next` cursor. `?format=csv` gives the page's
+    rows as CSV (follow `next` in the JSON for more)."""
+
+    serializer_class = s.ChangeSerializer
+    filterset_class = ChangeFilter
+    pagination_class = ChangeCursor
+    csv_columns = fields(
+        "id",
+        "at",
+        "object",
+        "object_label",
+        "change",
+        "summary_zh",
+        "summary_en",
+        "document",
+        "jurisdiction",
+        "measure",
+        "cited_source",
+        "process",
+        "url",
+    )
+
+    def get_queryset(self) -> QuerySet[m.Change]:
+        return m.Change.objects.for_listing()

@@ -42,12 +42,27 @@ class ChangeQuerySet(models.QuerySet["Change"]):
     def newest_first(self) -> ChangeQuerySet:
         return self.order_by("-id")
 
+    def for_listing(self) -> ChangeQuerySet:
+        """With what a list shows of each row (its object's page and name, the source it
+        cites), read in the same query."""
+        return self.select_related(
+            "document", "jurisdiction", "measure__document", "target", "source"
+        )
+
     def about_measure(self, measure_id: int) -> ChangeQuerySet:
         """The measure's own changes and those of its targets, observations and milestones."""
         return self.filter(measure_id=measure_id)
 
     def about_target(self, target_id: int) -> ChangeQuerySet:
         return self.filter(target_id=target_id)
+
+    def about_measures(self, measure_ids: Any) -> ChangeQuerySet:
+        """The changes about any of these measures (as `about_measure`)."""
+        return self.filter(measure_id__in=measure_ids)
+
+    def about_document(self, document_id: int) -> ChangeQuerySet:
+        """The document's own changes and those of everything in it."""
+        return self.filter(document_id=document_id)
 
     def with_topic(self, topic_ids: Any) -> ChangeQuerySet:
         from .measures import Measure
@@ -155,6 +170,10 @@ class Change(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.object_kind} {self.object_label} {self.kind}"
+
+    def touches(self, names: set[str]) -> bool:
+        """Whether any of the fields `names` changed."""
+        return any(entry["field"] in names for entry in self.fields)
 
     def field(self, name: str) -> dict[str, Any] | None:
         """This change's entry for one field, if it changed."""

@@ -422,6 +422,8 @@ class Target(Provenance):
 
     # Not a column: the inline SVG chart a page's view draws for its template.
     chart: str
+    # Not a column: its latest status and goal changes, for the measure page (measure_history).
+    history: list[Any]
 
     objects = TargetQuerySet.as_manager()
 

@@ -9,7 +9,7 @@ from django.utils.html import conditional_escape, escape, format_html, format_ht
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
-from measures import citations
+from measures import changewords, citations
 from measures.citations import cited_keys
 from measures.models import DocumentValidity, Grade, pick_language
 from measures.quoting import CHINESE_CODE, ENGLISH_CODE, language_of
@@ -252,3 +252,45 @@ def note(context, record, field: str = "grade_note", plain: bool = False) -> str
 
 def language_of_page() -> str:
     return ENGLISH_CODE if (get_language() or "").startswith("en") else CHINESE_CODE
+
+
+# A change in the log, as every page shows it (measures/changewords.py says it in words).
+
+
+@register.filter
+def change_words(change) -> str:
+    """What changed, in plain words in the reader's language."""
+    return changewords.describe(change)
+
+
+@register.filter
+def change_author(change) -> str:
+    """Who made the change: the process, or "an editor" (never a name)."""
+    return changewords.author(change)
+
+
+@register.filter
+def change_page(change) -> str:
+    """The page of the object changed, "" once it is gone."""
+    return changewords.page_of(change) or ""
+
+
+@register.filter
+def change_subject(change) -> str:
+    """The object changed, by what readers call it: the measure's title (and the target's
+    metric), the document's short name, else the label it had when it was changed."""
+    return changewords.subject(change)
+
+
+@register.filter
+def change_object(change) -> str:
+    """The kind of object changed: measure, target …"""
+    return changewords.object_name(change)
+
+
+@register.filter
+def cited(source) -> str:
+    """A source as the site cites it: its publisher and date, linked, titled with its title."""
+    if source is None:
+        return ""
+    return citations.citation_html(source, language_of_page())

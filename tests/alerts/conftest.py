@@ -3,6 +3,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from policytracker.celery import app as celery_app
 from tests.factories import DocumentFactory, MeasureFactory, TargetFactory
 
 LINK = re.compile(r"https?://[^\s\"'<>]+")
@@ -19,12 +20,19 @@ def links_in(text: str, part: str) -> list[str]:
 
 @pytest.fixture
 def subscribe(client, mail_server, django_capture_on_commit_callbacks):
-    """Post the subscribe form as a reader does (the confirmation task runs at commit)."""
+    """Post the subscribe form as a reader does; the confirmation task runs inline at commit,
+    with a broker too (test_worker.py has a real worker send it)."""
 
     def post(**fields):
         data = {"frequency": "daily", "language": "zh-hans", **fields}
-        with django_capture_on_commit_callbacks(execute=True):
-            return client.post("/alerts/subscribe/", data, HTTP_ACCEPT_LANGUAGE=data["language"])
+        previous, celery_app.conf.task_always_eager = celery_app.conf.task_always_eager, True
+        try:
+            with django_capture_on_commit_callbacks(execute=True):
+                return client.post(
+                    "/alerts/subscribe/", data, HTTP_ACCEPT_LANGUAGE=data["language"]
+                )
+        finally:
+            celery_app.conf.task_always_eager = previous
 
     return post
 

@@ -265,6 +265,7 @@ class TestRootAndDocs:
             "data-quality",
             "applicability",
             "compare",
+            "changes",
             "health",
             "schema",
             "docs",

@@ -59,6 +59,7 @@ PUBLIC_ENDPOINTS = {
     "/api/v1/compare/",
     "/api/v1/milestones/",
     "/api/v1/milestones/{id}/",
+    "/api/v1/changes/",
 }
 
 

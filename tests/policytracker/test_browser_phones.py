@@ -24,6 +24,7 @@ PAGES = {
     "compare-levels": "/compare/national-2025/beijing-2025/",
     "finder": "/applicability/?entity_type=innovative_drug_firm&location=beijing",
     "data-quality": "/data-quality/",
+    "changes": "/changes/",
     "not-found": "/measures/national-2025/999/",
 }
 PHONES = (360, 390, 414)

@@ -28,6 +28,8 @@ PAGES = {
     "compare-levels": "/compare/national-2025/beijing-2025/",
     "finder": "/applicability/?" + "&".join(f"{k}={v}" for k, v in FINDER.items()),
     "data-quality": "/data-quality/",
+    "changes": "/changes/",
+    "changes-filtered": "/changes/?jurisdiction=beijing&object=target",
     "not-found": "/measures/beijing-2025/999/",
 }
 

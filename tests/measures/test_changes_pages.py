@@ -1,0 +1,304 @@
+"""The change log as readers see it: /changes/, the latest changes on the home page, a measure's
+history on its page, and the plain words that say what changed (measures/changewords.py)."""
+
+import datetime
+import re
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone, translation
+
+from measures import changewords
+from measures.changelog import Pending, recording
+from measures.models import Change, ChangeKind, Measure, ObjectKind, Source, Target
+
+
+def trial_startup() -> Target:
+    return Target.objects.select_related("measure__document").get(
+        measure__document__slug="beijing-2025", key="trial-startup"
+    )
+
+
+@pytest.fixture
+def editor(db):
+    return get_user_model().objects.create_user("zhang.wei", password="x", is_staff=True)
+
+
+@pytest.fixture
+def changed(reference_data, editor) -> Target:
+    """The reference data, then an editor lowering a goal (20 → 18 weeks, citing a source), and
+    the progress rules finding the target overdue."""
+    target = trial_startup()
+    with recording(process="admin", actor_id=editor.pk):
+        target.goal_value = Decimal("18")
+        target.source = Source.objects.get(key="s11")
+        target.save()
+    with recording(process="refresh_progress", bulk=True) as log:
+        status = [{"field": "status", "old": "on_track", "new": "overdue"}]
+        log.record([Pending(target, ChangeKind.STATUS, status)])
+    return target
+
+
+def rows(html: str) -> list[str]:
+    return re.findall(r'<tr class="change change-(\w+)">', html)
+
+
+@pytest.mark.django_db
+class TestChangesPage:
+    def test_it_lists_the_log_newest_first_in_plain_chinese(
+        self, client, changed, django_assert_max_num_queries
+    ):
+        with django_assert_max_num_queries(7):
+            response = client.get("/changes/")
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert rows(html)[:2] == ["status", "changed"]
+        assert "现为逾期未报（原为进度正常）" in html
+        assert "目标值 20周 → 18周" in html
+        # The target, by its measure's title and its metric, at the target on the measure page.
+        assert (
+            f'<a href="/measures/beijing-2025/{changed.measure.number}/#target-trial-startup">'
+            f"{changed.measure.title_zh} · 临床试验项目启动整体用时</a>"
+        ) in html
+        assert "编辑人员" in html
+        assert "进展规则" in html
+        assert "zhang.wei" not in html  # an editor's name is not shown publicly
+        # The source it cites, as the site cites sources: the publisher, never the key.
+        source = Source.objects.get(key="s11")
+        assert f'href="{source.url}"' in html
+        assert ">s11<" not in html
+        local = timezone.localtime(Change.objects.latest("id").at)
+        assert f"{local:%Y-%m-%d %H:%M}</time>" in html
+
+    def test_it_speaks_english_to_an_english_reader(self, client, changed):
+        html = client.get("/changes/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        assert "now overdue (was on track)" in html
+        assert "goal value 20 weeks → 18 weeks" in html
+        assert "an editor" in html
+        assert "the progress rules" in html
+        assert "Overall time to start a clinical trial" in html
+
+    def test_its_queries_do_not_grow_with_the_rows(self, client, changed):
+        def count() -> int:
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get("/changes/").status_code == 200
+            return len(queries)
+
+        before = count()
+        targets = list(Target.objects.select_related("measure")[:20])
+        with recording(process="refresh_progress", bulk=True) as log:
+            status = [{"field": "status", "old": "no_data", "new": "behind"}]
+            log.record([Pending(target, ChangeKind.STATUS, status) for target in targets])
+        assert count() == before
+
+    def test_its_filters_narrow_the_log(self, client, changed):
+        html = client.get("/changes/?object=target&change=status").content.decode()
+        assert rows(html) == ["status"]
+        assert '<option value="status" selected>' in html
+        measure = changed.measure
+        html = client.get(f"/changes/?measure={measure.public_id}").content.decode()
+        assert set(rows(html)) == {"status", "changed", "added"}
+        assert Change.objects.filter(measure=measure).count() == len(rows(html))
+        assert f'<a href="/measures/{measure.public_id}/">{measure.public_id}</a>' in html
+        html = client.get("/changes/?document=national-2025&object=document").content.decode()
+        assert rows(html) == ["added"]
+        assert "支持创新药高质量发展的若干措施" in html
+
+    def test_since_a_day_counts_from_its_start(self, client, changed):
+        today = timezone.localdate()
+        assert rows(client.get(f"/changes/?since={today}").content.decode())
+        tomorrow = today + datetime.timedelta(days=1)
+        html = client.get(f"/changes/?since={tomorrow}").content.decode()
+        assert rows(html) == []
+        assert "没有符合这些筛选条件的变更。" in html
+
+    def test_an_empty_log_says_so(self, client, db):
+        html = client.get("/changes/").content.decode()
+        assert "尚未记录任何变更。" in html
+
+    @pytest.mark.parametrize(
+        ("query", "field"),
+        [
+            ("object=treaty", "object"),
+            ("change=renamed", "change"),
+            ("document=nowhere", "document"),
+            ("measure=beijing-2025", "measure"),
+            ("since=yesterday", "since"),
+            ("page=two", "page"),
+        ],
+    )
+    def test_a_bad_filter_is_a_400_naming_it(self, client, changed, query, field):
+        response = client.get(f"/changes/?{query}")
+        assert response.status_code == 400
+        html = response.content.decode()
+        assert f"<li><code>{field}</code>: " in html
+        assert "无法处理此请求" in html
+        assert rows(html) == []
+
+    def test_a_page_past_the_end_is_not_found(self, client, changed):
+        assert client.get("/changes/?page=99").status_code == 404
+
+    def test_it_is_paged(self, client, reference_data):
+        html = client.get("/changes/").content.decode()
+        assert len(rows(html)) == 50
+        assert 'rel="next"' in html
+        second = client.get("/changes/?page=2").content.decode()
+        assert rows(second)
+        assert 'rel="prev"' in second
+
+
+@pytest.mark.django_db
+class TestLatestChangesOnTheHomePage:
+    def test_the_home_page_shows_the_latest_five_and_leads_to_all(
+        self, client, changed, django_assert_max_num_queries
+    ):
+        with django_assert_max_num_queries(9):
+            html = client.get("/").content.decode()
+        latest = html[html.index('id="latest-changes"') :]
+        latest = latest[: latest.index("</section>")]
+        assert latest.count('<li class="change ') == 5
+        assert "现为逾期未报（原为进度正常）" in latest
+        assert '<a href="/changes/">全部变更 →</a>' in latest
+
+
+@pytest.mark.django_db
+class TestMeasureHistory:
+    def test_the_measure_page_shows_its_history_and_each_targets(
+        self, client, changed, django_assert_max_num_queries
+    ):
+        measure = changed.measure
+        # The page's own 11 (its notes cite sources), and its history and its targets'.
+        with django_assert_max_num_queries(13):
+            html = client.get(measure.get_absolute_url()).content.decode()
+        history = html[html.index('id="history"') :]
+        assert "现为逾期未报（原为进度正常）" in history
+        assert "目标值 20周 → 18周" in history
+        assert f'href="/changes/?measure={measure.public_id}"' in history
+        block = html[html.index('id="target-trial-startup"') : html.index('id="history"')]
+        block = block[: block.index("</li>\n")]
+        assert "此目标的变更" in block
+        assert block.index("现为逾期未报") < block.index("目标值 20周 → 18周")
+
+    def test_a_targets_history_leaves_out_what_is_not_its_goal_or_status(self, client, changed):
+        with recording(process="admin"):
+            changed.metric_en = "Time to start a trial"
+            changed.save()
+        html = client.get(changed.measure.get_absolute_url()).content.decode()
+        block = html[html.index('id="target-trial-startup"') : html.index('id="history"')]
+        assert "指标（英文）" not in block
+        assert "指标（英文）已更改" in html[html.index('id="history"') :]
+
+    def test_a_past_day_shows_the_history_known_then(self, client, changed):
+        yesterday = timezone.localdate() - datetime.timedelta(days=1)
+        html = client.get(f"{changed.measure.get_absolute_url()}?as_of={yesterday}").content
+        assert "目标值 20周 → 18周" not in html.decode()
+
+    def test_a_measure_without_changes_says_so(self, client, reference_data):
+        measure = Measure.objects.select_related("document").first()
+        Change.objects.filter(measure=measure).delete()
+        html = client.get(measure.get_absolute_url()).content.decode()
+        history = html[html.index('id="history"') :]
+        assert "尚未记录任何变更。" in history
+
+
+def change(kind: str, fields: list, object_kind: str = ObjectKind.TARGET) -> Change:
+    return Change(
+        object_kind=object_kind, kind=kind, fields=fields, object_label="x", process="api"
+    )
+
+
+class TestPlainWords:
+    """describe() in both languages, without a database."""
+
+    def both(self, item: Change, unit: str | None = None) -> tuple[str, str]:
+        return changewords.describe_in(item, "zh-hans", unit), changewords.describe_in(
+            item, "en", unit
+        )
+
+    def test_a_goal_lowered_from_28_to_20_weeks(self):
+        goal = change(ChangeKind.CHANGED, [{"field": "goal_value", "old": "28", "new": "20"}])
+        assert self.both(goal, "week") == ("目标值 28周 → 20周", "goal value 28 weeks → 20 weeks")
+
+    def test_a_removed_targets_unit_is_read_from_the_change(self):
+        gone = change(
+            ChangeKind.CHANGED,
+            [
+                {"field": "unit", "old": "month", "new": "month"},
+                {"field": "goal_value", "old": "3", "new": "1"},
+            ],
+        )
+        assert "目标值 3个月 → 1个月" in self.both(gone)[0]
+
+    def test_a_status_change(self):
+        overdue = change(
+            ChangeKind.STATUS, [{"field": "status", "old": "on_track", "new": "overdue"}]
+        )
+        assert self.both(overdue) == ("现为逾期未报（原为进度正常）", "now overdue (was on track)")
+        first = change(ChangeKind.STATUS, [{"field": "status", "old": None, "new": "achieved"}])
+        assert self.both(first) == ("现为已实现", "now achieved")
+
+    def test_superseded_by_a_newer_measure(self):
+        item = change(
+            ChangeKind.SUPERSEDED,
+            [{"field": "superseded_by", "old": None, "new": "beijing-2025/3"}],
+            ObjectKind.MEASURE,
+        )
+        assert self.both(item) == ("已被 beijing-2025/3 替代", "superseded by beijing-2025/3")
+
+    def test_added_and_removed(self):
+        assert self.both(change(ChangeKind.ADDED, [])) == ("新增", "added")
+        assert self.both(
+            change(ChangeKind.REMOVED, [{"field": "key", "old": "a", "new": None}])
+        ) == (
+            "移除",
+            "removed",
+        )
+
+    def test_several_fields_are_listed_with_the_languages_punctuation(self):
+        item = change(
+            ChangeKind.CHANGED,
+            [
+                {"field": "deadline", "old": "2025-12-31", "new": "2026-06-30"},
+                {"field": "comparator", "old": "lte", "new": "lt"},
+            ],
+        )
+        zh, en = self.both(item)
+        assert zh.startswith("期限 2025-12-31 → 2026-06-30；比较方式 ")
+        assert en.startswith("deadline 2025-12-31 → 2026-06-30; comparator ")
+
+    def test_a_text_in_the_other_language_is_said_to_have_changed_not_quoted(self):
+        item = change(
+            ChangeKind.CHANGED,
+            [
+                {"field": "metric_zh", "old": "旧指标", "new": "新指标"},
+                {"field": "metric_en", "old": "old metric", "new": "new metric"},
+            ],
+        )
+        zh, en = self.both(item)
+        assert "新指标" in zh
+        assert "new metric" not in zh
+        assert "new metric" in en
+        assert "新指标" not in en
+
+    @pytest.mark.parametrize(
+        ("process", "zh", "en"),
+        [
+            ("admin", "编辑人员", "an editor"),
+            ("api", "编辑人员", "an editor"),
+            ("load_policies", "参考数据", "the reference data"),
+            ("refresh_progress", "进展规则", "the progress rules"),
+            ("import run 12", "官方文本导入", "an official text's import"),
+            ("ingest run 5", "指标数据源", "an indicator source"),
+            ("shell", "系统维护", "maintenance"),
+        ],
+    )
+    def test_who_made_it_never_names_an_editor(self, process, zh, en):
+        item = change(ChangeKind.ADDED, [])
+        item.process = process
+        with translation.override("zh-hans"):
+            assert changewords.author(item) == zh
+        with translation.override("en"):
+            assert changewords.author(item) == en
