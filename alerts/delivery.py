@@ -1,8 +1,9 @@
 """Delivering the digests that are due: claim, compose, send, record.
 
 A run (`send_due`, from the `alerts.send_digests` task that beat starts every morning) takes the
-active subscriptions whose period has ended (`Subscription.objects.due`: daily ones every day,
-weekly ones once a week) in batches, and for each batch:
+active subscriptions whose period ended at least DIGEST_SETTLE ago (`Subscription.objects.due`:
+daily ones every day, weekly ones once a week; see `send_due` for the wait) in batches, and for
+each batch:
 
 1. works out what matched (`alerts.digest.what_matched`) once per interest and period, however
    many subscribe to it, from the changes of the run read once;
@@ -13,8 +14,10 @@ weekly ones once a week) in batches, and for each batch:
    claimed and left (a failed send, or a claim older than CLAIM_EXPIRY whose worker died before
    sending) is taken back by a conditional UPDATE … RETURNING. A period someone else holds, or
    that was sent, is skipped: a digest goes out once however often the task runs;
-4. sends each claimed digest (`alerts.sending.send`) and records it at once: the digest sent
-   and the subscription's `last_sent_through` moved to the period's end, in one transaction. A
+4. sends each claimed digest (`alerts.sending.send`), composed once for all the readers of its
+   interest in one language (`alerts.composing`), through one connection to the mail server
+   for the batch, and records it as sent at once (one UPDATE); the batch's subscriptions sent
+   their digest then move on to the period's end together (`move_on`, one UPDATE). A
    recipient the server refuses for good is recorded as bounced (nothing more is sent to it);
    one refused for now, or a server that fails, leaves the digest failed, to be retried by the
    next run.
@@ -29,28 +32,26 @@ import datetime
 import logging
 import smtplib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from django.db import connection, transaction
+from django.conf import settings
+from django.core.mail import get_connection
+from django.core.mail.backends.base import BaseEmailBackend
+from django.db import connection
 from django.db.models import Min
-from django.utils import timezone, translation
-from django.utils.translation import gettext as _
+from django.utils import timezone
 
-from measures.changewords import describe
-
-from . import links
-from .criteria import subject_of
-from .digest import Contents, Entry, Interest, Period, PeriodChanges, what_matched
+from .composing import Composer
+from .digest import Contents, Interest, Period, PeriodChanges, what_matched
 from .models import Digest, DigestStatus, Frequency, Subscription, period_end
-from .sending import Letter, render_letter, send
+from .sending import Letter, send
 
 log = logging.getLogger(__name__)
 
 BATCH = 200
-# The change log's page (url name measures:changes), where a digest cut short links.
-CHANGES_PAGE = "/changes/"
 # A claim not sent after this long is taken to be a dead worker's, and may be taken again.
 CLAIM_EXPIRY = datetime.timedelta(minutes=30)
 
@@ -89,7 +90,17 @@ def send_due(
     now = now or timezone.now()
     started = clock()
     outcome = Outcome()
-    due = {frequency: Subscription.objects.due(frequency, now) for frequency in Frequency.values}
+    # Only periods that ended DIGEST_SETTLE ago are served. Changes are picked by `Change.at`,
+    # and a bulk writer's changes are stamped inside its transaction, before it commits
+    # (measures.changelog.recording): a change stamped before a period's end may commit a
+    # little after it. Once the period has settled, every change stamped in it has committed
+    # and is read here, none passed over because the run came too early. This holds while the
+    # change log stamps a change no more than DIGEST_SETTLE before its commit: when it writes
+    # the rows at the end of the block, not when the block starts.
+    settled = now - settings.DIGEST_SETTLE
+    due = {
+        frequency: Subscription.objects.due(frequency, settled) for frequency in Frequency.values
+    }
     starts = [
         first
         for queryset in due.values()
@@ -97,56 +108,106 @@ def send_due(
     ]
     if not starts:
         return outcome
-    ends = {frequency: period_end(frequency, now) for frequency in Frequency.values}
+    ends = {frequency: period_end(frequency, settled) for frequency in Frequency.values}
     # The changes of every period served, read once.
     changes = PeriodChanges.read(min(starts), max(ends.values()))
-    worked_out: dict[tuple[Interest, Period], Contents] = {}
-    for frequency, queryset in due.items():
-        last_pk = 0
-        while True:
-            if budget is not None and clock() - started > budget:
-                outcome.finished = False
-                return outcome
-            batch = list(queryset.filter(pk__gt=last_pk).order_by("pk")[:BATCH])
-            if not batch:
-                break
-            last_pk = batch[-1].pk
-            _send_batch(batch, ends[frequency], now, changes, worked_out, outcome)
-    outcome.interests = len(worked_out)
-    return outcome
+    run = Run(now, changes)
+    with quick_commits():
+        for frequency, queryset in due.items():
+            last_pk = 0
+            while True:
+                if budget is not None and clock() - started > budget:
+                    outcome.finished = False
+                    return run.outcome(outcome)
+                batch = list(queryset.filter(pk__gt=last_pk).order_by("pk")[:BATCH])
+                if not batch:
+                    break
+                last_pk = batch[-1].pk
+                run.send_batch(batch, ends[frequency], outcome)
+    return run.outcome(outcome)
 
 
-def _send_batch(
-    batch: list[Subscription],
-    end: datetime.datetime,
-    now: datetime.datetime,
-    changes: PeriodChanges,
-    worked_out: dict[tuple[Interest, Period], Contents],
-    outcome: Outcome,
-) -> None:
-    contents: dict[int, Contents] = {}
-    for subscription in batch:
-        start = subscription.last_sent_through or end  # due() asks for one
-        key = (interest_of(subscription), Period(start, end))
-        if key not in worked_out:
-            worked_out[key] = what_matched(key[0], key[1], changes)
-        contents[subscription.pk] = worked_out[key]
-
-    empty = [pk for pk, found in contents.items() if found.empty]
-    if empty:
-        Subscription.objects.filter(pk__in=empty, last_sent_through__lt=end).update(
-            last_sent_through=end
-        )
-        outcome.empty += len(empty)
-    wanted = [subscription for subscription in batch if not contents[subscription.pk].empty]
-    claimed = claim([subscription.pk for subscription in wanted], end, now)
-    outcome.skipped += len(wanted) - len(claimed)
-    if not claimed:
+@contextmanager
+def quick_commits() -> Iterator[None]:
+    """Commit without waiting for the disk while the run lasts (PostgreSQL's synchronous_commit
+    off, for this connection): each digest sent is recorded by its own commit, and waiting for
+    a flush each time was most of a run. A crash of the database server (not of the worker)
+    may lose the last fraction of a second of records; those digests are sent again once their
+    claims expire: at least once, as a worker dying after a send already allows."""
+    if connection.vendor != "postgresql":
+        yield
         return
-    for subscription in wanted:
-        if subscription.pk in claimed:
-            done = _send_one(subscription, contents[subscription.pk], claimed[subscription.pk], end)
-            setattr(outcome, done, getattr(outcome, done) + 1)
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO OFF")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")
+
+
+class Run:
+    """What one run works out once and uses for every batch: the digest of each interest and
+    period, and the words and renderings of the e-mails (`Composer`)."""
+
+    def __init__(self, now: datetime.datetime, changes: PeriodChanges) -> None:
+        self.now = now
+        self.changes = changes
+        self.worked_out: dict[tuple[Interest, Period], Contents] = {}
+        self.composer = Composer()
+
+    def outcome(self, outcome: Outcome) -> Outcome:
+        outcome.interests = len(self.worked_out)
+        return outcome
+
+    def send_batch(
+        self, batch: list[Subscription], end: datetime.datetime, outcome: Outcome
+    ) -> None:
+        keys: dict[int, tuple[Interest, Period]] = {}
+        for subscription in batch:
+            start = subscription.last_sent_through or end  # due() asks for one
+            key = keys[subscription.pk] = (interest_of(subscription), Period(start, end))
+            if key not in self.worked_out:
+                self.worked_out[key] = what_matched(key[0], key[1], self.changes)
+        contents = {pk: self.worked_out[key] for pk, key in keys.items()}
+
+        empty = [pk for pk, found in contents.items() if found.empty]
+        if empty:
+            Subscription.objects.filter(pk__in=empty, last_sent_through__lt=end).update(
+                last_sent_through=end
+            )
+            outcome.empty += len(empty)
+        wanted = [subscription for subscription in batch if not contents[subscription.pk].empty]
+        claimed = claim([subscription.pk for subscription in wanted], end, self.now)
+        outcome.skipped += len(wanted) - len(claimed)
+        if not claimed:
+            move_on([subscription.pk for subscription in wanted], end)
+            return
+        sending = [subscription for subscription in wanted if subscription.pk in claimed]
+        names = self.composer.names(sending)
+        # One connection to the mail server for the batch, not one per message.
+        mail = get_connection()
+        try:
+            for subscription in sending:
+                interest, period = keys[subscription.pk]
+                letter = self.composer.letter(
+                    subscription,
+                    interest,
+                    period,
+                    contents[subscription.pk],
+                    names[subscription.pk],
+                )
+                done = _send_one(
+                    subscription,
+                    letter,
+                    contents[subscription.pk],
+                    claimed[subscription.pk],
+                    mail,
+                )
+                setattr(outcome, done, getattr(outcome, done) + 1)
+        finally:
+            mail.close()
+            move_on([subscription.pk for subscription in wanted], end)
 
 
 def claim(
@@ -197,53 +258,24 @@ def claim(
     return claimed
 
 
-def compose(subscription: Subscription, contents: Contents) -> Letter:
-    """The digest in the subscription's language: each change in words and linked, a finder
-    profile's reasons, the deadlines ahead, and the manage and unsubscribe links."""
-    with translation.override(subscription.language):
-        about = subject_of(subscription)
-        context = {
-            "about": about,
-            "entries": [
-                {
-                    "title": _title(entry),
-                    "url": links.absolute(_page(entry)),
-                    "later": entry.later,
-                    "changes": [describe(change) for change in entry.changes],
-                    "reasons": [check.explanation for check in entry.match.checks]
-                    if entry.match
-                    else [],
-                }
-                for entry in contents.entries
-            ],
-            "more": contents.more,
-            "changes_url": links.absolute(CHANGES_PAGE),
-            "deadlines": [
-                {
-                    "target": target,
-                    "title": f"{target.measure.public_id} {target.metric_label}",
-                    "url": links.absolute(target.measure.get_absolute_url()),
-                }
-                for target in contents.deadlines
-            ],
-            "manage_url": links.manage_url(subscription),
-            "unsubscribe_url": links.unsubscribe_url(subscription),
-        }
-        subject = _("What changed: %(about)s") % {"about": about}
-        return render_letter(subject, "alerts/digest", context, subscription.language)
-
-
 def _send_one(
-    subscription: Subscription, contents: Contents, digest_id: int, end: datetime.datetime
+    subscription: Subscription,
+    letter: Letter,
+    contents: Contents,
+    digest_id: int,
+    mail: BaseEmailBackend,
 ) -> str:
-    """Send one claimed digest and record what happened: sent, bounced or failed."""
-    letter = compose(subscription, contents)
+    """Send one claimed digest through the batch's connection and record what happened: sent,
+    bounced or failed."""
     try:
-        message_id = send(subscription, letter)
+        mail.open()  # no-op while open; opens again after a failure closed it
+        message_id = send(subscription, letter, mail)
     except (smtplib.SMTPException, OSError) as error:
         # Refused for now (4xx), or the server failed or went away: the digest waits for the
-        # next run, which takes a failed claim back.
+        # next run, which takes a failed claim back. The connection may be broken: the next
+        # message opens a new one.
         log.warning("digest %s to subscription %s failed: %s", digest_id, subscription.pk, error)
+        mail.close()
         Digest.objects.filter(pk=digest_id).update(
             status=DigestStatus.FAILED, error=(str(error) or type(error).__name__)[:2000]
         )
@@ -253,31 +285,22 @@ def _send_one(
             status=DigestStatus.FAILED, error=subscription.bounce_reason
         )
         return "bounced"
-    with transaction.atomic():
-        Digest.objects.filter(pk=digest_id).update(
-            status=DigestStatus.SENT,
-            sent_at=timezone.now(),
-            change_count=sum(len(entry.changes) for entry in contents.entries),
-            message_id=message_id[:300],
-        )
-        Subscription.objects.filter(pk=subscription.pk, last_sent_through__lt=end).update(
-            last_sent_through=end
-        )
+    # The digest is recorded as sent at once: no other run sends this period again. The
+    # subscription moves on to the period's end with the rest of its batch (`move_on`).
+    Digest.objects.filter(pk=digest_id).update(
+        status=DigestStatus.SENT,
+        sent_at=timezone.now(),
+        change_count=sum(len(entry.changes) for entry in contents.entries),
+        message_id=message_id[:300],
+    )
     return "sent"
 
 
-def _title(entry: Entry) -> str:
-    measure = entry.measure
-    if measure is not None:
-        return f"{measure.public_id} {measure.title}"
-    first = entry.changes[0]
-    return first.document.title if first.document is not None else first.object_label
-
-
-def _page(entry: Entry) -> str:
-    first = entry.changes[0]
-    if first.measure is not None:
-        return first.measure.get_absolute_url()
-    if first.document is not None:
-        return first.document.get_absolute_url()
-    return CHANGES_PAGE
+def move_on(subscription_ids: list[int], end: datetime.datetime) -> None:
+    """Move these subscriptions on to the period's end if its digest was sent: one UPDATE for a
+    batch. A run that stops before this leaves them behind, but with the period's digest
+    recorded as sent: the next run skips the period and moves them on then."""
+    sent = Digest.objects.filter(period_end=end, status=DigestStatus.SENT).values("subscription_id")
+    Subscription.objects.filter(pk__in=subscription_ids, last_sent_through__lt=end).filter(
+        pk__in=sent
+    ).update(last_sent_through=end)

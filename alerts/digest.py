@@ -30,11 +30,11 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import islice
 
-from django.db.models import QuerySet
 from django.http import QueryDict
 from django.utils import timezone
 
@@ -114,6 +114,9 @@ class PeriodChanges:
     by_measure: dict[int, list[Change]] = field(default_factory=lambda: defaultdict(list))
     by_document: dict[int, list[Change]] = field(default_factory=lambda: defaultdict(list))
     by_target: dict[int, list[Change]] = field(default_factory=lambda: defaultdict(list))
+    # The open targets due in the DEADLINE_DAYS after a day, by the day: read once per period
+    # end, not once per interest.
+    _due: dict[datetime.date, list[Target]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for change in self.changes:
@@ -139,6 +142,21 @@ class PeriodChanges:
     def measure_ids(self) -> list[int]:
         return sorted(self.by_measure)
 
+    def due_after(self, day: datetime.date) -> list[Target]:
+        """The open targets whose deadline falls in the DEADLINE_DAYS from `day`, soonest
+        first (then by measure and key), with their measures and documents."""
+        if day not in self._due:
+            rows = (
+                Target.objects.filter(
+                    deadline__gte=day, deadline__lte=day + datetime.timedelta(days=DEADLINE_DAYS)
+                )
+                .exclude(status__in=SETTLED)
+                .select_related("measure__document")
+                .order_by("deadline", "measure__document__slug", "measure__number", "key")
+            )
+            self._due[day] = list(rows)
+        return self._due[day]
+
 
 def what_matched(interest: Interest, period: Period, changes: PeriodChanges) -> Contents:
     """The digest of `interest` for `period`, picked from `changes` (which covers the period)."""
@@ -154,13 +172,13 @@ def what_matched(interest: Interest, period: Period, changes: PeriodChanges) -> 
         if measure is None:
             return Contents()
         picked = changes.by_measure.get(measure.pk, [])
-        return _contents(period, picked, Target.objects.filter(measure=measure))
+        return _contents(period, picked, changes, lambda target: target.measure_id == measure.pk)
     if kind == SubscriptionKind.TARGET:
         if not interest.criteria.isdecimal():
             return Contents()
         target_id = int(interest.criteria)
         picked = changes.by_target.get(target_id, [])
-        return _contents(period, picked, Target.objects.filter(pk=target_id))
+        return _contents(period, picked, changes, lambda target: target.pk == target_id)
     raise ValueError(f"Unknown interest {kind!r}.")
 
 
@@ -171,7 +189,11 @@ def _search(query: str, period: Period, changes: PeriodChanges) -> Contents:
     measures = found.qs_without(None)
     changed = measures.filter(pk__in=changes.measure_ids).values_list("pk", flat=True)
     picked = [change for pk in changed for change in changes.by_measure[pk]]
-    return _contents(period, picked, Target.objects.filter(measure__in=measures.values("pk")))
+    # Of the measures with a deadline ahead, those the search finds: bounded by the deadlines,
+    # however many measures it finds.
+    due = {target.measure_id for target in changes.due_after(_day_after(period))}
+    found_due = set(measures.filter(pk__in=due).values_list("pk", flat=True)) if due else set()
+    return _contents(period, picked, changes, lambda target: target.measure_id in found_due)
 
 
 def _finder(query: str, period: Period, changes: PeriodChanges) -> Contents:
@@ -185,7 +207,7 @@ def _finder(query: str, period: Period, changes: PeriodChanges) -> Contents:
     matches = {match.measure.pk: match for match in (*finding.applies, *finding.later)}
     picked = [change for pk in matches for change in changes.by_measure[pk]]
     return _contents(
-        period, picked, Target.objects.filter(measure__in=list(matches)), matches=matches
+        period, picked, changes, lambda target: target.measure_id in matches, matches=matches
     )
 
 
@@ -194,7 +216,7 @@ def _document(slug: str, period: Period, changes: PeriodChanges) -> Contents:
     if document is None:
         return Contents()
     picked = changes.by_document.get(document, [])
-    return _contents(period, picked, Target.objects.filter(measure__document_id=document))
+    return _contents(period, picked, changes, lambda target: target.measure.document_id == document)
 
 
 def _measure(public_id: str) -> Measure | None:
@@ -207,7 +229,8 @@ def _measure(public_id: str) -> Measure | None:
 def _contents(
     period: Period,
     picked: Iterable[Change],
-    targets: QuerySet[Target],
+    changes: PeriodChanges,
+    concerns: Callable[[Target], bool],
     matches: dict[int, Match] | None = None,
 ) -> Contents:
     in_period = [change for change in picked if period.holds(change.at)]
@@ -223,7 +246,7 @@ def _contents(
         for about, rows in grouped.items()
     ]
     entries.sort(key=_reading_order)
-    deadlines, new_deadline = _deadlines(period, targets)
+    deadlines, new_deadline = _deadlines(period, changes, concerns)
     return Contents(
         entries=tuple(entries[:MOST_ENTRIES]),
         more=max(0, len(entries) - MOST_ENTRIES),
@@ -239,17 +262,16 @@ def _reading_order(entry: Entry) -> tuple[str, int, int]:
     return (first.document.slug if first.document else "", 0, first.pk)
 
 
-def _deadlines(period: Period, targets: QuerySet[Target]) -> tuple[tuple[Target, ...], bool]:
-    """The open targets due in the DEADLINE_DAYS after the period, soonest first; and whether
-    one of them came into that window during the period."""
-    ends = timezone.localtime(period.end).date()
-    ahead = datetime.timedelta(days=DEADLINE_DAYS)
-    due = (
-        targets.filter(deadline__gte=ends, deadline__lte=ends + ahead)
-        .exclude(status__in=SETTLED)
-        .select_related("measure__document")
-        .order_by("deadline", "measure__document__slug", "measure__number", "key")
-    )
-    rows = tuple(due[:MOST_DEADLINES])
-    came = timezone.localtime(period.start).date() + ahead
+def _day_after(period: Period) -> datetime.date:
+    return timezone.localtime(period.end).date()
+
+
+def _deadlines(
+    period: Period, changes: PeriodChanges, concerns: Callable[[Target], bool]
+) -> tuple[tuple[Target, ...], bool]:
+    """The open targets of the interest (`concerns`) due in the DEADLINE_DAYS after the period,
+    soonest first; and whether one of them came into that window during the period."""
+    due = (target for target in changes.due_after(_day_after(period)) if concerns(target))
+    rows = tuple(islice(due, MOST_DEADLINES))
+    came = timezone.localtime(period.start).date() + datetime.timedelta(days=DEADLINE_DAYS)
     return rows, any(target.deadline is not None and target.deadline > came for target in rows)

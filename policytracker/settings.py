@@ -465,6 +465,9 @@ if not re.fullmatch(r"https?://[^/\s?#]+(/[^\s?#]*)?", SITE_URL):
     )
 # A confirmation link works this many days; then the address must subscribe again.
 ALERTS_CONFIRM_DAYS = env_int("ALERTS_CONFIRM_DAYS", default=3)
+# A digest run serves only periods that ended at least this long ago: a bulk write stamps its
+# changes before its transaction commits, and must have committed when the period is read.
+DIGEST_SETTLE = timedelta(minutes=env_int("DIGEST_SETTLE_MINUTES", default=10))
 # --- end of E-mail ---------------------------------------------------------------------------
 
 # The importer refuses larger files; a saved government page is usually well under 1 MB.

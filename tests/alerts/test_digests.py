@@ -7,18 +7,24 @@ import datetime
 import io
 import time
 from decimal import Decimal
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
+from alerts import composing, digest, links
 from alerts.delivery import CLAIM_EXPIRY, interest_of, send_due
 from alerts.digest import DEADLINE_DAYS, Interest, Period, PeriodChanges, what_matched
 from alerts.models import Digest, Subscription, period_end
 from alerts.tasks import send_digests
 from finder.applicability import Condition
 from measures.models import Change, Measure, Target
+from tests.alerts.conftest import links_in
 from tests.factories import DocumentFactory, TargetFactory
 from tests.workers import EAGER, Workers, wait_until
 
@@ -196,8 +202,9 @@ class TestTheRun:
         assert outcome["sent"] == 1
         message = mail_server.only_message()
         assert message["To"] == "reader@example.com"
-        assert "目标值 ≤20周 → ≤18周" in message.text or "目标值" in message.text
-        assert "18" in message.text
+        # The goal change as the site says it (measures.changewords), in both parts.
+        assert "  - 目标值 20周 → 18周" in message.text.splitlines()
+        assert "<li>目标值 20周 → 18周</li>" in message.html
         url = f"{SITE}{target.measure.get_absolute_url()}"
         assert url in message.text
         assert f'href="{url}"' in message.html
@@ -237,6 +244,20 @@ class TestTheRun:
         assert run_at(later)["sent"] == 0
         assert len(mail_server.messages) == 1
         assert Digest.objects.get().status == "sent"
+
+    def test_a_run_stopped_after_sending_moves_the_subscription_on_next_time(self, mail_server):
+        goal_changed(TargetFactory(measure__title_zh="罕见病用药保障"))
+        subscription = subscribe("search", {"q": ["罕见病"]})
+        morning = the_morning_after()
+        # Sent and recorded, and the worker died before its batch moved on.
+        Digest.objects.create(
+            subscription=subscription, period_end=period_end("daily", morning), status="sent"
+        )
+
+        assert run_at(morning)["skipped"] == 1
+        assert mail_server.messages == []
+        subscription.refresh_from_db()
+        assert subscription.last_sent_through == period_end("daily", morning)
 
     def test_a_weekly_subscription_is_not_sent_daily(self, mail_server):
         goal_changed(TargetFactory(measure__title_zh="罕见病用药保障"))
@@ -291,9 +312,10 @@ class TestTheRun:
 
         chinese = mail_server.to("zh@example.com")[0]
         english = mail_server.to("en@example.com")[0]
-        assert "目标值" in chinese.text
+        assert "  - 目标值 20周 → 18周" in chinese.text.splitlines()
         assert "退订" in chinese.text
-        assert "goal value" in english.text
+        assert "  - goal value 20 weeks → 18 weeks" in english.text.splitlines()
+        assert "<li>goal value 20 weeks → 18 weeks</li>" in english.html
         assert "Unsubscribe" in english.text
         assert "目标值" not in english.text
 
@@ -325,6 +347,125 @@ class TestTheRun:
         assert outcome.sent == 30
         assert outcome.interests == 1
         assert len(mail_server.messages) == 30
+
+    def test_a_change_stamped_before_the_period_ended_and_committed_after_is_sent(
+        self, mail_server, settings
+    ):
+        settings.DIGEST_SETTLE = datetime.timedelta(minutes=10)
+        target = TargetFactory(measure__title_zh="罕见病用药保障")
+        midnight = period_end("daily", the_morning_after())
+        subscription = subscribe(
+            "search", {"q": ["罕见病"]}, last_sent_through=midnight - datetime.timedelta(hours=2)
+        )
+        Change.objects.update(at=midnight - datetime.timedelta(hours=3))  # sent before
+
+        # Three minutes past midnight a bulk write stamped before midnight has not committed
+        # yet: the period has not settled, and nobody is sent it or moved past it.
+        early = run_at(midnight + datetime.timedelta(minutes=3))
+        assert (early["sent"], early["empty"]) == (0, 0)
+        subscription.refresh_from_db()
+        assert subscription.last_sent_through < midnight
+        # It commits, its change stamped a minute before midnight.
+        goal_changed(target)
+        Change.objects.filter(kind="changed").update(at=midnight - datetime.timedelta(minutes=1))
+
+        assert run_at(midnight + datetime.timedelta(minutes=11))["sent"] == 1
+        assert "  - 目标值 20周 → 18周" in mail_server.only_message().text.splitlines()
+
+    def test_one_digest_is_composed_once_for_its_readers_each_with_their_own_links(
+        self, mail_server, monkeypatch
+    ):
+        said = []
+
+        def describe(change):
+            said.append(change.pk)
+            return words(change)
+
+        words = composing.describe
+        monkeypatch.setattr(composing, "describe", describe)
+        target = TargetFactory()
+        goal_changed(target)
+        sent_through = timezone.now() - datetime.timedelta(hours=1)
+        readers = [
+            subscribe(
+                "document",
+                target.measure.document.slug,
+                email=f"r{n}@example.com",
+                language=language,
+                last_sent_through=sent_through,
+            )
+            for n, language in enumerate(["zh-hans", "en"] * 3)
+        ]
+
+        with CaptureQueriesContext(connection) as queries:
+            outcome = send_due(the_morning_after())
+
+        assert outcome.sent == 6
+        changes = Digest.objects.values_list("change_count", flat=True).distinct()
+        # Each change said once in each language, not once per reader.
+        assert len(said) == 2 * changes.get() == 2 * len(set(said))
+        # What each follows is named for the batch at once: a query per language, and the
+        # interest's own.
+        named = [q for q in queries.captured_queries if 'FROM "measures_document"' in q["sql"]]
+        assert len(named) <= 3
+        for reader in readers:
+            (message,) = mail_server.to(reader.email)
+            (unsubscribe,) = links_in(message.text, "unsubscribe")
+            signed = unsubscribe.rstrip("/").rpartition("/")[2]
+            assert links.unsubscribing(signed) == reader
+            assert message["List-Unsubscribe"] == f"<{SITE}{unsubscribe}>"
+            (manage,) = links_in(message.html, "manage")
+            assert links.managing(manage.rstrip("/").rpartition("/")[2]) == reader
+            heading = "What changed: Document: " if reader.language == "en" else "最新变化：文件："
+            assert message.text.startswith(heading)
+
+    def test_a_batch_is_sent_over_one_connection_and_a_refused_reader_does_not_stop_it(
+        self, mail_server
+    ):
+        target = TargetFactory()
+        for name in ("a", "gone", "c"):
+            subscribe("target", str(target.pk), email=f"{name}@example.com")
+        mail_server.refuse("gone@example.com")
+        goal_changed(target)
+
+        outcome = run_at(the_morning_after())
+
+        assert (outcome["sent"], outcome["bounced"], outcome["failed"]) == (2, 1, 0)
+        assert sorted(m.rcpt_tos[0] for m in mail_server.messages) == [
+            "a@example.com",
+            "c@example.com",
+        ]
+        assert len({message.peer for message in mail_server.messages}) == 1
+        assert Subscription.objects.get(email="gone@example.com").bounced_at is not None
+        assert set(Digest.objects.values_list("subscription__email", "status")) == {
+            ("a@example.com", "sent"),
+            ("gone@example.com", "failed"),
+            ("c@example.com", "sent"),
+        }
+
+    def test_a_digest_cut_short_links_to_the_rest_on_the_changes_page(
+        self, mail_server, monkeypatch, client
+    ):
+        monkeypatch.setattr(digest, "MOST_ENTRIES", 1)
+        document = DocumentFactory()
+        first = TargetFactory(measure__section__document=document)
+        second = TargetFactory(measure__section__document=document)
+        subscribe("document", document.slug, language="en")
+
+        run_at(the_morning_after())
+
+        text = mail_server.only_message().text
+        # The document's own addition is told; its two measures are not.
+        assert first.measure.public_id not in text
+        (line,) = [line for line in text.splitlines() if line.startswith("And 2 more changed: ")]
+        url = urlsplit(line.removeprefix("And 2 more changed: "))
+        assert f"{url.scheme}://{url.netloc}" == SITE
+        assert url.path == reverse("measures:changes")
+        assert parse_qs(url.query)["document"] == [document.slug]
+        page = client.get(f"{url.path}?{url.query}", HTTP_ACCEPT_LANGUAGE="en")
+        assert page.status_code == 200
+        for measure in (first.measure, second.measure):
+            assert measure.get_absolute_url() in page.content.decode()
 
     def test_beat_runs_it_every_morning(self):
         call_command("sync_schedules", stdout=io.StringIO())
