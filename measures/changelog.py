@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextvars
 import datetime
 import decimal
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -325,7 +326,11 @@ class ChangeLog:
         if not changes:
             return
         actor_id = self.author.actor()
+        # Stamped as written, right before the writer's commit, not when a long bulk block
+        # began: a digest period that ends a few minutes ago then misses no committed change.
+        now = timezone.now()
         for change in changes:
+            change.at = now
             change.actor_id = actor_id
             change.process = self.author.process[:100]
         created = Change.objects.bulk_create(changes, batch_size=CHUNK)
@@ -336,7 +341,7 @@ class ChangeLog:
         """Tell listeners, once the transaction commits, the highest id written."""
         if self.last_id is not None:
             last_id, self.last_id = self.last_id, None
-            transaction.on_commit(lambda: changes_recorded.send(sender=Change, last_id=last_id))
+            announce(last_id)
 
     def flush(self) -> None:
         self.write(placed(list(self.waiting.values()), self.at))
@@ -524,6 +529,31 @@ def placed(pending: list[Pending], at: datetime.datetime) -> list[Change]:
             )
         )
     return changes
+
+
+# -- telling listeners ------------------------------------------------------------------------
+
+_waiting = threading.local()  # the highest id this thread's open transaction wrote
+
+
+def announce(last_id: int) -> None:
+    """`changes_recorded` with `last_id` after commit, once per transaction however many writes
+    it held (an admin save writes a row per object it saves). A rolled-back id left waiting
+    only makes the next announcement's `last_id` a little high: listeners read every row
+    above their own cursor up to it, so they miss nothing."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        changes_recorded.send(sender=Change, last_id=last_id)
+        return
+    _waiting.last_id = max(getattr(_waiting, "last_id", None) or 0, last_id)
+    if not any(func is _committed for _savepoints, func, _robust in connection.run_on_commit):
+        transaction.on_commit(_committed)
+
+
+def _committed() -> None:
+    last_id, _waiting.last_id = _waiting.last_id, None
+    if last_id is not None:
+        changes_recorded.send(sender=Change, last_id=last_id)
 
 
 # -- one write at a time: signals -------------------------------------------------------------

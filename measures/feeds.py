@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.http import HttpRequest, HttpResponse, QueryDict
+from django.urls import reverse
 from django.utils import translation
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
@@ -198,7 +199,7 @@ class AllChangesFeed(ChangeFeed):
             title=_("Policy Tracker: what changed"),
             subtitle=_("Changes to the policies, measures and targets tracked"),
             # The /changes/ page (measures:changes), with the same filters.
-            link=with_query("/changes/", page_query(request)),
+            link=with_query(reverse("measures:changes"), page_query(request)),
             changes=chosen.qs,
             feed_url=request.get_full_path(),
             host=tag_host(request),

@@ -96,7 +96,9 @@ class TestChangesPage:
 
     def test_its_filters_narrow_the_log(self, client, changed):
         html = client.get("/changes/?object=target&change=status").content.decode()
-        assert rows(html) == ["status"]
+        statuses = Change.objects.filter(object_kind="target", kind="status").count()
+        assert statuses > 1  # the loader's refresh judged some, the fixture moved one more
+        assert rows(html) == ["status"] * statuses
         assert '<option value="status" selected>' in html
         measure = changed.measure
         html = client.get(f"/changes/?measure={measure.public_id}").content.decode()

@@ -60,7 +60,10 @@ def test_a_goal_changed_through_the_orm_is_the_newest_entry_said_in_words(client
     assert entry.title == (
         f"target {measure.public_id}#{target.key}: goal value 20 weeks → 18 weeks"
     )
-    assert entry.link == f"http://testserver/measures/{measure.document.slug}/{measure.number}/"
+    # At the target, on its measure's page.
+    assert entry.link == (
+        f"http://testserver/measures/{measure.document.slug}/{measure.number}/#target-{target.key}"
+    )
     assert change_id(entry) == change.pk
     assert calendar.timegm(entry.updated_parsed) == int(change.at.timestamp())
     assert calendar.timegm(entry.published_parsed) == int(change.at.timestamp())

@@ -184,10 +184,25 @@ def real_values() -> dict[str, dict[str, str]]:
     agency = Agency.objects.order_by("pk").values_list("slug", flat=True).first()
     milestone = Milestone.objects.order_by("pk").values_list("pk", flat=True).first()
     measure_id = {"document": measure.document.slug, "number": str(measure.number)}
+    from alerts import links
+    from alerts.models import Subscription
     from measures.models import EntityType, MeasureLink, ProductStage, SectionLink, Topic
+
+    subscription, _new = Subscription.objects.subscribe(
+        email="reader@example.org",
+        kind="document",
+        criteria=first,
+        frequency="daily",
+        language="en",
+    )
+
+    def signed(url: str) -> dict[str, str]:
+        return {"signed": url.rstrip("/").rsplit("/", 1)[-1]}
 
     return {
         "measures:document": {"slug": first},
+        "measures:document_feed": {"slug": first},
+        "measures:measure_feed": measure_id,
         "measures:agency": {"slug": agency},
         "measures:measure": measure_id,
         "comparisons:compare": {"a": first, "b": second},
@@ -206,6 +221,9 @@ def real_values() -> dict[str, dict[str, str]]:
         # A suggestion, which editors may review (a curated link is the data files' to change).
         "api:link-detail": {"pk": str(MeasureLink.objects.order_by("-status")[0].pk)},
         "api:section-link-detail": {"pk": str(SectionLink.objects.values_list("pk", flat=True)[0])},
+        "alerts:confirm": signed(links.confirm_url(subscription)),
+        "alerts:manage": signed(links.manage_url(subscription)),
+        "alerts:unsubscribe": signed(links.unsubscribe_url(subscription)),
     }
 
 
