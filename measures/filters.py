@@ -157,12 +157,14 @@ class SinceFilter(django_filters.IsoDateTimeFilter):
 
 
 class MeasureIdField(forms.CharField):
-    """A measure's public id, `beijing-2025/12`."""
+    """A measure's public id, `beijing-2025/12`. The shape is checked (MEASURE_ID_PATTERN, as
+    the schema states it for every `measure` parameter); a document no one has (`/12`
+    included) is a measure with no rows, not an error."""
 
     def to_python(self, value: object) -> str:
         text = super().to_python(value) or ""
-        slug, slash, number = text.rpartition("/")
-        if text and not (slash and slug and is_ordinal(number)):
+        _slug, slash, number = text.rpartition("/")
+        if text and not (slash and is_ordinal(number)):
             raise forms.ValidationError(
                 _("Give a measure id such as beijing-2025/12."), code="invalid"
             )

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.validators import URLValidator
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers, status, viewsets
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
@@ -21,10 +23,23 @@ from .models import ANY, Endpoint, url_errors
 EVENT_PATTERN = rf"^(\*|({'|'.join(ObjectKind.values)}|\*)\.({'|'.join(ChangeKind.values)}|\*))$"
 
 
+@extend_schema_field(
+    {"type": "string", "format": "uri", "maxLength": 2000, "x-schemes": ["http", "https"]}
+)
+class WebURLField(serializers.URLField):
+    """An http or https URL (Django's URLField also takes ftp): the schema says so too."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.validators = [v for v in self.validators if not isinstance(v, URLValidator)] + [
+            URLValidator(schemes=["http", "https"])
+        ]
+
+
 class EndpointSerializer(serializers.ModelSerializer):
     """A webhook endpoint as its owner reads and changes it (never with its secret)."""
 
-    url = serializers.URLField(
+    url = WebURLField(
         max_length=2000,
         help_text="Where deliveries are POSTed: an http or https URL whose host resolves to "
         "public addresses only.",
@@ -105,16 +120,24 @@ class TextField(serializers.CharField):
 class NewEndpointSerializer(EndpointSerializer):
     """A webhook endpoint being registered, and the answer: the only time the secret is shown."""
 
+    # Kept exactly as given: a key's spaces are part of it (trimmed, a 201-character secret
+    # ending in a space would pass the limit the schema states).
     secret = TextField(
         min_length=16,
         max_length=200,
         required=False,
+        trim_whitespace=False,
         help_text="The key of each delivery's HMAC-SHA256 signature; generated when not given. "
         "Returned only in the answer to this POST: keep it.",
     )
 
     class Meta(EndpointSerializer.Meta):
         fields = [*EndpointSerializer.Meta.fields, "secret"]
+
+    def validate_secret(self, secret: str) -> str:
+        if not secret.strip():
+            raise serializers.ValidationError(_("A secret cannot be only spaces."))
+        return secret
 
 
 class SignedIn(IsAuthenticated):

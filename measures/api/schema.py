@@ -35,10 +35,12 @@ ITEM_SCHEMAS = {"section": {"type": "string", "pattern": PART_PATTERN}}
 # A link editors give, as Django's URLValidator takes it: http(s) or ftp(s), a DNS host with a
 # top-level domain (the format `uri` alone allows `measures:agency`).
 LABEL = "[a-zA-Z0-9\u00a1-\uffff](?:[a-zA-Z0-9\u00a1-\uffff-]{0,61}[a-zA-Z0-9\u00a1-\uffff])?"
-URL_PATTERN = (
-    "^(?:[hH][tT][tT][pP][sS]?|[fF][tT][pP][sS]?)://"
+URL_HOST_AND_PATH = (
     f"(?:{LABEL}\\.)+[a-zA-Z\u00a1-\uffff]{{2,63}}\\.?(?::[0-9]{{1,5}})?(?:[/?#]\\S*)?$"
 )
+URL_PATTERN = "^(?:[hH][tT][tT][pP][sS]?|[fF][tT][pP][sS]?)://" + URL_HOST_AND_PATH
+# A URL field that takes fewer schemes says so with `x-schemes` (a webhook: http and https).
+WEB_URL_PATTERN = "^[hH][tT][tT][pP][sS]?://" + URL_HOST_AND_PATH
 # Grades that need their reason (`grade_note`), as the input serializers check.
 GRADES_WITHOUT_REASON = ["official", "secondary"]
 
@@ -117,11 +119,14 @@ def state_what_the_server_accepts(result, generator, request, public):
     for name, component in result["components"]["schemas"].items():
         properties = component.get("properties", {})
         if not name.endswith("Request"):
+            for field in properties.values():
+                field.pop("x-schemes", None)  # said by the pattern, in requests only
             continue
         for field in properties.values():
             for variant in [field, *field.get("oneOf", [])]:  # oneOf: a link or blank
                 if variant.get("format") == "uri":
-                    variant["pattern"] = URL_PATTERN
+                    web = variant.pop("x-schemes", None) == ["http", "https"]
+                    variant["pattern"] = WEB_URL_PATTERN if web else URL_PATTERN
                 elif _is_plain_text(variant) and variant.get("minLength", 0) >= 1:
                     # Text is trimmed before it is checked: one that is all white space
                     # (U+001D included, as str.strip has it) is blank.
