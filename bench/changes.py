@@ -136,12 +136,19 @@ def request_timing(url: str, kind: str, runs: int) -> dict[str, Any]:
     client = Client()
     headers = {"Cache-Control": "no-cache"} if kind == "api" else {}
     status = client.get(url, headers=headers).status_code
+    if status != 200:  # a redirect (SECURE_SSL_REDIRECT) or an error would be timed as served
+        raise SystemExit(f"{url} answered {status}: see the README's benchmark section.")
     result = timed(lambda: client.get(url, headers=headers), runs)
     return {"served": True, "status": status, **result}
 
 
 def change_rows(url: str):
-    """The page of changes the URL's filters select, as the page, feed and API read it."""
+    """The changes the URL's filters select, as the page, feed and API read them."""
+    return change_filter(url)[0]
+
+
+def change_filter(url: str):
+    """The changes the URL's filters select, and whether the page counts them in order."""
     from django.http import QueryDict
 
     from measures.filters import ChangeFilter
@@ -159,7 +166,7 @@ def change_rows(url: str):
     cursor = parse_qs(query).get("cursor")
     if cursor:  # DRF's cursor pagination: the rows after the position the cursor holds
         rows = rows.filter(id__lt=cursor_position(cursor[0]))
-    return rows
+    return rows, filters.counts_newest_first
 
 
 def cursor_position(cursor: str) -> int:
@@ -171,6 +178,7 @@ def cursor_position(cursor: str) -> int:
 
 def rows_timing(url: str, runs: int) -> dict[str, Any]:
     from measures import changewords
+    from measures.paging import COUNT_LIMIT, CappedPaginator
 
     def page() -> None:
         rows = list(change_rows(url)[:PAGE])
@@ -179,14 +187,17 @@ def rows_timing(url: str, runs: int) -> dict[str, Any]:
             changewords.describe_in(change, "en")
             changewords.page_of(change)
 
-    def count() -> None:
-        change_rows(url).order_by()[:1001].count()
+    def count() -> int:  # as the page counts: its paginator's capped count
+        rows, in_order = change_filter(url)
+        return CappedPaginator(rows, PAGE, count_in_order=in_order).count
 
+    rows, in_order = change_filter(url)
+    counted = (rows if in_order else rows.order_by()).values("pk")[: COUNT_LIMIT + 1]
     return {
         "rows": timed(page, runs),
         "plan": plan(change_rows(url)[:PAGE]),
         "count": timed(count, runs),
-        "count_plan": plan(change_rows(url).order_by()[:1001], count=True),
+        "count_plan": plan(counted, count=True),
     }
 
 

@@ -85,6 +85,21 @@ class CodeFilter(django_filters.ModelMultipleChoiceFilter):
         return {name: getattr(value, self.field.to_field_name)}
 
 
+class KeyFilter(django_filters.ModelMultipleChoiceFilter):
+    """Rows by a key they hold (a change's document, jurisdiction), named by the record's code
+    or slug and compared by id: the form has read the records already, and a row's index holds
+    the id — compared by code through a join, PostgreSQL could not use it."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("distinct", False)
+        super().__init__(*args, **kwargs)
+
+    def filter(self, queryset: QuerySet, value) -> QuerySet:
+        if not value:
+            return queryset
+        return queryset.filter(**{f"{self.field_name}__in": [record.pk for record in value]})
+
+
 class PairFilter(CodeFilter):
     """A many-to-many filter (topics, agencies, …) as a subquery on the pair table, not a join:
     a measure passes once however many of its pairs match, so the list needs no DISTINCT, which
@@ -423,14 +438,14 @@ class ChangeFilter(django_filters.FilterSet):
     """The change log's filters, shared by /changes/, its feed and /api/v1/changes/: the
     measure list's names where they mean the same (document, jurisdiction, topic, agency)."""
 
-    document = CodeFilter(
+    document = KeyFilter(
         field_name="document",
         to_field_name="slug",
         queryset=Document.objects.all(),
         label=_("Document"),
         help_text="Document slug, e.g. beijing-2025; repeat for alternatives.",
     )
-    jurisdiction = CodeFilter(
+    jurisdiction = KeyFilter(
         field_name="jurisdiction",
         to_field_name="code",
         queryset=Jurisdiction.objects.all(),
@@ -487,6 +502,18 @@ class ChangeFilter(django_filters.FilterSet):
     class Meta:
         model = Change
         fields: list[str] = []
+
+    # The filters a change row holds the key of, each with its (key, -id) index.
+    KEYS = ("document", "jurisdiction", "measure")
+
+    @property
+    def counts_newest_first(self) -> bool:
+        """Whether a capped count of the matches should read them newest first, as the page
+        does: the (key, -id) index of a document, jurisdiction or measure gives the first 1,001
+        in a few milliseconds, where PostgreSQL, left to choose, scans the table (45 ms for
+        one jurisdiction's targets at 7.6M changes). A topic's or agency's changes count
+        fastest from the measure index, in any order. Call after `is_valid()`."""
+        return any(self.form.cleaned_data.get(name) for name in self.KEYS)
 
     def filter_topic(self, queryset: ChangeQuerySet, name: str, value) -> ChangeQuerySet:
         return queryset.with_topic(value) if value else queryset

@@ -8,6 +8,8 @@ than COUNT_LIMIT" and page numbers reach as far as the limit; cursor pagination 
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.utils.functional import cached_property
 from django.utils.translation import gettext
@@ -20,14 +22,25 @@ COUNT_LIMIT = 1_000
 class CappedPaginator(Paginator):
     count_limit = COUNT_LIMIT
 
+    def __init__(self, *args, count_in_order: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Count the first matches in the list's own order rather than in any order: for a
+        # list whose filter has an index in that order, which the planner may otherwise pass
+        # over for a scan of the table.
+        self.count_in_order = count_in_order
+
     # Django's cached_property, not functools': before Python 3.12 that one holds one lock per
     # property for all instances, so one request's slow count held up every other request's
     # (with PostgreSQL hung, each waited out the connect timeouts of those before it).
     @cached_property
     def matches(self) -> int:
         """How many rows match, counting no further than one past the limit."""
-        if hasattr(self.object_list, "order_by"):
-            return self.object_list.order_by()[: self.count_limit + 1].count()
+        rows: Any = self.object_list
+        if hasattr(rows, "order_by"):
+            rows = rows if self.count_in_order else rows.order_by()
+            # The ids alone: counted from a slice, the rows would be read with every column and
+            # select_related's joins (at 7.6M changes, 270 ms instead of 10 for a rare topic).
+            return rows.values("pk")[: self.count_limit + 1].count()
         return min(len(self.object_list), self.count_limit + 1)
 
     @property

@@ -320,9 +320,12 @@ def changes(request: HttpRequest) -> HttpResponse:
         context["errors"] = filterset.errors
         return render(request, "measures/changes.html", context, status=400)
     try:
-        page = page_of(
-            CappedPaginator(filterset.qs.for_listing(), PAGE_SIZE), request.GET.get("page", 1)
+        paginator = CappedPaginator(
+            filterset.qs.for_listing(),
+            PAGE_SIZE,
+            count_in_order=filterset.counts_newest_first,
         )
+        page = page_of(paginator, request.GET.get("page", 1))
     except BadPage as error:
         context["errors"] = error.errors
         return render(request, "measures/changes.html", context, status=error.status)

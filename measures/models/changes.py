@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.db import models
+from django.db import connections, models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -36,6 +36,24 @@ class ChangeKind(models.TextChoices):
     SUPERSEDED = "superseded", _("superseded")
     # Computed: the progress refresh moved a target's status (on track → achieved, → overdue).
     STATUS = "status", _("status changed")
+
+
+class AnyOf(models.Lookup):
+    """`column = ANY(%s::bigint[])` (PostgreSQL): a list of ids as one array parameter. As
+    `IN (%s, …)`, psycopg adapts each id in Python when it binds the query (70 ms for 3,700)."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s::bigint[])", [*lhs_params, list(self.rhs)]
+
+
+# Up to this many measures a topic or agency filter names the measures by their ids (one query
+# to count them, one to read them). Past it, a page is found by walking the log: more than
+# 20,000 measures of a million have one change in 50 about them, a page within 2,500 changes.
+FEW_MEASURES = 20_000
 
 
 class ChangeQuerySet(models.QuerySet["Change"]):
@@ -67,15 +85,33 @@ class ChangeQuerySet(models.QuerySet["Change"]):
     def with_topic(self, topic_ids: Any) -> ChangeQuerySet:
         from .measures import Measure
 
-        # The pair table alone (no join to the measures): its (topic, measure) index answers.
-        measures = Measure.topics.through.objects.filter(topic__in=topic_ids).values("measure_id")
-        return self.filter(measure_id__in=measures)
+        return self.about_measures_in(Measure.topics.through.objects.filter(topic__in=topic_ids))
 
     def with_agency(self, agency_ids: Any) -> ChangeQuerySet:
         from .measures import MeasureAgency
 
-        measures = MeasureAgency.objects.filter(agency__in=agency_ids).values("measure_id")
-        return self.filter(measure_id__in=measures)
+        return self.about_measures_in(MeasureAgency.objects.filter(agency__in=agency_ids))
+
+    def about_measures_in(self, pairs: models.QuerySet[Any]) -> ChangeQuerySet:
+        """The changes about the measures of `pairs` (rows of a measure's pair table: topics,
+        agencies). When they name few measures, by the list of their ids, read first: with the
+        ids PostgreSQL knows how many changes match and reads them from the measure index, or
+        walks the log checking each against the list in memory; given the subquery, it walks
+        the log newest first probing the pair table for each change until a page matches
+        (25,000 probes, 300 ms, for a topic on one measure in 400 at 7.6M changes). When they
+        are many, the subquery: the walk finds a page within a few hundred changes."""
+        pairs = pairs.order_by()  # a pair model's ordering joins its measure and document
+        limit = FEW_MEASURES
+        most_params = connections[self.db].features.max_query_params
+        if most_params:  # SQLite: 999 parameters a query, and the other filters need some
+            limit = min(limit, most_params // 2)
+        if pairs[: limit + 1].count() > limit:
+            return self.filter(measure_id__in=pairs.values("measure_id"))
+        # A set: a measure with two of the topics asked for is one id.
+        ids = sorted(set(pairs.values_list("measure_id", flat=True)))
+        if connections[self.db].vendor == "postgresql":
+            return self.filter(measure_id__any_of=ids)
+        return self.filter(measure_id__in=ids)
 
 
 class Change(models.Model):
@@ -186,3 +222,6 @@ class Change(models.Model):
     def field(self, name: str) -> dict[str, Any] | None:
         """This change's entry for one field, if it changed."""
         return next((entry for entry in self.fields if entry["field"] == name), None)
+
+
+Change._meta.get_field("measure").register_lookup(AnyOf)

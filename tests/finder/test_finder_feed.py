@@ -75,7 +75,11 @@ def test_the_changes_of_measures_that_apply_now_or_later_with_the_reasons(client
     for check in now.checks:
         if check.outcome == Outcome.PASSED:
             assert check.explanation_en in summary
-    assert applies_entry.link == f"http://testserver{now.measure.get_absolute_url()}"
+    # A target's change links to the target on its measure's page.
+    target = applies_change.target
+    assert applies_entry.link == (
+        f"http://testserver{now.measure.get_absolute_url()}#target-{target.key}"
+    )
     later_summary = html.unescape(entries[later_change.pk].summary)
     assert f"It applies once your product reaches “{later.waits_for.name_en}”." in later_summary
     # Newest first, the newest 50 at most.

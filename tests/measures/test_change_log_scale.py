@@ -8,9 +8,12 @@ from urllib.parse import urlencode
 import pytest
 from django.db import connection
 from django.http import QueryDict
+from django.test.utils import CaptureQueriesContext
 
 from measures import models as m
 from measures.filters import ChangeFilter
+from measures.models import changes as changes_module
+from measures.paging import CappedPaginator
 from tests.factories import DocumentFactory, MeasureFactory, SectionFactory
 
 pytestmark = pytest.mark.django_db
@@ -82,13 +85,52 @@ def test_a_topic_or_an_agency_selects_the_changes_of_its_measures_newest_first(
     assert changes == list(m.Change.objects.filter(measure=tagged).order_by("-id"))
 
 
-def test_the_topic_filter_reads_the_pair_table_alone(two_measures):
-    """No join back to the measures: the pair table's (topic, measure) index answers."""
+def test_a_topic_on_few_measures_names_them_by_id(two_measures):
+    """PostgreSQL then knows how many changes match, and reads them from the measure index
+    or checks each in memory, instead of probing the pair table for every change it walks."""
+    tagged, _other = two_measures
     topic = m.Topic.objects.get(code="pricing")
-    sql = str(m.Change.objects.with_topic([topic.pk]).only("pk").query)
-    assert "measures_measure_topics" in sql
+    changes = m.Change.objects.with_topic([topic.pk]).only("pk")
+    sql = str(changes.query)
+    assert "measures_measure_topics" not in sql
+    assert "JOIN" not in sql.upper()
+    assert {change.measure_id for change in changes} == {tagged.pk}
+
+
+@pytest.mark.parametrize("params", [{"topic": "pricing"}, {"agency": "log-hsa"}])
+def test_a_topic_or_an_agency_on_many_measures_is_a_subquery(two_measures, params, monkeypatch):
+    """Past FEW_MEASURES the walk newest first finds a page soon; the pair table alone (no
+    join back to the measures) answers by its (topic, measure) index."""
+    monkeypatch.setattr(changes_module, "FEW_MEASURES", 0)
+    tagged, _other = two_measures
+    filters = ChangeFilter(QueryDict(urlencode(params)), queryset=m.Change.objects.newest_first())
+    assert filters.is_valid(), filters.errors
+    sql = str(filters.qs.only("pk").query)
+    assert "measures_measure_topics" in sql or "measures_measureagency" in sql
     assert '"measures_measure" ' not in sql
     assert "JOIN" not in sql.upper()
+    assert list(filters.qs) == list(m.Change.objects.filter(measure=tagged).order_by("-id"))
+
+
+@pytest.mark.parametrize("key", ["jurisdiction", "document"])
+def test_a_document_or_jurisdiction_compares_the_rows_key(two_measures, key):
+    """By id, not by code through a join: the (key, -id) index reads the page and the count,
+    which counts in the page's order."""
+    tagged, _other = two_measures
+    document = tagged.document
+    field, code = (
+        ("code", document.jurisdiction.code) if key == "jurisdiction" else ("slug", document.slug)
+    )
+    filters = ChangeFilter(QueryDict(f"{key}={code}"), queryset=m.Change.objects.newest_first())
+    assert filters.is_valid(), filters.errors
+    assert "JOIN" not in str(filters.qs.query).upper()
+    by_code = m.Change.objects.filter(**{f"{key}__{field}": code})
+    assert by_code.count() > 2  # the document's and its measures' changes
+    assert list(filters.qs) == list(by_code.order_by("-id"))
+    assert filters.counts_newest_first
+    with CaptureQueriesContext(connection) as queries:
+        assert CappedPaginator(filters.qs, 50, count_in_order=True).count == len(filters.qs)
+    assert "ORDER BY" in queries[0]["sql"]
 
 
 @pytest.mark.parametrize("params", ["object=measure&object=target", "change=added"])

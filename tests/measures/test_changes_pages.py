@@ -94,6 +94,20 @@ class TestChangesPage:
             log.record([Pending(target, ChangeKind.STATUS, status) for target in targets])
         assert count() == before
 
+    def test_a_topic_costs_three_queries_more(self, client, changed):
+        """The topic the form reads, then the count of its measures and, as they are few, their
+        ids (measures/models/changes.py, FEW_MEASURES): the page then reads their changes."""
+
+        def count(query: str) -> int:
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(f"/changes/{query}").status_code == 200
+            return len(queries)
+
+        topic = changed.measure.topics.first()
+        html = client.get(f"/changes/?topic={topic.code}").content.decode()
+        assert len(rows(html)) == Change.objects.filter(measure__topics=topic).count() > 0
+        assert count(f"?topic={topic.code}") == count("") + 3
+
     def test_its_filters_narrow_the_log(self, client, changed):
         html = client.get("/changes/?object=target&change=status").content.decode()
         statuses = Change.objects.filter(object_kind="target", kind="status").count()

@@ -57,7 +57,9 @@ class TestChangeList:
 
     def test_the_filters_are_the_pages(self, client, changed):
         body = client.get(API, {"object": "target", "change": "status"}).json()
-        assert [row["change"] for row in body["results"]] == ["status"]
+        statuses = Change.objects.filter(object_kind="target", kind="status").count()
+        assert statuses > 1  # the loader's refresh judged some, the fixture moved one more
+        assert [row["change"] for row in body["results"]] == ["status"] * statuses
         measure = changed.measure.public_id
         body = client.get(API, {"measure": measure, "page_size": 1000}).json()
         assert {row["measure"] for row in body["results"]} == {measure}
