@@ -135,7 +135,8 @@ def _set_change(entry: dict[str, Any]) -> str:
     old, new = set(entry.get("old") or []), set(entry.get("new") or [])
     parts = [f"+{_set_member(name, code)}" for code in sorted(new - old)]
     parts += [f"−{_set_member(name, code)}" for code in sorted(old - new)]
-    label = str(Measure._meta.get_field(name).verbose_name)
+    field = Measure._meta.get_field(name)
+    label = str(getattr(field, "verbose_name", name))
     return f"{label} {LIST_SEPARATOR[_language()].join(parts)}"
 
 
