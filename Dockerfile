@@ -15,6 +15,7 @@ COPY importer ./importer
 COPY comparisons ./comparisons
 COPY referencedata ./referencedata
 COPY alerts ./alerts
+COPY webhooks ./webhooks
 RUN pip install --no-cache-dir .
 
 COPY . .

@@ -27,6 +27,7 @@ from django.core.management.color import no_style
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from bench.events import write_events
 from caching.dataversion import bump
 from measures import models as m
 from measures.models import MeasureLink
@@ -248,6 +249,7 @@ METRICS = [
     ("fund", "产业基金规模", "Industry fund size", "cny_100m", "higher", "gte", (10, 500)),
     ("trials", "临床试验项目数", "Clinical trials started", "count", "higher", "gte", (20, 400)),
 ]
+RARE_TOPIC_SHARE = 50
 LINK_RELATIONS = ["continued", "continued", "continued", "strengthened", "relaxed"]
 
 
@@ -270,6 +272,7 @@ class Counts:
     links: int = 0
     eligibilities: int = 0
     product_types: int = 0
+    changes: int = 0
 
 
 class CorpusRefused(Exception):
@@ -608,6 +611,9 @@ def _generate(total: int, rng: random.Random) -> Counts:
     counts.product_types = writer.write(
         m.Eligibility.product_types.through, ["eligibility_id", "producttype_id"], product_types
     )
+    # The change log, in SQL from the rows above (bench/events.py), drawn last as well.
+    counts.changes = write_events(writer.first_id(m.Change), seed=rng.randrange(1000))
+    writer.touched.append(m.Change)
     writer.reset_sequences()
     return counts
 
@@ -805,9 +811,17 @@ def plan_measures(
         doc.first_measure_id = next_id
         next_id += doc.measure_count
     facts.measure_ids = list(range(first, next_id))
+    # Real topics are uneven: the last of the vocabulary is made rare (kept on one measure in
+    # RARE_TOPIC_SHARE of those it is drawn for; a measure left without a topic gets another by
+    # its id), so that a filter by a rare topic is measured too. No extra draw: same stream.
+    rare = topic_ids[-1]
     for measure_id in facts.measure_ids:
-        for topic in rng.sample(topic_ids, rng.randint(1, 3)):
-            facts.topics.append((measure_id, topic))
+        drawn = rng.sample(topic_ids, rng.randint(1, 3))
+        if measure_id % RARE_TOPIC_SHARE:
+            drawn = [t for t in drawn if t != rare] or [
+                topic_ids[measure_id % (len(topic_ids) - 1)]
+            ]
+        facts.topics.extend((measure_id, topic) for topic in drawn)
         for entity in rng.sample(entity_ids, rng.randint(1, 2)):
             facts.entity_types.append((measure_id, entity))
         for stage in rng.sample(stage_ids, rng.randint(0, 2)):

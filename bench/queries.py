@@ -187,6 +187,77 @@ QUERIES = [
     ),
 ]
 
+# The change log (issue 20): the page, its feed and the API, newest first, each filter bounded
+# by an index (migration measures/0022). `python -m bench.changes` times these in process, with
+# their queries and PostgreSQL's plans, when the corpus's log is large (see the report).
+CHANGES_API_FLOOR = """
+SELECT coalesce(json_agg(row), '[]') FROM (
+  SELECT json_build_object('id', c.id, 'at', c.at, 'object', c.object_kind,
+    'object_id', c.object_id, 'object_label', c.object_label, 'change', c.kind,
+    'fields', c.fields, 'document', d.slug, 'jurisdiction', j.code,
+    'measure', md.slug || '/' || mm.number, 'target', c.target_id, 'process', c.process) AS row
+  FROM measures_change c LEFT JOIN measures_document d ON d.id = c.document_id
+  LEFT JOIN measures_jurisdiction j ON j.id = c.jurisdiction_id
+  LEFT JOIN measures_measure mm ON mm.id = c.measure_id
+  LEFT JOIN measures_document md ON md.id = mm.document_id
+  WHERE {where} ORDER BY c.id DESC LIMIT 50) p
+"""
+QUERIES += [
+    Query("page_changes", "page", "/changes/", note="/changes/, the newest 50 changes"),
+    Query(
+        "page_changes_document",
+        "page",
+        "/changes/?document={document}",
+        note="/changes/ of one document",
+    ),
+    Query(
+        "page_changes_topic",
+        "page",
+        "/changes/?topic={topic}",
+        note="/changes/ of one topic ({topic}: on about one measure in eight)",
+    ),
+    Query(
+        "page_changes_rare_topic",
+        "page",
+        "/changes/?topic={rare_topic}",
+        note="/changes/ of the rarest topic ({rare_topic}: on about one measure in 400)",
+    ),
+    Query(
+        "page_changes_agency",
+        "page",
+        "/changes/?agency={agency}",
+        note="/changes/ of one agency's measures ({agency}: on about one measure in 270)",
+    ),
+    Query(
+        "page_changes_jurisdiction_object",
+        "page",
+        "/changes/?jurisdiction={jurisdiction}&object=target",
+        note="/changes/ of one jurisdiction's targets",
+    ),
+    Query(
+        "page_changes_since",
+        "page",
+        "/changes/?since={since}",
+        note="/changes/ since a week before the newest change",
+    ),
+    Query(
+        "api_changes",
+        "api",
+        "/api/v1/changes/",
+        floor=CHANGES_API_FLOOR.format(where="true"),
+        note="/api/v1/changes/, the first page",
+    ),
+    Query(
+        "api_changes_cursor",
+        "api",
+        "/api/v1/changes/?cursor={cursor}",
+        floor=CHANGES_API_FLOOR.format(where="c.id < %(cursor_id)s"),
+        note="/api/v1/changes/, the page 1,000 changes down (a cursor)",
+    ),
+    Query("feed_changes", "page", "/changes/feed/", note="/changes/feed/, the Atom feed"),
+]
+CHANGE_QUERIES = [query.name for query in QUERIES if "changes" in query.name]
+
 # Jobs run in process by `python -m bench.jobs NAME` besides refresh_progress (which run.py
 # also runs as a Celery task), with what each does.
 JOBS = {

@@ -13,6 +13,7 @@ resident memory of the web and Celery workers. Results go to bench/results/, or 
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import platform
@@ -27,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import quantiles
 from typing import Any
+from urllib.parse import quote
 
 import psutil
 import psycopg
@@ -204,6 +206,45 @@ def copy_database(options: Options, source: str, target: str) -> None:
         conn.execute(f'CREATE DATABASE "{target}" TEMPLATE "{source}"')
 
 
+def change_params(
+    conn: psycopg.Connection[Any], document_id: int
+) -> tuple[str, str, str, str, int]:
+    """The document's jurisdiction, the rarest topic, the agency responsible for most of the
+    document's measures, the day a week before the newest change
+    (for `since`, URL-quoted), and the id 1,000 changes from the newest (where the API's cursor
+    points, as base64 of `p=<id>`)."""
+    jurisdiction = one_row(
+        conn.execute(
+            "SELECT j.code FROM measures_document d JOIN measures_jurisdiction j "
+            "ON j.id = d.jurisdiction_id WHERE d.id = %s",
+            [document_id],
+        )
+    )[0]
+    rare_topic = one_row(
+        conn.execute(
+            "SELECT t.code FROM measures_topic t JOIN measures_measure_topics mt "
+            "ON mt.topic_id = t.id GROUP BY t.code ORDER BY count(*), t.code LIMIT 1"
+        )
+    )[0]
+    agency = one_row(
+        conn.execute(
+            "SELECT a.slug FROM measures_measureagency ma JOIN measures_agency a "
+            "ON a.id = ma.agency_id JOIN measures_measure m ON m.id = ma.measure_id "
+            "WHERE m.document_id = %s GROUP BY a.slug ORDER BY count(*) DESC, a.slug LIMIT 1",
+            [document_id],
+        )
+    )[0]
+    position = conn.execute(
+        "SELECT id FROM measures_change ORDER BY id DESC OFFSET 1000 LIMIT 1"
+    ).fetchone()
+    week_before = conn.execute(
+        "SELECT to_char(date_trunc('day', max(at) AT TIME ZONE 'UTC') - interval '7 days', "
+        '\'YYYY-MM-DD"T"HH24:MI:SS"Z"\') FROM measures_change'
+    ).fetchone()
+    since = week_before[0] if week_before and week_before[0] else "2026-01-01T00:00:00Z"
+    return jurisdiction, rare_topic, agency, quote(since), position[0] if position else 0
+
+
 @dataclass
 class Params:
     document: str
@@ -219,6 +260,14 @@ class Params:
     newer: str
     newer_id: int
     newer_measures: int
+    # For the change log: the document's jurisdiction, the topic on fewest measures, a week
+    # before the log's end (ISO, for `since`) and the API's cursor 1,000 changes down.
+    jurisdiction: str = ""
+    rare_topic: str = ""
+    agency: str = ""
+    since: str = ""
+    cursor: str = ""
+    cursor_id: int = 0
 
     @classmethod
     def pick(cls, dsn: str) -> Params:
@@ -258,7 +307,27 @@ class Params:
                     [document_id],
                 )
             )[0]
-        return cls(slug, document_id, topic, topic_id, 1, measure_id, *editions)
+            jurisdiction, rare_topic, agency, since, cursor_id = change_params(conn, document_id)
+        return cls(
+            slug,
+            document_id,
+            topic,
+            topic_id,
+            1,
+            measure_id,
+            older=editions[0],
+            older_id=editions[1],
+            older_measures=editions[2],
+            newer=editions[3],
+            newer_id=editions[4],
+            newer_measures=editions[5],
+            jurisdiction=jurisdiction,
+            rare_topic=rare_topic,
+            agency=agency,
+            since=since,
+            cursor=quote(base64.b64encode(f"p={cursor_id}".encode()).decode()),
+            cursor_id=cursor_id,
+        )
 
     def fill(self, template: str) -> str:
         return template.format(**vars(self))

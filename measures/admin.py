@@ -171,3 +171,26 @@ class LogEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(m.Change)
+class ChangeAdmin(admin.ModelAdmin):
+    """The change log, with the editor and process behind each row: to read, never to edit
+    (the public /changes/ page names no editor)."""
+
+    list_display = ["at", "object_kind", "object_label", "kind", "process", "actor"]
+    list_filter = ["object_kind", "kind"]
+    search_fields = ["object_label", "process"]
+    list_select_related = ["actor"]
+    # Counting millions of rows for every page is slow; the log only grows.
+    show_full_result_count = False
+    raw_id_fields = ["document", "jurisdiction", "measure", "target", "source", "actor"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -449,14 +449,18 @@ class ChangeFilter(django_filters.FilterSet):
         label=_("Agency"),
         help_text="Responsible agency's slug: changes to measures it is responsible for.",
     )
+    # A change has one object kind and one kind: no DISTINCT, which made PostgreSQL sort every
+    # match of the filter, with all its columns, before cutting a page (1.9 s at 7.6M changes).
     object = django_filters.MultipleChoiceFilter(
         field_name="object_kind",
+        distinct=False,
         choices=ObjectKind.choices,
         label=_("Object"),
         help_text="What changed: document, measure, target, observation, milestone, link.",
     )
     change = django_filters.MultipleChoiceFilter(
         field_name="kind",
+        distinct=False,
         choices=ChangeKind.choices,
         label=_("Change"),
         help_text="added, changed, removed, superseded, status.",

@@ -11,6 +11,7 @@ from comparisons.api import CompareView, MeasureLinkViewSet, SectionLinkViewSet
 from finder.api import ApplicabilityView
 from measures.api import views
 from progress.api import MilestoneViewSet, ProgressView, TargetViewSet
+from webhooks.api import EndpointViewSet
 
 from .health import HealthView
 
@@ -62,6 +63,7 @@ router.register("agencies", views.AgencyViewSet, basename="agency")
 router.register("topics", views.TopicViewSet, basename="topic")
 router.register("entity-types", views.EntityTypeViewSet, basename="entity-type")
 router.register("stages", views.StageViewSet, basename="stage")
+router.register("webhooks", EndpointViewSet, basename="webhook")
 
 measure_list = views.MeasureViewSet.as_view({"get": "list"})
 change_list = views.ChangeList.as_view({"get": "list"})

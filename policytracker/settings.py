@@ -152,6 +152,7 @@ INSTALLED_APPS = [
     "referencedata",
     "alerts",  # e-mail subscriptions to changes
     "jobs",
+    "webhooks",  # signed POSTs of the change log to subscribers' URLs
 ]
 # The benchmarks' app (`generate_corpus`) lives in the source tree only, not in the package.
 if find_spec("bench") is not None:
@@ -571,7 +572,53 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Tasks that writes queued while the broker was away (also drained when a worker starts).
     "drain-outbox": {"task": "measures.drain_outbox", "schedule": crontab()},
+    # Webhook deliveries whose retry is due (webhooks/delivery.py).
+    "send-webhooks": {"task": "webhooks.send_due", "schedule": crontab()},
 }
+
+# --- Webhooks (webhooks/, README "Webhooks") --------------------------------------------------
+# A subscriber's URL may not reach an address that is private, loopback, link-local, reserved,
+# multicast or unspecified (checked when it is registered and again at each send, since DNS can
+# change), except in these networks (comma-separated, e.g. 10.0.0.0/8; none by default).
+WEBHOOK_ALLOWED_NETWORKS = env_list("WEBHOOK_ALLOWED_NETWORKS", default=[])
+for network in WEBHOOK_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(network, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"WEBHOOK_ALLOWED_NETWORKS={env.str('WEBHOOK_ALLOWED_NETWORKS')!r}: {network!r} is "
+            "not an IP address or network."
+        ) from None
+# Seconds to connect, and to wait for each read of the answer.
+WEBHOOK_CONNECT_TIMEOUT = env_int("WEBHOOK_CONNECT_TIMEOUT", default=5)
+WEBHOOK_READ_TIMEOUT = env_int("WEBHOOK_READ_TIMEOUT", default=10)
+# At most this many bytes of an answer are read (kept, shortened, when it is an error).
+WEBHOOK_MAX_RESPONSE_BYTES = env_int("WEBHOOK_MAX_RESPONSE_BYTES", default=64 * 1024)
+
+
+def env_seconds_list(name: str, default: list[int]) -> list[int]:
+    raw = env_list(name, default=[str(value) for value in default])
+    if not raw or not all(item.isdecimal() and int(item) > 0 for item in raw):
+        raise ImproperlyConfigured(f"{name}={raw!r} must be positive whole seconds, e.g. 60,300.")
+    return [int(item) for item in raw]
+
+
+# Seconds to wait before each retry of a failed delivery (timeouts, connection errors, 5xx,
+# 408, 429); after the last one the delivery has failed for good.
+WEBHOOK_RETRY_DELAYS = env_seconds_list(
+    "WEBHOOK_RETRY_DELAYS", default=[60, 300, 1800, 7200, 21600, 86400]
+)
+# After this many failed attempts in a row, an endpoint is disabled (an editor or its owner
+# enables it again).
+WEBHOOK_DISABLE_AFTER = env_int("WEBHOOK_DISABLE_AFTER", default=15)
+if min(WEBHOOK_CONNECT_TIMEOUT, WEBHOOK_READ_TIMEOUT, WEBHOOK_MAX_RESPONSE_BYTES) < 1:
+    raise ImproperlyConfigured(
+        "WEBHOOK_CONNECT_TIMEOUT, WEBHOOK_READ_TIMEOUT and WEBHOOK_MAX_RESPONSE_BYTES must be "
+        "at least 1."
+    )
+if WEBHOOK_DISABLE_AFTER < 1:
+    raise ImproperlyConfigured(f"WEBHOOK_DISABLE_AFTER={WEBHOOK_DISABLE_AFTER} must be at least 1.")
+# --- end of Webhooks ------------------------------------------------------------------------
 
 LOGGING = {
     "version": 1,

@@ -67,7 +67,8 @@ class ChangeQuerySet(models.QuerySet["Change"]):
     def with_topic(self, topic_ids: Any) -> ChangeQuerySet:
         from .measures import Measure
 
-        measures = Measure.objects.filter(topics__in=topic_ids).values("pk")
+        # The pair table alone (no join to the measures): its (topic, measure) index answers.
+        measures = Measure.topics.through.objects.filter(topic__in=topic_ids).values("measure_id")
         return self.filter(measure_id__in=measures)
 
     def with_agency(self, agency_ids: Any) -> ChangeQuerySet:
@@ -96,6 +97,7 @@ class Change(models.Model):
     document = models.ForeignKey(
         "measures.Document",
         on_delete=models.SET_NULL,
+        db_index=False,
         null=True,
         blank=True,
         related_name="changes",
@@ -104,6 +106,7 @@ class Change(models.Model):
     jurisdiction = models.ForeignKey(
         "measures.Jurisdiction",
         on_delete=models.SET_NULL,
+        db_index=False,
         null=True,
         blank=True,
         related_name="+",
@@ -112,6 +115,7 @@ class Change(models.Model):
     measure = models.ForeignKey(
         "measures.Measure",
         on_delete=models.SET_NULL,
+        db_index=False,
         null=True,
         blank=True,
         related_name="changes",
@@ -120,6 +124,7 @@ class Change(models.Model):
     target = models.ForeignKey(
         "measures.Target",
         on_delete=models.SET_NULL,
+        db_index=False,
         null=True,
         blank=True,
         related_name="changes",
@@ -152,6 +157,9 @@ class Change(models.Model):
         verbose_name = _("change")
         verbose_name_plural = _("changes")
         ordering = ["-id"]
+        # Each list is newest first, so each filter has its key with -id: the page is the first
+        # 50 entries of one index range. These also serve the keys' foreign-key lookups (a
+        # deleted measure's SET_NULL): the four keys have no index of their own (migration 0022).
         indexes = [
             models.Index(fields=["document", "-id"], name="change_document_newest"),
             models.Index(fields=["jurisdiction", "-id"], name="change_jurisdiction_newest"),

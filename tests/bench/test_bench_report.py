@@ -131,3 +131,49 @@ def test_a_small_ratio_keeps_two_significant_digits(tmp_path):
     saved = json.loads((tmp_path / "results.json").read_text())
     assert saved["runs"][0]["queries"][0]["ratio_datasette"] == 0.005
     assert "| 0.005 / — |" in (tmp_path / "report.md").read_text()
+
+
+def test_the_change_log_section_says_each_figure_and_report_md_keeps_it(tmp_path):
+    """bench/changes.py's figures are a section of report.md that make bench keeps."""
+    timing = {"p50_ms": 12.5, "p95_ms": 20.0, "queries": 2}
+    changelog = {
+        "started": "2026-12-07 16:45:00 UTC",
+        "measures": 1000,
+        "changes": 7000,
+        "load_average_at_start": [1.0, 2.0, 3.0],
+        "runs": 11,
+        "note": "A quiet machine.",
+        "queries": [
+            {
+                "name": "page_changes_rare_topic",
+                "note": "/changes/ of the rarest topic",
+                "request": {"served": True, "status": 200, **timing},
+                "rows": timing,
+                "count": timing,
+                "plan": {
+                    "execution_ms": 3.2,
+                    "rows_through_nodes": 408,
+                    "scans": ["Index Scan Backward using measures_change_pkey on measures_change"],
+                },
+            },
+            {
+                "name": "feed_changes",
+                "note": "the feed",
+                "request": {"served": False},
+                "rows": timing,
+                "count": timing,
+                "plan": {},
+            },
+        ],
+    }
+    section = report.changelog_section(changelog)
+    assert "1,000 measures, 7,000 changes" in section
+    assert "A quiet machine." in section
+    assert (
+        "| page_changes_rare_topic (/changes/ of the rarest topic) | 12.50 / 20.00 (2) |" in section
+    )
+    assert "`Index Scan Backward using measures_change_pkey on measures_change`" in section
+    assert "| feed_changes (the feed) | not served here |" in section
+    (tmp_path / "changelog.md").write_text(section)
+    report.write(results(), tmp_path)
+    assert (tmp_path / "report.md").read_text().endswith(section)

@@ -1,6 +1,7 @@
 """The synthetic benchmark corpus: exact counts, consistent references, same seed same data,
 and a refusal to mix with real documents."""
 
+import datetime
 import io
 
 import pytest
@@ -11,6 +12,7 @@ from django.utils import timezone
 
 from bench.corpus import SLUG_PREFIX
 from measures import models as m
+from measures.changewords import describe_in
 from measures.chronology import document_date
 from measures.models import MeasureLink
 
@@ -46,6 +48,9 @@ def snapshot() -> list[tuple]:
         *m.Eligibility.product_types.through.objects.order_by(
             "eligibility__measure__document__slug", "eligibility__measure__number", "producttype"
         ).values_list("eligibility__measure__number", "producttype__code"),
+        *m.Change.objects.order_by("id").values_list(
+            "at", "object_kind", "object_label", "kind", "fields", "process"
+        ),
     ]
 
 
@@ -54,6 +59,7 @@ def remove_corpus() -> None:
     m.Document.objects.all().delete()
     m.Series.objects.all().delete()
     m.Agency.objects.all().delete()
+    m.Change.objects.all().delete()  # last: deleting the rest records their removal
 
 
 @pytest.mark.django_db
@@ -125,11 +131,16 @@ class TestGenerateCorpus:
 
     def test_it_refuses_a_database_holding_real_documents(self, reference_data):
         before = m.Measure.objects.count()
+        last = m.Change.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
         with pytest.raises(CommandError, match="real document"):
             generate(100)
         assert m.Measure.objects.count() == before
         generate(100, force=True)
         assert m.Measure.objects.count() == before + 100
+        # The synthetic log is about synthetic documents alone.
+        written = m.Change.objects.filter(pk__gt=last)
+        assert written.exists()
+        assert not written.exclude(document__slug__startswith=SLUG_PREFIX).exists()
 
     def test_it_refuses_a_second_corpus_and_a_nonsense_size(self):
         generate(50)
@@ -212,3 +223,91 @@ def test_every_foreign_key_points_at_a_row():
         for name, joined in checks.items():
             cursor.execute(f"SELECT count(*) FROM {joined} WHERE p.id IS NULL")  # noqa: S608
             assert cursor.fetchone()[0] == 0, name
+
+
+@pytest.mark.django_db
+class TestChangeLog:
+    """The corpus's change log: five events or more a measure, of every kind, each placed as
+    the recorder places one (measures.changelog.placed)."""
+
+    def test_it_writes_years_of_every_kind_of_change(self):
+        with connection.cursor() as cursor:
+            indexes = connection.introspection.get_constraints(cursor, "measures_change")
+        output = generate(400)
+        with connection.cursor() as cursor:  # dropped for the INSERT on PostgreSQL, rebuilt
+            assert connection.introspection.get_constraints(cursor, "measures_change") == indexes
+        changes = m.Change.objects.all()
+        assert changes.count() >= 5 * 400
+        assert f"{changes.count()} changes" in output
+        kinds = set(changes.values_list("object_kind", "kind").distinct())
+        assert {(kind, "added") for kind in m.ObjectKind.values} <= kinds
+        assert {
+            ("document", "changed"),
+            ("measure", "changed"),
+            ("measure", "superseded"),
+            ("target", "changed"),
+            ("target", "status"),
+            ("milestone", "removed"),
+        } <= kinds
+        # Spread over the years, up to the corpus's today, ids in the order of time.
+        years = {at.year for at in changes.values_list("at", flat=True)}
+        assert len(years) >= 3
+        assert not changes.filter(at__gte=datetime.datetime(2026, 12, 1, tzinfo=datetime.UTC))
+        ats = list(changes.order_by("id").values_list("at", flat=True))
+        assert ats == sorted(ats)
+        # Every change reads as words (the page, the feed and the API describe each one).
+        for change in changes.select_related("target")[:: max(1, changes.count() // 200)]:
+            assert describe_in(change, "en")
+            assert describe_in(change, "zh-hans")
+
+    def test_every_change_is_placed_where_its_object_is(self):
+        generate(300)
+        changes = m.Change.objects.all()
+        # Measure, document, jurisdiction and target agree with one another.
+        assert not changes.exclude(document__jurisdiction=F("jurisdiction")).exists()
+        assert (
+            not changes.filter(measure__isnull=False)
+            .exclude(measure__document=F("document"))
+            .exists()
+        )
+        assert (
+            not changes.filter(target__isnull=False).exclude(target__measure=F("measure")).exists()
+        )
+        # Each change is about a row of its kind that exists (a removed milestone excepted).
+        tables = {
+            "document": (m.Document, "document_id"),
+            "measure": (m.Measure, "measure_id"),
+            "target": (m.Target, "target_id"),
+            "observation": (m.Observation, None),
+            "link": (MeasureLink, None),
+        }
+        for kind, (model, copy) in tables.items():
+            about = changes.filter(object_kind=kind)
+            assert about.exists(), kind
+            ids = set(about.values_list("object_id", flat=True))
+            assert ids <= set(model.objects.values_list("pk", flat=True)), kind
+            if copy:  # the change's own copy of the object is the object
+                assert not about.exclude(object_id=F(copy)).exists(), kind
+        for change in changes.filter(object_kind="observation"):
+            observation = m.Observation.objects.get(pk=change.object_id)
+            assert change.target_id == observation.target_id
+        for change in changes.filter(object_kind="link"):
+            assert change.measure_id == MeasureLink.objects.get(pk=change.object_id).newer_id
+        # A measure is superseded by a newer edition's measure that continues it.
+        for change in changes.filter(kind="superseded"):
+            assert MeasureLink.objects.filter(
+                older=change.measure, relation__in=["continued", "strengthened", "relaxed"]
+            ).exists()
+        # Labels as the recorder writes them.
+        measure = m.Measure.objects.select_related("document").first()
+        assert (
+            changes.filter(object_kind="measure", kind="added", measure=measure).get().object_label
+            == f"{measure.document.slug}/{measure.number}"
+        )
+        # Nothing happens to an object before it is added.
+        for kind in ("document", "measure", "target"):
+            added = dict(
+                changes.filter(object_kind=kind, kind="added").values_list("object_id", "at")
+            )
+            for object_id, at in changes.filter(object_kind=kind).values_list("object_id", "at"):
+                assert at >= added[object_id], (kind, object_id)

@@ -7,17 +7,20 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
+from alerts.models import Digest, Subscription
 from importer.models import ImportRun
 from jobs.models import WorkerPing
 from measures.models import Measure
 from progress.models import IngestRun
 from tests.factories import (
     IndicatorSourceFactory,
+    MeasureFactory,
     MeasureLinkFactory,
     ObservationFactory,
     SectionLinkFactory,
     StaffUserFactory,
 )
+from webhooks.models import Delivery, DeliveryAttempt, Endpoint
 
 
 @pytest.fixture
@@ -34,6 +37,19 @@ def editor_client(client, reference_data):
     IngestRun.objects.create(
         source=IndicatorSourceFactory(), started_at=timezone.now(), status="unchanged"
     )
+    endpoint = Endpoint.objects.create(owner=editor, url="https://hooks.example.org/in")
+    change = MeasureFactory().changes.first()
+    DeliveryAttempt.objects.create(
+        delivery=Delivery.objects.create(endpoint=endpoint, change=change), status_code=500
+    )
+    subscription, _new = Subscription.objects.subscribe(
+        email="reader@example.org",
+        kind="document",
+        criteria="beijing-2025",
+        frequency="daily",
+        language="zh-hans",
+    )
+    Digest.objects.create(subscription=subscription, period_end=timezone.now())
     LogEntry.objects.log_actions(
         editor.pk, [WorkerPing.objects.get()], ADDITION, "[]", single_object=True
     )
@@ -52,9 +68,14 @@ def admin_url(model, view: str, *args) -> str:
 def test_every_changelist_add_and_change_page_renders(editor_client, model):
     assert editor_client.get(admin_url(model, "changelist")).status_code == 200
     # The audit trail, the record of ingest runs and django-axes' login records cannot be edited.
-    read_only = model._meta.label in {"admin.LogEntry", "progress.IngestRun"} or (
-        model._meta.app_label == "axes"
-    )
+    read_only = model._meta.label in {
+        "admin.LogEntry",
+        "progress.IngestRun",
+        "webhooks.Delivery",
+        "measures.Change",
+        "alerts.Subscription",
+        "alerts.Digest",
+    } or (model._meta.app_label == "axes")
     assert editor_client.get(admin_url(model, "add")).status_code == (403 if read_only else 200)
     obj = model._default_manager.first()
     if obj is None:  # django-celery-beat's schedules and axes' login records start empty

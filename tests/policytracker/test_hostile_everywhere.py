@@ -221,10 +221,19 @@ def real_values() -> dict[str, dict[str, str]]:
         # A suggestion, which editors may review (a curated link is the data files' to change).
         "api:link-detail": {"pk": str(MeasureLink.objects.order_by("-status")[0].pk)},
         "api:section-link-detail": {"pk": str(SectionLink.objects.values_list("pk", flat=True)[0])},
+        # Someone's webhook endpoint: its owner's alone, so a 401 or 404 to anyone else.
+        "api:webhook-detail": {"pk": str(webhook_endpoint().pk)},
         "alerts:confirm": signed(links.confirm_url(subscription)),
         "alerts:manage": signed(links.manage_url(subscription)),
         "alerts:unsubscribe": signed(links.unsubscribe_url(subscription)),
     }
+
+
+def webhook_endpoint():
+    from webhooks.models import Endpoint
+
+    owner = StaffUserFactory(is_superuser=False)
+    return Endpoint.objects.get_or_create(owner=owner, url="https://hooks.example.org/in")[0]
 
 
 def addresses() -> dict[str, tuple[str, dict[str, str]]]:
