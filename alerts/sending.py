@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.message import make_msgid
 from django.template.loader import render_to_string
 from django.utils import translation
@@ -45,14 +46,18 @@ def render_letter(subject: str, template: str, context: dict, language: str) -> 
         )
 
 
-def send(subscription: Subscription, letter: Letter) -> str | None:
-    """Send `letter` to the subscription's address; its Message-ID, or None if the address
-    was refused (the subscription is then marked as bounced)."""
+def send(
+    subscription: Subscription, letter: Letter, connection: BaseEmailBackend | None = None
+) -> str | None:
+    """Send `letter` to the subscription's address (through `connection`, open for many
+    messages, or a new one); its Message-ID, or None if the address was refused (the
+    subscription is then marked as bounced)."""
     message_id = make_msgid(domain=urlsplit(settings.SITE_URL).hostname)
     message = EmailMultiAlternatives(
         subject=letter.subject,
         body=letter.text,
         to=[subscription.email],
+        connection=connection,
         headers={
             "Message-ID": message_id,
             "Content-Language": subscription.language,

@@ -6,7 +6,9 @@ the seconds taken and what was done.
 - align_1000: the comparison engine on two synthetic 1,000-measure editions with no links, so
   every suggestion is computed (`comparisons.engine.compare`);
 - import_large_document: a few thousand measures of invented text in the official format
-  (parts 一、, measures (一)) read and planned by the importer, then written to the database.
+  (parts 一、, measures (一)) read and planned by the importer, then written to the database;
+- digests_10000: the morning's digest run for 10,000 subscriptions after a day of changes
+  (bench/digests.py).
 """
 
 from __future__ import annotations
@@ -142,10 +144,17 @@ def import_large_document(measures: int = IMPORT_MEASURES) -> dict:
     }
 
 
+def digests_10000(subscriptions: int = 10_000) -> dict:
+    from bench.digests import digests
+
+    return digests(subscriptions)
+
+
 JOBS = {
     "refresh_progress": refresh_progress,
     "align_1000": align_1000,
     "import_large_document": import_large_document,
+    "digests_10000": digests_10000,
 }
 
 if __name__ == "__main__":

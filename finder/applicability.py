@@ -38,7 +38,7 @@ knows any particular measure.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Protocol, TypeVar
@@ -286,11 +286,13 @@ def find_applicable(
     *,
     as_of: datetime.date | None = None,
     include_ended: bool = False,
+    among: Collection[int] | None = None,
 ) -> Finding:
     """The measures that apply to the firm now, later and nearly, each ranked; see the module
     docstring. `as_of`: judge the catalogue as it stood that day (default today);
-    `include_ended`: also the measures no longer in force that day, marked as such. Raises
-    UnknownCode for a code the vocabularies do not know."""
+    `include_ended`: also the measures no longer in force that day, marked as such; `among`:
+    judge only these measures (by id: the ones a digest reports changed). Raises UnknownCode
+    for a code the vocabularies do not know."""
     profile = profile.understood()
     day = as_of or timezone.localdate()
     stages = list(ProductStage.objects.order_by("ordinal"))
@@ -308,6 +310,8 @@ def find_applicable(
     # Every stage from the product's own onwards can still be met: now or later.
     window = (stage.ordinal, stages[-1].ordinal) if stage else None
     measures = Measure.objects.existing_on(day) if include_ended else Measure.objects.in_force(day)
+    if among is not None:
+        measures = measures.filter(pk__in=among)
     candidates = (
         measures.eligible_for(
             entity_type=entity.code,

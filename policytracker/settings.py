@@ -466,6 +466,9 @@ if not re.fullmatch(r"https?://[^/\s?#]+(/[^\s?#]*)?", SITE_URL):
     )
 # A confirmation link works this many days; then the address must subscribe again.
 ALERTS_CONFIRM_DAYS = env_int("ALERTS_CONFIRM_DAYS", default=3)
+# A digest run serves only periods that ended at least this long ago: a bulk write stamps its
+# changes before its transaction commits, and must have committed when the period is read.
+DIGEST_SETTLE = timedelta(minutes=env_int("DIGEST_SETTLE_MINUTES", default=10))
 # --- end of E-mail ---------------------------------------------------------------------------
 
 # The importer refuses larger files; a saved government page is usually well under 1 MB.
@@ -574,6 +577,12 @@ CELERY_BEAT_SCHEDULE = {
     "drain-outbox": {"task": "measures.drain_outbox", "schedule": crontab()},
     # Webhook deliveries whose retry is due (webhooks/delivery.py).
     "send-webhooks": {"task": "webhooks.send_due", "schedule": crontab()},
+    # E-mail digests: each morning the daily ones (and on Mondays the weekly ones) up to
+    # midnight, after the nightly refresh has recorded the status changes.
+    "send-digests": {
+        "task": "alerts.send_digests",
+        "schedule": crontab(hour=env_int("DIGEST_HOUR", default=7), minute=0),
+    },
 }
 
 # --- Webhooks (webhooks/, README "Webhooks") --------------------------------------------------

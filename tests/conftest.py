@@ -10,9 +10,9 @@ from django.utils import translation
 
 from referencedata import DATA_DIR
 
-# The browser tests' fixtures (`browser`, `page`) and the SMTP server (`mail_server`), for any
-# test module that asks for them.
-pytest_plugins = ["tests.browser", "tests.mail"]
+# The browser tests' fixtures (`browser`, `page`), the SMTP server (`mail_server`) and the
+# webhook receiver (`receiver`, `loopback_allowed`), for any test module that asks for them.
+pytest_plugins = ["tests.browser", "tests.mail", "tests.webhooks.receiver"]
 
 _skipped: list[str] = []
 

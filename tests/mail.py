@@ -33,6 +33,8 @@ class Received:
     mail_from: str
     rcpt_tos: list[str]
     message: EmailMessage
+    # The client's address and port: messages sent over one connection share it.
+    peer: object = None
 
     def __getitem__(self, header: str) -> str | None:
         """The header's value as a mail client reads it: a long one is folded onto a second
@@ -91,7 +93,7 @@ class MailServer:
         assert isinstance(message, EmailMessage)
         with self._lock:
             self.messages.append(
-                Received(str(envelope.mail_from), list(envelope.rcpt_tos), message)
+                Received(str(envelope.mail_from), list(envelope.rcpt_tos), message, session.peer)
             )
         return "250 Message accepted for delivery"
 

@@ -7,6 +7,8 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import pytest
+
 
 @dataclass
 class Answer:
@@ -66,3 +68,25 @@ def start(receiver: Receiver) -> ThreadingHTTPServer:
     receiver.url = f"http://127.0.0.1:{httpd.server_address[1]}"
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     return httpd
+
+
+# Fixtures, for any test module (tests/conftest.py lists this module as a plugin).
+
+
+@pytest.fixture
+def receiver():
+    """A webhook receiver on 127.0.0.1."""
+    server = Receiver()
+    httpd = start(server)
+    yield server
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture
+def loopback_allowed(settings):
+    """The receiver runs on 127.0.0.1, which production refuses: allowed here, as a deployment
+    that sends webhooks inside its own network would allow its network."""
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+    settings.WEBHOOK_READ_TIMEOUT = 1
+    settings.WEBHOOK_CONNECT_TIMEOUT = 1
