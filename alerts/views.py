@@ -53,15 +53,21 @@ def bad_link(request: HttpRequest, error: links.BadLink) -> HttpResponse:
     )
 
 
+@require_http_methods(["GET", "POST"])
 def confirm(request: HttpRequest, signed: str) -> HttpResponse:
-    """Following the link of the confirmation e-mail confirms (a second time changes nothing)."""
+    """The link of the confirmation e-mail shows a button; pressing it (POST) confirms. Mail
+    scanners open every link of a message: a GET alone must not subscribe anyone. A second
+    confirmation changes nothing."""
     try:
         subscription = links.confirming(signed)
     except links.BadLink as error:
         return bad_link(request, error)
     if subscription.unsubscribed_at:
         return render(request, "alerts/ended.html", _about(subscription), status=410)
-    subscription.confirm()
+    if request.method == "POST":
+        subscription.confirm()
+    elif not subscription.confirmed_at:
+        return render(request, "alerts/confirm.html", _about(subscription))
     return render(request, "alerts/confirmed.html", _about(subscription))
 
 

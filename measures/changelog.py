@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import models, transaction
-from django.db.models.signals import post_save, pre_delete, pre_save
+from django.db.models.signals import m2m_changed, post_save, pre_delete, pre_save
 from django.dispatch import Signal
 from django.http import HttpRequest
 from django.utils import timezone
@@ -274,7 +274,7 @@ class ChangeLog:
         ]
         pending = pending + self.superseded_by(pending)
         if not self.bulk:
-            self.write(placed(pending, self.at))
+            remember(self.write(placed(pending, self.at)))
             self.announce()
             return
         removed = [item for item in pending if item.kind == ChangeKind.REMOVED]
@@ -322,9 +322,9 @@ class ChangeLog:
                 )
         return extra
 
-    def write(self, changes: list[Change]) -> None:
+    def write(self, changes: list[Change]) -> list[Change]:
         if not changes:
-            return
+            return []
         actor_id = self.author.actor()
         # Stamped as written, right before the writer's commit, not when a long bulk block
         # began: a digest period that ends a few minutes ago then misses no committed change.
@@ -336,6 +336,7 @@ class ChangeLog:
         created = Change.objects.bulk_create(changes, batch_size=CHUNK)
         # Every backend we run on returns the new ids (PostgreSQL, SQLite ≥ 3.35).
         self.last_id = max(c.pk for c in created)
+        return created
 
     def announce(self) -> None:
         """Tell listeners, once the transaction commits, the highest id written."""
@@ -600,6 +601,119 @@ def _before_delete(sender: type[models.Model], instance: models.Model, **kwargs:
     (author.log or ChangeLog(author, bulk=False)).removed([instance])
 
 
+# -- a measure's sets, one write at a time ----------------------------------------------------
+
+# The sets a measure holds that are recorded as its fields (sorted codes), by pair table. Its
+# agencies are rows of their own (`MeasureAgency`, with a role), written by the loader.
+MEASURE_SETS: dict[Any, str] = {
+    Measure.topics.through: "topics",
+    Measure.entity_types.through: "entity_types",
+    Measure.stages.through: "stages",
+}
+
+
+class Written:
+    """What the open transaction recorded about measures, so that one save is one change: the
+    admin saves a measure's fields, then each of its sets (a removal and an addition each), and
+    each write would otherwise be a row of its own.
+
+    Valid for one writer (a request, a `recording` block, else the shell) while registered as
+    the transaction's on-commit callback: a commit runs and drops it, a rollback drops it, so
+    nothing outlives its transaction, nor joins another request's writes in a transaction that
+    holds several (a test's)."""
+
+    def __init__(self, writer: Author | None) -> None:
+        self.writer = writer
+        self.changes: dict[int, Change] = {}  # measure pk → the row written for it
+        self.before: dict[tuple[int, str], list[str]] = {}  # (measure pk, set) → codes before
+
+    def __call__(self) -> None:
+        """Committed: nothing left to do (the rows are written)."""
+
+
+_written = threading.local()
+
+
+def open_written(create: bool) -> Written | None:
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        return None
+    writer = _author.get()
+    written: Written | None = getattr(_written, "current", None)
+    if (
+        written is not None
+        and written.writer is writer
+        and any(func is written for _sids, func, _robust in connection.run_on_commit)
+    ):
+        return written
+    if not create:
+        return None
+    written = _written.current = Written(writer)
+    transaction.on_commit(written)
+    return written
+
+
+def remember(changes: list[Change]) -> None:
+    """A measure added or changed one write at a time: its sets saved next join that row."""
+    measures = [
+        c
+        for c in changes
+        if c.object_kind == ObjectKind.MEASURE and c.kind in (ChangeKind.ADDED, ChangeKind.CHANGED)
+    ]
+    written = open_written(create=bool(measures))
+    if written is not None:
+        for change in measures:
+            written.changes[change.object_id] = change
+
+
+def _set_codes(measure: Measure, name: str) -> list[str]:
+    return sorted(getattr(measure, name).values_list("code", flat=True))
+
+
+def _set_changed(
+    sender: Any,
+    instance: models.Model,
+    action: str,
+    reverse: bool,
+    pk_set: set[Any] | None,
+    **kwargs: Any,
+) -> None:
+    """A measure's topics, entity types or stages changed one write at a time (the admin's form
+    removes and adds; a shell may clear): compared with the codes stored before the
+    transaction's first write to the set, and recorded as one field of the measure's one change
+    in the transaction — joined to the change its fields made, left out when it was added."""
+    author = current_author()
+    if reverse or not isinstance(instance, Measure) or (author.log and author.log.bulk):
+        return
+    if action in ("pre_add", "pre_remove", "post_add", "post_remove") and not pk_set:
+        return  # nothing added or removed
+    name = MEASURE_SETS[sender]
+    key = (instance.pk, name)
+    if action.startswith("pre_"):
+        written = open_written(create=True)
+        if written is not None and key not in written.before:
+            written.before[key] = _set_codes(instance, name)
+        return
+    written = open_written(create=False)
+    if written is None or key not in written.before:
+        return
+    before, after = written.before[key], _set_codes(instance, name)
+    row = written.changes.get(instance.pk)
+    if row is None:
+        (author.log or ChangeLog(author, bulk=False)).changed_set(instance, name, before, after)
+        return
+    if row.kind == ChangeKind.ADDED:
+        return  # its sets are part of its addition
+    row.fields = [e for e in row.fields if e["field"] != name]
+    if before != after:
+        row.fields.append(field_change(name, before, after))
+    if row.fields:
+        Change.objects.filter(pk=row.pk).update(fields=row.fields)
+    else:  # back where it was
+        Change.objects.filter(pk=row.pk).delete()
+        del written.changes[instance.pk]
+
+
 def connect_signals() -> None:
     for model in OBJECT_KINDS:
         uid = f"changelog-{model._meta.label}"
@@ -607,6 +721,8 @@ def connect_signals() -> None:
         post_save.connect(_after_save, sender=model, dispatch_uid=uid)
         # Before the row goes, while where it belonged can still be read.
         pre_delete.connect(_before_delete, sender=model, dispatch_uid=uid)
+    for through, name in MEASURE_SETS.items():
+        m2m_changed.connect(_set_changed, sender=through, dispatch_uid=f"changelog-{name}")
 
 
 # -- computed: the progress refresh -----------------------------------------------------------

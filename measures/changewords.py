@@ -7,6 +7,8 @@ digests and the API's `summary_zh`/`summary_en`.
 
 from __future__ import annotations
 
+import threading
+import time
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -14,18 +16,25 @@ from django.core.exceptions import FieldDoesNotExist
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from caching import dataversion
+
 from . import typography
 from .models import (
+    Agency,
+    AgencyRole,
     Change,
     ChangeKind,
     Document,
+    EntityType,
     Measure,
     MeasureLink,
     Milestone,
     ObjectKind,
     Observation,
+    ProductStage,
     Target,
     TargetLink,
+    Topic,
 )
 
 MODELS: dict[str, Any] = {
@@ -57,6 +66,78 @@ LONG = {
 HALVES = {"_zh": "zh-hans", "_en": "en"}
 SEPARATOR = {"zh-hans": "；", "en": "; "}
 ARROW = " → "
+
+# The sets a measure holds, recorded as sorted lists of codes (agencies as `slug:role`): said as
+# what joined (+) and what left (−), by name.
+SETS: dict[str, Any] = {
+    "topics": Topic,
+    "entity_types": EntityType,
+    "stages": ProductStage,
+    "agencies": Agency,
+}
+LIST_SEPARATOR = {"zh-hans": "、", "en": ", "}
+
+
+class Names:
+    """Each vocabulary's names by code, read with one query per vocabulary and kept in the
+    process until the data version moves (while the shared cache is down, for a minute): every
+    change on a page, in a feed or in a digest is said without a query of its own."""
+
+    def __init__(self) -> None:
+        self.kept: dict[Any, tuple[Any, dict[str, tuple[str, str]]]] = {}
+        self.lock = threading.Lock()
+
+    def of(self, model: Any) -> dict[str, tuple[str, str]]:
+        version = dataversion.current()
+        stamp = version if version is not None else ("minute", int(time.monotonic() // 60))
+        with self.lock:
+            kept = self.kept.get(model)
+        if kept is not None and kept[0] == stamp:
+            return kept[1]
+        if model is Agency:
+            rows = Agency.objects.values_list(
+                "slug", "short_name_zh", "name_zh", "short_name_en", "name_en"
+            )
+            names = {slug: (szh or zh, sen or en) for slug, szh, zh, sen, en in rows}
+        else:
+            names = {
+                code: (zh, en)
+                for code, zh, en in model.objects.values_list("code", "name_zh", "name_en")
+            }
+        with self.lock:
+            self.kept[model] = (stamp, names)
+        return names
+
+
+names = Names()
+
+
+def _set_member(name: str, code: str) -> str:
+    """One code of a set by name in the active language (the code itself once it is gone)."""
+    english = _language() == "en"
+    if name == "agencies":
+        slug, _sep, role = code.partition(":")
+        pair = names.of(Agency).get(slug)
+        agency = (pair[1] if english else pair[0]) if pair else ""
+        agency = agency or slug
+        if not role:
+            return agency
+        role_label = str(dict(AgencyRole.choices).get(role, role))
+        return f"{agency} ({role_label})" if english else f"{agency}（{role_label}）"
+    pair = names.of(SETS[name]).get(code)
+    # A name missing in the reader's language is not taken from the other: the code instead.
+    return ((pair[1] if english else pair[0]) if pair else "") or code
+
+
+def _set_change(entry: dict[str, Any]) -> str:
+    """ "topics +Market access, −Pricing": what joined the set, then what left it."""
+    name = entry["field"]
+    old, new = set(entry.get("old") or []), set(entry.get("new") or [])
+    parts = [f"+{_set_member(name, code)}" for code in sorted(new - old)]
+    parts += [f"−{_set_member(name, code)}" for code in sorted(old - new)]
+    field = Measure._meta.get_field(name)
+    label = str(getattr(field, "verbose_name", name))
+    return f"{label} {LIST_SEPARATOR[_language()].join(parts)}"
 
 
 def _field(change: Change, name: str) -> Any:
@@ -104,6 +185,8 @@ def _other_language(name: str) -> bool:
 
 def _field_change(change: Change, entry: dict[str, Any], unit: str | None) -> str:
     name = entry["field"]
+    if name in SETS and change.object_kind == ObjectKind.MEASURE:
+        return _set_change(entry)
     label = _label(change, name)
     if name in LONG or name.endswith("_id") or _other_language(name):
         return _("%(field)s changed") % {"field": label}

@@ -18,6 +18,21 @@ def links_in(text: str, part: str) -> list[str]:
     return [path_of(url) for url in LINK.findall(text) if f"/alerts/{part}/" in url]
 
 
+CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def confirm(client, link: str, **headers):
+    """Follow the confirmation link as a reader does: open the page (which alone changes
+    nothing), then press its button, posting the page's form with its CSRF token."""
+    page = client.get(link, **headers)
+    assert page.status_code == 200, page.status_code
+    html = page.content.decode()
+    form = f'<form method="post" action="{link}">'
+    assert form in html
+    [token] = CSRF.findall(html[html.index(form) :].split("</form>")[0])
+    return client.post(link, {"csrfmiddlewaretoken": token}, **headers)
+
+
 @pytest.fixture
 def subscribe(client, mail_server, django_capture_on_commit_callbacks):
     """Post the subscribe form as a reader does; the confirmation task runs inline at commit,

@@ -6,7 +6,7 @@ from django.test import Client
 
 from alerts import links
 from alerts.models import Subscription
-from tests.alerts.conftest import links_in, path_of
+from tests.alerts.conftest import confirm, links_in, path_of
 from tests.factories import DocumentFactory
 
 pytestmark = pytest.mark.django_db
@@ -132,7 +132,7 @@ def test_one_click_unsubscribe_from_the_mail_headers(
     )
     message = mail_server.only_message()
     client = Client(enforce_csrf_checks=True)  # a mail client has no cookie or token of ours
-    client.get(links_in(message.text, "confirm")[0])
+    confirm(client, links_in(message.text, "confirm")[0])
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     header = message["List-Unsubscribe"]
     assert header.startswith("<http://127.0.0.1:8000/alerts/unsubscribe/")

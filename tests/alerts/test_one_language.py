@@ -34,7 +34,10 @@ def test_the_alert_pages_speak_one_language(client, subscribe, mail_server, targ
     )
     message = mail_server.only_message()
     speaks(message.html, language)
-    page(client.get(links_in(message.text, "confirm")[0], **ask))
+    confirm = links_in(message.text, "confirm")[0]
+    page(client.get(confirm, **ask))  # asks
+    page(client.post(confirm, **ask))  # confirmed
+    page(client.get(confirm, **ask))  # already on
     subscription = Subscription.objects.get()
     manage = path_of(links.manage_url(subscription))
     page(client.get(manage, **ask))
@@ -43,8 +46,10 @@ def test_the_alert_pages_speak_one_language(client, subscribe, mail_server, targ
     page(client.get(unsubscribe, **ask))
     page(client.post(unsubscribe, **ask))
     page(client.get(manage, **ask))  # with the ended alert
-    page(client.get(links_in(message.text, "confirm")[0], **ask), 410)  # ended
+    page(client.get(confirm, **ask), 410)  # ended
     page(client.get("/alerts/confirm/forged:link/", **ask), 400)
+    page(client.post("/alerts/confirm/forged:link/", **ask), 400)
     with mock.patch("django.core.signing.time.time", return_value=time.time() - 10**6):
         expired = path_of(links.confirm_url(subscription))
     page(client.get(expired, **ask), 410)
+    page(client.post(expired, **ask), 410)

@@ -5,10 +5,12 @@ import time
 from unittest import mock
 
 import pytest
+from django.test import Client
 from django.utils import translation
 
 from alerts import links
 from alerts.models import Subscription
+from tests.alerts.conftest import confirm as press_confirm
 from tests.alerts.conftest import links_in, path_of
 
 pytestmark = pytest.mark.django_db
@@ -47,15 +49,29 @@ def test_subscribing_mails_a_link_that_confirms(
     assert links_in(message.html, "confirm") == [confirm]
     assert subscription.confirmed_at is None
 
-    confirmed = client.get(confirm, HTTP_ACCEPT_LANGUAGE=language)
+    # Opening the link (as a mail scanner does) only asks.
+    asked = client.get(confirm, HTTP_ACCEPT_LANGUAGE=language)
+    assert asked.status_code == 200
+    button = "Confirm" if language == "en" else "确认"
+    assert f'<button type="submit">{button}</button>' in asked.content.decode()
+    subscription.refresh_from_db()
+    assert subscription.confirmed_at is None
+
+    reader = Client(enforce_csrf_checks=True)
+    confirmed = press_confirm(reader, confirm, HTTP_ACCEPT_LANGUAGE=language)
 
     assert confirmed.status_code == 200
+    assert ("Your alert is on" if language == "en" else "提醒已启用") in (
+        confirmed.content.decode()
+    )
     subscription.refresh_from_db()
     assert subscription.confirmed_at is not None
     assert subscription.last_sent_through == subscription.confirmed_at
     assert subscription.is_active
-    # A second click changes nothing.
-    assert client.get(confirm).status_code == 200
+    # Opening the link again says the alert is on; confirming again changes nothing.
+    assert f'<form method="post" action="{confirm}">' not in reader.get(confirm).content.decode()
+    assert reader.post(confirm).status_code == 403  # no token: not from our page
+    assert client.post(confirm).status_code == 200
     again = Subscription.objects.get()
     assert again.confirmed_at == subscription.confirmed_at
 
@@ -68,10 +84,12 @@ def test_an_expired_confirmation_link_is_gone_and_changes_nothing(client, target
     with mock.patch("django.core.signing.time.time", return_value=four_days_ago):
         link = path_of(links.confirm_url(subscription))
 
-    response = client.get(link, HTTP_ACCEPT_LANGUAGE="en")
-
-    assert response.status_code == 410
-    assert "This link has expired" in response.content.decode()
+    for response in (
+        client.get(link, HTTP_ACCEPT_LANGUAGE="en"),
+        client.post(link, HTTP_ACCEPT_LANGUAGE="en"),
+    ):
+        assert response.status_code == 410
+        assert "This link has expired" in response.content.decode()
     subscription.refresh_from_db()
     assert subscription.confirmed_at is None
 
@@ -90,10 +108,13 @@ def test_a_forged_confirmation_link_is_refused_and_changes_nothing(client, targe
         stranger = Subscription(token="not-a-token-of-ours")
         signed = path_of(links.confirm_url(stranger)).split("/")[-2]
 
-    response = client.get(f"/alerts/confirm/{signed}/", HTTP_ACCEPT_LANGUAGE="zh-hans")
-
-    assert response.status_code == 400
-    assert "此链接无效" in response.content.decode()
+    link = f"/alerts/confirm/{signed}/"
+    for response in (
+        client.get(link, HTTP_ACCEPT_LANGUAGE="zh-hans"),
+        client.post(link, HTTP_ACCEPT_LANGUAGE="zh-hans"),
+    ):
+        assert response.status_code == 400
+        assert "此链接无效" in response.content.decode()
     subscription.refresh_from_db()
     assert subscription.confirmed_at is None
 
@@ -161,6 +182,7 @@ def test_an_ended_subscription_taken_up_again_must_be_confirmed_again(
     old_link = path_of(links.confirm_url(subscription))
     # An old confirmation link does not start an ended alert.
     assert client.get(old_link).status_code == 410
+    assert client.post(old_link).status_code == 410
 
     subscribe(email="back@example.com", kind="target", criteria=str(target.pk))
 
@@ -168,7 +190,7 @@ def test_an_ended_subscription_taken_up_again_must_be_confirmed_again(
     assert subscription.unsubscribed_at is None
     assert subscription.confirmed_at is None
     [confirm] = links_in(mail_server.only_message().text, "confirm")
-    assert client.get(confirm).status_code == 200
+    assert press_confirm(client, confirm).status_code == 200
     subscription.refresh_from_db()
     assert subscription.is_active
 

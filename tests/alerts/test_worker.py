@@ -4,7 +4,7 @@ over SMTP to the test's server; inline at commit without a broker."""
 import pytest
 
 from alerts.models import Subscription
-from tests.alerts.conftest import links_in
+from tests.alerts.conftest import confirm, links_in
 from tests.factories import DocumentFactory
 from tests.workers import EAGER, Workers, wait_until
 
@@ -38,6 +38,6 @@ def test_a_worker_sends_the_confirmation_over_smtp(client, mail_server, workers)
 
     assert response.status_code == 200
     wait_until(lambda: len(mail_server.messages) == 1, workers)
-    [confirm] = links_in(mail_server.only_message().text, "confirm")
-    assert client.get(confirm).status_code == 200
+    [link] = links_in(mail_server.only_message().text, "confirm")
+    assert confirm(client, link).status_code == 200
     assert Subscription.objects.get().is_active

@@ -8,9 +8,10 @@ import pytest
 from django.db import transaction
 
 from measures.changelog import recording, values_of
-from measures.models import Change, LinkStatus, MeasureLink, Milestone
+from measures.models import Change, LinkStatus, MeasureLink, Milestone, ProductStage, Topic
 from tests.factories import (
     API,
+    MeasureFactory,
     MeasureLinkFactory,
     MilestoneFactory,
     StaffUserFactory,
@@ -115,6 +116,86 @@ class TestTheAdmin:
         assert {c.actor_id for c in changes} == {editor.pk}
         superseded = next(c for c in changes if c.kind == "superseded")
         assert superseded.object_id == link.older_id
+
+    def topics(self, *codes: str) -> list[Topic]:
+        return [
+            Topic.objects.get_or_create(code=code, defaults={"name_zh": code, "name_en": code})[0]
+            for code in codes
+        ]
+
+    def test_topics_changed_in_the_measure_form_are_one_change_with_their_codes(
+        self, client, editor
+    ):
+        measure = MeasureFactory()
+        measure.topics.set(self.topics("a", "b"))
+        c = self.topics("c")[0]
+        url = f"/admin/measures/measure/{measure.pk}/change/"
+        data = admin_form_data(client.get(url))
+        data["topics"] = [t.pk for t in Topic.objects.filter(code__in=["b"])] + [c.pk]
+        before = Change.objects.count()
+
+        response = client.post(url, data)
+
+        assert response.status_code == 302, response.context["adminform"].form.errors
+        assert Change.objects.count() == before + 1
+        change = Change.objects.newest_first().first()
+        assert (change.object_kind, change.object_id, change.kind) == (
+            "measure",
+            measure.pk,
+            "changed",
+        )
+        assert change.fields == [{"field": "topics", "old": ["a", "b"], "new": ["b", "c"]}]
+        assert (change.actor_id, change.process, change.measure_id) == (
+            editor.pk,
+            "admin",
+            measure.pk,
+        )
+
+    def test_a_title_and_the_stages_changed_together_are_one_change(self, client, editor):
+        measure = MeasureFactory(title_en="Old title")
+        stage = ProductStage.objects.create(
+            code="trial", name_zh="临床", name_en="Trial", ordinal=1
+        )
+        url = f"/admin/measures/measure/{measure.pk}/change/"
+        data = admin_form_data(client.get(url))
+        data["title_en"] = "New title"
+        data["stages"] = [stage.pk]
+        before = Change.objects.count()
+
+        assert client.post(url, data).status_code == 302
+
+        assert Change.objects.count() == before + 1
+        assert Change.objects.newest_first().first().fields == [
+            {"field": "title_en", "old": "Old title", "new": "New title"},
+            {"field": "stages", "old": [], "new": ["trial"]},
+        ]
+
+    def test_saving_a_measure_unchanged_records_nothing(self, client, editor):
+        measure = MeasureFactory()
+        measure.topics.set(self.topics("a", "b"))
+        url = f"/admin/measures/measure/{measure.pk}/change/"
+        data = admin_form_data(client.get(url))
+        before = Change.objects.count()
+        assert client.post(url, data).status_code == 302
+        assert Change.objects.count() == before
+
+    def test_sets_taken_away_and_given_back_in_one_transaction_record_nothing(self):
+        measure = MeasureFactory()
+        topics = self.topics("a", "b")
+        measure.topics.set(topics)
+        before = Change.objects.count()
+        with transaction.atomic():
+            measure.topics.clear()
+            measure.topics.add(*topics)
+        assert Change.objects.count() == before
+
+    def test_sets_of_a_measure_added_in_the_same_transaction_are_part_of_its_addition(self):
+        topics = self.topics("a")
+        with transaction.atomic():
+            measure = MeasureFactory()
+            measure.topics.set(topics)
+        changes = Change.objects.filter(object_kind="measure", object_id=measure.pk)
+        assert [c.kind for c in changes] == ["added"]
 
 
 class TestTheApi:

@@ -13,7 +13,17 @@ from django.utils import timezone, translation
 
 from measures import changewords
 from measures.changelog import Pending, recording
-from measures.models import Change, ChangeKind, Measure, ObjectKind, Source, Target
+from measures.models import (
+    Agency,
+    Change,
+    ChangeKind,
+    Measure,
+    ObjectKind,
+    Source,
+    Target,
+    Topic,
+)
+from tests.factories import JurisdictionFactory
 
 
 def trial_startup() -> Target:
@@ -107,6 +117,29 @@ class TestChangesPage:
         html = client.get(f"/changes/?topic={topic.code}").content.decode()
         assert len(rows(html)) == Change.objects.filter(measure__topics=topic).count() > 0
         assert count(f"?topic={topic.code}") == count("") + 3
+
+    def test_sets_are_named_and_cost_no_query_per_row(self, client, changed):
+        measures = list(Measure.objects.order_by("pk")[:21])
+        codes = list(Topic.objects.order_by("code").values_list("code", flat=True)[:2])
+
+        def topics_changed(measures: list[Measure]) -> None:
+            with recording(process="admin", bulk=True) as log:
+                for measure in measures:
+                    log.changed_set(measure, "topics", codes[:1], codes[1:2])
+
+        def count() -> int:
+            changewords.names.kept.clear()  # cold: the names read once, whatever the rows
+            with CaptureQueriesContext(connection) as queries:
+                html = client.get("/changes/").content.decode()
+            first, second = Topic.objects.filter(code__in=codes).order_by("code")
+            assert f"主题 +{second.name_zh}、−{first.name_zh}" in html
+            assert "[&#x27;" not in html  # no Python list on the page
+            return len(queries)
+
+        topics_changed(measures[:1])
+        one = count()
+        topics_changed(measures[1:])
+        assert count() == one
 
     def test_its_filters_narrow_the_log(self, client, changed):
         html = client.get("/changes/?object=target&change=status").content.decode()
@@ -318,3 +351,64 @@ class TestPlainWords:
             assert changewords.author(item) == zh
         with translation.override("en"):
             assert changewords.author(item) == en
+
+
+@pytest.mark.django_db
+class TestSetsInPlainWords:
+    """A measure's topics, entity types, stages and agencies, recorded as lists of codes, said
+    as what joined and what left, by name, in one language."""
+
+    def both(self, item: Change) -> tuple[str, str]:
+        return changewords.describe_in(item, "zh-hans"), changewords.describe_in(item, "en")
+
+    def test_topics_joined_and_left_are_named(self):
+        Topic.objects.create(code="pricing", name_zh="价格", name_en="Pricing")
+        Topic.objects.create(code="access", name_zh="准入", name_en="Market access")
+        item = change(
+            ChangeKind.CHANGED,
+            [{"field": "topics", "old": ["pricing"], "new": ["access", "pricing"]}],
+            ObjectKind.MEASURE,
+        )
+        assert self.both(item) == ("主题 +准入", "topics +Market access")
+        item.fields[0]["new"] = ["access"]
+        assert self.both(item) == ("主题 +准入、−价格", "topics +Market access, −Pricing")
+
+    def test_a_name_missing_in_a_language_or_a_code_gone_is_said_by_its_code(self):
+        Topic.objects.create(code="pricing", name_zh="价格", name_en="")
+        item = change(
+            ChangeKind.CHANGED,
+            [{"field": "topics", "old": ["gone"], "new": ["pricing"]}],
+            ObjectKind.MEASURE,
+        )
+        assert self.both(item) == ("主题 +价格、−gone", "topics +pricing, −gone")
+
+    def test_agencies_with_their_roles(self):
+        Agency.objects.create(
+            slug="nmpa",
+            jurisdiction=JurisdictionFactory(),
+            name_zh="国家药品监督管理局",
+            name_en="National Medical Products Administration",
+            short_name_zh="国家药监局",
+            short_name_en="NMPA",
+        )
+        item = change(
+            ChangeKind.CHANGED,
+            [{"field": "agencies", "old": ["nmpa:lead"], "new": ["nmpa:joint"]}],
+            ObjectKind.MEASURE,
+        )
+        assert self.both(item) == (
+            "部门 +国家药监局（共同负责）、−国家药监局（牵头）",
+            "agencies +NMPA (joint), −NMPA (lead)",
+        )
+
+    def test_a_renamed_topic_is_said_by_its_new_name(self):
+        topic = Topic.objects.create(code="pricing", name_zh="价格", name_en="Pricing")
+        item = change(
+            ChangeKind.CHANGED,
+            [{"field": "topics", "old": [], "new": ["pricing"]}],
+            ObjectKind.MEASURE,
+        )
+        assert self.both(item)[1] == "topics +Pricing"
+        topic.name_en = "Prices"
+        topic.save()
+        assert self.both(item)[1] == "topics +Prices"
