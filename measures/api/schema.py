@@ -30,6 +30,15 @@ BLANK_MEANS_ANY = {"in_force", "has_target", "unit", "kind", "sort"}
 PARAMETER_SCHEMAS: dict[str, dict[str, Any]] = {
     "as_of": AS_OF_SCHEMA,
     "measure": {"type": "string", "pattern": f"{MEASURE_ID_PATTERN}|^$"},  # empty: any
+    # The change log's `since`: a time, a day (from its start, in Shanghai) or empty (any), as
+    # the /changes/ page's date box sends it.
+    "since": {
+        "anyOf": [
+            {"type": "string", "format": "date-time"},
+            {"type": "string", "format": "date"},
+            {"type": "string", "maxLength": 0},
+        ]
+    },
 }
 ITEM_SCHEMAS = {"section": {"type": "string", "pattern": PART_PATTERN}}
 # A link editors give, as Django's URLValidator takes it: http(s) or ftp(s), a DNS host with a

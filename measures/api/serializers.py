@@ -1107,10 +1107,10 @@ class ChangeSerializer(serializers.ModelSerializer):
     summary_zh = serializers.SerializerMethodField(help_text="What changed, in plain Chinese.")
     summary_en = serializers.SerializerMethodField(help_text="What changed, in plain English.")
     document: serializers.SlugRelatedField[m.Document] = serializers.SlugRelatedField(
-        slug_field="slug", read_only=True, help_text="Document slug."
+        slug_field="slug", read_only=True, allow_null=True, help_text="Document slug."
     )
     jurisdiction: serializers.SlugRelatedField[m.Jurisdiction] = serializers.SlugRelatedField(
-        slug_field="code", read_only=True, help_text="Jurisdiction code."
+        slug_field="code", read_only=True, allow_null=True, help_text="Jurisdiction code."
     )
     measure = serializers.SerializerMethodField(
         help_text="The measure's public id, while it exists."
@@ -1118,6 +1118,7 @@ class ChangeSerializer(serializers.ModelSerializer):
     cited_source: serializers.SlugRelatedField[m.Source] = serializers.SlugRelatedField(
         source="source",
         slug_field="key",
+        allow_null=True,
         read_only=True,
         help_text="The source the new value cites.",
     )
