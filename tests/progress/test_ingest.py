@@ -312,7 +312,11 @@ class TestSchedules:
         )
         drain = PeriodicTask.objects.get(name="drain-outbox")
         assert (drain.task, drain.crontab.minute) == ("measures.drain_outbox", "*")
-        assert result.created == 3
+        digests = PeriodicTask.objects.get(name="send-digests")
+        assert (digests.task, digests.crontab.hour) == ("alerts.send_digests", "7")
+        webhooks = PeriodicTask.objects.get(name="send-webhooks")
+        assert (webhooks.task, webhooks.crontab.minute) == ("webhooks.send_due", "*")
+        assert result.created == 5
         assert sync_schedules().created == 0  # idempotent
 
     def test_an_admin_edit_of_the_refresh_survives_a_sync(self):
