@@ -15,8 +15,6 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
 
 from .asof import is_past
 from .models import (
@@ -517,11 +515,9 @@ class ChangeFilter(django_filters.FilterSet):
         fastest from the measure index, in any order. Call after `is_valid()`."""
         return any(self.form.cleaned_data.get(name) for name in self.KEYS)
 
-    # Codes in the schema, as the measure list's topic and agency filters are.
-    @extend_schema_field(OpenApiTypes.STR)
-    def filter_topic(self, queryset: ChangeQuerySet, name: str, value) -> ChangeQuerySet:
+    # `value` holds the records the codes named; typed `str` for the schema, which says codes.
+    def filter_topic(self, queryset: ChangeQuerySet, name: str, value: str) -> ChangeQuerySet:
         return queryset.with_topic(value) if value else queryset
 
-    @extend_schema_field(OpenApiTypes.STR)
-    def filter_agency(self, queryset: ChangeQuerySet, name: str, value) -> ChangeQuerySet:
+    def filter_agency(self, queryset: ChangeQuerySet, name: str, value: str) -> ChangeQuerySet:
         return queryset.with_agency(value) if value else queryset
