@@ -15,6 +15,7 @@ from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from measures.api.base import RecordByCode
 from measures.models import ChangeKind, Document, Jurisdiction, ObjectKind
 
 from .models import ANY, Endpoint, url_errors
@@ -55,14 +56,14 @@ class EndpointSerializer(serializers.ModelSerializer):
         + ", ".join(ChangeKind.values)
         + '; either part may be *, and ["*"] (the default) is every change.',
     )
-    document: serializers.SlugRelatedField[Document] = serializers.SlugRelatedField(
+    document: serializers.SlugRelatedField[Document] = RecordByCode(
         slug_field="slug",
         queryset=Document.objects.all(),
         allow_null=True,
         required=False,
         help_text="Only changes of this document (its slug).",
     )
-    jurisdiction: serializers.SlugRelatedField[Jurisdiction] = serializers.SlugRelatedField(
+    jurisdiction: serializers.SlugRelatedField[Jurisdiction] = RecordByCode(
         slug_field="code",
         queryset=Jurisdiction.objects.all(),
         allow_null=True,

@@ -244,3 +244,14 @@ def fields(*names: str) -> list[tuple[str, Callable]]:
 
 def codes(field: str):
     return lambda item: list(item.get(field, []))
+
+
+class RecordByCode(serializers.SlugRelatedField):
+    """A related record named by its code or slug in a request body. A code holding a NUL
+    character names nothing we hold (PostgreSQL's text cannot carry one, and asking it would be
+    a 500), so it gets the same field error as an unknown code without a query."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data)
+        return super().to_internal_value(data)
