@@ -43,8 +43,12 @@ run: install
 
 # PYTEST_ARGS passes options through, e.g. make test PYTEST_ARGS='-m "not services"'.
 PYTEST_ARGS ?=
+# The suite runs in one process per core (pytest-xdist), a test file to a process; `make test
+# TEST_PROCESSES=0` runs it in this process alone.
+TEST_PROCESSES ?= auto
+
 test: install
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_PROCESSES) --dist loadfile $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

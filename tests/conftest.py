@@ -5,16 +5,44 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 from django.core.cache import cache
-from django.core.management import call_command
 from django.utils import translation
 
 from referencedata import DATA_DIR
+from tests.referencesnapshot import load_reference_data, load_with_commands
 
 # The browser tests' fixtures (`browser`, `page`), the SMTP server (`mail_server`) and the
 # webhook receiver (`receiver`, `loopback_allowed`), for any test module that asks for them.
 pytest_plugins = ["tests.browser", "tests.mail", "tests.webhooks.receiver"]
 
 _skipped: list[str] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist each test process gets Redis databases of its own, two along from the
+    last process's: the cache's, since cached answers are keyed by request, not by test database,
+    and `cache.clear()` empties a whole database; and the broker's, since tests' Celery workers
+    on the default queue would otherwise take another process's tasks, against its database."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw") or worker == "gw0":
+        return
+    along = 2 * int(worker[2:])
+    if url := os.environ.get("REDIS_URL"):
+        own = _database_along(url, along)
+        os.environ["REDIS_URL"] = own  # for the gunicorns and Celery workers tests start
+        django_settings.REDIS_URL = own
+        django_settings.CACHES["default"]["LOCATION"] = own
+    if url := os.environ.get("CELERY_BROKER_URL"):
+        from policytracker.celery import app
+
+        own = _database_along(url, along)
+        os.environ["CELERY_BROKER_URL"] = own
+        django_settings.CELERY_BROKER_URL = own
+        app.conf.broker_url = own
+
+
+def _database_along(url: str, along: int) -> str:
+    base, _, number = url.rpartition("/")
+    return f"{base}/{(int(number or 0) + along) % 16}"
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
@@ -51,10 +79,9 @@ def _language_restored():
 
 @pytest.fixture
 def reference_data(db) -> None:
-    """The reference data (referencedata/data/), loaded with its progress, as `make run` does."""
-    with open(os.devnull, "w") as quiet:
-        call_command("load_policies", data_dir=DATA_DIR, stdout=quiet)
-        call_command("refresh_progress", stdout=quiet)
+    """The reference data (referencedata/data/), loaded with its progress, as `make run` does:
+    for real once per test process, then copied back (tests/referencesnapshot.py)."""
+    load_reference_data(DATA_DIR, lambda: load_with_commands(DATA_DIR))
 
 
 @pytest.fixture
