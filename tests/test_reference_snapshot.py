@@ -79,7 +79,7 @@ def test_a_copied_load_leaves_what_a_real_load_leaves() -> None:
     real = _rolled_back(load)
     # The first load in this process keeps its rows (unless an earlier test's already did).
     _rolled_back(lambda: load_reference_data(DATA_DIR, load))
-    assert any(snapshot.written for snapshot in _kept.values())
+    assert any(snapshot.written for kept in _kept.values() for snapshot in kept)
 
     copied = _rolled_back(lambda: load_reference_data(DATA_DIR, load))
 
