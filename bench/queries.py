@@ -209,6 +209,12 @@ QUERIES = [
         note="one measure's page",
     ),
     Query(
+        "page_document",
+        "page",
+        "/documents/{document}/",
+        note="one document's page (its parts and measures)",
+    ),
+    Query(
         "page_agency",
         "page",
         "/agencies/{agency}/",

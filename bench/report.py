@@ -450,6 +450,11 @@ def real_size_section(real: dict) -> list[str]:
         f"{realsize.P50_MS} ms at the median, and at most {realsize.DATASETTE_RATIO}× "
         "Datasette's equivalent. Latencies in ms.",
         "",
+        *(
+            []
+            if any("datasette" in page for page in real.get("pages", []))
+            else ["Datasette was not measured in this run (see the versions above).", ""]
+        ),
         "| page | ours p50 | ours p95 | req/s | errors | Datasette p50 | ours ÷ Datasette "
         f"| p50 ≤ {realsize.P50_MS} ms | ≤ {realsize.DATASETTE_RATIO}× Datasette |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",

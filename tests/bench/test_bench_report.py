@@ -276,3 +276,14 @@ def test_the_real_size_section_sets_each_page_beside_datasette(tmp_path):
     assert (
         "| page_compare (two editions) | 25.00 | 50.00 | 10.00 | 0 | — | — | **no** | — |" in text
     )
+    assert "Datasette was not measured in this run" not in text
+    # Without Datasette, the section says so and its ratios are not measured, not met.
+    for page in data["real_size"]["pages"]:
+        page.pop("datasette", None)
+    report.write(data, tmp_path)
+    text = (tmp_path / "report.md").read_text()
+    assert "Datasette was not measured in this run (see the versions above)." in text
+    assert (
+        "| page_measure (one measure) | 8.00 | 16.00 | 10.00 | 0 | — | — | yes | not measured |"
+        in text
+    )
