@@ -18,7 +18,7 @@ TABLES = {
     "measures_agency": "id, slug, name_zh, name_en, short_name_zh, jurisdiction_id",
     "measures_topic": "id, code, name_zh, name_en",
     "measures_document": "id, slug, title_zh, title_en, number, jurisdiction_id, series_id, "
-    "edition, signed_on, effective_from, ended_on, end_reason, grade",
+    "edition, signed_on, published_on, effective_from, ended_on, end_reason, grade",
     "measures_section": "id, document_id, ordinal, title_zh, title_en",
     "measures_measure": "id, document_id, section_id, number, title_zh, title_en, summary_zh, "
     "summary_en, full_text, grade, grade_note_en, placement_grade, scope_id, updated_at",

@@ -12,6 +12,7 @@ what wrk's requests then read from the cache.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import quote
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,26 @@ SELECT json_build_object(
 
 SEARCH_WHERE = SEARCHED
 
+# In force on a past day (`as_of`), as Document.objects.in_force_on states it: taken effect (or
+# no start known), not ended, and no later edition of its series in effect yet. The floor reads
+# the targets' stored progress; the API re-judges each target as of that day, which the floor
+# leaves out: for this query the floor does less than we do.
+STARTS = "coalesce({d}.effective_from, {d}.published_on, {d}.signed_on)"
+IN_FORCE_ON = (
+    f"({STARTS.format(d='d')} IS NULL OR {STARTS.format(d='d')} <= %(as_of)s::date) "
+    "AND (d.ended_on IS NULL OR d.ended_on > %(as_of)s::date) "
+    "AND NOT EXISTS (SELECT 1 FROM measures_document l WHERE l.series_id = d.series_id "
+    f"AND l.edition > d.edition AND {STARTS.format(d='l')} <= %(as_of)s::date)"
+)
+# The same condition for Datasette's `_where` over the SQLite export (dates as ISO text).
+IN_FORCE_ON_SQLITE = (
+    "document_id in (select d.id from measures_document d where "
+    f"({STARTS.format(d='d')} is null or {STARTS.format(d='d')} <= '{{as_of}}') "
+    "and (d.ended_on is null or d.ended_on > '{as_of}') "
+    "and not exists (select 1 from measures_document l where l.series_id = d.series_id "
+    f"and l.edition > d.edition and {STARTS.format(d='l')} <= '{{as_of}}'))"
+)
+
 # Our lists ask for every measure (`in_force=all`), superseded and expired ones included: the
 # same question the Datasette table and the floor's SQL answer. The default (in force today) adds
 # a condition on the documents that neither of them has.
@@ -133,6 +154,15 @@ QUERIES = [
         note="one measure",
     ),
     Query(
+        "list_as_of",
+        "api",
+        "/api/v1/measures/?as_of={as_of}",
+        datasette="/bench/measures_measure.json?_size=50&_where="
+        + quote(IN_FORCE_ON_SQLITE, safe="{}"),
+        floor=page_of(IN_FORCE_ON),
+        note="first page of 50 in force on {as_of} (as_of: every target judged as of that day)",
+    ),
+    Query(
         "compare",
         "api",
         "/api/v1/compare/?a={older}&b={newer}",
@@ -160,6 +190,43 @@ QUERIES = [
         note="the /measures/ page with facets, one document and one topic",
     ),
     Query("page_measures", "page", "/measures/", note="the /measures/ page, no filter"),
+    Query(
+        "page_measures_search",
+        "page",
+        "/measures/?q=%E5%8F%8C%E9%80%9A%E9%81%93",
+        note="the /measures/ page searched for 双通道",
+    ),
+    Query(
+        "page_measures_as_of",
+        "page",
+        "/measures/?as_of={as_of}",
+        note="the /measures/ page as of {as_of}",
+    ),
+    Query(
+        "page_measure",
+        "page",
+        "/measures/{document}/{number}/",
+        note="one measure's page",
+    ),
+    Query(
+        "page_document",
+        "page",
+        "/documents/{document}/",
+        note="one document's page (its parts and measures)",
+    ),
+    Query(
+        "page_agency",
+        "page",
+        "/agencies/{agency}/",
+        note="an agency's page ({agency}: the agency of most of the document's measures)",
+    ),
+    Query(
+        "page_applicability",
+        "page",
+        "/applicability/?entity_type=innovative_drug_firm&location=beijing"
+        "&stage=clinical_trial&product_type=biologic&topics={topic}",
+        note="the finder's page with results, for the profile the applicability API is sent",
+    ),
     Query(
         "page_home",
         "page",

@@ -6,8 +6,10 @@ then puts each query of bench/queries.py under load with wrk on loopback — our
 and the raw-SQL floor through psycopg — for a fixed time at a fixed concurrency. It also times
 `refresh_progress` (in process, counting queries, and through a Celery worker) and the jobs of
 bench/jobs.py (aligning two 1,000-measure documents, importing a large one), and samples the
-resident memory of the web and Celery workers. Results go to bench/results/, or `--output`
-(see report.py).
+resident memory of the web and Celery workers. Pages are also loaded from a second gunicorn
+of the app with its shared cache off (their uncached side). With `--real-size` it first sets
+the main pages at the real size of the data (SQLite, as `make run` serves it) beside Datasette
+(bench/realsize.py). Results go to bench/results/, or `--output` (see report.py).
 """
 
 from __future__ import annotations
@@ -19,12 +21,14 @@ import os
 import platform
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import threading
 import time
 import urllib.request
-from dataclasses import dataclass, field
+from contextlib import closing
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from statistics import quantiles
 from typing import Any
@@ -33,7 +37,7 @@ from urllib.parse import quote
 import psutil
 import psycopg
 
-from bench import report
+from bench import http_load, realsize, report
 from bench.export_sqlite import export
 from bench.queries import JOBS, QUERIES, Query
 
@@ -44,6 +48,13 @@ WORK = ROOT / "bench" / ".work"
 OURS = "http://127.0.0.1:8011"
 DATASETTE = "http://127.0.0.1:8012"
 FLOOR = "http://127.0.0.1:8013"
+# The app again with its shared cache off (API_CACHE_SECONDS=0): nothing kept, neither API
+# answers nor the counts a page keeps under the data version (dataversion.kept), which a
+# request's no-cache does not reach. The pages' uncached side is measured here.
+UNCACHED = "http://127.0.0.1:8014"
+# The real-size comparison (bench/realsize.py): the app on SQLite and Datasette over that file.
+REAL_OURS = "http://127.0.0.1:8015"
+REAL_DATASETTE = "http://127.0.0.1:8016"
 
 
 @dataclass
@@ -60,6 +71,9 @@ class Options:
     workers: int
     add: bool = False
     seed: int = 1
+    client: str = "wrk"
+    datasette: bool = True
+    real_size: bool = False
     output: Path = RESULTS
     env: dict[str, str] = field(default_factory=dict)
 
@@ -70,7 +84,11 @@ class Options:
 
 def parse() -> Options:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="10000,100000", help="corpus sizes, comma-separated")
+    parser.add_argument(
+        "--sizes",
+        default="10000,100000",
+        help="corpus sizes, comma-separated (empty: none, e.g. with --real-size alone)",
+    )
     parser.add_argument("--duration", type=int, default=10, help="seconds of load per query")
     parser.add_argument("--connections", type=int, default=4, help="concurrent connections")
     parser.add_argument("--server", default="postgres://postgres@127.0.0.1:5432")
@@ -93,11 +111,23 @@ def parse() -> Options:
         help="folder for results.json, report.md and latency.svg (a trial run: not the "
         "committed bench/results/)",
     )
+    parser.add_argument(
+        "--real-size",
+        action="store_true",
+        help="also compare the main pages with Datasette at the real size of the data "
+        "(the SQLite database `make run` serves; bench/realsize.py)",
+    )
+    parser.add_argument(
+        "--client",
+        choices=["auto", "wrk", "python"],
+        default="auto",
+        help="load client: wrk, or bench/http_load.py where wrk is missing (auto)",
+    )
     # Sync workers, two per core: one waits on the database while the other computes.
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1))
     args = parser.parse_args()
     options = Options(
-        sizes=[int(n) for n in args.sizes.split(",")],
+        sizes=[int(n) for n in args.sizes.split(",") if n.strip()],
         duration=args.duration,
         connections=args.connections,
         server=args.server,
@@ -109,6 +139,9 @@ def parse() -> Options:
         workers=args.workers,
         add=args.add,
         output=args.output.resolve(),
+        client=args.client if args.client != "auto" else "wrk" if shutil.which("wrk") else "python",
+        datasette=(BIN / "datasette").exists(),
+        real_size=args.real_size,
     )
     options.env = {
         **os.environ,
@@ -133,11 +166,11 @@ def parse() -> Options:
     return options
 
 
-def manage(options: Options, *args: str) -> str:
+def manage(options: Options, *args: str, env: dict[str, str] | None = None) -> str:
     result = subprocess.run(
         [str(BIN / "python"), "manage.py", *args],
         cwd=ROOT,
-        env=options.env,
+        env=env or options.env,
         check=True,
         capture_output=True,
         text=True,
@@ -268,6 +301,8 @@ class Params:
     since: str = ""
     cursor: str = ""
     cursor_id: int = 0
+    # A past day for `as_of`: two years before the newest document took effect.
+    as_of: str = ""
 
     @classmethod
     def pick(cls, dsn: str) -> Params:
@@ -308,6 +343,12 @@ class Params:
                 )
             )[0]
             jurisdiction, rare_topic, agency, since, cursor_id = change_params(conn, document_id)
+            as_of = one_row(
+                conn.execute(
+                    "SELECT (max(coalesce(effective_from, published_on, signed_on)) "
+                    "- interval '2 years')::date::text FROM measures_document"
+                )
+            )[0]
         return cls(
             slug,
             document_id,
@@ -327,6 +368,7 @@ class Params:
             since=since,
             cursor=quote(base64.b64encode(f"p={cursor_id}".encode()).decode()),
             cursor_id=cursor_id,
+            as_of=as_of,
         )
 
     def fill(self, template: str) -> str:
@@ -351,6 +393,7 @@ class Services:
         self.sqlite = sqlite
         self.floor_queries = floor_queries
         self.processes: dict[str, subprocess.Popen] = {}
+        self.env = options.env
         self.logs = WORK / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
 
@@ -359,42 +402,48 @@ class Services:
         self.processes[name] = subprocess.Popen(
             command,
             cwd=ROOT,
-            env=self.options.env | (env or {}),
+            env=self.env | (env or {}),
             stdout=log,
             stderr=subprocess.STDOUT,
         )
 
-    def __enter__(self) -> Services:
+    def gunicorn(self, name: str, url: str, env: dict[str, str] | None = None) -> None:
         self.start(
-            "gunicorn",
+            name,
             [
                 str(BIN / "gunicorn"),
                 "policytracker.wsgi",
                 "--bind",
-                OURS.removeprefix("http://"),
+                url.removeprefix("http://"),
                 "--workers",
                 str(self.options.workers),
                 "--timeout",
                 "120",
             ],
+            env,
         )
-        self.start(
-            "datasette",
-            [
-                str(BIN / "datasette"),
-                "serve",
-                "-i",
-                str(self.sqlite),
-                "--port",
-                DATASETTE.rpartition(":")[2],
-                "--setting",
-                "sql_time_limit_ms",
-                "30000",
-                "--setting",
-                "default_page_size",
-                "50",
-            ],
-        )
+
+    def __enter__(self) -> Services:
+        self.gunicorn("gunicorn", OURS)
+        self.gunicorn("uncached", UNCACHED, {"API_CACHE_SECONDS": "0"})
+        if self.options.datasette:
+            self.start(
+                "datasette",
+                [
+                    str(BIN / "datasette"),
+                    "serve",
+                    "-i",
+                    str(self.sqlite),
+                    "--port",
+                    DATASETTE.rpartition(":")[2],
+                    "--setting",
+                    "sql_time_limit_ms",
+                    "30000",
+                    "--setting",
+                    "default_page_size",
+                    "50",
+                ],
+            )
         # The floor over HTTP: the same server, workers and client as ours (floor_app.py).
         self.start(
             "floor",
@@ -427,7 +476,9 @@ class Services:
             ],
         )
         wait_for(f"{OURS}/api/v1/health/")
-        wait_for(f"{DATASETTE}/-/versions.json")
+        wait_for(f"{UNCACHED}/api/v1/health/")
+        if self.options.datasette:
+            wait_for(f"{DATASETTE}/-/versions.json")
         wait_for(f"{FLOOR}/list")
         return self
 
@@ -457,7 +508,7 @@ class MemorySampler(threading.Thread):
 
     def run(self) -> None:
         while not self.stopped.wait(0.5):
-            for name in ("gunicorn", "celery", "datasette", "floor"):
+            for name in self.services.processes:
                 for pid in self.services.pids(name):
                     try:
                         rss = psutil.Process(pid).memory_info().rss
@@ -500,9 +551,31 @@ def probe(url: str, body: str = "", headers: dict[str, str] | None = None) -> di
 
 
 def load(url: str, options: Options, body: str = "", headers: dict[str, str] | None = None) -> dict:
-    """wrk for the fixed duration and concurrency (POSTing `body` when given, with `headers`,
-    through wrk_report.lua); figures in milliseconds."""
+    """The load client (wrk, or bench/http_load.py without it) for the fixed duration and
+    concurrency, POSTing `body` when given, with `headers`; figures in milliseconds."""
     first = probe(url, body, headers)
+    raw = (
+        wrk(url, options, body, headers)
+        if options.client == "wrk"
+        else http_load.run(url, options.connections, options.duration, body, headers)
+    )
+    errors = sum(raw["errors"].values())
+    return {
+        "url": url,
+        "first": first,
+        "requests": raw["requests"],
+        "throughput": round(raw["requests"] / (raw["duration_us"] / 1e6), 1),
+        "mean_ms": round(raw["mean_us"] / 1000, 2),
+        "p50_ms": round(raw["p50_us"] / 1000, 2),
+        "p95_ms": round(raw["p95_us"] / 1000, 2),
+        "p99_ms": round(raw["p99_us"] / 1000, 2),
+        "errors": errors + (0 if first["status"] == 200 else 1),
+        "status": first["status"],
+    }
+
+
+def wrk(url: str, options: Options, body: str, headers: dict[str, str] | None) -> dict:
+    """wrk's figures, as wrk_report.lua prints them (microseconds)."""
     command = [
         "wrk",
         f"-t{min(2, options.connections)}",
@@ -522,20 +595,7 @@ def load(url: str, options: Options, body: str = "", headers: dict[str, str] | N
     found = re.search(r"WRK_JSON (\{.*\})", output)
     if found is None:
         raise RuntimeError(f"wrk printed no WRK_JSON line: {output[-500:]}")
-    raw = json.loads(found.group(1))
-    errors = sum(raw["errors"].values())
-    return {
-        "url": url,
-        "first": first,
-        "requests": raw["requests"],
-        "throughput": round(raw["requests"] / (raw["duration_us"] / 1e6), 1),
-        "mean_ms": round(raw["mean_us"] / 1000, 2),
-        "p50_ms": round(raw["p50_us"] / 1000, 2),
-        "p95_ms": round(raw["p95_us"] / 1000, 2),
-        "p99_ms": round(raw["p99_us"] / 1000, 2),
-        "errors": errors + (0 if first["status"] == 200 else 1),
-        "status": first["status"],
-    }
+    return json.loads(found.group(1))
 
 
 def floor_sql(sql: str, params: dict, options: Options) -> dict:
@@ -599,7 +659,10 @@ def measure_query(query: Query, params: Params, options: Options) -> dict:
         # Past the response cache (the app honours a request's no-cache): what a request costs
         # when the data has just changed or the question is new.
         result["ours_uncached"] = load(url, options, headers={"Cache-Control": "no-cache"})
-    if query.datasette:
+    if query.kind == "page":
+        # A page's no-cache reaches no cache: the app without one computes every count.
+        result["ours_uncached"] = load(UNCACHED + params.fill(query.ours), options, body)
+    if query.datasette and options.datasette:
         result["datasette"] = load(DATASETTE + params.fill(query.datasette), options)
     if query.floor:
         result["floor"] = load(f"{FLOOR}/{query.name}", options)
@@ -708,6 +771,71 @@ def measure_size(n: int, options: Options, save) -> dict:
     return run
 
 
+def measure_real_size(options: Options) -> dict:
+    """The main pages at the real size (bench/realsize.py): the SQLite database `make run`
+    serves, built afresh, under gunicorn with one worker and no shared cache, and Datasette
+    over the same file, each loaded from one connection."""
+    print("Real size: SQLite database as make run builds it", flush=True)
+    folder = WORK / "real"
+    folder.mkdir(parents=True, exist_ok=True)
+    database = folder / realsize.DATABASE
+    database.unlink(missing_ok=True)
+    # As `make run`: no Redis (a cache in process memory, so nothing kept across requests:
+    # API_CACHE_SECONDS is 0 without Redis) and no broker (the pages send no task).
+    env = {
+        key: value
+        for key, value in options.env.items()
+        if key not in ("REDIS_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND")
+    } | {"DATABASE_URL": f"sqlite:///{database}"}
+    started = time.monotonic()
+    for command in ("migrate", "load_policies", "refresh_progress"):
+        manage(options, command, *(["--no-input"] if command == "migrate" else []), env=env)
+    built = round(time.monotonic() - started, 1)
+    with closing(sqlite3.connect(database)) as connection:
+        params = realsize.pick(connection.cursor())
+    one = replace(options, connections=1)
+    services = Services(one, database, floor_queries=folder)
+    services.env = env
+    run: dict = {"measures": params["measures"], "build_seconds": built, "params": params}
+    try:
+        services.start(
+            "real_gunicorn",
+            [
+                str(BIN / "gunicorn"),
+                "policytracker.wsgi",
+                "--bind",
+                REAL_OURS.removeprefix("http://"),
+                "--workers",
+                "1",
+            ],
+        )
+        wait_for(f"{REAL_OURS}/api/v1/health/")
+        if options.datasette:
+            services.start(
+                "real_datasette",
+                [
+                    str(BIN / "datasette"),
+                    "serve",
+                    "-i",
+                    str(database),
+                    "--port",
+                    REAL_DATASETTE.rpartition(":")[2],
+                ],
+            )
+            wait_for(f"{REAL_DATASETTE}/-/versions.json")
+        run["pages"] = []
+        for page in realsize.PAGES:
+            print(f"  {page.name}", flush=True)
+            result: dict = {"name": page.name, "note": page.note}
+            result["ours"] = load(REAL_OURS + page.ours.format(**params), one)
+            if page.datasette and options.datasette:
+                result["datasette"] = load(REAL_DATASETTE + page.datasette.format(**params), one)
+            run["pages"].append(result)
+    finally:
+        services.__exit__(None, None, None)
+    return run
+
+
 def machine() -> dict:
     cpu = ""
     with open("/proc/cpuinfo") as handle:
@@ -725,30 +853,37 @@ def machine() -> dict:
 
 
 def versions(options: Options) -> dict:
-    import sqlite3
+    from importlib.metadata import PackageNotFoundError, version
 
-    import datasette
     import django
 
     # The server's own database: the benchmark's may not exist yet.
     with psycopg.connect(f"{options.server}/postgres") as conn:
         postgres = one_row(conn.execute("SHOW server_version"))[0]
-    wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True)
+    try:
+        datasette = version("datasette")
+    except PackageNotFoundError:
+        datasette = "not installed (its side not measured)"
+    if options.client == "wrk":
+        wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True)
+        client = (wrk.stdout or wrk.stderr).split("\n")[0].strip()
+    else:
+        client = "bench/http_load.py (wrk not installed)"
     return {
         "python": platform.python_version(),
         "django": django.get_version(),
         "postgresql": postgres,
-        "datasette": datasette.__version__,
+        "datasette": datasette,
         "sqlite": sqlite3.sqlite_version,
         "psycopg": psycopg.__version__,
-        "wrk": (wrk.stdout or wrk.stderr).split("\n")[0].strip(),
+        "load client": client,
     }
 
 
 def main() -> None:
     options = parse()
-    if not shutil.which("wrk"):
-        raise SystemExit("wrk is needed: apt-get install wrk")
+    if options.client == "wrk" and not shutil.which("wrk"):
+        raise SystemExit("wrk is needed: apt-get install wrk (or --client python)")
     manage(options, "collectstatic", "--no-input", "-v0")
     results: dict = {
         "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
@@ -758,12 +893,15 @@ def main() -> None:
             "connections": options.connections,
             "gunicorn_workers": options.workers,
             "seed": options.seed,
+            "client": options.client,
         },
         "runs": [],
     }
     if options.add and (options.output / "results.json").exists():
-        previous = json.loads((options.output / "results.json").read_text())["runs"]
-        results["runs"] = [run for run in previous if run["n"] not in options.sizes]
+        previous = json.loads((options.output / "results.json").read_text())
+        results["runs"] = [run for run in previous["runs"] if run["n"] not in options.sizes]
+        if "real_size" in previous and not options.real_size:
+            results["real_size"] = previous["real_size"]
     results["versions"] = versions(options)
 
     def save(run: dict) -> None:
@@ -771,6 +909,9 @@ def main() -> None:
         results["runs"].sort(key=lambda r: r["n"])
         report.write(results, options.output)
 
+    if options.real_size:
+        results["real_size"] = measure_real_size(options)
+        report.write(results, options.output)
     for n in options.sizes:
         measure_size(n, options, save)
     print(f"Report: {options.output / 'report.md'}")
