@@ -12,6 +12,7 @@ import django_filters
 from django import forms
 from django.db import models
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
@@ -378,8 +379,34 @@ class MeasureFilter(django_filters.FilterSet):
     def qs_without(self, skipped: str | None, queryset: MeasureQuerySet | None = None):
         """The measures every active filter but `skipped` lets through, unsorted: what a facet
         counts. Uses the values already checked, so it costs no query to validate again. Every
-        filter is a condition on the measure row or a subquery, so no measure comes twice."""
-        queryset = self.in_time(self.queryset if queryset is None else queryset)
+        filter is a condition on the measure row or a subquery, so no measure comes twice.
+        Built once per filter left out (the facets of every filter without a value share the
+        same QuerySet: leaving such a filter out changes nothing)."""
+        skipped = self._active(skipped)
+        if queryset is not None:
+            return self._without(skipped, queryset)
+        built = self.__dict__.setdefault("_built_without", {})
+        if skipped not in built:
+            built[skipped] = self._without(skipped, self.queryset)
+        return built[skipped]
+
+    def ids_without(self, skipped: str) -> RawSQL:
+        """The ids of `qs_without(skipped)` as a subquery, compiled to SQL once: the facets
+        count a dozen queries over it, and Django would compile it again inside each."""
+        key = self._active(skipped)
+        compiled = self.__dict__.setdefault("_compiled_without", {})
+        if key not in compiled:
+            ids = self.qs_without(key).order_by().values("pk")
+            # Django's own SQL for the ORM query, the values kept apart as parameters.
+            compiled[key] = RawSQL(*ids.query.sql_with_params())  # noqa: S611
+        return compiled[key]
+
+    def _active(self, name: str | None) -> str | None:
+        """`name` if that filter has a value, else None: leaving it out would change nothing."""
+        return name if name is not None and self.form.cleaned_data.get(name) else None
+
+    def _without(self, skipped: str | None, queryset: MeasureQuerySet) -> QuerySet[Measure]:
+        queryset = self.in_time(queryset)
         for name, value in self.form.cleaned_data.items():
             if name not in (skipped, "sort"):
                 queryset = self.filters[name].filter(queryset, value)

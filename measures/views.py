@@ -384,7 +384,7 @@ def measure_list(request: HttpRequest) -> HttpResponse:
         context["errors"] = error.errors
         return render(request, "measures/measure_list.html", context, status=error.status)
     lend_successor(page)
-    show_as_of(target for measure in page for target in measure.targets.all())
+    show_as_of(target for measure in page for target in measure.target_list)
     context.update(
         page=page,
         day=filterset.day,

@@ -201,13 +201,18 @@ class MeasureQuerySet(BumpingQuerySet["Measure"]):
         return counts
 
     def for_listing(self, targets: models.QuerySet | None = None) -> MeasureQuerySet:
-        """Everything a list of measures shows, in a fixed number of queries; `targets` reads
-        the targets another way (as of a past day, say)."""
+        """Everything a list of measures shows, in a fixed number of queries: each measure's
+        `topic_list`, `role_list` (with their agencies) and `target_list`; `targets` reads the
+        targets another way (as of a past day, say). Plain lists rather than the related
+        managers' caches: those build a manager and a QuerySet for each row of the page."""
+        roles = MeasureAgency.objects.select_related("agency")
         return (
             self.select_related("document", "section")
             .defer("search_text")  # a copy of the text, for search only
             .prefetch_related(
-                "topics", "agency_roles__agency", models.Prefetch("targets", queryset=targets)
+                models.Prefetch("topics", to_attr="topic_list"),
+                models.Prefetch("agency_roles", queryset=roles, to_attr="role_list"),
+                models.Prefetch("targets", queryset=targets, to_attr="target_list"),
             )
         )
 
@@ -349,7 +354,7 @@ class Measure(Provenance):
     def summary(self) -> str:
         return pick_language(self.summary_zh, self.summary_en)
 
-    def snippet_sources(self) -> list[tuple[str, str]]:
+    def snippet_sources(self, targets: Iterable[Any] | None = None) -> list[tuple[str, str]]:
         """Where a search result's snippet may come from, best first, each with the language
         it is written in (an HTML `lang`: "zh-Hans" or "en"): the summary in the reader's
         language, then what the reader does not see in the list — the title and summary in the
@@ -358,7 +363,8 @@ class Measure(Provenance):
         english = (get_language() or "").startswith("en")
         own, other = ("en", "zh") if english else ("zh", "en")
         lang = {"zh": "zh-Hans", "en": "en"}
-        targets = list(self.targets.all())  # prefetched by a list
+        # `targets`: the measure's, as a list read them (for_listing's `target_list`).
+        targets = list(self.targets.all() if targets is None else targets)
         return [
             (lang[own], getattr(self, f"summary_{own}")),
             (lang[other], getattr(self, f"title_{other}")),

@@ -97,9 +97,10 @@ class Snippet:
 def search_snippet(measure, query: str) -> Snippet | None:
     """The excerpt of the first of the measure's `snippet_sources` that holds a search term:
     the summary in the reader's language when it matches, else the field that did (an English
-    query on the Chinese interface shows the English text it found)."""
+    query on the Chinese interface shows the English text it found). For the rows of
+    `MeasureQuerySet.for_listing`."""
     page = (get_language() or "").split("-")[0]
-    for language, text in measure.snippet_sources():
+    for language, text in measure.snippet_sources(measure.target_list):
         window = excerpt(text or "", query)
         if window:
             foreign = language.lower().split("-")[0] != page

@@ -178,6 +178,17 @@ class TestSpeed:
         assert counts[0] == counts[1]
         assert counts[0] <= 20
 
+    @pytest.mark.parametrize(("query", "most"), [("?document=beijing-2025", 18), ("?q=双通道", 16)])
+    def test_a_page_costs_its_list_its_facets_and_no_query_per_row(
+        self, client, reference_data, django_assert_max_num_queries, query, most
+    ):
+        # The list, its count and a query per relation its rows show (topics, agencies,
+        # targets); the facets: seven counts, their names, the statuses, has-a-target (two),
+        # and for one document its parts; the document named, read once to check it.
+        with django_assert_max_num_queries(most):
+            page = get(client, query)
+        assert len(ids_on(page)) >= 3
+
 
 def test_sections_exist_for_the_part_filter(reference_data):
     assert Section.objects.filter(document__slug="beijing-2025", ordinal=4).exists()
