@@ -379,6 +379,6 @@ class ApplicabilityView(JSONErrors, APIView):
             page = page_of(paginator, request.query_params.get("page", 1))
         except BadPage as error:
             return Response(error.errors, status=error.status)
-        finding = judge.judged(page.object_list, counts=judge.counts)
+        finding = judge.page(page.object_list)
         context = {"request": request, "page": page}
         return Response(FindingPageSerializer(finding, context=context).data)

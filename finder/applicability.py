@@ -41,7 +41,7 @@ import datetime
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
 from django.core.paginator import Paginator
 from django.db.models import (
@@ -374,11 +374,15 @@ class Finder:
                     )
                 )
             )
-        self.ranked = _ranked(self._scored(candidates))
+        scored = self._scored(candidates)
+        if include_ended:  # in force on the day asked first
+            in_force = Document.objects.in_force_on(day).filter(pk=OuterRef("document_id"))
+            scored = scored.annotate(ended=~Exists(in_force))
+        self.ranked = _ranked(scored, include_ended)
 
     def _scored(self, candidates: MeasureQuerySet) -> MeasureQuerySet:
         """The candidates with `steps_ahead`, `score`, `in_section` (an index of SECTION_ORDER)
-        and `ended` (not in force on the day asked), as the module docstring ranks them."""
+        as the module docstring ranks them."""
         profile, stage = self.profile, self.stage
         one, none = Value(1), Value(0)
         kinds = _per_measure(Measure.entity_types.through.objects.all(), Count("*"))
@@ -406,7 +410,6 @@ class Finder:
         if profile.topics:
             about = Measure.topics.through.objects.filter(topic__code__in=profile.topics)
             points += Value(2) * Coalesce(_per_measure(about, Count("*")), 0)
-        in_force = Document.objects.in_force_on(self.day).filter(pk=OuterRef("document_id"))
         return candidates.annotate(kinds=kinds, steps_ahead=steps_ahead).annotate(
             score=points,
             in_section=Case(
@@ -414,7 +417,6 @@ class Finder:
                 When(Q(unmet=0), then=Value(0)),
                 default=Value(2),
             ),
-            ended=~Exists(in_force) if self.include_ended else Value(False),
         )
 
     @cached_property
@@ -428,13 +430,25 @@ class Finder:
         )
         return {section: totals[section.value] for section in SECTION_ORDER}
 
-    def paginator(self, per_page: int) -> Paginator[Measure]:
-        """Pages of the ranked candidates, all sections one after the other; judge a page's
-        rows with `judged`."""
-        paginator = Paginator(self.rows(), per_page)
+    def paginator(self, per_page: int) -> Paginator[dict[str, int]]:
+        """Pages of the ranked candidates, all sections one after the other, by their ids and
+        ranks only (sorting narrow rows); judge a page's rows with `page`."""
+        ranked = cast(QuerySet[Any], self.ranked)  # its annotations are no model fields
+        paginator = Paginator(ranked.values("pk", "score", "in_section"), per_page)
         # Counted by section already: the paginator need not count again.
         paginator.count = sum(self.counts.values())
         return paginator
+
+    def page(self, ranks: Iterable[dict[str, int]]) -> Finding:
+        """A page of the paginator judged, its measures read in full (a fixed number of
+        queries), with the counts of all."""
+        ranks = list(ranks)
+        read = Measure.objects.filter(pk__in=[rank["pk"] for rank in ranks])
+        measures = _read_in_full(read, include_ended=self.include_ended).in_bulk()
+        for rank in ranks:
+            measure = measures[rank["pk"]]
+            measure.score, measure.in_section = rank["score"], rank["in_section"]  # type: ignore[attr-defined]
+        return self.judged([measures[rank["pk"]] for rank in ranks], counts=self.counts)
 
     def judged(
         self, measures: Iterable[Measure], counts: dict[Section, int] | None = None
@@ -466,9 +480,15 @@ class Finder:
         for any slice)."""
         return _read_in_full(self.ranked, include_ended=self.include_ended)
 
-    def finding(self) -> Finding:
-        """Every candidate judged: for a small set (`among`), or a download."""
-        return self.judged(list(self.rows()))
+    def applying(self) -> MeasureQuerySet:
+        """The ids of the measures that apply now or later, as a subquery."""
+        return self.ranked.filter(Q(in_section__lt=SECTION_ORDER.index(Section.NEARLY)))
+
+    def finding(self, among: Collection[int] | None = None) -> Finding:
+        """Every candidate judged, or those `among` these ids: for a small set, or a
+        download."""
+        rows = self.rows() if among is None else self.rows().filter(pk__in=among)
+        return self.judged(list(rows))
 
 
 def find_applicable(
@@ -486,13 +506,13 @@ def find_applicable(
     return Finder(profile, as_of=as_of, include_ended=include_ended, among=among).finding()
 
 
-def _ranked(candidates: MeasureQuerySet) -> MeasureQuerySet:
-    """Section by section; in force first; in "later", the nearest stage first; then score,
-    newer document and document order."""
+def _ranked(candidates: MeasureQuerySet, include_ended: bool) -> MeasureQuerySet:
+    """Section by section; in force first (`ended`, with include_ended); in "later", the
+    nearest stage first; then score, newer document and document order."""
     nearest = Case(When(Q(in_section=1), then=F("steps_ahead")), default=Value(0))
     return candidates.order_by(
         F("in_section"),
-        F("ended"),
+        *([F("ended")] if include_ended else []),
         nearest,
         F("score").desc(),
         F("document__signed_on").desc(nulls_last=True),

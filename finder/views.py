@@ -54,7 +54,7 @@ def applicability(request: HttpRequest) -> HttpResponse:
     except BadPage as error:
         context = {"form": form, "page_errors": error.errors}
         return render(request, "finder/applicability.html", context, status=error.status)
-    finding = judge.judged(page.object_list, counts=judge.counts)
+    finding = judge.page(page.object_list)
     query = request.GET.copy()
     query.pop("page", None)  # the feed and the downloads are about the whole result
     # The feed follows the profile in the language the page is read in (a feed reader sends

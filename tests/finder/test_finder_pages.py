@@ -83,8 +83,9 @@ def test_a_page_reads_as_many_queries_however_many_measures_match(
     client = APIClient()
     few = {"entity_type": "wholesaler", "location": "beijing", "as_of": "2025-09-01"}
     for profile in (few, PRECLINICAL):
-        # The topics' check, the vocabularies (3), the counts, the page and five prefetches.
-        with django_assert_max_num_queries(11):
+        # The topics' check, the vocabularies (3), the counts, the ranks of the page's
+        # measures, those measures and five prefetches.
+        with django_assert_max_num_queries(12):
             assert client.post(API, profile, format="json").status_code == 200
 
 
