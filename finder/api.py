@@ -1,5 +1,7 @@
 """POST /api/v1/applicability/: a firm's profile in; the measures that apply now, those that will
-apply at a later stage of the product, and those that nearly apply out.
+apply at a later stage of the product, and those that nearly apply out, a page at a time
+(`?page=2&page_size=100`, as on the lists: the sections one after the other, `counts` saying
+how many each holds in all).
 
 The input serializer checks the profile against the API's vocabulary codes (and the day asked,
 with `measures.validity.parse_as_of`); the finder (`finder.applicability`) does the work; the
@@ -18,13 +20,16 @@ from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
 from finder import applicability as finder
 from measures.api.base import JSONErrors
+from measures.api.pagination import PagePagination
 from measures.api.serializers import NoteField
 from measures.filters import AS_OF_SCHEMA
 from measures.models import Location, Topic
+from measures.paging import BadPage, page_of
 from measures.validity import AsOfError, parse_as_of
 
 
@@ -281,6 +286,58 @@ class FindingSerializer(serializers.Serializer):
         return "all" if finding.include_ended else "true"
 
 
+class SectionCountsSerializer(serializers.Serializer):
+    applies = serializers.IntegerField(
+        source="applies_count", read_only=True, help_text="Measures that apply now, in all."
+    )
+    later = serializers.IntegerField(
+        source="later_count", read_only=True, help_text="Measures that apply later, in all."
+    )
+    nearly = serializers.IntegerField(
+        source="nearly_count", read_only=True, help_text="Measures that nearly apply, in all."
+    )
+
+
+class FindingPageSerializer(FindingSerializer):
+    """One page of a finding: the sections' measures of this page, with how many there are in
+    all and the addresses of the pages before and after (POST the same profile to them)."""
+
+    count = serializers.SerializerMethodField(
+        help_text="How many measures the three sections hold, across all pages."
+    )
+    counts = SectionCountsSerializer(
+        source="*", read_only=True, help_text="How many measures each section holds in all."
+    )
+    next = serializers.SerializerMethodField(
+        help_text="The next page's address (POST the same profile to it); null on the last page."
+    )
+    previous = serializers.SerializerMethodField(
+        help_text="The previous page's address; null on the first page."
+    )
+
+    def get_count(self, finding: finder.Finding) -> int:
+        return sum(finding.count(section) for section, _ in finding.sections)
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_next(self, finding: finder.Finding) -> str | None:
+        page, url = self.context["page"], self.context["request"].build_absolute_uri()
+        return (
+            replace_query_param(url, "page", page.next_page_number()) if page.has_next() else None
+        )
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_previous(self, finding: finder.Finding) -> str | None:
+        page, url = self.context["page"], self.context["request"].build_absolute_uri()
+        if not page.has_previous():
+            return None
+        number = page.previous_page_number()
+        return (
+            replace_query_param(url, "page", number)
+            if number > 1
+            else remove_query_param(url, "page")
+        )
+
+
 class ApplicabilityView(JSONErrors, APIView):
     """Which measures apply to a firm now, with the conditions checked, the next step, the agency
     to approach and the targets; those that will apply at a later stage of its product; and those
@@ -290,12 +347,26 @@ class ApplicabilityView(JSONErrors, APIView):
     permission_classes = [AllowAny]
     renderer_classes = [JSONRenderer]
 
-    @extend_schema(request=FinderRequestSerializer, responses=FindingSerializer)
+    pagination_class = PagePagination
+
+    @extend_schema(
+        request=FinderRequestSerializer,
+        responses=FindingPageSerializer,
+        parameters=[
+            parameter
+            for parameter in PagePagination().get_schema_operation_parameters(None)
+            if parameter["name"] in ("page", "page_size")
+        ],
+    )
     def post(self, request: Request) -> Response:
+        pages = self.pagination_class()
+        pages.check_parameters(request)
+        if "paginate" in request.query_params or "cursor" in request.query_params:
+            raise ValidationError({"paginate": "The finder's answer has numbered pages only."})
         entry = FinderRequestSerializer(data=request.data)
         entry.is_valid(raise_exception=True)
         try:
-            finding = finder.find_applicable(
+            judge = finder.Finder(
                 entry.profile(),
                 as_of=entry.validated_data["as_of"],
                 include_ended=entry.validated_data["in_force"] == "all",
@@ -303,4 +374,11 @@ class ApplicabilityView(JSONErrors, APIView):
         except finder.UnknownCode as error:
             # A contract code the loaded vocabularies lack (data not loaded, say).
             raise ValidationError({error.field: [str(error)]}) from None
-        return Response(FindingSerializer(finding, context={"request": request}).data)
+        paginator = judge.paginator(pages.get_page_size(request) or pages.page_size)
+        try:
+            page = page_of(paginator, request.query_params.get("page", 1))
+        except BadPage as error:
+            return Response(error.errors, status=error.status)
+        finding = judge.page(page.object_list)
+        context = {"request": request, "page": page}
+        return Response(FindingPageSerializer(finding, context=context).data)

@@ -41,14 +41,33 @@ import datetime
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
-from django.db.models import Prefetch
+from django.core.paginator import Paginator
+from django.db.models import (
+    Aggregate,
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from measures.api.names import in_both_languages
 from measures.asof import lend_successor
 from measures.models import (
+    Document,
     DocumentValidity,
     EntityType,
     JurisdictionLevel,
@@ -56,6 +75,7 @@ from measures.models import (
     Location,
     Measure,
     MeasureLink,
+    MeasureQuerySet,
     MeasureRelation,
     ProductStage,
     ProductType,
@@ -271,6 +291,25 @@ class Finding:
     day: datetime.date | None = None
     as_of: datetime.date | None = None
     include_ended: bool = False
+    # How many measures each section holds in all, when the finding is one page of them.
+    counts: dict[Section, int] | None = None
+
+    def count(self, section: Section) -> int:
+        if self.counts is not None:
+            return self.counts[section]
+        return len(dict(self.sections)[section])
+
+    @property
+    def applies_count(self) -> int:
+        return self.count(Section.APPLIES)
+
+    @property
+    def later_count(self) -> int:
+        return self.count(Section.LATER)
+
+    @property
+    def nearly_count(self) -> int:
+        return self.count(Section.NEARLY)
 
     @property
     def sections(self) -> tuple[tuple[Section, tuple[Match, ...]], ...]:
@@ -279,6 +318,177 @@ class Finding:
             (Section.LATER, self.later),
             (Section.NEARLY, self.nearly),
         )
+
+
+# Where each section comes in the ranked candidates.
+SECTION_ORDER = (Section.APPLIES, Section.LATER, Section.NEARLY)
+
+
+class Finder:
+    """A profile judged on a day. The candidates are ranked in the database (section, score
+    and the order of the module docstring, as annotations), so a page of them is one slice of
+    one query and only its rows are read in full and judged; `counts` says how many each
+    section holds. Raises UnknownCode for a code the vocabularies do not know."""
+
+    def __init__(
+        self,
+        profile: Profile,
+        *,
+        as_of: datetime.date | None = None,
+        include_ended: bool = False,
+        among: Collection[int] | None = None,
+    ) -> None:
+        self.profile = profile = profile.understood()
+        self.as_of = as_of
+        self.include_ended = include_ended
+        self.day = day = as_of or timezone.localdate()
+        stages = list(ProductStage.objects.order_by("ordinal"))
+        self.stage = _lookup(stages, profile.stage, "stage") if profile.stage else None
+        self.product_type = (
+            _lookup(ProductType.objects.all(), profile.product_type, "product_type")
+            if profile.product_type
+            else None
+        )
+        self.entity = _lookup(EntityType.objects.all(), profile.entity_type, "entity_type")
+        if profile.location not in Location.values:
+            raise UnknownCode("location", profile.location)
+        # Every stage from the product's own onwards can still be met: now or later.
+        window = (self.stage.ordinal, stages[-1].ordinal) if self.stage else None
+        measures = (
+            Measure.objects.existing_on(day) if include_ended else Measure.objects.in_force(day)
+        )
+        if among is not None:
+            measures = measures.filter(pk__in=among)
+        candidates = measures.eligible_for(
+            entity_type=self.entity.code,
+            location=profile.location,
+            stage_window=window,
+            product_type=profile.product_type,
+            class1=profile.class1,
+        )
+        if profile.topics:  # topics of interest are a filter: measures on at least one of them
+            candidates = candidates.filter(
+                Exists(
+                    Measure.topics.through.objects.filter(
+                        measure_id=OuterRef("pk"), topic__code__in=profile.topics
+                    )
+                )
+            )
+        scored = self._scored(candidates)
+        if include_ended:  # in force on the day asked first
+            in_force = Document.objects.in_force_on(day).filter(pk=OuterRef("document_id"))
+            scored = scored.annotate(ended=~Exists(in_force))
+        self.ranked = _ranked(scored, include_ended)
+
+    def _scored(self, candidates: MeasureQuerySet) -> MeasureQuerySet:
+        """The candidates with `steps_ahead`, `score`, `in_section` (an index of SECTION_ORDER)
+        as the module docstring ranks them."""
+        profile, stage = self.profile, self.stage
+        one, none = Value(1), Value(0)
+        kinds = _per_measure(Measure.entity_types.through.objects.all(), Count("*"))
+        points = Value(2) + Case(When(Q(kinds__lte=2), then=one), default=none)
+        if stage is not None:
+            ahead = Measure.stages.through.objects.filter(productstage__ordinal__gte=stage.ordinal)
+            nearest = _per_measure(ahead, Min("productstage__ordinal"))
+            steps_ahead: Any = nearest - Value(stage.ordinal)
+            points += Case(
+                When(Q(steps_ahead=0), then=Value(2 + NOW_POINTS)),
+                When(Q(steps_ahead__gt=0), then=Greatest(Value(NOW_POINTS) - F("steps_ahead"), 0)),
+                default=none,
+            )
+        else:
+            steps_ahead = Value(None, output_field=IntegerField())
+        if profile.product_type:
+            points += Case(When(Q(type_matches=True), then=Value(2)), default=none)
+        if profile.class1:
+            points += Case(When(Q(eligibility__class1_only=True), then=Value(2)), default=none)
+        if profile.location == Location.BEIJING:  # a local measure where the firm is
+            local = Q(**{f"eligibility__for_{profile.location}": True}) & ~Q(
+                scope__level=JurisdictionLevel.NATIONAL
+            )
+            points += Case(When(local, then=one), default=none)
+        if profile.topics:
+            about = Measure.topics.through.objects.filter(topic__code__in=profile.topics)
+            points += Value(2) * Coalesce(_per_measure(about, Count("*")), 0)
+        return candidates.annotate(kinds=kinds, steps_ahead=steps_ahead).annotate(
+            score=points,
+            in_section=Case(
+                When(Q(unmet=0, steps_ahead__gt=0), then=Value(1)),
+                When(Q(unmet=0), then=Value(0)),
+                default=Value(2),
+            ),
+        )
+
+    @cached_property
+    def counts(self) -> dict[Section, int]:
+        """How many measures each section holds (one query)."""
+        totals = self.ranked.order_by().aggregate(
+            **{
+                section.value: Count("pk", filter=Q(in_section=index))
+                for index, section in enumerate(SECTION_ORDER)
+            }
+        )
+        return {section: totals[section.value] for section in SECTION_ORDER}
+
+    def paginator(self, per_page: int) -> Paginator[dict[str, int]]:
+        """Pages of the ranked candidates, all sections one after the other, by their ids and
+        ranks only (sorting narrow rows); judge a page's rows with `page`."""
+        ranked = cast(QuerySet[Any], self.ranked)  # its annotations are no model fields
+        paginator = Paginator(ranked.values("pk", "score", "in_section"), per_page)
+        # Counted by section already: the paginator need not count again.
+        paginator.count = sum(self.counts.values())
+        return paginator
+
+    def page(self, ranks: Iterable[dict[str, int]]) -> Finding:
+        """A page of the paginator judged, its measures read in full (a fixed number of
+        queries), with the counts of all."""
+        ranks = list(ranks)
+        read = Measure.objects.filter(pk__in=[rank["pk"] for rank in ranks])
+        measures = _read_in_full(read, include_ended=self.include_ended).in_bulk()
+        for rank in ranks:
+            measure = measures[rank["pk"]]
+            measure.score, measure.in_section = rank["score"], rank["in_section"]  # type: ignore[attr-defined]
+        return self.judged([measures[rank["pk"]] for rank in ranks], counts=self.counts)
+
+    def judged(
+        self, measures: Iterable[Measure], counts: dict[Section, int] | None = None
+    ) -> Finding:
+        """The finding for these ranked candidates: all of them, or a page of them with the
+        `counts` of all."""
+        by_section: dict[Section, list[Match]] = {section: [] for section in SECTION_ORDER}
+        for measure in measures:
+            section = SECTION_ORDER[measure.in_section]  # type: ignore[attr-defined]
+            by_section[section].append(self._judge(measure))
+        return Finding(
+            profile=self.profile,
+            applies=tuple(by_section[Section.APPLIES]),
+            later=tuple(by_section[Section.LATER]),
+            nearly=tuple(by_section[Section.NEARLY]),
+            day=self.day,
+            as_of=self.as_of,
+            include_ended=self.include_ended,
+            counts=counts,
+        )
+
+    def _judge(self, measure: Measure) -> Match:
+        score: int = measure.score  # type: ignore[attr-defined]
+        match = _judge(measure, self.profile, self.entity, self.stage, self.product_type, score)
+        return _with_validity(match, self.day)
+
+    def rows(self) -> MeasureQuerySet:
+        """The ranked candidates with everything the answer shows (a fixed number of queries
+        for any slice)."""
+        return _read_in_full(self.ranked, include_ended=self.include_ended)
+
+    def applying(self) -> MeasureQuerySet:
+        """The ids of the measures that apply now or later, as a subquery."""
+        return self.ranked.filter(Q(in_section__lt=SECTION_ORDER.index(Section.NEARLY)))
+
+    def finding(self, among: Collection[int] | None = None) -> Finding:
+        """Every candidate judged, or those `among` these ids: for a small set, or a
+        download."""
+        rows = self.rows() if among is None else self.rows().filter(pk__in=among)
+        return self.judged(list(rows))
 
 
 def find_applicable(
@@ -292,48 +502,45 @@ def find_applicable(
     docstring. `as_of`: judge the catalogue as it stood that day (default today);
     `include_ended`: also the measures no longer in force that day, marked as such; `among`:
     judge only these measures (by id: the ones a digest reports changed). Raises UnknownCode
-    for a code the vocabularies do not know."""
-    profile = profile.understood()
-    day = as_of or timezone.localdate()
-    stages = list(ProductStage.objects.order_by("ordinal"))
-    stage = _lookup(stages, profile.stage, "stage") if profile.stage else None
-    product_types = list(ProductType.objects.all())
-    product_type = (
-        _lookup(product_types, profile.product_type, "product_type")
-        if profile.product_type
-        else None
-    )
-    entity = _lookup(list(EntityType.objects.all()), profile.entity_type, "entity_type")
-    if profile.location not in Location.values:
-        raise UnknownCode("location", profile.location)
+    for a code the vocabularies do not know. Every match at once: for a page, `Finder`."""
+    return Finder(profile, as_of=as_of, include_ended=include_ended, among=among).finding()
 
-    # Every stage from the product's own onwards can still be met: now or later.
-    window = (stage.ordinal, stages[-1].ordinal) if stage else None
-    measures = Measure.objects.existing_on(day) if include_ended else Measure.objects.in_force(day)
-    if among is not None:
-        measures = measures.filter(pk__in=among)
-    candidates = (
-        measures.eligible_for(
-            entity_type=entity.code,
-            location=profile.location,
-            stage_window=window,
-            product_type=profile.product_type,
-            class1=profile.class1,
-        )
-        .select_related(
-            "document__jurisdiction",
-            "section",
-            "scope",
-            "eligibility__approach",
-            "eligibility__source",
-        )
-        .prefetch_related(
-            "entity_types",
-            "stages",
-            "topics",
-            "eligibility__product_types",
-            Prefetch("targets", queryset=Target.objects.order_by("key")),
-        )
+
+def _ranked(candidates: MeasureQuerySet, include_ended: bool) -> MeasureQuerySet:
+    """Section by section; in force first (`ended`, with include_ended); in "later", the
+    nearest stage first; then score, newer document and document order."""
+    nearest = Case(When(Q(in_section=1), then=F("steps_ahead")), default=Value(0))
+    return candidates.order_by(
+        F("in_section"),
+        *([F("ended")] if include_ended else []),
+        nearest,
+        F("score").desc(),
+        F("document__signed_on").desc(nulls_last=True),
+        "document__slug",
+        "number",
+    )
+
+
+def _per_measure(rows: QuerySet[Any], aggregate: Aggregate) -> Subquery:
+    """`aggregate` over the rows (of a table with a `measure_id`) of the outer query's measure,
+    as a subquery."""
+    grouped = rows.filter(measure_id=OuterRef("pk")).order_by().values("measure_id")
+    return Subquery(grouped.annotate(value=aggregate).values("value"))
+
+
+def _read_in_full(candidates: MeasureQuerySet, *, include_ended: bool = False) -> MeasureQuerySet:
+    candidates = candidates.select_related(
+        "document__jurisdiction",
+        "section",
+        "scope",
+        "eligibility__approach",
+        "eligibility__source",
+    ).prefetch_related(
+        "entity_types",
+        "stages",
+        "topics",
+        "eligibility__product_types",
+        Prefetch("targets", queryset=Target.objects.order_by("key")),
     )
     if include_ended:
         candidates = candidates.with_successor().prefetch_related(
@@ -346,23 +553,7 @@ def find_applicable(
                 to_attr=_EDITION_LINKS,
             )
         )
-    matches = [
-        _with_validity(_judge(measure, profile, entity, stage, product_type), day)
-        for measure in candidates
-    ]
-    if profile.topics:  # topics of interest are a filter: measures on at least one of them
-        matches = [match for match in matches if match.topics]
-    return Finding(
-        profile=profile,
-        applies=_ranked(match for match in matches if match.section == Section.APPLIES),
-        later=_ranked(
-            (match for match in matches if match.section == Section.LATER), by_stage=True
-        ),
-        nearly=_ranked(match for match in matches if match.section == Section.NEARLY),
-        day=day,
-        as_of=as_of,
-        include_ended=include_ended,
-    )
+    return candidates
 
 
 def describe(finding: Finding) -> tuple[ProfileLine, ...]:
@@ -441,26 +632,6 @@ def _lookup(items: Iterable[Coded], code: str, name: str) -> Coded:
     raise UnknownCode(name, code)
 
 
-def _ranked(matches: Iterable[Match], *, by_stage: bool = False) -> tuple[Match, ...]:
-    """In force first, then (in "later") the nearest stage, then score, newer document and
-    document order."""
-
-    def key(match: Match) -> tuple[bool, int, int, int, str, int]:
-        document = match.measure.document
-        signed = document.signed_on.toordinal() if document.signed_on else 0
-        nearest = (match.steps_ahead or 0) if by_stage else 0
-        return (
-            not match.in_force,
-            nearest,
-            -match.score,
-            -signed,
-            document.slug,
-            match.measure.number,
-        )
-
-    return tuple(sorted(matches, key=key))
-
-
 class _Named(Protocol):
     name_zh: str
     name_en: str
@@ -477,10 +648,12 @@ def _judge(
     entity: EntityType,
     stage: ProductStage | None,
     product_type: ProductType | None,
+    score: int,
 ) -> Match:
+    """The checks of one measure; `score` is its rank score, reckoned with the ranking in the
+    database (`Finder`)."""
     rule = measure.eligibility
     checks: list[Check] = []
-    score = 0
 
     entity_types = list(measure.entity_types.all())
     zh, en = _names(entity_types)
@@ -490,14 +663,9 @@ def _judge(
         zh = f"该措施面向{zh},其中包括{entity.name_zh}。"
         en = f"The measure is for: {en} — which includes you ({entity.name_en})."
     checks.append(Check(Condition.ENTITY_TYPE, Outcome.PASSED, zh, en))
-    score += 2 + (1 if len(entity_types) <= 2 else 0)
 
     steps_ahead, waits_for, check = _check_stage(list(measure.stages.all()), stage)
     checks.append(check)
-    if steps_ahead == 0:
-        score += 2 + NOW_POINTS
-    elif steps_ahead is not None:
-        score += max(0, NOW_POINTS - steps_ahead)
 
     types = list(rule.product_types.all())
     if not types:
@@ -523,7 +691,6 @@ def _judge(
     else:
         zh, en = _names(types)
         if any(item.pk == product_type.pk for item in types):
-            score += 2
             checks.append(
                 Check(
                     Condition.PRODUCT_TYPE,
@@ -553,7 +720,6 @@ def _judge(
             )
         )
     elif profile.class1:
-        score += 2
         checks.append(
             Check(
                 Condition.CLASS1,
@@ -589,7 +755,6 @@ def _judge(
         else:
             zh = f"{measure.scope.name_zh}措施,适用于在{where_zh}的企业,你在{here_zh}。"
             en = f"A {measure.scope.name_en} measure for firms {where_en}: yours is {here_en}."
-            score += 1 if profile.location == Location.BEIJING else 0
         checks.append(Check(Condition.LOCATION, Outcome.PASSED, zh, en))
     else:
         checks.append(
@@ -602,7 +767,6 @@ def _judge(
         )
 
     topics = [topic for topic in measure.topics.all() if topic.code in profile.topics]
-    score += 2 * len(topics)
     return Match(
         measure=measure,
         checks=tuple(checks),

@@ -1,7 +1,7 @@
 """`/applicability/feed/?<the finder's query>`: the changes to the measures that apply to a
 firm's profile now or at a later stage, each entry saying why the measure applies (the
-conditions the finder checked). The profile is read by the finder's own form and judged by
-`find_applicable`, so the feed follows exactly what the results page lists; an invalid profile
+conditions the finder checked). The profile is read by the finder's own form and judged by the
+`Finder`, so the feed follows exactly what the results page lists; an invalid profile
 is a 400 naming the fields."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from measures.feeds import (
+    FEED_SIZE,
     BadFeedQuery,
     ChangeFeed,
     Subject,
@@ -25,7 +26,7 @@ from measures.feeds import (
 )
 from measures.models import Change
 
-from .applicability import Match, Outcome, describe, find_applicable
+from .applicability import Finder, Match, Outcome, describe
 from .forms import ProfileForm
 
 # The answers that name the firm in the feed's title.
@@ -50,9 +51,11 @@ class ProfileFeed(ChangeFeed):
         form = ProfileForm(request.GET)
         if not form.is_valid():
             raise BadFeedQuery(field_errors(form.errors))
-        finding = find_applicable(
-            form.profile(), as_of=form.as_of_day, include_ended=form.include_ended
-        )
+        judge = Finder(form.profile(), as_of=form.as_of_day, include_ended=form.include_ended)
+        changes = Change.objects.about_measures(judge.applying().values("pk"))
+        # Why each measure applies, judged for the measures of the feed's entries only.
+        shown = changes.newest_first().values_list("measure_id", flat=True)[:FEED_SIZE]
+        finding = judge.finding(among={pk for pk in shown if pk is not None})
         matches = {match.measure.pk: match for match in (*finding.applies, *finding.later)}
         names = [line.name for line in describe(finding) if line.field in TITLE_LINES]
         if not finding.profile.stage:
@@ -62,7 +65,7 @@ class ProfileFeed(ChangeFeed):
             % {"profile": list_separator().join(names)},
             subtitle=_("The measures that apply to this profile now or at a later stage"),
             link=with_query(reverse("finder:applicability"), page_query(request)),
-            changes=Change.objects.about_measures(list(matches)),
+            changes=changes,
             feed_url=request.get_full_path(),
             host=tag_host(request),
             reasons={pk: why_it_applies(match) for pk, match in matches.items()},

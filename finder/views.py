@@ -12,43 +12,51 @@ from django.utils.translation import gettext_lazy as _
 from measures.api.base import attachment, export_filename
 from measures.api.renderers import XLSXRenderer, workbook_bytes
 from measures.models import Target
+from measures.paging import BadPage, page_of
 
 from .applicability import (
+    Finder,
     Finding,
     Match,
     Outcome,
     ProfileLine,
     Section,
     describe,
-    find_applicable,
 )
 from .forms import ProfileForm
 
 DOWNLOADS = {"csv": "text/csv; charset=utf-8", "xlsx": XLSXRenderer.media_type}
+PAGE_SIZE = 50  # measures a page, all sections together, as on the measures list
 
 
 def applicability(request: HttpRequest) -> HttpResponse:
     """The finder: the profile is the query string, so a result can be bookmarked or shared;
-    `format=csv` or `format=xlsx` downloads the same result, headed by the profile."""
+    the result comes a page at a time (`page`); `format=csv` or `format=xlsx` downloads all of
+    it, headed by the profile."""
     form = ProfileForm(request.GET) if "entity_type" in request.GET else ProfileForm()
     if not form.is_bound:
         return render(request, "finder/applicability.html", {"form": form})
     if not form.is_valid():
         return render(request, "finder/applicability.html", {"form": form}, status=400)
-    finding = find_applicable(
-        form.profile(), as_of=form.as_of_day, include_ended=form.include_ended
-    )
-    profile = describe(finding)
+    judge = Finder(form.profile(), as_of=form.as_of_day, include_ended=form.include_ended)
     fmt = request.GET.get("format", "")
     if fmt in DOWNLOADS:
-        rows = finding_rows(finding, profile)
+        finding = judge.finding()
+        rows = finding_rows(finding, describe(finding))
         body = finding_csv(rows) if fmt == "csv" else workbook_bytes(next(rows), rows)
         response = HttpResponse(body, content_type=DOWNLOADS[fmt])
         words = [finding.profile.entity_type, finding.profile.location, finding.profile.stage]
         filename = export_filename("applicability", words, fmt, finding.day)
         response["Content-Disposition"] = attachment(filename)
         return response
+    try:
+        page = page_of(judge.paginator(PAGE_SIZE), request.GET.get("page", 1))
+    except BadPage as error:
+        context = {"form": form, "page_errors": error.errors}
+        return render(request, "finder/applicability.html", context, status=error.status)
+    finding = judge.page(page.object_list)
     query = request.GET.copy()
+    query.pop("page", None)  # the feed and the downloads are about the whole result
     # The feed follows the profile in the language the page is read in (a feed reader sends
     # no cookie): finder/feeds.py.
     query["lang"] = translation.get_language()
@@ -64,7 +72,8 @@ def applicability(request: HttpRequest) -> HttpResponse:
         "csv_query": csv_query,
         "xlsx_query": query.urlencode(),
         "feed_query": feed_query,
-        "profile": [(form.fields[line.field].label, line.name) for line in profile],
+        "page": page,
+        "profile": [(form.fields[line.field].label, line.name) for line in describe(finding)],
     }
     return render(request, "finder/applicability.html", context)
 
