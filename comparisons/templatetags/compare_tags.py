@@ -2,13 +2,17 @@
 Python, since as included templates they were most of the page's time (a page of two 40-measure
 editions included them some 110 times)."""
 
+from typing import Any
+
 from django import template
+from django.template import Context
+from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
-from django.utils.translation import get_language, gettext
+from django.utils.translation import get_language, gettext, gettext_lazy
 
-from measures.templatetags.measures_tags import measure_url
+from measures.templatetags.measures_tags import measure_url, note
 from measures.templatetags.typography import goal, quantity, signed_percent, signed_quantity
 
 register = template.Library()
@@ -48,11 +52,21 @@ def _measure_link(public_id: str | None) -> SafeString:
     return format_html('<a href="{}">{}</a>', measure_url(public_id), public_id)
 
 
-@register.simple_tag
-def target_change(change: dict, labels: dict) -> SafeString:
+@register.simple_tag(takes_context=True)
+def target_change(context: Context, change: dict, labels: dict) -> SafeString:
     """A target change as a list item: the metric with its old and new goal, the kind of change
     (`labels`), by how much, the baseline the new target states, the measures holding the two
-    targets, and a deadline that moved."""
+    targets, and a deadline that moved. The page lists every change twice (all together, and
+    under its measure): each is rendered once."""
+    state: Any = context.render_context  # per render; its stubs type its values narrowly
+    rendered: dict[tuple, SafeString] = state.setdefault("target_changes", {})
+    key = tuple(change.items())  # its values are all strings, numbers, booleans or None
+    if key not in rendered:
+        rendered[key] = _target_change(change, labels)
+    return rendered[key]
+
+
+def _target_change(change: dict, labels: dict) -> SafeString:
     kind, unit = change["change"], change["unit"]
     old_goal = goal(change["comparator"], change["old_goal"], unit)
     new_goal = goal(change["comparator"], change["new_goal"], unit)
@@ -89,3 +103,140 @@ def target_change(change: dict, labels: dict) -> SafeString:
         change["metric"],
         format_html_join("\n  ", "{}", ((piece,) for piece in pieces)),
     )
+
+
+# The sets a measure's changes list, with their headings.
+SET_HEADINGS = {
+    "topics": gettext_lazy("Topics"),
+    "agencies": gettext_lazy("Agencies"),
+    "entity_types": gettext_lazy("Applies to"),
+    "stages": gettext_lazy("Product stages"),
+}
+
+
+@register.simple_tag(takes_context=True)
+def measure_pair(context: Context, row: dict) -> SafeString:
+    """A measure of B beside its counterparts in A (with the links' scores, grades and notes,
+    and our summaries where no official texts are diffed), then its target changes, the codes
+    it adds and drops, and the word diff of the official texts. Reads the page's names of the
+    two documents and its label tables from the context."""
+    summaries = not row["changes"]["text"]
+    older = [_counterpart(context, linked, summaries) for linked in row["older"]]
+    relation = row["relation"] or "none"
+    heading = format_html(
+        '<span class="badge relation-{}">{}</span>{} {}',
+        relation,
+        label(relation, context["relations"]),
+        format_html(' <span class="badge suggested">{}</span>', gettext("suggested"))
+        if row["suggested"]
+        else "",
+        measure_ref(row["newer"]),
+    )
+    pieces: list[str] = [
+        format_html(
+            '<div class="side older"><p class="side-name">{}</p>{}</div>',
+            context["a"].short_name,
+            _joined(older) if older else _remark(gettext("No counterpart")),
+        ),
+        format_html(
+            '<div class="side newer"><p class="side-name">{}</p><h4>{}</h4>{}</div>',
+            context["b"].short_name,
+            heading,
+            _summary(row["newer"]) if summaries else "",
+        ),
+    ]
+    targets = row["changes"]["targets"]
+    if targets:
+        changes = [target_change(context, change, context["changes"]) for change in targets]
+        pieces.append(format_html('<ul class="target-changes">{}</ul>', _joined(changes)))
+    pieces.append(_set_changes(row["changes"], context["names"]))
+    if row["changes"]["text"]:
+        pieces.append(_text_diff(row["changes"]["text"]))
+    return format_html(
+        '<article class="measure-pair" data-measure="{}" data-relation="{}">{}</article>',
+        row["newer"]["id"],
+        relation,
+        _joined(pieces),
+    )
+
+
+def _counterpart(context: Context, linked: dict, summaries: bool) -> SafeString:
+    """One counterpart in A: how B's measure relates to it, and what the link says."""
+    pieces = [
+        format_html(
+            '<span class="badge relation-{}">{}</span> {}',
+            linked["relation"],
+            label(linked["relation"], context["relations"]),
+            measure_ref(linked["measure"]),
+        )
+    ]
+    if linked["score"] is not None:
+        pieces.append(_meta(f"{gettext('score')} {floatformat(linked['score'], 2)}"))
+    if linked["grade"]:
+        href = format_html(' href="{}"', linked["source_url"]) if linked["source_url"] else ""
+        pieces.append(
+            format_html(
+                '<a class="grade grade-{}"{}>{}</a>',
+                linked["grade"],
+                href,
+                label(linked["grade"], context["grades"]),
+            )
+        )
+    if bi(linked, "note"):
+        pieces.append(format_html("<br>{}", _meta(note(context, linked, "note"))))
+    return format_html(
+        "<p>{}</p>{}", _joined(pieces), _summary(linked["measure"]) if summaries else ""
+    )
+
+
+def _summary(ref: dict) -> SafeString | str:
+    """Our summary of a measure, shown where no official texts are diffed."""
+    summary = bi(ref, "summary")
+    if not summary:
+        return ""
+    return format_html(
+        '<blockquote class="our-summary">{}<p>{}</p></blockquote>',
+        _remark(gettext("Our summary")),
+        summary,
+    )
+
+
+def _set_changes(changes: dict, names: dict) -> SafeString | str:
+    """Topics, agencies, who it applies to and stages: those added, then those removed."""
+    rows = [
+        format_html(
+            "<dt>{}</dt><dd>{}{}</dd>",
+            heading,
+            format_html_join("", "<ins>{}</ins> ", ((label(c, names[kind]),) for c in added)),
+            format_html_join("", "<del>{}</del> ", ((label(c, names[kind]),) for c in removed)),
+        )
+        for kind, heading in SET_HEADINGS.items()
+        for added, removed in [(changes[kind]["added"], changes[kind]["removed"])]
+        if added or removed
+    ]
+    return format_html('<dl class="set-changes">{}</dl>', _joined(rows)) if rows else ""
+
+
+def _text_diff(chunks: list[dict]) -> SafeString:
+    tags = {"insert": "<ins>{}</ins>", "delete": "<del>{}</del>"}
+    words = SafeString(
+        "".join(format_html(tags.get(chunk["op"], "{}"), chunk["text"]) for chunk in chunks)
+    )
+    return format_html(
+        '<details class="diff"><summary>{}</summary><p class="diff-text" lang="zh">{}</p>'
+        "</details>",
+        gettext("What the official text changed"),
+        words,
+    )
+
+
+def _meta(text: str) -> SafeString:
+    return format_html('<span class="meta">{}</span>', text)
+
+
+def _remark(text: str) -> SafeString:
+    return format_html('<p class="meta">{}</p>', text)
+
+
+def _joined(pieces: list) -> SafeString:
+    return format_html_join("\n", "{}", ((piece,) for piece in pieces))
