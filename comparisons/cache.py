@@ -4,10 +4,11 @@
 documents, their parts, their measures (`updated_at`, plus topics, agencies, entity types and
 stages), their targets (with their progress status), and the measure, part and target links
 between them, with the engine's version.
-`comparison_for` serves the cached result when its fingerprint still matches; when nothing is
-cached it computes the comparison inline (the only computation a page ever waits for); when the
-cached one is stale it queues `recompute_comparison` (a Celery task) and serves the stale result
-marked as such until the worker has stored the new one.
+`comparison_for` serves the cached result when its fingerprint still matches (the fingerprint
+is kept under the data version: its queries run once after each change of the data, not at every
+visit); when nothing is cached it computes the comparison inline (the only computation a page
+ever waits for); when the cached one is stale it queues `recompute_comparison` (a Celery task)
+and serves the stale result marked as such until the worker has stored the new one.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Q
 
+from caching import dataversion
 from caching.dataversion import bump
 from jobs.outbox import queue_after_commit
 from measures import models as m
@@ -142,8 +144,15 @@ def compute(a: m.Document, b: m.Document, stamp: str | None = None) -> dict:
     return result
 
 
+def current_fingerprint(a: m.Document, b: m.Document) -> str:
+    """`fingerprint`, kept in the shared cache under the data version: nothing it reads changes
+    without a bump, so a page of the same pair computes it once per change of the data, not at
+    every visit (computed every time without a shared cache)."""
+    return dataversion.kept(f"comparison-fingerprint:{a.pk}:{b.pk}", lambda: fingerprint(a, b))
+
+
 def comparison_for(a: m.Document, b: m.Document) -> Cached:
-    stamp = fingerprint(a, b)
+    stamp = current_fingerprint(a, b)
     row = CachedComparison.objects.filter(older=a, newer=b).first()
     if row is None:
         return Cached(compute(a, b, stamp), fresh=True)

@@ -15,10 +15,11 @@ documents (`documents`). `Comparison.first` says which document came first.
 from __future__ import annotations
 
 import datetime
-import json
 from collections import Counter, defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from decimal import Decimal
+from functools import cache
+from typing import Any
 
 from measures.chronology import first
 
@@ -158,14 +159,37 @@ class Comparison:
     first: str = ""  # which came first: "a", "b", "same", or "" when a date is unknown
 
     def as_dict(self) -> dict:
-        """Plain JSON types only (decimals and dates as strings)."""
-        return json.loads(json.dumps(asdict(self), default=_plain))
+        """Plain JSON types only (decimals and dates as strings, tuples as lists)."""
+        return _plain(self)
 
 
-def _plain(value: object) -> str:
-    if isinstance(value, Decimal | datetime.date):
-        return str(value) if isinstance(value, Decimal) else value.isoformat()
+def _plain(value: Any) -> Any:
+    """What a JSON round trip of `dataclasses.asdict(value)` gives, in one walk: `asdict`
+    deep-copies every value, and the round trip encodes and parses it all again."""
+    if value is None or isinstance(value, str | int | float):
+        return value
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {_key(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if is_dataclass(value) and not isinstance(value, type):
+        return {name: _plain(getattr(value, name)) for name in _field_names(type(value))}
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _key(key: object) -> str:
+    if not isinstance(key, str):
+        raise TypeError(f"a key of {type(key).__name__}: JSON keys are strings")
+    return key
+
+
+@cache
+def _field_names(kind: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(kind))
 
 
 def kind_of(a: DocumentData, b: DocumentData) -> str:

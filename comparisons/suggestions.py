@@ -30,23 +30,23 @@ def store_suggestions(a: m.Document, b: m.Document) -> SuggestionReport:
     """Replace the pair's pending suggestions with fresh ones; confirmed and rejected links, and
     curated data, are never touched (a pair an editor rejected is not suggested again)."""
     with transaction.atomic():
-        links = MeasureLink.objects.filter(between(a, b))
+        ids = {
+            d.pk: dict(d.measures.values_list("pk", "number"))  # pk → number
+            for d in (a, b)
+        }
+        links = MeasureLink.objects.filter(between(ids[a.pk], ids[b.pk]))
         if links.filter(status__in=[LinkStatus.CURATED, LinkStatus.CONFIRMED]).exists():
             raise PairHasCuratedLinks(f"{a.slug} and {b.slug} already have curated links")
         pending = links.filter(status=LinkStatus.SUGGESTED)
         replaced = pending.count()
         pending.delete()
         pair = load_pair(a, b)
-        ids = {
-            f"{d.slug}/{number}": pk
-            for d in (a, b)
-            for pk, number in d.measures.values_list("pk", "number")
-        }
+        pks = {f"{d.slug}/{number}": pk for d in (a, b) for pk, number in ids[d.pk].items()}
         rejected = pair.rejected
         rows = [
             MeasureLink(
-                older_id=ids[link.older] if link.older else None,
-                newer_id=ids[link.newer] if link.newer else None,
+                older_id=pks[link.older] if link.older else None,
+                newer_id=pks[link.newer] if link.newer else None,
                 relation=link.relation,
                 status=LinkStatus.SUGGESTED,
                 score=link.score,

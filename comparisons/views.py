@@ -34,6 +34,20 @@ def change_labels(a: Document, b: Document) -> dict[str, str]:
     return labels
 
 
+def named_codes(result: dict) -> dict[str, set[str]]:
+    """The codes the page names: the topics of B's measures, and those each set change lists
+    (only these are read, not every agency of the corpus)."""
+    codes: dict[str, set[str]] = {"topics": set(result["topics"])}
+    for name in ("agencies", "entity_types", "stages"):
+        codes[name] = set()
+    for part in result["parts"]:
+        for row in part["measures"]:
+            for name, found in codes.items():
+                change = row["changes"][name]
+                found.update(change["added"], change["removed"])
+    return codes
+
+
 def picker(request: HttpRequest) -> HttpResponse:
     # Only a submitted form (both fields present) is checked; a link may preset one document.
     submitted = "a" in request.GET and "b" in request.GET
@@ -57,8 +71,9 @@ def compare(request: HttpRequest, a: str, b: str) -> HttpResponse:
     older, newer = pair.documents()
     cached = comparison_for(older, newer)
     result = cached.result
-    all_topics = {t.code: t.name for t in Topic.objects.all()}
-    topics = {code: all_topics.get(code, code) for code in result["topics"]}
+    codes = named_codes(result)
+    topic_names = {t.code: t.name for t in Topic.objects.filter(code__in=codes["topics"])}
+    topics = {code: topic_names.get(code, code) for code in result["topics"]}
     relations = dict(MeasureRelation.choices) | {"none": gettext("no counterpart")}
     relation, topic = request.GET.get("relation", ""), request.GET.get("topic", "")
     _day, errors = read_as_of(request.GET)  # the page says each document's validity that day
@@ -99,10 +114,16 @@ def compare(request: HttpRequest, a: str, b: str) -> HttpResponse:
         "changes": change_labels(older, newer),
         # Names for the codes that set changes list (topics, agencies, who, stages).
         "names": {
-            "topics": all_topics,
-            "agencies": {a.slug: a.short_name for a in Agency.objects.all()},
-            "entity_types": {e.code: e.name for e in EntityType.objects.all()},
-            "stages": {s.code: s.name for s in ProductStage.objects.all()},
+            "topics": topic_names,
+            "agencies": {
+                a.slug: a.short_name for a in Agency.objects.filter(slug__in=codes["agencies"])
+            },
+            "entity_types": {
+                e.code: e.name for e in EntityType.objects.filter(code__in=codes["entity_types"])
+            },
+            "stages": {
+                s.code: s.name for s in ProductStage.objects.filter(code__in=codes["stages"])
+            },
         },
         "grades": dict(Grade.choices),
         "filtered": bool(relation or topic),
