@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -156,13 +156,17 @@ class ParseReport:
         return next((part for part in self.parts if "保障" in normalise(part.title)), None)
 
     def to_dict(self) -> dict[str, Any]:
-        fields: dict[str, Any] = _jsonable(asdict(self))
-        return fields | {
+        data: dict[str, Any] = _jsonable(self)
+        return data | {
             "closing_part": self.closing_part.number if self.closing_part else None,
         }
 
 
 def _jsonable(value: Any) -> Any:
+    """`dataclasses.asdict`, made JSON-ready, without its deep copy of every value (most of its
+    time on a long document)."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {item.name: _jsonable(getattr(value, item.name)) for item in fields(value)}
     if isinstance(value, dict):
         return {key: _jsonable(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
@@ -284,6 +288,17 @@ def parse_document(text: str, lexicon: Lexicon) -> ParseReport:
     if not header.title:
         problems.append(Problem(Severity.WARNING, "header", "no document title found"))
     return ParseReport(header, parts, numbering, titles, attachments, problems)
+
+
+def parse_header(text: str, lexicon: Lexicon) -> Header:
+    """The header alone (title, 文号, date, issuers), as `parse_document` reads it: enough to
+    find the document and its jurisdiction, without reading every measure's contents."""
+    lines = _lines(text)
+    start = _body_start(lines)
+    if start is None:
+        return Header()
+    _parts, tail, _numbering = _walk_body(lines[start:], [])
+    return _header(lines[:start], tail, lexicon)
 
 
 def _body_start(lines: list[_Line]) -> int | None:

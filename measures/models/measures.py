@@ -24,6 +24,8 @@ from .vocabularies import EntityType, Location, ProductStage, ProductType, Topic
 if TYPE_CHECKING:
     from measures.synonyms import Term
 
+    from .targets import Target
+
 
 def _opening(text: str, length: int = 24) -> str:
     text = " ".join(text.split())
@@ -81,18 +83,23 @@ class MeasureQuerySet(BumpingQuerySet["Measure"]):
 
     def refresh_search_text(self) -> int:
         """Recompute `search_text` of these measures from their fields and their targets'
-        (three queries whatever their number); returns how many were rewritten."""
-        measures = list(self.order_by().only("pk", *SEARCHED))
+        (at most three queries whatever their number); returns how many were rewritten: those
+        whose text changed."""
+        measures = list(self.order_by().only("pk", "search_text", *SEARCHED))
         texts: dict[int, list[tuple[str, ...]]] = {measure.pk: [] for measure in measures}
         from .targets import Target  # targets.py imports this module
 
         targets = Target.objects.filter(measure_id__in=texts).order_by("measure_id", "key")
         for measure_id, *words in targets.values_list("measure_id", *SEARCHED_IN_TARGETS):
             texts[measure_id].append(words)
+        stale = []
         for measure in measures:
             own = (getattr(measure, name) for name in SEARCHED)
-            measure.search_text = search_text(own, texts[measure.pk])
-        return Measure.objects.bulk_update(measures, ["search_text"], batch_size=500)
+            text = search_text(own, texts[measure.pk])
+            if text != measure.search_text:
+                measure.search_text = text
+                stale.append(measure)
+        return Measure.objects.bulk_update(stale, ["search_text"], batch_size=500)
 
     def update(self, **values: Any) -> int:
         if not SEARCHED_SET.intersection(values):
@@ -102,10 +109,17 @@ class MeasureQuerySet(BumpingQuerySet["Measure"]):
         Measure.objects.filter(pk__in=pks).refresh_search_text()
         return updated
 
-    def bulk_create(self, objs: Iterable[Measure], *args: Any, **kwargs: Any) -> list[Measure]:
+    def bulk_create(
+        self, objs: Iterable[Measure], *args: Any, targets: Iterable[Target] = (), **kwargs: Any
+    ) -> list[Measure]:
+        """`targets`: the new measures' targets, to be written next (Target's bulk_create then
+        finds their search text current and rewrites none); new measures have none otherwise."""
         objs = list(objs)
-        for measure in objs:  # new measures have no targets yet
-            measure.search_text = search_text(measure.own_words())
+        words: dict[int, list[list[str]]] = {id(measure): [] for measure in objs}
+        for target in sorted(targets, key=lambda target: target.key):  # as refreshed
+            words[id(target.measure)].append(target.search_words())
+        for measure in objs:
+            measure.search_text = search_text(measure.own_words(), words[id(measure)])
         return super().bulk_create(objs, *args, **kwargs)
 
     def in_document(self, slug: str) -> MeasureQuerySet:

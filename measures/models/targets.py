@@ -24,7 +24,7 @@ from measures import typography
 from measures.validity import EARLIEST_AS_OF
 
 from .base import Comparator, Direction, Provenance, TargetKind, bilingual_text, pick_language
-from .measures import TARGET_SEARCH_SET, Measure
+from .measures import SEARCHED_IN_TARGETS, TARGET_SEARCH_SET, Measure
 from .rollups import RollupQuerySet
 
 
@@ -478,6 +478,10 @@ class Target(Provenance):
         deleted = super().delete(*args, **kwargs)
         Measure.objects.filter(pk=self.measure_id).refresh_search_text()
         return deleted
+
+    def search_words(self) -> list[str]:
+        """What its measure's search text holds of it."""
+        return [getattr(self, name) for name in SEARCHED_IN_TARGETS]
 
     @property
     def public_id(self) -> str:
