@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime
 
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
@@ -353,9 +353,18 @@ class ApplicabilityView(JSONErrors, APIView):
         request=FinderRequestSerializer,
         responses=FindingPageSerializer,
         parameters=[
-            parameter
-            for parameter in PagePagination().get_schema_operation_parameters(None)
-            if parameter["name"] in ("page", "page_size")
+            OpenApiParameter(
+                "page",
+                {"type": "integer", "minimum": 1},
+                description="The page of the answer, from 1.",
+                required=False,
+            ),
+            OpenApiParameter(
+                "page_size",
+                {"type": "integer", "minimum": 1, "maximum": 1000},
+                description="Measures per page: 50 unless asked; more than 500 is cut to 500.",
+                required=False,
+            ),
         ],
     )
     def post(self, request: Request) -> Response:

@@ -92,7 +92,7 @@ class Snapshot:
 # Per database, data folder and day, the loads kept, each with the state it started from: tests
 # start from a few states (an empty database, one with a user an earlier fixture made…).
 _kept: dict[str, list[Snapshot]] = {}
-KEPT_PER_KEY = 4
+KEPT_PER_KEY = 8
 
 
 def load_reference_data(data_dir: os.PathLike[str] | str, load: Callable[[], None]) -> None:

@@ -9,7 +9,8 @@ import pytest
 from django.db import connection, models, transaction
 
 from referencedata import DATA_DIR
-from tests.referencesnapshot import _kept, _state, load_reference_data, load_with_commands
+from tests import referencesnapshot
+from tests.referencesnapshot import _state, load_reference_data, load_with_commands
 
 
 def _comparable(model: type[models.Model], rows: list[tuple]) -> list[str]:
@@ -71,6 +72,12 @@ def _unstamped(value):
     return value
 
 
+@pytest.fixture(autouse=True)
+def _none_kept(monkeypatch) -> None:
+    """These tests start with no load kept, whatever this process's earlier tests kept."""
+    monkeypatch.setattr(referencesnapshot, "_kept", {})
+
+
 @pytest.mark.django_db
 def test_a_copied_load_leaves_what_a_real_load_leaves() -> None:
     def load() -> None:
@@ -79,7 +86,7 @@ def test_a_copied_load_leaves_what_a_real_load_leaves() -> None:
     real = _rolled_back(load)
     # The first load in this process keeps its rows (unless an earlier test's already did).
     _rolled_back(lambda: load_reference_data(DATA_DIR, load))
-    assert any(snapshot.written for kept in _kept.values() for snapshot in kept)
+    assert any(s.written for kept in referencesnapshot._kept.values() for s in kept)
 
     copied = _rolled_back(lambda: load_reference_data(DATA_DIR, load))
 
