@@ -32,6 +32,7 @@ run: install
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py load_policies
 	$(BIN)/python manage.py refresh_progress
+	$(BIN)/python manage.py publish_measures
 	$(BIN)/python manage.py sync_schedules
 	$(BIN)/python manage.py ensure_admin
 	@echo

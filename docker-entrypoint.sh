@@ -24,6 +24,7 @@ if [ "${MIGRATE_ON_START:-0}" = "1" ]; then
   python manage.py migrate --no-input
   python manage.py load_policies
   python manage.py refresh_progress
+  python manage.py publish_measures
   python manage.py sync_schedules
   python manage.py ensure_admin
 fi

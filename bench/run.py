@@ -74,6 +74,9 @@ class Options:
     client: str = "wrk"
     datasette: bool = True
     real_size: bool = False
+    # None: every query of bench/queries.py; jobs: the refresh and bench/jobs.py's jobs too.
+    queries: set[str] | None = None
+    jobs: bool = True
     output: Path = RESULTS
     env: dict[str, str] = field(default_factory=dict)
 
@@ -123,6 +126,16 @@ def parse() -> Options:
         default="auto",
         help="load client: wrk, or bench/http_load.py where wrk is missing (auto)",
     )
+    parser.add_argument(
+        "--queries",
+        default="",
+        help="only these queries of bench/queries.py, comma-separated (a trial: default all)",
+    )
+    parser.add_argument(
+        "--no-jobs",
+        action="store_true",
+        help="skip refresh_progress and the jobs of bench/jobs.py (a trial of the queries)",
+    )
     # Sync workers, two per core: one waits on the database while the other computes.
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1))
     args = parser.parse_args()
@@ -142,7 +155,12 @@ def parse() -> Options:
         client=args.client if args.client != "auto" else "wrk" if shutil.which("wrk") else "python",
         datasette=(BIN / "datasette").exists(),
         real_size=args.real_size,
+        queries={name.strip() for name in args.queries.split(",") if name.strip()} or None,
+        jobs=not args.no_jobs,
     )
+    unknown = (options.queries or set()) - {query.name for query in QUERIES}
+    if unknown:
+        parser.error(f"--queries: no such query: {', '.join(sorted(unknown))}")
     options.env = {
         **os.environ,
         "DATABASE_URL": options.dsn,
@@ -654,6 +672,10 @@ def measure_query(query: Query, params: Params, options: Options) -> dict:
         # the API's response cache too, which may hold the answer from an earlier run.
         params.empty_cache(query.cold, options.dsn)
         result["cold"] = probe(url, body, headers={"Cache-Control": "no-cache"})
+    if query.kind == "api" and not body and "cold" not in result:
+        # The first request, past the response cache, on a corpus whose measures' published
+        # JSON is not built yet (a new corpus's state, as after a write): it builds the page's.
+        result["cold"] = probe(url, headers={"Cache-Control": "no-cache"})
     result["ours"] = load(url, options, body)
     if query.kind == "api" and not body:
         # Past the response cache (the app honours a request's no-cache): what a request costs
@@ -740,9 +762,17 @@ def measure_size(n: int, options: Options, save) -> dict:
     with Services(options, sqlite, floor_queries) as services:
         sampler = MemorySampler(services)
         sampler.start()
-        run["queries"] = [measure_query(query, params, options) for query in QUERIES]
+        run["queries"] = [
+            measure_query(query, params, options)
+            for query in QUERIES
+            if options.queries is None or query.name in options.queries
+        ]
         run["peak_rss_mb"] = {k: round(v / 2**20, 1) for k, v in sampler.peaks.items()}
         save(run)
+        if not options.jobs:
+            sampler.stopped.set()
+            sampler.join()
+            return run
         print("  refresh_progress (in process)", flush=True)
         job = subprocess.run(
             [str(BIN / "python"), "-m", "bench.jobs", "refresh_progress"],

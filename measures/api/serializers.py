@@ -971,6 +971,29 @@ class MeasureSerializer(ProvenanceFields, serializers.ModelSerializer):
         return request.build_absolute_uri(path) if request else path
 
 
+# What a measure's JSON says that depends on the day (`validity`), the request (`url`, absolute)
+# or the document's series (`superseded_by`), and when the row was written: added when served,
+# after the body kept in the published JSON (measures/models/published.py). The last fields of
+# MeasureSerializer, in its order.
+MEASURE_TAIL = ["url", "validity", "superseded_by", "updated_at"]
+
+
+class MeasureBodySerializer(MeasureSerializer):
+    """The measure's JSON without MEASURE_TAIL: what the published JSON keeps."""
+
+    class Meta(MeasureSerializer.Meta):
+        fields = [name for name in MeasureSerializer.Meta.fields if name not in MEASURE_TAIL]
+        read_only_fields = fields
+
+
+class MeasureTailSerializer(MeasureSerializer):
+    """MEASURE_TAIL alone, for a row read with its document (and `with_successor`)."""
+
+    class Meta(MeasureSerializer.Meta):
+        fields = MEASURE_TAIL
+        read_only_fields = fields
+
+
 class SectionLinkSerializer(NoteFields, ProvenanceFields, serializers.ModelSerializer):
     older = serializers.SerializerMethodField(help_text="`<document>/<part>` of the older side.")
     newer = serializers.SerializerMethodField(help_text="`<document>/<part>` of the newer side.")

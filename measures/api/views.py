@@ -3,6 +3,8 @@ queries. What every app's API shares is in base.py."""
 
 from __future__ import annotations
 
+import datetime
+from collections.abc import Sequence
 from dataclasses import asdict
 
 from django.db.models import Count, Prefetch, QuerySet
@@ -14,6 +16,7 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import serializers, viewsets
+from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -24,6 +27,7 @@ from measures.filters import ChangeFilter, MeasureFilter
 from measures.models import LinkStatus, MeasureLink, MeasureRelation, SectionRelation
 from measures.quality import data_quality
 
+from . import published
 from . import serializers as s
 from .base import (
     AS_OF,
@@ -37,6 +41,7 @@ from .base import (
 )
 from .names import choice_names, in_both_languages, record_names
 from .pagination import ChangeCursor
+from .renderers import CSVRenderer, XLSXRenderer
 
 
 @extend_schema_view(
@@ -155,61 +160,52 @@ class MeasureViewSet(CachedReads, GuardedUpdate, CSVListMixin, viewsets.ReadOnly
                 names[column.rsplit("_", 1)[0]].append((column, extract))
         return [entry for column in self.csv_columns for entry in [column, *names[column[0]]]]
 
+    # JSON first, as the default: a record or a page of today's measures is written from the
+    # published JSON (published.py); other formats, an indented JSON and a past `as_of` are
+    # serialized.
+    renderer_classes = [
+        published.PublishedJSONRenderer,
+        BrowsableAPIRenderer,
+        CSVRenderer,
+        XLSXRenderer,
+    ]
+
     def get_queryset(self) -> QuerySet[m.Measure]:
-        # Each prefetch reads only what the serializer shows, sorted within one measure (the
-        # models' default orderings would join the measure, and its document, to sort by them).
-        # A prefetched target or milestone is given its measure by Django: no join back to it.
-        # The related rows are plain lists (`to_attr`, which MeasureSerializer reads): Django
-        # then builds no queryset per measure and relation to hold them, most of the time a
-        # page of 50 spent in prefetching.
-        links = MeasureLink.objects.exclude(status=LinkStatus.REJECTED)
-        shown = ("relation", "status", "grade", "older", "newer")
-        day = api_as_of(self.request.query_params)
-        targets = m.Target.objects.select_related("source").order_by("key")
-        if is_past(day):  # progress as it could be known that day
-            targets = targets.as_of(day)
         queryset = (
-            m.Measure.objects.select_related("document", "section", "source", "scope")
-            .with_successor()
-            .defer("search_text")
-            .prefetch_related(
-                Prefetch("topics", m.Topic.objects.only("code"), to_attr="topic_list"),
-                Prefetch(
-                    "entity_types", m.EntityType.objects.only("code"), to_attr="entity_type_list"
-                ),
-                Prefetch("stages", m.ProductStage.objects.only("code"), to_attr="stage_list"),
-                Prefetch(
-                    "agency_roles",
-                    queryset=m.MeasureAgency.objects.select_related("agency", "source").order_by(
-                        "role", "agency__slug"
-                    ),
-                    to_attr="agency_list",
-                ),
-                Prefetch("targets", targets, to_attr="target_list"),
-                Prefetch(
-                    "milestones",
-                    queryset=m.Milestone.objects.select_related("source").order_by("key"),
-                    to_attr="milestone_list",
-                ),
-                Prefetch(
-                    "links_to_older",
-                    queryset=links.select_related("older__document").only(
-                        *shown, "older__number", "older__document__slug"
-                    ),
-                    to_attr="older_links",
-                ),
-                Prefetch(
-                    "links_to_newer",
-                    queryset=links.select_related("newer__document").only(
-                        *shown, "newer__number", "newer__document__slug"
-                    ),
-                    to_attr="newer_links",
-                ),
-            )
+            published.rows(m.Measure.objects.all())
+            if published.serves(self.request, self.action)
+            else self.serialized()
         )
         if not self.request.query_params.get("sort"):
             queryset = queryset.in_reading_order()
         return queryset
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        if not published.serves(request, self.action):
+            return super().list(request, *args, **kwargs)
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        texts = self.published_texts(page or [])
+        return self.get_paginated_response(published.Rendered(f"[{','.join(texts)}]"))
+
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        if not published.serves(request, self.action):
+            return super().retrieve(request, *args, **kwargs)
+        [text] = self.published_texts([self.get_object()])
+        return Response(published.Rendered(text), headers={"ETag": self.etag(text)})
+
+    def published_texts(self, measures: Sequence[m.Measure]) -> Sequence[str]:
+        return published.texts(
+            measures,
+            self.get_serializer_context(),
+            lambda ids: self.serialized().filter(pk__in=[*ids]),
+        )
+
+    def etag(self, data: dict | str) -> str:
+        # Of the JSON as rendered: the published text and the serializer's dict tag alike.
+        return published.etag_of(data if isinstance(data, str) else published.json_text(data))
+
+    def serialized(self) -> m.MeasureQuerySet:
+        return serialized_measures(api_as_of(self.request.query_params))
 
     def get_serializer_context(self) -> dict:
         day = api_as_of(self.request.query_params) if self.request else None
@@ -232,6 +228,59 @@ class MeasureViewSet(CachedReads, GuardedUpdate, CSVListMixin, viewsets.ReadOnly
     )
     def partial_update(self, request: Request, *args, **kwargs) -> Response:
         return super().partial_update(request, *args, **kwargs)
+
+
+def serialized_measures(day: datetime.date | None = None) -> m.MeasureQuerySet:
+    """Measures with every row MeasureSerializer reads (each target's progress as known on
+    `day`, when past)."""
+    # Each prefetch reads only what the serializer shows, sorted within one measure (the
+    # models' default orderings would join the measure, and its document, to sort by them).
+    # A prefetched target or milestone is given its measure by Django: no join back to it.
+    # The related rows are plain lists (`to_attr`, which MeasureSerializer reads): Django
+    # then builds no queryset per measure and relation to hold them, most of the time a
+    # page of 50 spent in prefetching.
+    links = MeasureLink.objects.exclude(status=LinkStatus.REJECTED)
+    shown = ("relation", "status", "grade", "older", "newer")
+    targets = m.Target.objects.select_related("source").order_by("key")
+    if is_past(day):  # progress as it could be known that day
+        targets = targets.as_of(day)
+    return (
+        m.Measure.objects.select_related("document", "section", "source", "scope")
+        .with_successor()
+        .defer("search_text")
+        .prefetch_related(
+            Prefetch("topics", m.Topic.objects.only("code"), to_attr="topic_list"),
+            Prefetch("entity_types", m.EntityType.objects.only("code"), to_attr="entity_type_list"),
+            Prefetch("stages", m.ProductStage.objects.only("code"), to_attr="stage_list"),
+            Prefetch(
+                "agency_roles",
+                queryset=m.MeasureAgency.objects.select_related("agency", "source").order_by(
+                    "role", "agency__slug"
+                ),
+                to_attr="agency_list",
+            ),
+            Prefetch("targets", targets, to_attr="target_list"),
+            Prefetch(
+                "milestones",
+                queryset=m.Milestone.objects.select_related("source").order_by("key"),
+                to_attr="milestone_list",
+            ),
+            Prefetch(
+                "links_to_older",
+                queryset=links.select_related("older__document").only(
+                    *shown, "older__number", "older__document__slug"
+                ),
+                to_attr="older_links",
+            ),
+            Prefetch(
+                "links_to_newer",
+                queryset=links.select_related("newer__document").only(
+                    *shown, "newer__number", "newer__document__slug"
+                ),
+                to_attr="newer_links",
+            ),
+        )
+    )
 
 
 class NameColumns:

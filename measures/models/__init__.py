@@ -86,6 +86,7 @@ from .milestones import (
     MilestoneQuerySet,
     MilestoneStatus,
 )
+from .published import MeasureJSON
 from .rollups import (
     ROLLUPS,
     Rollup,
@@ -150,6 +151,7 @@ __all__ = [
     "Location",
     "Measure",
     "MeasureAgency",
+    "MeasureJSON",
     "MeasureLink",
     "MeasureQuerySet",
     "MeasureRelation",
