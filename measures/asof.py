@@ -45,8 +45,9 @@ def lend_successor(rows: Iterable[Any], document_of=lambda row: row.document) ->
             document = document_of(row)
             document.successor_slug = row.successor_slug
             document.successor_starts = row.successor_starts
-            document.successor_name_zh = row.successor_name_zh
-            document.successor_name_en = row.successor_name_en
+            # Not read where only the validity is stated (the API's published rows).
+            document.successor_name_zh = getattr(row, "successor_name_zh", None)
+            document.successor_name_en = getattr(row, "successor_name_en", None)
 
 
 def show_as_of(targets: Iterable[Any]) -> None:

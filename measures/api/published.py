@@ -23,6 +23,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.utils.mediatypes import _MediaType
 
 from measures import models as m
+from measures.models import successor_of
 from measures.asof import api_as_of, is_past
 
 from .serializers import MeasureBodySerializer, MeasureTailSerializer
@@ -91,9 +92,14 @@ def rows(queryset: m.MeasureQuerySet) -> m.MeasureQuerySet:
     """Measures as the published answers read them: the kept body in the reader's language, the
     document (with its next edition, for the validity) and the few measure columns of
     MEASURE_TAIL."""
+    successor = successor_of("document__")
     return (
         queryset.select_related("document", "published_json")
-        .with_successor()
+        # The next edition's slug and start, what the tail states; not its names.
+        .annotate(
+            successor_slug=successor["successor_slug"],
+            successor_starts=successor["successor_starts"],
+        )
         .only(
             "id",
             "number",

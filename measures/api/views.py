@@ -176,8 +176,8 @@ class MeasureViewSet(CachedReads, GuardedUpdate, CSVListMixin, viewsets.ReadOnly
             if published.serves(self.request, self.action)
             else self.serialized()
         )
-        if not self.request.query_params.get("sort"):
-            queryset = queryset.in_reading_order()
+        if self.action != "retrieve" and not self.request.query_params.get("sort"):
+            queryset = queryset.in_reading_order()  # one record needs no order
         return queryset
 
     def list(self, request: Request, *args, **kwargs) -> Response:
