@@ -269,12 +269,15 @@ def _match_document(
         if document is None:
             problems.append(Problem(Severity.ERROR, "--document", f"no document {slug!r}"))
         return document, "slug"
-    for document in m.Document.objects.all():
-        if header.number and document.number:
-            if document_number_key(document.number) == header.number_key:
-                return document, "number"
-        elif header.title and comparable(document.title_zh) == comparable(header.title):
-            return document, "title"
+    # Compared in Python (the keys are normalised here), on three columns of each document:
+    # with tens of thousands of documents, whole rows were most of a preview's queries' time.
+    title = comparable(header.title) if header.title else ""
+    for pk, number, title_zh in m.Document.objects.values_list("pk", "number", "title_zh"):
+        if header.number and number:
+            if document_number_key(number) == header.number_key:
+                return m.Document.objects.get(pk=pk), "number"
+        elif title and comparable(title_zh) == title:
+            return m.Document.objects.get(pk=pk), "title"
     return None, ""
 
 
@@ -665,7 +668,7 @@ def _create(
         ],
         batch_size=BATCH,
     )
-    # Each new measure beside what the text says of it.
+    # Each new measure beside what the text says of it, and beside its targets.
     written = [
         (
             m.Measure(
@@ -683,14 +686,10 @@ def _create(
         for section, part in zip(sections, report.parts, strict=True)
         for parsed in part.measures
     ]
-    measures = [measure for measure, _parsed in written]
-    targets = [
-        target
-        for measure, parsed in written
-        for target in _targets(document, measure, parsed, provenance)
-    ]
-    # Each measure's search text is written with its targets' words at once.
-    m.Measure.objects.bulk_create(measures, targets=targets, batch_size=BATCH)
+    measures, targets = m.Measure.objects.bulk_create_with_targets(
+        [(measure, _targets(document, measure, parsed, provenance)) for measure, parsed in written],
+        batch_size=BATCH,
+    )
     for measure in measures:
         log.added(measure)
     entity_types = {entity.code: entity for entity in m.EntityType.objects.all()}
@@ -712,7 +711,7 @@ def _create(
         ],
         batch_size=BATCH,
     )
-    for target in m.Target.objects.bulk_create(targets, batch_size=BATCH):
+    for target in targets:
         log.added(target)
     return document
 
