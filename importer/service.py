@@ -271,10 +271,10 @@ def _match_document(
         return document, "slug"
     # Compared in Python (the keys are normalised here), on three columns of each document:
     # with tens of thousands of documents, whole rows were most of a preview's queries' time.
-    title = comparable(header.title) if header.title else ""
+    key, title = header.number_key, comparable(header.title) if header.title else ""
     for pk, number, title_zh in m.Document.objects.values_list("pk", "number", "title_zh"):
         if header.number and number:
-            if document_number_key(number) == header.number_key:
+            if document_number_key(number) == key:
                 return m.Document.objects.get(pk=pk), "number"
         elif title and comparable(title_zh) == title:
             return m.Document.objects.get(pk=pk), "title"
