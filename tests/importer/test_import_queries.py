@@ -1,10 +1,14 @@
 """An import costs a fixed number of queries, however many measures the notice has: reading and
-planning it (the preview), then writing it and its change log (apply)."""
+planning it (the preview), then writing it and its change log (apply). It pauses Python's
+cyclic garbage collector meanwhile, and always turns it back on."""
+
+import gc
 
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from importer.decoding import ImportInputError
 from importer.service import apply, preview
 from measures.models import Change, Measure, MeasureAgency, Target
 from measures.numerals import chinese_numeral
@@ -69,3 +73,16 @@ def test_an_import_issues_as_many_queries_for_40_measures_as_for_20(reference_da
     twenty = queries_of_import(20)
     forty = queries_of_import(40)
     assert len(forty) == len(twenty), "\n".join(query[:120] for query in forty)
+
+
+@pytest.mark.django_db
+def test_the_garbage_collector_is_back_on_after_an_import_written_or_refused(reference_data):
+    result = preview(notice(3).encode(), file_name="notice-3.txt")
+    assert gc.isenabled()
+    apply(result)
+    assert gc.isenabled()
+    refused = preview(notice(3).encode(), file_name="notice-3.txt", document="no-such-document")
+    assert refused.errors
+    with pytest.raises(ImportInputError):
+        apply(refused)
+    assert gc.isenabled()
