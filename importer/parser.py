@@ -164,18 +164,32 @@ class ParseReport:
 
 def _jsonable(value: Any) -> Any:
     """`dataclasses.asdict`, made JSON-ready, without its deep copy of every value (most of its
-    time on a long document)."""
-    if is_dataclass(value) and not isinstance(value, type):
-        return {item.name: _jsonable(getattr(value, item.name)) for item in fields(value)}
-    if isinstance(value, dict):
-        return {key: _jsonable(item) for key, item in value.items()}
+    time on a long document). Plain values, most of a report, are told first."""
+    if isinstance(value, str | int | float | None):
+        return value
     if isinstance(value, list | tuple):
         return [_jsonable(item) for item in value]
+    names = _field_names(type(value))
+    if names is not None:
+        return {name: _jsonable(getattr(value, name)) for name in names}
+    if isinstance(value, dict):
+        return {key: _jsonable(item) for key, item in value.items()}
     if isinstance(value, Decimal):
         return f"{value.normalize():f}"
     if isinstance(value, datetime.date):
         return value.isoformat()
     return value
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...] | None] = {}
+
+
+def _field_names(kind: type) -> tuple[str, ...] | None:
+    """A dataclass's field names, in order; None for any other type."""
+    if kind not in _FIELD_NAMES:
+        is_data = is_dataclass(kind)
+        _FIELD_NAMES[kind] = tuple(f.name for f in fields(kind)) if is_data else None
+    return _FIELD_NAMES[kind]
 
 
 # -- lines ------------------------------------------------------------------------------------

@@ -217,6 +217,9 @@ DATABASES = {
 # (CONN_HEALTH_CHECKS) and dropped if the server went away; but to a server that hangs (stops
 # answering while its kernel still acknowledges), that check, like any query, waits until
 # gunicorn kills the worker: only 0 keeps the 5-second promise of a 503 then.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's, batching bulk writes by the connection's limit (policytracker/backends/).
+    DATABASES["default"]["ENGINE"] = "policytracker.backends.sqlite3"
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = env_bool("CONN_HEALTH_CHECKS", default=True)
 # Seconds to wait for a PostgreSQL connection to be ready (libpq's connect_timeout, 2 at least;

@@ -48,6 +48,11 @@ def search_text(own: Iterable[str], targets: Iterable[Iterable[str]] = ()) -> st
     return " ".join([*own, *(text for target in targets for text in target)]).upper()
 
 
+def _by_key(target: Target) -> str:
+    """Targets in the order refresh_search_text reads them."""
+    return target.key
+
+
 def search_key(term: str) -> str:
     """A search term as search_text stores words (the same Python rules of case)."""
     return term.upper()
@@ -109,18 +114,33 @@ class MeasureQuerySet(BumpingQuerySet["Measure"]):
         Measure.objects.filter(pk__in=pks).refresh_search_text()
         return updated
 
-    def bulk_create(
-        self, objs: Iterable[Measure], *args: Any, targets: Iterable[Target] = (), **kwargs: Any
-    ) -> list[Measure]:
-        """`targets`: the new measures' targets, to be written next (Target's bulk_create then
-        finds their search text current and rewrites none); new measures have none otherwise."""
+    def bulk_create(self, objs: Iterable[Measure], *args: Any, **kwargs: Any) -> list[Measure]:
         objs = list(objs)
-        words: dict[int, list[list[str]]] = {id(measure): [] for measure in objs}
-        for target in sorted(targets, key=lambda target: target.key):  # as refreshed
-            words[id(target.measure)].append(target.search_words())
-        for measure in objs:
-            measure.search_text = search_text(measure.own_words(), words[id(measure)])
+        for measure in objs:  # new measures have no targets yet
+            measure.search_text = search_text(measure.own_words())
         return super().bulk_create(objs, *args, **kwargs)
+
+    def bulk_create_with_targets(
+        self, rows: Sequence[tuple[Measure, Sequence[Target]]], batch_size: int | None = None
+    ) -> tuple[list[Measure], list[Target]]:
+        """New measures, each beside its targets: the measures are written with a search text
+        that holds their targets' words already, then the targets, each given its measure. So
+        no measure is read back to refresh its text, as Target's bulk_create does otherwise."""
+        from .targets import Target  # targets.py imports this module
+
+        for measure, targets in rows:
+            words = [target.search_words() for target in sorted(targets, key=_by_key)]
+            measure.search_text = search_text(measure.own_words(), words)
+        measures = super().bulk_create([measure for measure, _ in rows], batch_size=batch_size)
+        for measure, targets in rows:
+            for target in targets:
+                target.measure = measure
+        created = Target.objects.bulk_create(
+            [target for _, targets in rows for target in targets],
+            batch_size=batch_size,
+            refresh_measures=False,
+        )
+        return measures, created
 
     def in_document(self, slug: str) -> MeasureQuerySet:
         return self.filter(document__slug=slug)

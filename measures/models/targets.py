@@ -275,11 +275,16 @@ class TargetQuerySet(BumpingQuerySet["Target"], RollupQuerySet["Target"]):  # ty
 
     # Bulk writes that can change what a measure's search finds refresh its search_text.
 
-    def bulk_create(self, objs: Iterable[Target], *args: Any, **kwargs: Any) -> list[Target]:
+    def bulk_create(
+        self, objs: Iterable[Target], *args: Any, refresh_measures: bool = True, **kwargs: Any
+    ) -> list[Target]:
+        """`refresh_measures=False` when the measures' search text holds these targets already
+        (Measure.objects.bulk_create_with_targets)."""
         created = super().bulk_create(objs, *args, **kwargs)
-        Measure.objects.filter(
-            pk__in={target.measure_id for target in created}
-        ).refresh_search_text()
+        if refresh_measures:
+            Measure.objects.filter(
+                pk__in={target.measure_id for target in created}
+            ).refresh_search_text()
         return created
 
     def bulk_update(self, objs: Iterable[Target], fields: Iterable[str], *args, **kwargs) -> int:

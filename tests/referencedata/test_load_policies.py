@@ -8,9 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from django.apps import apps
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from measures.models import (
     Document,
@@ -25,6 +28,9 @@ from measures.models import (
 from referencedata import DATA_DIR
 from tests.datafiles import NATIONAL, add_second_edition, edit_yaml, measure
 from tests.services import PROJECT
+
+# A measure's sets, by the vocabulary they draw on.
+VOCABULARY = {"topics": "topics", "entity_types": "entity_types", "stages": "product_stages"}
 
 
 def load(data_dir: Path = DATA_DIR, **options: Any) -> tuple[str, str]:
@@ -123,6 +129,37 @@ class TestChangesToTheFiles:
         with pytest.raises(CommandError, match="rolled back"):
             load(data_dir)
         assert snapshot() == before
+
+    def test_the_sets_of_eight_measures_cost_the_queries_of_one(self, data_dir):
+        """Topics, entity types and stages are written together, not by a `.set()` each."""
+        load(data_dir)
+        vocabularies = yaml.safe_load((data_dir / "vocabularies.yaml").read_text("utf-8"))
+        every = {name: [row["code"] for row in vocabularies[name]] for name in VOCABULARY.values()}
+
+        def give_every_code(numbers: range) -> None:
+            def change(content: dict) -> None:
+                for number in numbers:
+                    item = measure(content, number)
+                    item["topics"] = every["topics"]
+                    item["applies_to"]["entity_types"] = every["entity_types"]
+                    item["applies_to"]["stages"] = every["product_stages"]
+
+            edit_yaml(data_dir / NATIONAL, change)
+
+        give_every_code(range(1, 2))
+        with CaptureQueriesContext(connection) as one:
+            out, _ = load(data_dir)
+        assert "0 created, 1 updated, 0 deleted" in out
+        give_every_code(range(2, 10))
+        with CaptureQueriesContext(connection) as eight:
+            out, _ = load(data_dir)
+        assert "0 created, 8 updated, 0 deleted" in out
+        assert len(eight.captured_queries) == len(one.captured_queries)
+        for number in range(1, 10):
+            written = Measure.objects.by_public_id(f"national-2025/{number}")
+            for name, vocabulary in VOCABULARY.items():
+                codes = getattr(written, name).values_list("code", flat=True)
+                assert sorted(codes) == sorted(every[vocabulary])
 
 
 @pytest.mark.django_db
