@@ -23,8 +23,8 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.utils.mediatypes import _MediaType
 
 from measures import models as m
-from measures.models import successor_of
 from measures.asof import api_as_of, is_past
+from measures.models import successor_of
 
 from .serializers import MeasureBodySerializer, MeasureTailSerializer
 
@@ -96,10 +96,7 @@ def rows(queryset: m.MeasureQuerySet) -> m.MeasureQuerySet:
     return (
         queryset.select_related("document", "published_json")
         # The next edition's slug and start, what the tail states; not its names.
-        .annotate(
-            successor_slug=successor["successor_slug"],
-            successor_starts=successor["successor_starts"],
-        )
+        .annotate(**{name: successor[name] for name in ("successor_slug", "successor_starts")})
         .only(
             "id",
             "number",
