@@ -220,6 +220,10 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Django's, batching bulk writes by the connection's limit (policytracker/backends/).
     DATABASES["default"]["ENGINE"] = "policytracker.backends.sqlite3"
+    # Tests get Django's default for SQLite, a database in memory, named so: pytest-django knows
+    # SQLite by Django's engine path only, and would otherwise give each xdist process a file
+    # named after the database's path (`test_/…/db.sqlite3_gw0`), which cannot be opened.
+    DATABASES["default"].setdefault("TEST", {}).setdefault("NAME", ":memory:")
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = env_bool("CONN_HEALTH_CHECKS", default=True)
 # Seconds to wait for a PostgreSQL connection to be ready (libpq's connect_timeout, 2 at least;
