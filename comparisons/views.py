@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from .forms import CompareForm
 from .page import comparison_page
-from .pairs import resolve_pair, starting_pair
+from .pairs import kept_pair, starting_pair
 
 
 def picker(request: HttpRequest) -> HttpResponse:
@@ -25,7 +25,7 @@ def picker(request: HttpRequest) -> HttpResponse:
 
 
 def compare(request: HttpRequest, a: str, b: str) -> HttpResponse:
-    pair = resolve_pair(a, b)
+    pair = kept_pair(a, b)
     if pair.errors:
         form = CompareForm({"a": a, "b": b})
         context = {"form": form, "errors": pair.errors}

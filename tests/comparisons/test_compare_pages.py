@@ -46,9 +46,9 @@ class TestComparePage:
     ):
         with django_assert_max_num_queries(40):  # the first visit computes and caches
             assert client.get(PAGE).status_code == 200
-        # The pair: the page's content is kept under the data version (see TestCache and
-        # test_compare_page_kept.py), not read again from the stored result and the names.
-        with django_assert_num_queries(1):
+        # None: the pair and the page's content are kept under the data version (see TestCache
+        # and test_compare_page_kept.py), not read again from the database.
+        with django_assert_num_queries(0):
             response = client.get(PAGE)
         assert response.status_code == 200
         page = response.content.decode()
@@ -305,7 +305,7 @@ class TestCache:
         self, client, reference_data, django_assert_num_queries
     ):
         client.get(PAGE)  # computes and stores the comparison
-        with django_assert_num_queries(1):
+        with django_assert_num_queries(0):
             cached = client.get(PAGE).content.decode()
         # Data the comparison does not read changed: the version moved, so the page is rendered
         # again (the pair, the stored result, the names of its codes and the sources its notes
@@ -318,7 +318,7 @@ class TestCache:
         main = '<main id="content">'
         assert again.split(main)[1] == cached.split(main)[1]
         assert "正在重新计算" not in again
-        with django_assert_num_queries(1):
+        with django_assert_num_queries(0):
             client.get(PAGE)
 
     def test_the_task_is_idempotent_and_skips_deleted_documents(self, reference_data):
