@@ -6,7 +6,8 @@ the data version (`dataversion.kept`), so that a visit to a comparison already s
 fragment from the shared cache instead of the stored result, the names and some 500 template
 tags. What depends on the day (each document's validity, links keeping `as_of`) is rendered
 around it at every visit (`compare.html`). A stale comparison (being recomputed) and a bad
-`as_of` are not kept: each visit asks again, as it did before.
+`as_of` are not kept: each visit asks again, as it did before; nor is a page larger than the
+API's largest kept answer (`responses.MAX_BYTES`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 
-from caching import dataversion
+from caching import dataversion, responses
 from comparisons.labels import CHANGE_LABELS
 from measures.asof import read_as_of
 from measures.models import (
@@ -60,7 +61,7 @@ def comparison_page(request: HttpRequest, older: Document, newer: Document) -> R
         f"comparison-page:{older.pk}:{newer.pk}",
         render,
         params=filters,
-        keep=lambda page: page.fresh,
+        keep=lambda page: page.fresh and len(page.body) <= responses.MAX_BYTES,
     )
 
 

@@ -17,6 +17,7 @@ from django.template import engines
 from django.urls import reverse
 from django.utils.translation import gettext
 
+from caching import responses
 from comparisons.cache import comparison_for
 from comparisons.page import change_labels, named_codes
 from comparisons.pairs import resolve_pair
@@ -189,3 +190,16 @@ def test_a_kept_page_costs_no_query_and_a_change_of_the_data_renders_it_again(
     assert "临床试验（新名）" not in kept
     with django_assert_num_queries(0):
         assert without_token(client.get(PAGE).content.decode()) == without_token(again)
+
+
+def test_a_page_larger_than_the_largest_kept_answer_is_not_kept(
+    client, reference_data, monkeypatch, django_assert_num_queries, django_assert_max_num_queries
+):
+    client.get(PAGE)
+    with django_assert_num_queries(0):
+        client.get(PAGE)
+    monkeypatch.setattr(responses, "MAX_BYTES", 10_000)  # the page's content is some 40 kB
+    client.get(PAGE, {"relation": "new"})
+    with django_assert_max_num_queries(30) as captured:
+        client.get(PAGE, {"relation": "new"})
+    assert len(captured.captured_queries) > 0
