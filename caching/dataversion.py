@@ -61,12 +61,18 @@ def _read_or_start() -> int:
     return version
 
 
-def kept(name: str, compute: Callable[[], T], params: QueryDict | None = None) -> T:
+def kept(
+    name: str,
+    compute: Callable[[], T],
+    params: QueryDict | None = None,
+    keep: Callable[[T], bool] | None = None,
+) -> T:
     """`compute()`, kept in the shared cache under the data version and the language for
     API_CACHE_SECONDS (computed every time when that is 0): for what takes many rows to count
     and is asked for again and again, such as a page's facets or roll-ups. `name` and `params`
     (a page's query string, its page numbers left out) must say everything else the value
-    depends on."""
+    depends on. `keep(value)` False: the value is served but not kept (computed again next
+    time)."""
     seconds = settings.API_CACHE_SECONDS
     if seconds <= 0:
         return compute()
@@ -84,7 +90,8 @@ def kept(name: str, compute: Callable[[], T], params: QueryDict | None = None) -
     value = sharedcache.guarded(lambda: cache.get(key), None)
     if value is None:
         value = compute()
-        sharedcache.guarded(lambda: cache.set(key, value, seconds), None)
+        if keep is None or keep(value):
+            sharedcache.guarded(lambda: cache.set(key, value, seconds), None)
     return value
 
 

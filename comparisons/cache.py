@@ -135,13 +135,16 @@ class Cached:
 
 
 def compute(a: m.Document, b: m.Document, stamp: str | None = None) -> dict:
-    """Compute the comparison now and store it with its fingerprint."""
+    """Compute the comparison now and store it with its fingerprint; answer the result as the
+    database gives it back, as every later visit reads it (PostgreSQL's jsonb orders an
+    object's keys its own way: the first visit listed the counts in another order)."""
     stamp = stamp or fingerprint(a, b)
     result = compare(load_pair(a, b)).as_dict()
-    CachedComparison.objects.update_or_create(
+    row, _created = CachedComparison.objects.update_or_create(
         older=a, newer=b, defaults={"fingerprint": stamp, "result": result}
     )
-    return result
+    row.refresh_from_db(fields=["result"])
+    return row.result
 
 
 def current_fingerprint(a: m.Document, b: m.Document) -> str:

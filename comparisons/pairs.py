@@ -9,8 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef
+from django.http import QueryDict
 from django.utils.translation import gettext as _
 
+from caching import dataversion
 from measures.models import Document, JurisdictionLevel
 from measures.models.documents import starts_on
 
@@ -104,3 +106,12 @@ def resolve_pair(a: str | None, b: str | None) -> PairRequest:
     if errors:
         return PairRequest(errors=errors, status=404)
     return PairRequest(documents[a], documents[b])
+
+
+def kept_pair(a: str, b: str) -> PairRequest:
+    """`resolve_pair`, kept under the data version (and the language its errors speak): a page
+    visited again reads its two documents from the shared cache, not the database. What
+    depends on the day (their validity) is computed from them at each visit."""
+    slugs = QueryDict(mutable=True)
+    slugs.update({"a": a, "b": b})
+    return dataversion.kept("comparison-pair", lambda: resolve_pair(a, b), params=slugs)
