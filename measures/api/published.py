@@ -13,7 +13,8 @@ import hashlib
 import json
 import logging
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import DatabaseError, connection, transaction
@@ -164,14 +165,20 @@ def build(
     return bodies
 
 
+# How long keeping a body may wait for a row a writer holds (a long import or refresh empties
+# bodies in its own transaction and holds their rows until it commits): then it gives up, and
+# the reader's answer goes out at once, its body built again by the next reader.
+KEEP_LOCK_WAIT_MS = 100
+
+
 def keep(column: str, bodies: list[tuple[str, int, int]], missing: list[int]) -> None:
     """Store built bodies (text, measure, generation read) where the generation has not moved;
-    give missing rows an empty one. A failure (a locked SQLite, a read-only database) only
+    give missing rows an empty one. A failure (rows a writer holds, a read-only database) only
     loses the keeping, never the answer."""
     if column not in ("body_zh", "body_en"):
         raise ValueError(f"no such body: {column}")
     try:
-        with transaction.atomic(), connection.cursor() as cursor:
+        with transaction.atomic(), connection.cursor() as cursor, waiting_briefly(cursor):
             if bodies:
                 cursor.executemany(
                     f"UPDATE measures_measurejson SET {column} = %s "  # noqa: S608 (checked above)
@@ -184,6 +191,26 @@ def keep(column: str, bodies: list[tuple[str, int, int]], missing: list[int]) ->
                 )
     except DatabaseError:
         logger.warning("Published JSON of %d measure(s) not kept", len(bodies), exc_info=True)
+
+
+@contextmanager
+def waiting_briefly(cursor: Any) -> Iterator[None]:
+    """Wait at most KEEP_LOCK_WAIT_MS for a lock, then fail (DatabaseError), within the block."""
+    if connection.vendor == "postgresql":
+        # Local to the transaction, and undone with the savepoint if the block fails.
+        cursor.execute("SELECT current_setting('lock_timeout')")
+        (before,) = cursor.fetchone()
+        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{KEEP_LOCK_WAIT_MS}ms"])
+        yield
+        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [before])
+        return
+    cursor.execute("PRAGMA busy_timeout")
+    (before,) = cursor.fetchone()
+    cursor.execute(f"PRAGMA busy_timeout = {KEEP_LOCK_WAIT_MS}")
+    try:
+        yield
+    finally:
+        cursor.execute(f"PRAGMA busy_timeout = {int(before)}")
 
 
 class _Sources:

@@ -4,10 +4,11 @@ say (the same bytes), stays so after every kind of write, and costs one query a 
 from __future__ import annotations
 
 import datetime
+import threading
 
 import pytest
 from django.core.management import call_command
-from django.db import OperationalError, transaction
+from django.db import OperationalError, connection, transaction
 from rest_framework.test import APIClient
 
 from bench.corpus import skip_reference_triggers
@@ -283,3 +284,29 @@ def test_a_database_that_refuses_the_keeping_still_answers(api, reference_data, 
     monkeypatch.setattr(published, "transaction", RefusingTransactions)
     assert_same(api, API)
     assert set(bodies().values()) == {None}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_keeping_gives_up_on_rows_a_writer_holds(reference_data):
+    """A long write (an import, a refresh) holds the rows of the bodies it emptied until it
+    commits: a reader's keeping gives up rather than wait for it."""
+    measure = one()
+    m.MeasureJSON.objects.filter(pk=measure.pk).update(body_zh=None)
+    read = m.MeasureJSON.objects.get(measure=measure)
+    holder = connection.get_new_connection(connection.get_connection_params())
+    holding = "UPDATE measures_measurejson SET generation = generation WHERE measure_id = %s"
+    if connection.vendor == "sqlite":
+        holding = holding.replace("%s", "?")
+    holder.cursor().execute(holding, [measure.pk])
+    # Were the keeping to wait for the lock, it would get it when this gives up, and keep.
+    release = threading.Timer(10, holder.rollback)
+    release.start()
+    try:
+        published.keep("body_zh", [('{"kept":true}', measure.pk, read.generation)], missing=[])
+    finally:
+        release.cancel()
+        holder.rollback()
+        holder.close()
+    assert m.MeasureJSON.objects.get(measure=measure).body_zh is None
+    published.keep("body_zh", [('{"kept":true}', measure.pk, read.generation)], missing=[])
+    assert m.MeasureJSON.objects.get(measure=measure).body_zh == '{"kept":true}'
