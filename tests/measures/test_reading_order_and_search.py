@@ -208,8 +208,8 @@ class TestQueries:
     ):
         # The first time: the capped count, the page, then the measures' published JSON built
         # (one query per relation the serializer shows, the sources the notes cite, all at
-        # once) and kept (one query, in a savepoint).
-        with django_assert_num_queries(15) as captured:
+        # once) and kept (one query, in a savepoint, its lock wait read, set and restored).
+        with django_assert_num_queries(18) as captured:
             assert len(listed(api, "&q=医保")) > 1
         with django_assert_num_queries(2):  # then the count and the page, bodies joined
             assert len(listed(api, "&q=医保", fresh=True)) > 1
@@ -232,8 +232,8 @@ class TestQueries:
         measure = m.Measure.objects.filter(targets__isnull=False).select_related("document")[0]
         url = f"/api/v1/measures/{measure.document.slug}/{measure.number}/"
         # The first time: the measure, its JSON built (nine, and one for the sources its notes
-        # cite) and kept (one, in a savepoint).
-        with django_assert_num_queries(14):
+        # cite) and kept (one, in a savepoint, its lock wait read, set and restored).
+        with django_assert_num_queries(17):
             response = api.get(url)
         assert response.json()["targets"][0]["measure"] == measure.public_id
         with django_assert_num_queries(1):

@@ -83,7 +83,7 @@ class TestSynonyms:
 
     def test_synonyms_cost_no_query(self, api, reference_data, django_assert_num_queries):
         # The same queries as a search without synonyms (test_reading_order_and_search).
-        with django_assert_num_queries(15):
+        with django_assert_num_queries(18):
             assert listed(api, "商业保险")
 
 
