@@ -102,15 +102,23 @@ def _ranked(facts: QuerySet[Any], max_unmet: int) -> tuple[str, list[Any]]:
     return RANKED.format(facts=sql), [*params, max_unmet]
 
 
-def ranking(
+def ranked_page(
     facts: QuerySet[Any], *, max_unmet: int = 1, limit: int | None = None, offset: int = 0
-) -> Ranking:
-    """The candidates from `offset` on (`limit` of them, or all), ranked, in one query."""
+) -> tuple[str, list[Any]]:
+    """SQL and parameters ranking the candidates from `offset` on (`limit` of them, or all)."""
     sql, params = _ranked(facts, max_unmet)
     sql += PAGE
     if limit is not None:
         sql += "LIMIT %s OFFSET %s"
         params += [limit, offset]
+    return sql, params
+
+
+def ranking(
+    facts: QuerySet[Any], *, max_unmet: int = 1, limit: int | None = None, offset: int = 0
+) -> Ranking:
+    """The candidates from `offset` on (`limit` of them, or all), ranked, in one query."""
+    sql, params = ranked_page(facts, max_unmet=max_unmet, limit=limit, offset=offset)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows: Sequence[tuple[int, ...]] = cursor.fetchall()
