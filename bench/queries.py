@@ -180,8 +180,9 @@ QUERIES = [
             '"stage": "clinical_trial", "product_type": "biologic", "topics": ["{topic}"]}}'
         ),
         note="POST a firm's profile (innovative drug firm in Beijing, a biologic in clinical "
-        "trials, one topic); every in-force measure that applies or nearly does, unpaginated; "
-        "no Datasette or floor equivalent (the checks and ranking are Python)",
+        "trials, one topic); the first page (50) of the in-force measures that apply or nearly "
+        "do, ranked in SQL, with each section's count; no Datasette or floor equivalent (the "
+        "checks are Python)",
     ),
     Query(
         "page_measures_filtered",

@@ -8,9 +8,9 @@ drug (which means nothing for a device, and is then ignored), plus the topics it
 
 1. Candidates, in the database: the measures in force on the day asked (today by default; with
    `include_ended`, also those superseded or expired by then) with an eligibility rule for the
-   firm's entity type whose other conditions fail at most once
-   (`MeasureQuerySet.eligible_for`). Only these rows are read, with everything the answer shows,
-   in a fixed number of queries.
+   firm's entity type whose other conditions fail at most once (`MeasureQuerySet.
+   eligibility_facts`, judged and ranked by finder/ranking.py). Only these rows are read, with
+   everything the answer shows, in a fixed number of queries.
 2. Each candidate's conditions are checked one by one — entity type, stage, product type,
    Class-1, location — each `passed`, `failed`, `later` (a stage condition the product will
    meet once it reaches a later stage) or `not_applicable` (the measure does not limit it, or
@@ -41,29 +41,15 @@ import datetime
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Any, Protocol, TypeVar, cast
+from typing import Any, Protocol, TypeVar
 
-from django.core.paginator import Paginator
-from django.db.models import (
-    Aggregate,
-    Case,
-    Count,
-    Exists,
-    F,
-    IntegerField,
-    Min,
-    OuterRef,
-    Prefetch,
-    Q,
-    QuerySet,
-    Subquery,
-    Value,
-    When,
-)
-from django.db.models.functions import Coalesce, Greatest
+from django.core.paginator import Page, Paginator
+from django.db.models import Case, Exists, F, OuterRef, Prefetch, Q, QuerySet, Value, When
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
-from django.utils.functional import cached_property
 
+from finder import ranking
+from finder.ranking import Rank
 from measures.api.names import in_both_languages
 from measures.asof import lend_successor
 from measures.models import (
@@ -122,10 +108,6 @@ STAGES = (
     "commercial_list",
 )
 PRODUCT_TYPES = ("chemical_drug", "biologic", "tcm", "device", "ivd")
-
-# Rank points for a measure at the product's stage now; one awaited n steps ahead gets
-# NOW_POINTS - n (not below 0), and not the 2 points of a condition met.
-NOW_POINTS = 3
 
 # Both languages at once: the API returns both, whatever the interface language.
 LOCATION_NAMES: dict[str, tuple[str, str]] = {
@@ -326,9 +308,9 @@ SECTION_ORDER = (Section.APPLIES, Section.LATER, Section.NEARLY)
 
 class Finder:
     """A profile judged on a day. The candidates are ranked in the database (section, score
-    and the order of the module docstring, as annotations), so a page of them is one slice of
-    one query and only its rows are read in full and judged; `counts` says how many each
-    section holds. Raises UnknownCode for a code the vocabularies do not know."""
+    and the order of the module docstring: finder/ranking.py), so a page of them is one query
+    of their ids, ranks and the sections' counts, and only its rows are read in full and
+    judged. Raises UnknownCode for a code the vocabularies do not know."""
 
     def __init__(
         self,
@@ -352,103 +334,89 @@ class Finder:
         self.entity = _lookup(EntityType.objects.all(), profile.entity_type, "entity_type")
         if profile.location not in Location.values:
             raise UnknownCode("location", profile.location)
-        # Every stage from the product's own onwards can still be met: now or later.
-        window = (self.stage.ordinal, stages[-1].ordinal) if self.stage else None
         measures = (
             Measure.objects.existing_on(day) if include_ended else Measure.objects.in_force(day)
         )
         if among is not None:
             measures = measures.filter(pk__in=among)
-        candidates = measures.eligible_for(
-            entity_type=self.entity.code,
-            location=profile.location,
-            stage_window=window,
-            product_type=profile.product_type,
-            class1=profile.class1,
+        facts = measures.eligibility_facts(
+            entity_type=self.entity,
+            stage=self.stage,
+            product_type=self.product_type,
+            topics=profile.topics,
         )
-        if profile.topics:  # topics of interest are a filter: measures on at least one of them
-            candidates = candidates.filter(
-                Exists(
-                    Measure.topics.through.objects.filter(
-                        measure_id=OuterRef("pk"), topic__code__in=profile.topics
-                    )
-                )
-            )
-        scored = self._scored(candidates)
-        if include_ended:  # in force on the day asked first
-            in_force = Document.objects.in_force_on(day).filter(pk=OuterRef("document_id"))
-            scored = scored.annotate(ended=~Exists(in_force))
-        self.ranked = _ranked(scored, include_ended)
+        self.facts = self._with_columns(facts)
+        self._counts: dict[Section, int] | None = None
 
-    def _scored(self, candidates: MeasureQuerySet) -> MeasureQuerySet:
-        """The candidates with `steps_ahead`, `score`, `in_section` (an index of SECTION_ORDER)
-        as the module docstring ranks them."""
-        profile, stage = self.profile, self.stage
-        one, none = Value(1), Value(0)
-        kinds = _per_measure(Measure.entity_types.through.objects.all(), Count("*"))
-        points = Value(2) + Case(When(Q(kinds__lte=2), then=one), default=none)
-        if stage is not None:
-            ahead = Measure.stages.through.objects.filter(productstage__ordinal__gte=stage.ordinal)
-            nearest = _per_measure(ahead, Min("productstage__ordinal"))
-            steps_ahead: Any = nearest - Value(stage.ordinal)
-            points += Case(
-                When(Q(steps_ahead=0), then=Value(2 + NOW_POINTS)),
-                When(Q(steps_ahead__gt=0), then=Greatest(Value(NOW_POINTS) - F("steps_ahead"), 0)),
-                default=none,
-            )
+    def _with_columns(self, facts: MeasureQuerySet) -> QuerySet[Any]:
+        """The facts as finder/ranking.py reads them, with the profile's own: whether the
+        location and Class-1 conditions fail, and their points (2 for a Class-1 measure for a
+        Class-1 drug, 1 for a local measure where the firm is)."""
+        profile, one, none = self.profile, Value(1), Value(0)
+        located = Q(**{f"eligibility__for_{profile.location}": True})
+        class1_only = Q(eligibility__class1_only=True)
+        class1_unmet, class1_points = (none, Value(2)) if profile.class1 else (one, none)
+        # The scope looked up by measure, for the candidates only: joined, it made PostgreSQL
+        # read the row of every measure in force for it (at 1M, a fifth of the CPU time),
+        # where the index of measures by document gives the rest.
+        national = Measure.objects.filter(
+            pk=OuterRef("pk"), scope__level=JurisdictionLevel.NATIONAL
+        )
+        local = located & ~Exists(national)
+        if self.include_ended:  # in force on the day asked first
+            in_force = Document.objects.in_force_on(self.day).filter(pk=OuterRef("document_id"))
+            ended: Any = ~Exists(in_force)
         else:
-            steps_ahead = Value(None, output_field=IntegerField())
-        if profile.product_type:
-            points += Case(When(Q(type_matches=True), then=Value(2)), default=none)
-        if profile.class1:
-            points += Case(When(Q(eligibility__class1_only=True), then=Value(2)), default=none)
-        if profile.location == Location.BEIJING:  # a local measure where the firm is
-            local = Q(**{f"eligibility__for_{profile.location}": True}) & ~Q(
-                scope__level=JurisdictionLevel.NATIONAL
-            )
-            points += Case(When(local, then=one), default=none)
-        if profile.topics:
-            about = Measure.topics.through.objects.filter(topic__code__in=profile.topics)
-            points += Value(2) * Coalesce(_per_measure(about, Count("*")), 0)
-        return candidates.annotate(kinds=kinds, steps_ahead=steps_ahead).annotate(
-            score=points,
-            in_section=Case(
-                When(Q(unmet=0, steps_ahead__gt=0), then=Value(1)),
-                When(Q(unmet=0), then=Value(0)),
-                default=Value(2),
+            ended = Value(False)
+        return facts.annotate(
+            document_signed_on=F("document__signed_on"),
+            document_slug=F("document__slug"),
+            ended=ended,
+            location_unmet=Case(When(located, then=none), default=one),
+            class1_unmet=Case(When(class1_only, then=class1_unmet), default=none),
+            class1_points=Case(When(class1_only, then=class1_points), default=none),
+            local_points=(
+                Case(When(local, then=one), default=none)
+                if profile.location == Location.BEIJING
+                else none
             ),
+        ).values(
+            "id",
+            "number",
+            "document_signed_on",
+            "document_slug",
+            "ended",
+            "kinds",
+            "stage_gap",
+            "type_fit",
+            "topic_hits",
+            "location_unmet",
+            "class1_unmet",
+            "class1_points",
+            "local_points",
         )
 
-    @cached_property
+    @property
     def counts(self) -> dict[Section, int]:
-        """How many measures each section holds (one query)."""
-        totals = self.ranked.order_by().aggregate(
-            **{
-                section.value: Count("pk", filter=Q(in_section=index))
-                for index, section in enumerate(SECTION_ORDER)
-            }
-        )
-        return {section: totals[section.value] for section in SECTION_ORDER}
+        """How many measures each section holds (one query, unless a page said already)."""
+        if self._counts is None:
+            self._counts = self.counted(ranking.section_counts(self.facts))
+        return self._counts
 
-    def paginator(self, per_page: int) -> Paginator[dict[str, int]]:
+    def counted(self, counts: tuple[int, int, int]) -> dict[Section, int]:
+        """Keep the sections' counts a page of the ranking brought."""
+        self._counts = dict(zip(SECTION_ORDER, counts, strict=True))
+        return self._counts
+
+    def paginator(self, per_page: int) -> RankedPaginator:
         """Pages of the ranked candidates, all sections one after the other, by their ids and
-        ranks only (sorting narrow rows); judge a page's rows with `page`."""
-        ranked = cast(QuerySet[Any], self.ranked)  # its annotations are no model fields
-        paginator = Paginator(ranked.values("pk", "score", "in_section"), per_page)
-        # Counted by section already: the paginator need not count again.
-        paginator.count = sum(self.counts.values())
-        return paginator
+        ranks only; judge a page's rows with `page`."""
+        return RankedPaginator(self, per_page)
 
-    def page(self, ranks: Iterable[dict[str, int]]) -> Finding:
+    def page(self, ranks: Iterable[Rank]) -> Finding:
         """A page of the paginator judged, its measures read in full (a fixed number of
         queries), with the counts of all."""
-        ranks = list(ranks)
-        read = Measure.objects.filter(pk__in=[rank["pk"] for rank in ranks])
-        measures = _read_in_full(read, include_ended=self.include_ended).in_bulk()
-        for rank in ranks:
-            measure = measures[rank["pk"]]
-            measure.score, measure.in_section = rank["score"], rank["in_section"]  # type: ignore[attr-defined]
-        return self.judged([measures[rank["pk"]] for rank in ranks], counts=self.counts)
+        return self.judged(self._read(ranks), counts=self.counts)
 
     def judged(
         self, measures: Iterable[Measure], counts: dict[Section, int] | None = None
@@ -475,20 +443,56 @@ class Finder:
         match = _judge(measure, self.profile, self.entity, self.stage, self.product_type, score)
         return _with_validity(match, self.day)
 
-    def rows(self) -> MeasureQuerySet:
-        """The ranked candidates with everything the answer shows (a fixed number of queries
-        for any slice)."""
-        return _read_in_full(self.ranked, include_ended=self.include_ended)
+    def _read(self, ranks: Iterable[Rank]) -> list[Measure]:
+        """The measures of these ranks, in their order, read in full with their rank."""
+        ranks = list(ranks)
+        read = Measure.objects.filter(pk__in=[rank.pk for rank in ranks])
+        measures = _read_in_full(read, include_ended=self.include_ended).in_bulk()
+        for rank in ranks:
+            measure = measures[rank.pk]
+            measure.score, measure.in_section = rank.score, rank.in_section  # type: ignore[attr-defined]
+        return [measures[rank.pk] for rank in ranks]
 
     def applying(self) -> MeasureQuerySet:
-        """The ids of the measures that apply now or later, as a subquery."""
-        return self.ranked.filter(Q(in_section__lt=SECTION_ORDER.index(Section.NEARLY)))
+        """The measures that apply now or later, by a subquery of their ids."""
+        ids = RawSQL(*ranking.ranked_ids(self.facts, max_unmet=0))  # noqa: S611 - no input
+        return Measure.objects.filter(pk__in=ids)
 
     def finding(self, among: Collection[int] | None = None) -> Finding:
         """Every candidate judged, or those `among` these ids: for a small set, or a
         download."""
-        rows = self.rows() if among is None else self.rows().filter(pk__in=among)
-        return self.judged(list(rows))
+        facts = self.facts if among is None else self.facts.filter(pk__in=among)
+        return self.judged(self._read(ranking.ranking(facts).ranks))
+
+
+class RankedPaginator(Paginator):  # type: ignore[type-arg] # not subscriptable at run time
+    """Pages of a Finder's ranked candidates. Django's Paginator counts before it slices: two
+    passes over the candidates. Here a page is one query, of its ranks and the sections'
+    counts; counting apart only when the page asked is past the end."""
+
+    def __init__(self, finder: Finder, per_page: int) -> None:
+        super().__init__([], per_page)
+        self.finder = finder
+
+    @property
+    def count(self) -> int:
+        return sum(self.finder.counts.values())
+
+    def page(self, number: int | str) -> Page[Rank]:
+        ranks: list[Rank] = []
+        try:
+            asked = int(number)
+        except (TypeError, ValueError):
+            asked = 0  # validate_number says why
+        if asked >= 1:
+            offset = (asked - 1) * self.per_page
+            ranked = ranking.ranking(self.finder.facts, limit=self.per_page, offset=offset)
+            ranks = ranked.ranks
+            if ranked.counts is not None:
+                self.finder.counted(ranked.counts)
+            elif asked == 1:  # not even a first page: nothing matched
+                self.finder.counted((0, 0, 0))
+        return Page(ranks, self.validate_number(number), self)
 
 
 def find_applicable(
@@ -504,28 +508,6 @@ def find_applicable(
     judge only these measures (by id: the ones a digest reports changed). Raises UnknownCode
     for a code the vocabularies do not know. Every match at once: for a page, `Finder`."""
     return Finder(profile, as_of=as_of, include_ended=include_ended, among=among).finding()
-
-
-def _ranked(candidates: MeasureQuerySet, include_ended: bool) -> MeasureQuerySet:
-    """Section by section; in force first (`ended`, with include_ended); in "later", the
-    nearest stage first; then score, newer document and document order."""
-    nearest = Case(When(Q(in_section=1), then=F("steps_ahead")), default=Value(0))
-    return candidates.order_by(
-        F("in_section"),
-        *([F("ended")] if include_ended else []),
-        nearest,
-        F("score").desc(),
-        F("document__signed_on").desc(nulls_last=True),
-        "document__slug",
-        "number",
-    )
-
-
-def _per_measure(rows: QuerySet[Any], aggregate: Aggregate) -> Subquery:
-    """`aggregate` over the rows (of a table with a `measure_id`) of the outer query's measure,
-    as a subquery."""
-    grouped = rows.filter(measure_id=OuterRef("pk")).order_by().values("measure_id")
-    return Subquery(grouped.annotate(value=aggregate).values("value"))
 
 
 def _read_in_full(candidates: MeasureQuerySet, *, include_ended: bool = False) -> MeasureQuerySet:

@@ -7,7 +7,9 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.db import models
-from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
+from django.db.models import Case, F, OuterRef, Q, Value, When
+from django.db.models.expressions import BaseExpression
+from django.db.models.functions import Cast, Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -56,6 +58,18 @@ def _by_key(target: Target) -> str:
 def search_key(term: str) -> str:
     """A search term as search_text stores words (the same Python rules of case)."""
     return term.upper()
+
+
+# `stage_gap` of a measure whose every stage comes before the product's: more steps than any.
+STAGE_LEFT_BEHIND = 100
+
+
+def _per_row(
+    rows: models.QuerySet, key: str, aggregate: models.Aggregate, outer: str = "pk"
+) -> models.Subquery:
+    """`aggregate` over the `rows` whose `key` is the outer query's `outer`, as a subquery."""
+    grouped = rows.filter(**{key: OuterRef(outer)}).order_by().values(key)
+    return models.Subquery(grouped.annotate(value=aggregate).values("value"))
 
 
 class MeasureQuerySet(BumpingQuerySet["Measure"]):
@@ -168,63 +182,57 @@ class MeasureQuerySet(BumpingQuerySet["Measure"]):
         slug, _, number = public_id.rpartition("/")
         return self.get(document__slug=slug, number=int(number))
 
-    def eligible_for(
+    def eligibility_facts(
         self,
         *,
-        entity_type: str,
-        location: str,
-        stage_window: tuple[int, int] | None = None,
-        product_type: str = "",
-        class1: bool = False,
-        max_unmet: int = 1,
+        entity_type: EntityType,
+        stage: ProductStage | None = None,
+        product_type: ProductType | None = None,
+        topics: Sequence[str] = (),
     ) -> MeasureQuerySet:
-        """Measures with an eligibility rule for this entity type whose other conditions (stage,
-        product type, Class-1, location) fail at most `max_unmet` times, annotated with `unmet`.
+        """Measures with an eligibility rule for this entity type (and, when `topics` are
+        given, on at least one of them), annotated with what the finder weighs beyond their
+        own columns:
 
-        The whole selection is one filter in the database, so its cost follows the matches, not
-        the catalogue. `stage_window` is the range of stage ordinals that counts (the product's
-        stage and the next ones); a measure that lists no stages or product types is not limited
-        by them.
-        """
-        through_stage = Measure.stages.through.objects.filter(measure_id=OuterRef("pk"))
-        through_type = Eligibility.product_types.through.objects.filter(
-            eligibility__measure_id=OuterRef("pk")
-        )
-        unmet: dict[str, models.Expression] = {
-            "location_unmet": Case(
-                When(**{f"eligibility__for_{location}": False}, then=1), default=0
-            ),
-            "class1_unmet": Case(
-                When(eligibility__class1_only=True, then=0 if class1 else 1), default=0
-            ),
-        }
-        queryset = self.filter(entity_types__code=entity_type, eligibility__isnull=False)
-        if stage_window is not None:
-            low, high = stage_window
-            queryset = queryset.annotate(
-                has_stages=Exists(through_stage),
-                stage_in_window=Exists(
-                    through_stage.filter(
-                        productstage__ordinal__gte=low, productstage__ordinal__lte=high
-                    )
+        - `kinds`: how many entity types the measure is for;
+        - `stage_gap`: with a `stage`, how many steps ahead of it the nearest stage the measure
+          lists at or after it is (0: that stage), or STAGE_LEFT_BEHIND when every stage it
+          lists comes before; NULL when it lists none or no stage is given;
+        - `type_fit`: with a `product_type`, 1 when the rule names it, 0 when the rule names
+          only others; NULL when it names none or no product type is given;
+        - `topic_hits`: how many of `topics` the measure is about.
+
+        Each fact is one lookup by measure in an indexed pair table (a correlated subquery),
+        and the filters are semi-joins on them, so the cost follows the measures kept."""
+        pairs = Measure.entity_types.through.objects.filter(entitytype=entity_type)
+        facts = self.filter(pk__in=pairs.values("measure_id"), eligibility__isnull=False)
+        on_topics = Measure.topics.through.objects.filter(topic__code__in=topics)
+        if topics:
+            facts = facts.filter(pk__in=on_topics.values("measure_id"))
+        nothing = Cast(Value(None), models.IntegerField())  # typed: an untyped NULL is text
+        stage_gap: BaseExpression = nothing
+        if stage is not None:
+            gap = Case(
+                When(
+                    productstage__ordinal__gte=stage.ordinal,
+                    then=F("productstage__ordinal") - stage.ordinal,
                 ),
-                stage_ahead=Exists(through_stage.filter(productstage__ordinal__gt=high)),
+                default=Value(STAGE_LEFT_BEHIND),
             )
-            # A stage the product has left cannot be met again: it counts as two, so such a
-            # measure is neither applicable nor nearly so.
-            unmet["stage_unmet"] = Case(
-                When(has_stages=True, stage_in_window=False, stage_ahead=True, then=1),
-                When(has_stages=True, stage_in_window=False, then=2),
-                default=0,
-            )
-        if product_type:
-            queryset = queryset.annotate(
-                has_types=Exists(through_type),
-                type_matches=Exists(through_type.filter(producttype__code=product_type)),
-            )
-            unmet["type_unmet"] = Case(When(has_types=True, type_matches=False, then=1), default=0)
-        total = sum((F(name) for name in unmet), start=Value(0))
-        return queryset.annotate(**unmet).annotate(unmet=total).filter(unmet__lte=max_unmet)
+            stages = Measure.stages.through.objects.all()
+            stage_gap = _per_row(stages, "measure_id", models.Min(gap))
+        type_fit: BaseExpression = nothing
+        if product_type is not None:
+            fits = Case(When(producttype=product_type, then=Value(1)), default=Value(0))
+            named = Eligibility.product_types.through.objects.all()
+            type_fit = _per_row(named, "eligibility_id", models.Max(fits), outer="eligibility")
+        hits = _per_row(on_topics, "measure_id", models.Count("*"))
+        return facts.annotate(
+            kinds=_per_row(pairs.model.objects.all(), "measure_id", models.Count("*")),
+            stage_gap=stage_gap,
+            type_fit=type_fit,
+            topic_hits=Coalesce(hits, 0) if topics else Value(0),
+        )
 
     def grades_by_document(self) -> dict[int, dict[str, int]]:
         """How many of these measures each document has by grade: {document id: {grade: n}}."""

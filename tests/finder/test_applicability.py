@@ -349,18 +349,18 @@ def test_no_stage_means_stage_conditions_are_not_checked(reference_data):
 
 
 def test_the_finder_reads_a_fixed_number_of_queries(reference_data, django_assert_num_queries):
-    # Vocabularies (2: no product type asked), candidates (1) and five prefetches, however many
-    # measures match.
-    with django_assert_num_queries(8):
+    # Vocabularies (2: no product type asked), the ranking (1), the ranked measures (1) and
+    # five prefetches, however many measures match.
+    with django_assert_num_queries(9):
         many = find_applicable(Profile("innovative_drug_firm", "beijing", "approved"))
         for match in [*many.applies, *many.nearly]:
             match.measure.eligibility.approach  # noqa: B018 - already joined
             match.measure.eligibility.source  # noqa: B018
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         few = find_applicable(Profile("wholesaler", "beijing"))
     assert len(many.applies) > 10 * len(few.applies)
     # With the measures no longer in force: one more, their links to the next edition.
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         every = find_applicable(
             Profile("innovative_drug_firm", "beijing", "approved"), include_ended=True
         )

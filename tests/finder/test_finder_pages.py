@@ -3,9 +3,13 @@
 an empty result said in a sentence). Only a page's measures are read and judged: the queries
 do not grow with the matches."""
 
+import io
 import re
 
 import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 pytestmark = pytest.mark.django_db
@@ -121,3 +125,39 @@ def test_an_empty_result_is_said_in_a_sentence(client, reference_data):
     assert "No measure applies to this profile now." in html
     assert 'data-measure="' not in html
     assert 'class="pagination"' not in html
+
+
+BIOLOGIC = {
+    "entity_type": "innovative_drug_firm",
+    "location": "beijing",
+    "stage": "clinical_trial",
+    "product_type": "biologic",
+    "in_force": "all",
+}
+
+
+@pytest.mark.parametrize("catalogue", ["reference", "synthetic"])
+def test_a_page_costs_the_same_queries_whatever_the_catalogue(request, catalogue):
+    """The reference data, or a synthetic catalogue (bench/corpus.py) many times its size: the
+    same queries for a page, the first or a later one, and a single one ranks the candidates and
+    counts the sections (the facts of each measure looked up once, in it)."""
+    if catalogue == "reference":
+        request.getfixturevalue("reference_data")
+    else:
+        call_command("generate_corpus", measures=1500, seed=3, stdout=io.StringIO())
+    client = APIClient()
+    counted = []
+    for page in (1, 2):
+        with CaptureQueriesContext(connection) as queries:
+            answer = client.post(f"{API}?page={page}&page_size=5", BIOLOGIC, format="json")
+        assert answer.status_code == 200, answer.content
+        assert len(measures(answer.json())) == 5
+        ranking = [query for query in queries if "WITH facts" in query["sql"]]
+        assert len(ranking) == 1
+        # The vocabularies (3), the ranking, the page's measures and six prefetches (with
+        # their links to the next edition).
+        assert len(queries) == 11, [query["sql"][:80] for query in queries]
+        counted.append(answer.json()["count"])
+    assert counted[0] == counted[1] > 10
+    if catalogue == "synthetic":  # many more matches than in the reference data
+        assert counted[0] > 100
