@@ -20,8 +20,8 @@ from typing import Any
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import translation
+from django.utils.http import parse_header_parameters
 from rest_framework.renderers import JSONRenderer
-from rest_framework.utils.mediatypes import _MediaType
 
 from measures import models as m
 from measures.asof import api_as_of, is_past
@@ -79,7 +79,8 @@ def serves(request: Any, action: str | None) -> bool:
     renderer = getattr(request, "accepted_renderer", None)
     if not isinstance(renderer, PublishedJSONRenderer):
         return False
-    if "indent" in _MediaType(request.accepted_media_type or "").params:
+    _, parameters = parse_header_parameters(request.accepted_media_type or "")
+    if "indent" in parameters:
         return False
     return not is_past(api_as_of(request.query_params))
 

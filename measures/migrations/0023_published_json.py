@@ -15,6 +15,8 @@ def rows_for_existing_measures(apps, schema_editor):
 
 
 def install_triggers(apps, schema_editor):
+    # The triggers as measures/published.py defines them; a change to them comes with a new
+    # migration that installs them again (install() replaces what is there).
     published.install(schema_editor)
 
 
