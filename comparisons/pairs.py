@@ -77,7 +77,8 @@ def default_pair() -> tuple[str, str] | None:
 def starting_pair(preset: str = "") -> dict[str, str]:
     """The picker's two boxes, never the same document: the default pair, or the preset one
     and the member of the default pair that is not it."""
-    pair = default_pair()
+    # Kept under the data version: finding the latest edition reads every document.
+    pair = dataversion.kept("comparison-default-pair", default_pair)
     if pair is None:
         return {"a": preset} if preset else {}
     if not preset:

@@ -12,6 +12,7 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from comparisons.forms import CompareForm
 from comparisons.models import CachedComparison
 from comparisons.tasks import recompute_comparison
 from measures.models import Document, LinkStatus, MeasureLink
@@ -483,3 +484,39 @@ def test_editors_confirm_and_reject_suggestions_in_the_admin(client, db):
     statuses = dict(MeasureLink.objects.values_list("pk", "status"))
     assert (statuses[first.pk], statuses[second.pk]) == ("confirmed", "rejected")
     assert statuses[kept.pk] == "curated"  # curated links stay as the data files say
+
+
+class TestPickerAtScale:
+    """Beyond `largest_list` documents the picker names them by id: two lists of every
+    document would be megabytes at a million measures."""
+
+    @pytest.fixture
+    def many(self, monkeypatch, reference_data):
+        monkeypatch.setattr(CompareForm, "largest_list", 2)  # the reference data has three
+
+    def test_documents_are_named_by_id_and_the_page_stays_small(
+        self, client, many, django_assert_max_num_queries
+    ):
+        with django_assert_max_num_queries(3):
+            page = client.get("/compare/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        assert "<option" not in page
+        assert 'name="a"' in page
+        assert 'aria-describedby="id_a_helptext"' in page
+        assert 'href="/documents/"' in page
+        response = client.get("/compare/", {"a": "beijing-2024", "b": "beijing-2025"})
+        assert response.status_code == 302
+        assert response["Location"] == "/compare/beijing-2024/beijing-2025/"
+
+    def test_an_unknown_or_repeated_id_is_a_form_error(self, client, many):
+        unknown = client.get(
+            "/compare/", {"a": "beijing-2024", "b": "no-such-document"}, HTTP_ACCEPT_LANGUAGE="en"
+        )
+        assert unknown.status_code == 400
+        assert "No document has this id." in unknown.content.decode()
+        same = client.get(
+            "/compare/", {"a": "beijing-2024", "b": "beijing-2024"}, HTTP_ACCEPT_LANGUAGE="en"
+        )
+        assert same.status_code == 400
+        assert "Choose two different documents." in same.content.decode()
+        malformed = client.get("/compare/", {"a": "北京", "b": "beijing-2024"})
+        assert malformed.status_code == 400
