@@ -465,6 +465,10 @@ class Finder:
         return self.judged(self._read(ranking.ranking(facts).ranks))
 
 
+# SQL's offsets are 64-bit integers (SQLite refuses a larger Python int).
+LARGEST_OFFSET = 2**63 - 1
+
+
 class RankedPaginator(Paginator):  # type: ignore[type-arg] # not subscriptable at run time
     """Pages of a Finder's ranked candidates. Django's Paginator counts before it slices: two
     passes over the candidates. Here a page is one query, of its ranks and the sections'
@@ -484,8 +488,9 @@ class RankedPaginator(Paginator):  # type: ignore[type-arg] # not subscriptable 
             asked = int(number)
         except (TypeError, ValueError):
             asked = 0  # validate_number says why
-        if asked >= 1:
-            offset = (asked - 1) * self.per_page
+        offset = (asked - 1) * self.per_page
+        # A page whose offset no 64-bit integer holds is past any end: the count says so.
+        if asked >= 1 and offset < LARGEST_OFFSET:
             ranked = ranking.ranking(self.finder.facts, limit=self.per_page, offset=offset)
             ranks = ranked.ranks
             if ranked.counts is not None:

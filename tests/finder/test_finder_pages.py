@@ -59,6 +59,7 @@ def test_the_api_answers_a_page_at_a_time(reference_data):
     ("query", "status", "field"),
     [
         ("page=6&page_size=10", 404, "page"),
+        (f"page={'9' * 30}", 404, "page"),  # past any SQL offset
         ("page=0", 400, "page"),
         ("page=x", 400, "page"),
         ("page_size=0", 400, "page_size"),
@@ -116,6 +117,8 @@ def test_the_page_has_pagination_links_and_the_sections_counted_in_all(client, r
     past = client.get("/applicability/", {**everyone, "page": 99})
     assert past.status_code == 404
     assert "There is no page 99" in past.content.decode()
+    beyond = client.get("/applicability/", {**everyone, "page": "9" * 30})  # no SQL offset
+    assert beyond.status_code == 404
 
 
 def test_an_empty_result_is_said_in_a_sentence(client, reference_data):
