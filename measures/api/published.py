@@ -54,20 +54,15 @@ class PublishedJSONRenderer(JSONRenderer):
             return data.encode()
         if not isinstance(data, dict) or not any(isinstance(v, Rendered) for v in data.values()):
             return super().render(data, accepted_media_type, renderer_context)
+        # Each pre-rendered value stands in as a placeholder string, replaced once rendered.
         tokens = {
-            f"\x00rendered:{uuid.uuid4().hex}": value
-            for value in data.values()
-            if isinstance(value, Rendered)
-        }
-        marked = {
-            key: next(token for token, kept in tokens.items() if kept is value)
-            if isinstance(value, Rendered)
-            else value
+            key: f"\x00rendered:{uuid.uuid4().hex}"
             for key, value in data.items()
+            if isinstance(value, Rendered)
         }
-        text = super().render(marked, accepted_media_type, renderer_context).decode()
-        for token, value in tokens.items():
-            text = text.replace(json.dumps(token), value, 1)
+        text = super().render({**data, **tokens}, accepted_media_type, renderer_context).decode()
+        for key, token in tokens.items():
+            text = text.replace(json.dumps(token), data[key], 1)
         return text.encode()
 
 
