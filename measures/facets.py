@@ -2,22 +2,28 @@
 give, counted with every *other* active filter applied (so a reader sees what choosing a value
 would add).
 
-Each facet is one grouped query over the narrowest rows that hold its values: the measure table
-for document, jurisdiction and grade, the pair table for topics, agencies, entity types and
-stages (a pair is unique, so a plain count is a count of measures). With no other filter active
-those rows are counted alone, without joining the measures; otherwise the measures are a
-subquery. The query ranks the values and cuts them at FACET_LIMIT itself, a window function
-counting those left out, so no facet ships thousands of rows to Python; the names of the values
-shown then come in one query for all facets.
+Every facet is counted by one SQL statement, a UNION ALL of one part per facet, each over the
+narrowest rows that hold its values: the measure table for document, jurisdiction and grade,
+the pair table for topics, agencies, entity types and stages (a pair is unique, so a plain count
+is a count of measures), the targets for the statuses. The measures the other filters let
+through are a subquery of ids, compiled once per filter left out (`MeasureFilter.ids_without`).
+A part ranks its values and cuts them at FACET_LIMIT itself (a window function counting those
+left out), so no facet ships thousands of rows to Python, and joins the names of the values it
+keeps. Written as SQL, not as a dozen ORM queries: building and compiling those took most of a
+page's time at the real size of the data, where the counting itself takes a millisecond.
 """
+
+# ruff: noqa: S608 - the statement is built from quoted table and column names, the facets' own
+# names and the filter's compiled subquery; every value travels as a parameter.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
-from django.db import models
-from django.db.models import Case, Count, F, QuerySet, Value, When, Window
+from django.db import connection, models
+from django.db.models import Count, F
 from django.db.models.expressions import RawSQL
 from django.http import QueryDict
 from django.utils.translation import gettext
@@ -33,6 +39,7 @@ from .models import (
     Measure,
     MeasureAgency,
     ProductStage,
+    Section,
     Target,
     TargetStatus,
     Topic,
@@ -44,31 +51,24 @@ from .models import (
 class Dimension:
     """Where a facet's values are counted and named."""
 
-    rows: Callable[[], QuerySet]  # rows pairing a measure with one value of the facet
-    measure: str  # the rows' measure id
-    key: str  # the rows' value id
+    rows: type[models.Model]  # the table pairing a measure with one value of the facet
+    measure: str  # its field naming the measure (the measure table: "id")
+    key: str  # its field naming the value; with `of_document`, the document's field
     model: type[models.Model] | None  # the values' table; None: the measure's own choices
     code: str = "code"  # the value as the query string gives it
     name_zh: str = "name_zh"
     name_en: str = "name_en"
+    of_document: bool = False  # the value is the measure's document's `key`
 
 
 FACETS: dict[str, Dimension] = {
-    "document": Dimension(
-        Measure.objects.all, "pk", "document_id", Document, "slug", "title_zh", "title_en"
-    ),
-    "jurisdiction": Dimension(Measure.objects.all, "pk", "document__jurisdiction_id", Jurisdiction),
-    "topic": Dimension(Measure.topics.through.objects.all, "measure_id", "topic_id", Topic),
-    "agency": Dimension(
-        MeasureAgency.objects.all, "measure_id", "agency_id", Agency, "slug", "short_name_zh"
-    ),
-    "entity_type": Dimension(
-        Measure.entity_types.through.objects.all, "measure_id", "entitytype_id", EntityType
-    ),
-    "stage": Dimension(
-        Measure.stages.through.objects.all, "measure_id", "productstage_id", ProductStage
-    ),
-    "grade": Dimension(Measure.objects.all, "pk", "grade", None),
+    "document": Dimension(Measure, "id", "document", Document, "slug", "title_zh", "title_en"),
+    "jurisdiction": Dimension(Measure, "id", "jurisdiction", Jurisdiction, of_document=True),
+    "topic": Dimension(Measure.topics.through, "measure", "topic", Topic),
+    "agency": Dimension(MeasureAgency, "measure", "agency", Agency, "slug", "short_name_zh"),
+    "entity_type": Dimension(Measure.entity_types.through, "measure", "entitytype", EntityType),
+    "stage": Dimension(Measure.stages.through, "measure", "productstage", ProductStage),
+    "grade": Dimension(Measure, "id", "grade", None),
 }
 
 
@@ -106,78 +106,181 @@ def toggled(params: QueryDict, name: str, value: str) -> str:
     return query.urlencode()
 
 
+class Counted(NamedTuple):
+    """A row of the statement: a value of a facet and how many measures it gives."""
+
+    facet: str
+    code: str  # the value as the query string gives it
+    measures: int  # how many measures it gives
+    chosen: int  # 1: a value the reader chose (shown whatever its count)
+    rank: int  # its place in the facet: chosen first, then the most frequent
+    groups: int  # how many values the facet has in all
+    name_zh: str | None
+    name_en: str | None
+
+
 def measure_facets(params: QueryDict, filterset: MeasureFilter) -> list[Facet]:
     """The facets of a valid filter set, counted on its measures."""
     labels = {name: str(f.label) for name, f in MeasureFilter.base_filters.items()}
-    counted = {name: _top_values(name, dimension, filterset) for name, dimension in FACETS.items()}
-    names = _names({name: [row["key"] for row in rows] for name, (rows, _) in counted.items()})
+    one_document = len(params.getlist("document")) == 1
+    counted: dict[str, list[Counted]] = defaultdict(list)
+    for row in _count(filterset, with_sections=one_document):
+        counted[row.facet].append(row)
+    grades = dict(Grade.choices)
     facets = []
-    for name, (rows, hidden) in counted.items():
-        found = {}
-        for row in rows:
-            code, text = names.get((name, row["key"]), (row["key"], row["key"]))
-            found[code] = (text, row["count"])
-        facets.append(_facet(name, labels[name], found, params, left_out=hidden))
-    facets.append(_status_facet(params, filterset, labels))
-    facets.append(_has_target_facet(params, filterset, labels))
-    if len(params.getlist("document")) == 1:
-        facets.insert(1, _section_facet(params, filterset, labels))
+    for name in FACETS:
+        rows = sorted(counted[name], key=lambda row: row.rank)
+        # The chosen values come first; FACET_LIMIT others after them.
+        shown = [row for row in rows if row.chosen]
+        shown += [row for row in rows if not row.chosen][:FACET_LIMIT]
+        found = {
+            row.code: (
+                str(grades.get(row.code, row.code))
+                if FACETS[name].model is None
+                else pick_language(row.name_zh or "", row.name_en or ""),
+                row.measures,
+            )
+            for row in shown
+        }
+        left_out = rows[0].groups - len(shown) if rows else 0
+        facets.append(_facet(name, labels[name], found, params, left_out=left_out))
+    if is_past(filterset.day):  # statuses as they could be known then, not today's
+        facets.append(_past_status_facet(params, filterset, labels))
+    else:
+        statuses = dict(TargetStatus.choices)
+        found = {row.code: (str(statuses[row.code]), row.measures) for row in counted["status"]}
+        facets.append(_facet("status", labels["status"], found, params))
+    facets.append(
+        _has_target_facet(params, {row.code: row.measures for row in counted["has_target"]}, labels)
+    )
+    if one_document:
+        facets.insert(1, _section_facet(params, counted["section"], labels))
     return facets
 
 
-def _others(filterset: MeasureFilter, name: str) -> RawSQL:
-    """The measures the other active filters let through, as a subquery of ids. Never all of
-    them: the day shown bounds every count to the measures in force (or existing) then."""
-    return filterset.ids_without(name)
-
-
-def _top_values(name: str, dimension: Dimension, filterset: MeasureFilter):
-    """The facet's chosen values and its FACET_LIMIT most frequent others, each as {key, count},
-    and how many values are left out: one query."""
-    rows = dimension.rows().order_by()
-    rows = rows.filter(**{f"{dimension.measure}__in": _others(filterset, name)})
-    chosen = [
-        value.pk if dimension.model else value
-        for value in filterset.form.cleaned_data.get(name) or []
+def _count(filterset: MeasureFilter, *, with_sections: bool) -> list[Counted]:
+    """Every facet's counted values, in one statement."""
+    parts = [
+        _top_values(name, dimension, filterset.ids_without(name), _chosen(filterset, name))
+        for name, dimension in FACETS.items()
     ]
-    rows = (
-        rows.values(key=models.F(dimension.key))
-        .annotate(
-            count=Count("*"),
-            chosen=Case(When(**{f"{dimension.key}__in": chosen}, then=Value(1)), default=Value(0)),
-            groups=Window(Count("*")),
+    if not is_past(filterset.day):
+        parts.append(_statuses(filterset.ids_without("status")))
+    parts += _with_and_without_target(filterset.ids_without("has_target"))
+    if with_sections:
+        parts.append(_sections(filterset.ids_without("section")))
+    sql = " UNION ALL ".join(part for part, _ in parts)
+    params = [param for _, part_params in parts for param in part_params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [Counted(*row) for row in cursor.fetchall()]
+
+
+def _chosen(filterset: MeasureFilter, name: str) -> list[Any]:
+    """The values chosen for the facet, as its rows hold them (ids, or the grade's code)."""
+    values = filterset.form.cleaned_data.get(name) or []
+    return [value.pk if FACETS[name].model else value for value in values]
+
+
+def _table(model: type[models.Model]) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _name(model: type[models.Model], name: str) -> str:
+    """The quoted column of the model's field `name` (a relation: its id column)."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.Field) or not field.column:
+        raise TypeError(f"{model.__name__}.{name} has no column")
+    return connection.ops.quote_name(field.column)
+
+
+def _column(model: type[models.Model], name: str) -> str:
+    return f"{_table(model)}.{_name(model, name)}"
+
+
+# Each part's columns: facet, code, count, chosen, rank, groups, name_zh, name_en (Counted).
+# The facet's name is one of FACETS' keys (or a fixed word), never input: written as a literal.
+
+
+def _top_values(
+    name: str, dimension: Dimension, others: RawSQL, chosen: list[Any]
+) -> tuple[str, list[Any]]:
+    """The facet's chosen values and its FACET_LIMIT most frequent others, ranked, with how
+    many values it has in all, named."""
+    source = _table(dimension.rows)
+    measure = _column(dimension.rows, dimension.measure)
+    if dimension.of_document:
+        key = _column(Document, dimension.key)
+        source += f" JOIN {_table(Document)} ON {_column(Document, 'id')} = " + _column(
+            dimension.rows, "document"
         )
-        .order_by("-chosen", "-count", "key")[: FACET_LIMIT + len(chosen)]
+    else:
+        key = _column(dimension.rows, dimension.key)
+    marks = ", ".join(["%s"] * len(chosen))
+    is_chosen = f"CASE WHEN {key} IN ({marks}) THEN 1 ELSE 0 END" if chosen else "0"
+    counted = (
+        f"SELECT {key} AS facet_key, COUNT(*) AS n, {is_chosen} AS chosen, "
+        f"ROW_NUMBER() OVER (ORDER BY {is_chosen} DESC, COUNT(*) DESC, {key}) AS facet_rank, "
+        f"COUNT(*) OVER () AS groups FROM {source} WHERE {measure} IN ({others.sql}) "
+        f"GROUP BY {key} ORDER BY facet_rank LIMIT {FACET_LIMIT + len(chosen)}"
     )
-    counted = list(rows)
-    # The chosen values come first; FACET_LIMIT others after them.
-    shown = [row for row in counted if row["chosen"]]
-    shown += [row for row in counted if not row["chosen"]][:FACET_LIMIT]
-    return shown, (counted[0]["groups"] - len(shown) if counted else 0)
+    params = [*chosen, *chosen, *others.params]
+    columns = "c.n, c.chosen, c.facet_rank, c.groups"
+    if dimension.model is None:  # named by the measure's choices, in Python
+        return f"SELECT '{name}', c.facet_key, {columns}, NULL, NULL FROM ({counted}) c", params
+    model = dimension.model
+    code, name_zh, name_en = (
+        f"v.{_name(model, column)}"
+        for column in (dimension.code, dimension.name_zh, dimension.name_en)
+    )
+    return (
+        f"SELECT '{name}', {code}, {columns}, {name_zh}, {name_en} FROM ({counted}) c "
+        f"JOIN {_table(model)} v ON v.{_name(model, 'id')} = c.facet_key",
+        params,
+    )
 
 
-def _names(keys: dict[str, list]) -> dict[tuple[str, object], tuple[str, str]]:
-    """(facet, value id) → (code, name in the interface language), for the values shown, in one
-    query across the facets' tables; a facet without a table names its values by its choices."""
-    names: dict[tuple[str, object], tuple[str, str]] = {}
-    parts = []
-    for name, ids in keys.items():
-        dimension = FACETS[name]
-        if dimension.model is None:
-            choices = dict(Grade.choices)
-            names.update({(name, key): (key, str(choices.get(key, key))) for key in ids})
-        elif ids:
-            parts.append(
-                dimension.model._default_manager.order_by()
-                .filter(pk__in=ids)
-                .annotate(facet=Value(name))
-                .values_list("facet", "pk", dimension.code, dimension.name_zh, dimension.name_en)
-            )
-    if parts:
-        rows = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
-        for name, pk, code, zh, en in rows:
-            names[(name, pk)] = (code, pick_language(zh, en))
-    return names
+def _statuses(others: RawSQL) -> tuple[str, list[Any]]:
+    """Measures with a target in each status as stored (today's): a measure with two targets
+    in one status counts once (over the targets alone, on the (status, measure) index)."""
+    status, measure = _column(Target, "status"), _column(Target, "measure")
+    return (
+        f"SELECT 'status', {status}, COUNT(DISTINCT {measure}), 0, 0, 0, NULL, NULL "
+        f"FROM {_table(Target)} WHERE {measure} IN ({others.sql}) GROUP BY {status}",
+        list(others.params),
+    )
+
+
+def _with_and_without_target(others: RawSQL) -> list[tuple[str, list[Any]]]:
+    """How many measures there are, and how many have a target: two counts, each over one
+    table (measures; the targets' distinct measures), not a subquery per measure."""
+    measure = _column(Target, "measure")
+    return [
+        (
+            f"SELECT 'has_target', 'all', COUNT(*), 0, 0, 0, NULL, NULL FROM {_table(Measure)} "
+            f"WHERE {_column(Measure, 'id')} IN ({others.sql})",
+            list(others.params),
+        ),
+        (
+            f"SELECT 'has_target', 'true', COUNT(DISTINCT {measure}), 0, 0, 0, NULL, NULL "
+            f"FROM {_table(Target)} WHERE {measure} IN ({others.sql})",
+            list(others.params),
+        ),
+    ]
+
+
+def _sections(others: RawSQL) -> tuple[str, list[Any]]:
+    """The parts of the one document chosen, as `slug/ordinal`, each with its measures."""
+    slug, ordinal = _column(Document, "slug"), _column(Section, "ordinal")
+    titles = f"{_column(Section, 'title_zh')}, {_column(Section, 'title_en')}"
+    return (
+        f"SELECT 'section', {slug} || '/' || CAST({ordinal} AS TEXT), COUNT(*), 0, 0, 0, "
+        f"{titles} FROM {_table(Measure)} "
+        f"JOIN {_table(Section)} ON {_column(Section, 'id')} = {_column(Measure, 'section')} "
+        f"JOIN {_table(Document)} ON {_column(Document, 'id')} = {_column(Measure, 'document')} "
+        f"WHERE {_column(Measure, 'id')} IN ({others.sql}) GROUP BY {slug}, {ordinal}, {titles}",
+        list(others.params),
+    )
 
 
 def _facet(
@@ -203,25 +306,23 @@ def _facet(
     )
 
 
-def _status_facet(params: QueryDict, filterset: MeasureFilter, labels: dict[str, str]) -> Facet:
-    """Measures with a target in each status: a measure with two targets in one status counts
-    once, hence the distinct count (over the targets alone, on the (status, measure) index)."""
-    targets = filterset.judged_targets().filter(measure_id__in=_others(filterset, "status"))
-    judged = "computed_status" if is_past(filterset.day) else "status"  # as known on the day
-    rows = targets.values(judged=F(judged)).annotate(count=Count("measure_id", distinct=True))
+def _past_status_facet(
+    params: QueryDict, filterset: MeasureFilter, labels: dict[str, str]
+) -> Facet:
+    """Measures with a target in each status as it could be known on a past day shown: the
+    status is computed by the query (`TargetQuerySet.as_of`), so counted through the ORM."""
+    others = filterset.ids_without("status")
+    targets = filterset.judged_targets().filter(measure_id__in=others)
+    rows = targets.values(judged=F("computed_status")).annotate(
+        count=Count("measure_id", distinct=True)
+    )
     names = dict(TargetStatus.choices)
     found = {row["judged"]: (str(names[row["judged"]]), row["count"]) for row in rows}
     return _facet("status", labels["status"], found, params)
 
 
-def _has_target_facet(params: QueryDict, filterset: MeasureFilter, labels: dict[str, str]) -> Facet:
-    """Measures with a target, and the rest: two counts, each over one table (measures; the
-    targets' distinct measures), instead of a subquery per measure."""
-    measures = _others(filterset, "has_target")
-    every = Measure.objects.order_by().filter(pk__in=measures)
-    targets = Target.objects.order_by().filter(measure_id__in=measures)
-    total = every.count()
-    with_target = targets.values("measure_id").distinct().count()
+def _has_target_facet(params: QueryDict, counts: dict[str, int], labels: dict[str, str]) -> Facet:
+    total, with_target = counts.get("all", 0), counts.get("true", 0)
     found = {
         "true": (gettext("yes"), with_target),
         "false": (gettext("no"), total - with_target),
@@ -230,19 +331,9 @@ def _has_target_facet(params: QueryDict, filterset: MeasureFilter, labels: dict[
     return _facet("has_target", labels["has_target"], found, params)
 
 
-def _section_facet(params: QueryDict, filterset: MeasureFilter, labels: dict[str, str]) -> Facet:
-    rows = (
-        filterset.qs_without("section")
-        .order_by()
-        .values("document__slug", "section__ordinal", "section__title_zh", "section__title_en")
-        .annotate(count=Count("pk", distinct=True))
-        .order_by("section__ordinal")
-    )
+def _section_facet(params: QueryDict, rows: list[Counted], labels: dict[str, str]) -> Facet:
     found = {
-        f"{row['document__slug']}/{row['section__ordinal']}": (
-            pick_language(row["section__title_zh"], row["section__title_en"]),
-            row["count"],
-        )
+        row.code: (pick_language(row.name_zh or "", row.name_en or ""), row.measures)
         for row in rows
     }
     facet = _facet("section", labels["section"], found, params)
