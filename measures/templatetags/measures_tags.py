@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import conditional_escape, escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 
 from measures import changewords, citations
 from measures.citations import cited_keys
@@ -295,3 +295,93 @@ def cited(source) -> str:
     if source is None:
         return ""
     return citations.citation_html(source, language_of_page())
+
+
+# One row of the measure list. Built in Python, as Django's admin builds its change list: 50
+# rows through the template engine (about 40 variable lookups, six tags and an included
+# template a row) took a third of the page's time at the real size of the data.
+MEASURE_ROW = """
+        <tr class="validity-row-{state}">
+          <td class="id"><a href="{url}">{public_id}</a> {validity}</td>
+          <td class="part" data-label="{part_label}" title="{part_title}">{part}</td>
+          <td class="title" data-label="{title_label}"><a href="{url}">{title}</a>
+            {snippet}</td>
+          <td data-label="{topics_label}">{topics}</td>
+          <td data-label="{agencies_label}">{agencies}</td>
+          <td data-label="{targets_label}">{targets}</td>
+          <td data-label="{grade_label}"><span class="grade grade-{grade}">{grade_name}</span></td>
+        </tr>
+      """
+
+
+@register.simple_tag(takes_context=True)
+def measure_rows(context, measures) -> str:
+    """The rows of the measure list (`MeasureQuerySet.for_listing`, `with_successor`): each
+    measure's id and validity on the day shown, part, title (search terms marked, and a
+    snippet), topics, agencies, targets and grade. A document's validity is rendered once."""
+    query, as_of = context.get("query", ""), context.get("as_of", "")
+    day = context.get("as_of_day") or timezone.localdate()
+    labels = {
+        "part_label": gettext("Part"),
+        "title_label": gettext("Title"),
+        "topics_label": gettext("Topics"),
+        "agencies_label": gettext("Agencies"),
+        "targets_label": gettext("Targets"),
+        "grade_label": gettext("Grade"),
+    }
+    validity_template = context.template.engine.get_template("measures/_validity.html")
+    validities: dict[int, str] = {}
+    rows = []
+    for measure in measures:
+        document = measure.document
+        if document.pk not in validities:
+            shown = validity_template.render(context.new(validity(context, document)))
+            validities[document.pk] = shown
+        if measure.title:
+            title = highlight(measure.title, query)
+        else:
+            title = format_html(
+                '<span class="unknown-title">{}</span>', gettext("content not reconstructed")
+            )
+        rows.append(
+            format_html(
+                MEASURE_ROW,
+                state=document.period.on(day).value,
+                url=keep_as_of(measure.get_absolute_url(), as_of),
+                public_id=measure.public_id,
+                validity=mark_safe(validities[document.pk]),  # noqa: S308  a rendered template
+                part_title=measure.section.title,
+                part=measure.section.label,
+                title=title,
+                snippet=_row_snippet(measure, query),
+                topics=format_html_join(
+                    "", '<span class="tag">{}</span> ', ((t.name,) for t in measure.topic_list)
+                ),
+                agencies=format_html_join(
+                    ", ", "{}", ((role.agency.short_name,) for role in measure.role_list)
+                ),
+                targets=format_html_join(
+                    "",
+                    '<div class="target-compact">{} <span class="status status-{}">{}</span></div>',
+                    (
+                        (target.goal_display, target.status, target.get_status_display())
+                        for target in measure.target_list
+                    ),
+                ),
+                grade=measure.grade,
+                grade_name=measure.get_grade_display(),
+                **labels,
+            )
+        )
+    return mark_safe("".join(rows))  # noqa: S308  every row is built by format_html
+
+
+def _row_snippet(measure, query: str) -> str:
+    snippet = search_snippet(measure, query) if query else None
+    if snippet is None:
+        return ""
+    if snippet.foreign:
+        return format_html(
+            '<div class="snippet" lang="{}">{}</div>', snippet.language, snippet.html
+        )
+    return format_html('<div class="snippet">{}</div>', snippet.html)
