@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime
+import functools
 
-from django.db import models
+from django.db import connection, models
 from django.db.models import Exists, OuterRef, Q, Subquery, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, NullIf
 from django.urls import reverse
 from django.utils.functional import Promise, cached_property
@@ -74,6 +76,20 @@ class DocumentQuerySet(models.QuerySet["Document"]):
 
         counted = self.order_by().annotate(measure_count=count_per_document(Measure.objects.all()))
         return dict(counted.values_list("pk", "measure_count"))
+
+
+def documents_in_force_on(day: datetime.date) -> RawSQL:
+    """The ids of the documents in force on `day`, as a subquery: what nearly every list and
+    count is bounded by. Compiled once per day (and database) per process: building and
+    compiling the ORM's query cost a list page a millisecond or two each of the five times
+    it asked."""
+    sql, params = _in_force_sql(day, connection.vendor)
+    return RawSQL(sql, params)  # noqa: S611 - Django's own SQL, the day kept as a parameter
+
+
+@functools.lru_cache(maxsize=8)
+def _in_force_sql(day: datetime.date, vendor: str) -> tuple[str, tuple]:
+    return Document.objects.in_force_on(day).values("pk").query.sql_with_params()
 
 
 def successor_of(path: str) -> dict[str, Subquery]:

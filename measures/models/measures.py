@@ -20,7 +20,7 @@ from measures.numerals import chinese_numeral
 
 from .agencies import Agency, Jurisdiction
 from .base import AgencyRole, Grade, Provenance, bilingual_text, pick_language
-from .documents import Document, Section, successor_of
+from .documents import Document, Section, documents_in_force_on, successor_of
 from .vocabularies import EntityType, Location, ProductStage, ProductType, Topic
 
 if TYPE_CHECKING:
@@ -161,8 +161,7 @@ class MeasureQuerySet(BumpingQuerySet["Measure"]):
 
     def in_force(self, on: datetime.date | None = None) -> MeasureQuerySet:
         """Measures whose document is in force on `on` (today by default)."""
-        documents = Document.objects.in_force_on(on or timezone.localdate())
-        return self.filter(document__in=documents.values("pk"))
+        return self.filter(document__in=documents_in_force_on(on or timezone.localdate()))
 
     def existing_on(self, day: datetime.date) -> MeasureQuerySet:
         """Measures of documents that had taken effect by `day`, in force or not since."""
