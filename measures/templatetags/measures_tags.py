@@ -136,12 +136,22 @@ def keep_as_of(url: str, as_of: str) -> str:
     return f"{url}{joiner}as_of={as_of}{hash_}{fragment}"
 
 
-@register.inclusion_tag("measures/_validity.html", takes_context=True)
-def validity(context, document, detailed: bool = False) -> dict:
+@register.simple_tag(takes_context=True)
+def validity(context, document, detailed: bool = False) -> str:
     """The document's (and so its measures') validity on the day the page shows: in force,
     superseded by the next edition (linked), expired, repealed or not yet in force. `detailed`
     adds the day it changed. Reads the next edition from a `with_successor` annotation when the
-    list has one, else asks for it."""
+    list has one, else asks for it. Rendered once per document and template: a list's rows
+    mostly share a few documents."""
+    shown = context.render_context.setdefault("measures_tags.validity", {})
+    key = (document.pk, detailed)
+    if key not in shown:
+        template = context.template.engine.get_template("measures/_validity.html")
+        shown[key] = template.render(context.new(_validity(context, document, detailed)))
+    return shown[key]
+
+
+def _validity(context, document, detailed: bool) -> dict:
     day = context.get("as_of_day") or timezone.localdate()
     span = document.period
     state = span.on(day)
@@ -318,7 +328,7 @@ MEASURE_ROW = """
 def measure_rows(context, measures) -> str:
     """The rows of the measure list (`MeasureQuerySet.for_listing`, `with_successor`): each
     measure's id and validity on the day shown, part, title (search terms marked, and a
-    snippet), topics, agencies, targets and grade. A document's validity is rendered once."""
+    snippet), topics, agencies, targets and grade."""
     query, as_of = context.get("query", ""), context.get("as_of", "")
     day = context.get("as_of_day") or timezone.localdate()
     labels = {
@@ -329,14 +339,9 @@ def measure_rows(context, measures) -> str:
         "targets_label": gettext("Targets"),
         "grade_label": gettext("Grade"),
     }
-    validity_template = context.template.engine.get_template("measures/_validity.html")
-    validities: dict[int, str] = {}
     rows = []
     for measure in measures:
         document = measure.document
-        if document.pk not in validities:
-            shown = validity_template.render(context.new(validity(context, document)))
-            validities[document.pk] = shown
         if measure.title:
             title = highlight(measure.title, query)
         else:
@@ -349,7 +354,7 @@ def measure_rows(context, measures) -> str:
                 state=document.period.on(day).value,
                 url=keep_as_of(measure.get_absolute_url(), as_of),
                 public_id=measure.public_id,
-                validity=mark_safe(validities[document.pk]),  # noqa: S308  a rendered template
+                validity=validity(context, document),
                 part_title=measure.section.title,
                 part=measure.section.label,
                 title=title,
