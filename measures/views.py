@@ -30,6 +30,7 @@ from .models import (
     Target,
     TargetStatus,
     Topic,
+    lend_successors,
     successor_of,
 )
 from .paging import BadPage, CappedPaginator, page_of
@@ -375,15 +376,13 @@ def measure_list(request: HttpRequest) -> HttpResponse:
         measures = measures.in_reading_order()
     try:
         page = page_of(
-            CappedPaginator(
-                measures.for_listing(filterset.judged_targets()).with_successor(), PAGE_SIZE
-            ),
+            CappedPaginator(measures.for_listing(filterset.judged_targets()), PAGE_SIZE),
             request.GET.get("page", 1),
         )
     except BadPage as error:
         context["errors"] = error.errors
         return render(request, "measures/measure_list.html", context, status=error.status)
-    lend_successor(page)
+    lend_successors(measure.document for measure in page)
     show_as_of(target for measure in page for target in measure.target_list)
     context.update(
         page=page,

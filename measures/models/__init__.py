@@ -49,6 +49,7 @@ from .documents import (
     DocumentQuerySet,
     Section,
     count_per_document,
+    lend_successors,
     starts_on,
     successor_of,
 )
@@ -186,6 +187,7 @@ __all__ = [
     "Unit",
     "clipped",
     "count_per_document",
+    "lend_successors",
     "link_constraints",
     "meets_goal",
     "pick_language",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime
 import functools
+from collections import defaultdict
+from collections.abc import Iterable
 
 from django.db import connection, models
 from django.db.models import Exists, OuterRef, Q, Subquery, Value
@@ -114,6 +116,41 @@ def successor_of(path: str) -> dict[str, Subquery]:
         "successor_name_zh": Subquery(successors.values("name_zh")[:1]),
         "successor_name_en": Subquery(successors.values("name_en")[:1]),
     }
+
+
+def lend_successors(documents: Iterable[Document]) -> None:
+    """Give each document the next edition of its series (`successor_slug`, `_starts`,
+    `_name_zh`, `_name_en`, None when there is none), read for all of them in one query: what
+    `successor_of` annotates on every row, for a page already cut (its four correlated
+    subqueries cost a list's query a few milliseconds to build and compile)."""
+    documents = list(documents)
+    series = {document.series_id for document in documents if document.series_id is not None}
+    editions: dict[int | None, list[tuple]] = defaultdict(list)
+    if series:
+        rows = (
+            Document.objects.filter(series__in=series)
+            .annotate(
+                starts=starts_on(),
+                name_zh=Coalesce(NullIf("short_name_zh", Value("")), "title_zh"),
+                name_en=Coalesce(NullIf("short_name_en", Value("")), "title_en"),
+            )
+            .order_by("series", "edition")
+            .values_list("series", "edition", "slug", "starts", "name_zh", "name_en")
+        )
+        for series_id, *edition in rows:
+            editions[series_id].append(tuple(edition))
+    for document in documents:
+        later = (
+            (slug, starts, name_zh, name_en)
+            for edition, slug, starts, name_zh, name_en in editions.get(document.series_id, [])
+            if document.edition is not None and edition is not None and edition > document.edition
+        )
+        (
+            document.successor_slug,
+            document.successor_starts,
+            document.successor_name_zh,
+            document.successor_name_en,
+        ) = next(later, (None, None, None, None))
 
 
 def count_per_document(rows: models.QuerySet) -> Coalesce:

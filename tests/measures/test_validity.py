@@ -78,6 +78,41 @@ class TestDocuments:
             in_force = set(m.Document.objects.in_force_on(day).values_list("slug", flat=True))
             assert in_force == {d.slug for d in documents if d.period.in_force_on(day)}, day
 
+    def test_successors_lent_to_a_page_are_those_its_rows_would_be_annotated_with(
+        self, reference_data, django_assert_num_queries
+    ):
+        latest = m.Document.objects.filter(slug__startswith="beijing-").order_by("-edition")[0]
+        later = DocumentFactory(
+            series=latest.series, edition=latest.edition + 1, effective_from=D(2027, 1, 1)
+        )
+        single = DocumentFactory(series=None, edition=None)
+        expected = {
+            document.pk: (
+                document.successor_slug,
+                document.successor_starts,
+                document.successor_name_zh,
+                document.successor_name_en,
+            )
+            for document in m.Document.objects.with_successor()
+        }
+        documents = list(m.Document.objects.all())
+        with django_assert_num_queries(1):
+            m.lend_successors(documents)
+        lent = {
+            document.pk: (
+                document.successor_slug,
+                document.successor_starts,
+                document.successor_name_zh,
+                document.successor_name_en,
+            )
+            for document in documents
+        }
+        assert lent == expected
+        # The next edition, not the last.
+        assert lent[m.Document.objects.get(slug="beijing-2024").pk][0] == "beijing-2025"
+        assert lent[latest.pk][0] == later.slug
+        assert lent[later.pk] == lent[single.pk] == (None, None, None, None)
+
     def test_a_stated_expiry_ends_a_document_and_its_measures(self):
         document = DocumentFactory(
             effective_from=D(2020, 1, 1), ended_on=D(2022, 1, 1), end_reason="expired"
