@@ -156,18 +156,12 @@ WITHIN_DOCUMENT = {"part", "measure"}
 
 
 def rollups(targets: TargetQuerySet, milestones, chosen: ProgressFilter) -> list[tuple]:
-    """(title, by, targets' roll-up, milestones' roll-up) for each ROLLUP_TITLES."""
-    return [
-        (
-            label,
-            by,
-            targets.rollup_top(by, ROLLUP_LIMIT),
-            milestones.rollup_top(by, ROLLUP_LIMIT),
-        )
-        if by not in WITHIN_DOCUMENT or chosen.within_document
-        else (label, by, None, None)
-        for by, label in ROLLUP_TITLES
-    ]
+    """(title, by, targets' roll-up, milestones' roll-up) for each ROLLUP_TITLES: one
+    statement for the targets' and one for the milestones'."""
+    shown = [by for by, _ in ROLLUP_TITLES if by not in WITHIN_DOCUMENT or chosen.within_document]
+    of_targets = targets.rollup_tops(shown, ROLLUP_LIMIT)
+    of_milestones = milestones.rollup_tops(shown, ROLLUP_LIMIT)
+    return [(label, by, of_targets.get(by), of_milestones.get(by)) for by, label in ROLLUP_TITLES]
 
 
 def progress(request: HttpRequest) -> HttpResponse:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db import models
+from django.db import connection, models
 from django.db.models import Q
 from django.db.models.expressions import Combinable
 from django.utils.translation import gettext_lazy as _
@@ -19,17 +19,29 @@ class MilestoneStatus(models.TextChoices):
     DONE = "done", _("done")
 
 
+# A milestone's share of the way: done 1, in progress ½, any other status 0.
+SHARE_OF_STATUS = {MilestoneStatus.DONE.value: 1.0, MilestoneStatus.IN_PROGRESS.value: 0.5}
+
+
 class MilestoneQuerySet(RollupQuerySet["Milestone"]):
     statuses = MilestoneStatus
 
     def rollup_share(self) -> Combinable:
-        """Done counts 1, in progress ½, not started 0."""
+        """Done counts 1, in progress ½, not started 0 (SHARE_OF_STATUS)."""
         return models.Case(
-            models.When(status=MilestoneStatus.DONE, then=models.Value(1.0)),
-            models.When(status=MilestoneStatus.IN_PROGRESS, then=models.Value(0.5)),
+            *(
+                models.When(status=status, then=models.Value(share))
+                for status, share in SHARE_OF_STATUS.items()
+            ),
             default=models.Value(0.0),
             output_field=models.FloatField(),
         )
+
+    def rollup_share_sql(self, table: str) -> tuple[str, list]:
+        status = f"{table}.{connection.ops.quote_name('status')}"
+        cases = " ".join("WHEN %s THEN %s" for _ in SHARE_OF_STATUS)
+        values = [value for pair in SHARE_OF_STATUS.items() for value in pair]
+        return f"(CASE {status} {cases} ELSE 0.0 END)", values
 
 
 class Milestone(Provenance):

@@ -107,6 +107,28 @@ class TestRollups:
             if row["share"] is not None:
                 assert row["weighted_share"] <= row["share"] + 1e-9
 
+    @pytest.mark.parametrize("limit", [1, 2, 3, 50])
+    def test_every_rollup_in_one_statement_is_each_rollup_on_its_own(
+        self, reference_data, limit, django_assert_num_queries
+    ):
+        groupings = ["document", "agency", "topic", "part", "measure"]
+        for rows in (
+            Target.objects.order_by(),
+            Target.objects.filter(measure__document__slug="beijing-2025").order_by(),
+            Target.objects.filter(status="achieved").order_by(),
+            Milestone.objects.order_by(),
+        ):
+            with django_assert_num_queries(1):
+                together = rows.rollup_tops(groupings, limit)
+            # The largest groups first when some are left out, else every group in key order.
+            assert together == {by: rows.rollup_top(by, limit) for by in groupings}
+
+    def test_as_of_a_past_day_each_rollup_is_computed_by_its_query(self, reference_data):
+        rows = Target.objects.as_of(date(2025, 6, 1)).order_by()
+        assert rows.rollup_tops(["document", "topic"], 2) == {
+            by: rows.rollup_top(by, 2) for by in ("document", "topic")
+        }
+
 
 class TestPages:
     def test_the_progress_page_lists_milestones_and_every_rollup(self, client, reference_data):
