@@ -3,10 +3,8 @@ history on its page, and the plain words that say what changed (measures/changew
 
 import datetime
 import re
-from decimal import Decimal
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
@@ -24,32 +22,6 @@ from measures.models import (
     Topic,
 )
 from tests.factories import JurisdictionFactory
-
-
-def trial_startup() -> Target:
-    return Target.objects.select_related("measure__document").get(
-        measure__document__slug="beijing-2025", key="trial-startup"
-    )
-
-
-@pytest.fixture
-def editor(db):
-    return get_user_model().objects.create_user("zhang.wei", password="x", is_staff=True)
-
-
-@pytest.fixture
-def changed(reference_data, editor) -> Target:
-    """The reference data, then an editor lowering a goal (20 → 18 weeks, citing a source), and
-    the progress rules finding the target overdue."""
-    target = trial_startup()
-    with recording(process="admin", actor_id=editor.pk):
-        target.goal_value = Decimal("18")
-        target.source = Source.objects.get(key="s11")
-        target.save()
-    with recording(process="refresh_progress", bulk=True) as log:
-        status = [{"field": "status", "old": "on_track", "new": "overdue"}]
-        log.record([Pending(target, ChangeKind.STATUS, status)])
-    return target
 
 
 def rows(html: str) -> list[str]:

@@ -1,6 +1,6 @@
-"""The measure list's rows, built in Python (`measures_tags.measure_rows`), are byte for byte
-what the template built before (tests/measures/reference/measure_list.html, the list's
-template as it was, its rows rendered tag by tag)."""
+"""The rows of the measure list and of the change log, built in Python (`measures_tags`'s
+`measure_rows` and `change_rows`), are byte for byte what the templates built before
+(tests/measures/reference/: each page's template as it was, its rows rendered tag by tag)."""
 
 import re
 from pathlib import Path
@@ -13,18 +13,19 @@ from measures.models import Measure
 
 pytestmark = pytest.mark.django_db
 
-REFERENCE = Path(__file__).parent / "reference" / "measure_list.html"
+REFERENCE = Path(__file__).parent / "reference"
 # A form's CSRF token is masked afresh each time it is rendered.
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
 
 
 def pages(client, monkeypatch, address: str, language: str) -> tuple[str, str]:
-    """The list as served, and as the reference template renders the same context."""
+    """The page as served, and as its reference template renders the same context."""
     rendered = {}
     render = views.render
 
     def both(request, template_name, context=None, status=200):
-        reference = engines["django"].from_string(REFERENCE.read_text())
+        text = (REFERENCE / template_name.removeprefix("measures/")).read_text()
+        reference = engines["django"].from_string(text)
         rendered["reference"] = reference.render(context, request)
         return render(request, template_name, context, status=status)
 
@@ -59,4 +60,12 @@ def test_a_measure_without_its_text_says_so(client, reference_data, monkeypatch)
     )
     served, reference = pages(client, monkeypatch, "/measures/?document=beijing-2025", "en")
     assert '<span class="unknown-title">content not reconstructed</span>' in served
+    assert served == reference
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+@pytest.mark.parametrize("query", ["", "?object=target", "?document=beijing-2025&page=1"])
+def test_the_change_rows_are_what_the_template_built(client, changed, monkeypatch, query, language):
+    served, reference = pages(client, monkeypatch, f"/changes/{query}", language)
+    assert served.count('<tr class="change change-') >= 2
     assert served == reference
