@@ -217,10 +217,11 @@ def targets(results: dict) -> list[dict]:
                 "met": len(counts) == 1,
             }
         )
+    # Ours only: Datasette or the floor timing out is theirs to count, not an error of ours.
     errors = sum(
         side.get("errors", 0)
         for query in queries.values()
-        for side in (query.get("ours"), query.get("datasette"), query.get("floor"))
+        for side in (query.get("ours"), query.get("ours_uncached"), query.get("cold"))
         if side
     )
     checks.append({"target": "no error under load (ours)", "value": errors, "met": errors == 0})
