@@ -986,12 +986,19 @@ class MeasureBodySerializer(MeasureSerializer):
         read_only_fields = fields
 
 
-class MeasureTailSerializer(MeasureSerializer):
-    """MEASURE_TAIL alone, for a row read with its document (and `with_successor`)."""
+class MeasureTailSerializer(serializers.Serializer):
+    """MEASURE_TAIL alone, for a row read with its document (and `with_successor`), as
+    MeasureSerializer writes it. Declared apart from it: DRF copies a serializer's declared
+    fields for every instance, and MeasureSerializer declares dozens (a tenth of a published
+    record's time)."""
 
-    class Meta(MeasureSerializer.Meta):
-        fields = MEASURE_TAIL
-        read_only_fields = fields
+    url = serializers.SerializerMethodField()
+    validity = serializers.SerializerMethodField()
+    superseded_by = serializers.CharField(source="successor_slug", read_only=True, allow_null=True)
+    updated_at = serializers.DateTimeField(read_only=True)
+
+    get_url = MeasureSerializer.get_url
+    get_validity = MeasureSerializer.get_validity
 
 
 class SectionLinkSerializer(NoteFields, ProvenanceFields, serializers.ModelSerializer):

@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 from bench.corpus import skip_reference_triggers
 from measures import models as m
 from measures.api import published
-from measures.api.serializers import MEASURE_TAIL, MeasureSerializer
+from measures.api.serializers import MEASURE_TAIL, MeasureSerializer, MeasureTailSerializer
 from tests.factories import MeasureFactory, MeasureLinkFactory, MilestoneFactory
 
 API = "/api/v1/measures/"
@@ -61,6 +61,7 @@ def detail(measure: m.Measure) -> str:
 
 def test_the_tail_is_the_serializers_last_fields():
     assert MeasureSerializer.Meta.fields[-len(MEASURE_TAIL) :] == MEASURE_TAIL
+    assert list(MeasureTailSerializer().fields) == MEASURE_TAIL
 
 
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
