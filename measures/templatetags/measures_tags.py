@@ -6,6 +6,7 @@ from django import template
 from django.template.defaultfilters import date as format_date
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import localize
 from django.utils.html import conditional_escape, escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext
@@ -451,4 +452,34 @@ def change_subject_html(change) -> str:
     )
     return format_html(
         '<span class="change-object">{}</span> {}{}', change_object(change), shown, label
+    )
+
+
+# A chosen value's attributes; not chosen, a space (the template wrote two before data-facet).
+CHOSEN = mark_safe('class="selected" aria-current="true" ')
+FACET_VALUE = (
+    '\n        <li><a href="?{query}" {selected}data-facet="{facet}" data-value="{value}">'
+    '{mark}{label}</a> <span class="count">{count}</span></li>\n        '
+)
+
+
+@register.simple_tag
+def facet_values(facet) -> str:
+    """A facet's values (`measures.facets.Facet`) as the items of its list, each a link that
+    chooses or unchooses it, with its count; built in Python like the list's rows."""
+    return format_html_join(
+        "",
+        FACET_VALUE,
+        (
+            {
+                "query": value.query,
+                "selected": CHOSEN if value.selected else " ",
+                "facet": facet.name,
+                "value": value.value,
+                "mark": "✓ " if value.selected else "",
+                "label": value.label,
+                "count": localize(value.count),
+            }
+            for value in facet.values
+        ),
     )
