@@ -45,6 +45,7 @@ from .models import (
     Topic,
     pick_language,
 )
+from .sqlnames import column, qualified, table
 
 
 @dataclass(frozen=True)
@@ -182,22 +183,6 @@ def _chosen(filterset: MeasureFilter, name: str) -> list[Any]:
     return [value.pk if FACETS[name].model else value for value in values]
 
 
-def _table(model: type[models.Model]) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
-
-
-def _name(model: type[models.Model], name: str) -> str:
-    """The quoted column of the model's field `name` (a relation: its id column)."""
-    field = model._meta.get_field(name)
-    if not isinstance(field, models.Field) or not field.column:
-        raise TypeError(f"{model.__name__}.{name} has no column")
-    return connection.ops.quote_name(field.column)
-
-
-def _column(model: type[models.Model], name: str) -> str:
-    return f"{_table(model)}.{_name(model, name)}"
-
-
 # Each part's columns: facet, code, count, chosen, rank, groups, name_zh, name_en (Counted).
 # The facet's name is one of FACETS' keys (or a fixed word), never input: written as a literal.
 
@@ -207,15 +192,15 @@ def _top_values(
 ) -> tuple[str, list[Any]]:
     """The facet's chosen values and its FACET_LIMIT most frequent others, ranked, with how
     many values it has in all, named."""
-    source = _table(dimension.rows)
-    measure = _column(dimension.rows, dimension.measure)
+    source = table(dimension.rows)
+    measure = qualified(dimension.rows, dimension.measure)
     if dimension.of_document:
-        key = _column(Document, dimension.key)
-        source += f" JOIN {_table(Document)} ON {_column(Document, 'id')} = " + _column(
+        key = qualified(Document, dimension.key)
+        source += f" JOIN {table(Document)} ON {qualified(Document, 'id')} = " + qualified(
             dimension.rows, "document"
         )
     else:
-        key = _column(dimension.rows, dimension.key)
+        key = qualified(dimension.rows, dimension.key)
     marks = ", ".join(["%s"] * len(chosen))
     is_chosen = f"CASE WHEN {key} IN ({marks}) THEN 1 ELSE 0 END" if chosen else "0"
     counted = (
@@ -230,12 +215,12 @@ def _top_values(
         return f"SELECT '{name}', c.facet_key, {columns}, NULL, NULL FROM ({counted}) c", params
     model = dimension.model
     code, name_zh, name_en = (
-        f"v.{_name(model, column)}"
-        for column in (dimension.code, dimension.name_zh, dimension.name_en)
+        f"v.{column(model, name)}"
+        for name in (dimension.code, dimension.name_zh, dimension.name_en)
     )
     return (
         f"SELECT '{name}', {code}, {columns}, {name_zh}, {name_en} FROM ({counted}) c "
-        f"JOIN {_table(model)} v ON v.{_name(model, 'id')} = c.facet_key",
+        f"JOIN {table(model)} v ON v.{column(model, 'id')} = c.facet_key",
         params,
     )
 
@@ -243,10 +228,10 @@ def _top_values(
 def _statuses(others: RawSQL) -> tuple[str, list[Any]]:
     """Measures with a target in each status as stored (today's): a measure with two targets
     in one status counts once (over the targets alone, on the (status, measure) index)."""
-    status, measure = _column(Target, "status"), _column(Target, "measure")
+    status, measure = qualified(Target, "status"), qualified(Target, "measure")
     return (
         f"SELECT 'status', {status}, COUNT(DISTINCT {measure}), 0, 0, 0, NULL, NULL "
-        f"FROM {_table(Target)} WHERE {measure} IN ({others.sql}) GROUP BY {status}",
+        f"FROM {table(Target)} WHERE {measure} IN ({others.sql}) GROUP BY {status}",
         list(others.params),
     )
 
@@ -254,16 +239,16 @@ def _statuses(others: RawSQL) -> tuple[str, list[Any]]:
 def _with_and_without_target(others: RawSQL) -> list[tuple[str, list[Any]]]:
     """How many measures there are, and how many have a target: two counts, each over one
     table (measures; the targets' distinct measures), not a subquery per measure."""
-    measure = _column(Target, "measure")
+    measure = qualified(Target, "measure")
     return [
         (
-            f"SELECT 'has_target', 'all', COUNT(*), 0, 0, 0, NULL, NULL FROM {_table(Measure)} "
-            f"WHERE {_column(Measure, 'id')} IN ({others.sql})",
+            f"SELECT 'has_target', 'all', COUNT(*), 0, 0, 0, NULL, NULL FROM {table(Measure)} "
+            f"WHERE {qualified(Measure, 'id')} IN ({others.sql})",
             list(others.params),
         ),
         (
             f"SELECT 'has_target', 'true', COUNT(DISTINCT {measure}), 0, 0, 0, NULL, NULL "
-            f"FROM {_table(Target)} WHERE {measure} IN ({others.sql})",
+            f"FROM {table(Target)} WHERE {measure} IN ({others.sql})",
             list(others.params),
         ),
     ]
@@ -271,14 +256,14 @@ def _with_and_without_target(others: RawSQL) -> list[tuple[str, list[Any]]]:
 
 def _sections(others: RawSQL) -> tuple[str, list[Any]]:
     """The parts of the one document chosen, as `slug/ordinal`, each with its measures."""
-    slug, ordinal = _column(Document, "slug"), _column(Section, "ordinal")
-    titles = f"{_column(Section, 'title_zh')}, {_column(Section, 'title_en')}"
+    slug, ordinal = qualified(Document, "slug"), qualified(Section, "ordinal")
+    titles = f"{qualified(Section, 'title_zh')}, {qualified(Section, 'title_en')}"
     return (
         f"SELECT 'section', {slug} || '/' || CAST({ordinal} AS TEXT), COUNT(*), 0, 0, 0, "
-        f"{titles} FROM {_table(Measure)} "
-        f"JOIN {_table(Section)} ON {_column(Section, 'id')} = {_column(Measure, 'section')} "
-        f"JOIN {_table(Document)} ON {_column(Document, 'id')} = {_column(Measure, 'document')} "
-        f"WHERE {_column(Measure, 'id')} IN ({others.sql}) GROUP BY {slug}, {ordinal}, {titles}",
+        f"{titles} FROM {table(Measure)} "
+        f"JOIN {table(Section)} ON {qualified(Section, 'id')} = {qualified(Measure, 'section')} "
+        f"JOIN {table(Document)} ON {qualified(Document, 'id')} = {qualified(Measure, 'document')} "
+        f"WHERE {qualified(Measure, 'id')} IN ({others.sql}) GROUP BY {slug}, {ordinal}, {titles}",
         list(others.params),
     )
 

@@ -14,6 +14,9 @@ from django.db.models import Q
 from django.db.models.expressions import Combinable
 from django.db.models.functions import Coalesce
 
+from measures import sqlnames
+from measures.sqlnames import column
+
 from .agencies import Agency
 from .documents import Document, Section
 from .measures import Measure, MeasureAgency
@@ -172,11 +175,12 @@ def _rows_sql(rows: models.QuerySet) -> tuple[str, tuple] | None:
     return rows.order_by().values("pk").query.sql_with_params()
 
 
-def _quoted(model: type[models.Model], name: str) -> str:
-    field = model._meta.get_field(name)
-    if not isinstance(field, models.Field) or not field.column:
-        raise TypeError(f"{model.__name__}.{name} has no column")
-    return connection.ops.quote_name(field.column)
+# Groupings by a value paired with the measure: the pair table and its field naming the value,
+# the values' table, and its code and names (as ROLLUPS reads them through the measure).
+BY_PAIR: dict[str, tuple[type[models.Model], str, type[models.Model], str, str, str]] = {
+    "agency": (MeasureAgency, "agency", Agency, "slug", "short_name_zh", "name_en"),
+    "topic": (Measure.topics.through, "topic", Topic, "code", "name_zh", "name_en"),
+}
 
 
 def _grouping_sql(
@@ -187,62 +191,50 @@ def _grouping_sql(
     its `limit` largest groups."""
 
     def table(model: type[models.Model], alias: str) -> str:
-        return f"{connection.ops.quote_name(model._meta.db_table)} {alias}"
+        return f"{sqlnames.table(model)} {alias}"
 
     rows_model = rows.model
     measure = (
-        f"{table(Measure, 'm')} ON m.{_quoted(Measure, 'id')} = r.{_quoted(rows_model, 'measure')}"
+        f"{table(Measure, 'm')} ON m.{column(Measure, 'id')} = r.{column(rows_model, 'measure')}"
     )
     document = (
-        f"{table(Document, 'd')} ON d.{_quoted(Document, 'id')} = m.{_quoted(Measure, 'document')}"
+        f"{table(Document, 'd')} ON d.{column(Document, 'id')} = m.{column(Measure, 'document')}"
     )
     joins = [measure]
-    slug = f"d.{_quoted(Document, 'slug')}"
+    slug = f"d.{column(Document, 'slug')}"
     if by == "document":
         joins.append(document)
         key, second = slug, "CAST(NULL AS INTEGER)"
-        labels = f"d.{_quoted(Document, 'title_zh')}", f"d.{_quoted(Document, 'title_en')}"
+        labels = f"d.{column(Document, 'title_zh')}", f"d.{column(Document, 'title_en')}"
     elif by == "part":
         joins.append(document)
         joins.append(
-            f"{table(Section, 's')} ON s.{_quoted(Section, 'id')} = m.{_quoted(Measure, 'section')}"
+            f"{table(Section, 's')} ON s.{column(Section, 'id')} = m.{column(Measure, 'section')}"
         )
-        key, second = slug, f"s.{_quoted(Section, 'ordinal')}"
-        labels = f"s.{_quoted(Section, 'title_zh')}", f"s.{_quoted(Section, 'title_en')}"
+        key, second = slug, f"s.{column(Section, 'ordinal')}"
+        labels = f"s.{column(Section, 'title_zh')}", f"s.{column(Section, 'title_en')}"
     elif by == "measure":
         joins.append(document)
-        key, second = slug, f"m.{_quoted(Measure, 'number')}"
-        labels = f"m.{_quoted(Measure, 'title_zh')}", f"m.{_quoted(Measure, 'title_en')}"
-    elif by == "agency":
-        role = MeasureAgency
+        key, second = slug, f"m.{column(Measure, 'number')}"
+        labels = f"m.{column(Measure, 'title_zh')}", f"m.{column(Measure, 'title_en')}"
+    elif by in BY_PAIR:
+        pair, field, values, code, name_zh, name_en = BY_PAIR[by]
         joins.append(
-            f"{table(role, 'p')} ON p.{_quoted(role, 'measure')} = m.{_quoted(Measure, 'id')}"
+            f"{table(pair, 'p')} ON p.{column(pair, 'measure')} = m.{column(Measure, 'id')}"
         )
-        joins.append(
-            f"{table(Agency, 'v')} ON v.{_quoted(Agency, 'id')} = p.{_quoted(role, 'agency')}"
-        )
-        key, second = f"v.{_quoted(Agency, 'slug')}", "CAST(NULL AS INTEGER)"
-        labels = f"v.{_quoted(Agency, 'short_name_zh')}", f"v.{_quoted(Agency, 'name_en')}"
-    elif by == "topic":
-        pair = Measure.topics.through
-        joins.append(
-            f"{table(pair, 'p')} ON p.{_quoted(pair, 'measure')} = m.{_quoted(Measure, 'id')}"
-        )
-        joins.append(
-            f"{table(Topic, 'v')} ON v.{_quoted(Topic, 'id')} = p.{_quoted(pair, 'topic')}"
-        )
-        key, second = f"v.{_quoted(Topic, 'code')}", "CAST(NULL AS INTEGER)"
-        labels = f"v.{_quoted(Topic, 'name_zh')}", f"v.{_quoted(Topic, 'name_en')}"
+        joins.append(f"{table(values, 'v')} ON v.{column(values, 'id')} = p.{column(pair, field)}")
+        key, second = f"v.{column(values, code)}", "CAST(NULL AS INTEGER)"
+        labels = f"v.{column(values, name_zh)}", f"v.{column(values, name_en)}"
     else:
         raise ValueError(f"no roll-up by {by!r}")
     share, share_params = rows.rollup_share_sql("r")
-    status = f"r.{_quoted(rows_model, 'status')}"
+    status = f"r.{column(rows_model, 'status')}"
     statuses = list(rows.statuses.values)
     counts = "".join(f", COUNT(CASE WHEN {status} = %s THEN 1 END)" for _ in statuses)
     grouped = f"{key}, {second}, {labels[0]}, {labels[1]}"
     where, where_params = "", []
     if ids is not None:
-        where, where_params = f"WHERE r.{_quoted(rows_model, 'id')} IN ({ids[0]})", list(ids[1])
+        where, where_params = f"WHERE r.{column(rows_model, 'id')} IN ({ids[0]})", list(ids[1])
     sql = (
         f"SELECT * FROM (SELECT '{by}' AS grouping, {key} AS group_key, {second} AS second_key, "
         f"{labels[0]} AS label_zh, {labels[1]} AS label_en, COUNT(*) AS total, "
