@@ -10,7 +10,7 @@ from django.utils.translation import gettext
 from caching import dataversion
 from measures.models import LinkStatus, MeasureLink
 
-from .asof import is_past, lend_successor, read_as_of, show_as_of
+from .asof import is_past, read_as_of, show_as_of
 from .charts import chart_for
 from .facets import measure_facets
 from .filters import ChangeFilter, MeasureFilter
@@ -31,7 +31,6 @@ from .models import (
     TargetStatus,
     Topic,
     lend_successors,
-    successor_of,
 )
 from .paging import BadPage, CappedPaginator, page_of
 from .quality import data_quality
@@ -58,9 +57,9 @@ def home(request: HttpRequest) -> HttpResponse:
     documents = list(
         Document.objects.in_reading_order()
         .with_counts()
-        .with_successor()  # each card's link reaches its measures, in force or not
         .select_related("jurisdiction", "series")[:HOME_DOCUMENTS]
     )
+    lend_successors(documents)  # each card's link reaches its measures, in force or not
     grades = Measure.objects.filter(document__in=documents).grades_by_document()
     for document in documents:
         document.grade_counts = [
@@ -128,10 +127,8 @@ def document_list(request: HttpRequest) -> HttpResponse:
     day, refused = as_of_error(request, "measures/document_list.html")
     if refused:
         return refused
-    documents = (
-        Document.objects.in_reading_order()
-        .with_successor()
-        .select_related("jurisdiction", "series", "source")
+    documents = Document.objects.in_reading_order().select_related(
+        "jurisdiction", "series", "source"
     )
     if day is not None:  # what existed that day: a later edition was not issued yet
         documents = documents.existing_on(day)
@@ -142,6 +139,7 @@ def document_list(request: HttpRequest) -> HttpResponse:
         context = {"errors": error.errors}
         return render(request, "measures/document_list.html", context, status=error.status)
     counts = Document.objects.filter(pk__in=[document.pk for document in page]).measure_counts()
+    lend_successors(page)
     for document in page:
         document.measure_count = counts[document.pk]
     return render(request, "measures/document_list.html", {"page": page})
@@ -163,11 +161,7 @@ def agency_detail(request: HttpRequest, slug: str) -> HttpResponse:
     context["shows_all"] = shows_all == "all"
     documents = Document.objects.all()
     shown = documents.existing_on(day) if shows_all == "all" else documents.in_force_on(day)
-    roles = (
-        agency.roles_in_reading_order()
-        .filter(measure__document__in=shown.values("pk"))
-        .annotate(**successor_of("measure__document__"))
-    )
+    roles = agency.roles_in_reading_order().filter(measure__document__in=shown.values("pk"))
     targets = Target.objects.all()
     if is_past(day):
         targets = targets.as_of(day)
@@ -177,7 +171,7 @@ def agency_detail(request: HttpRequest, slug: str) -> HttpResponse:
     except BadPage as error:
         context["errors"] = error.errors
         return render(request, "measures/agency_detail.html", context, status=error.status)
-    lend_successor(context["page"], lambda role: role.measure.document)
+    lend_successors(role.measure.document for role in context["page"])
     show_as_of(target for role in context["page"] for target in role.measure.targets.all())
     return render(request, "measures/agency_detail.html", context)
 
@@ -215,11 +209,12 @@ def document_detail(request: HttpRequest, slug: str) -> HttpResponse:
         Prefetch("measures", queryset=Measure.objects.select_related("document").order_by("number"))
     )
     document = get_object_or_404(
-        Document.objects.with_successor()
-        .select_related("jurisdiction", "series", "source")
-        .prefetch_related(Prefetch("sections", queryset=sections), "issuer_rows__agency"),
+        Document.objects.select_related("jurisdiction", "series", "source").prefetch_related(
+            Prefetch("sections", queryset=sections), "issuer_rows__agency"
+        ),
         slug=slug,
     )
+    lend_successors([document])
     counts = dict(document.measures.values_list("grade").annotate(count=Count("pk")).order_by())
     grades = [(grade, label, counts.get(grade, 0)) for grade, label in Grade.choices]
     return render(
@@ -243,11 +238,9 @@ def measure_detail(request: HttpRequest, document: str, number: int) -> HttpResp
         targets = targets.as_of(day)
         observations = observations.filter(observed_on__lte=day)
     measure = get_object_or_404(
-        Measure.objects.with_successor()
-        .select_related(
+        Measure.objects.select_related(
             "document", "section", "source", "scope", "eligibility__approach", "eligibility__source"
-        )
-        .prefetch_related(
+        ).prefetch_related(
             "topics",
             "entity_types",
             "stages",
@@ -263,7 +256,7 @@ def measure_detail(request: HttpRequest, document: str, number: int) -> HttpResp
         document__slug=document,
         number=number,
     )
-    lend_successor([measure])
+    lend_successors([measure.document])
     show_as_of(measure.targets.all())
     for target in measure.targets.all():
         target.chart = chart_for(target, measure.document)

@@ -12,7 +12,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext, gettext_lazy
 
 from caching import dataversion
-from measures.asof import is_past, lend_successor, read_as_of, show_as_of
+from measures.asof import is_past, read_as_of, show_as_of
 from measures.charts import chart_for
 from measures.models import (
     Agency,
@@ -25,7 +25,7 @@ from measures.models import (
     TargetQuerySet,
     TargetStatus,
     Topic,
-    successor_of,
+    lend_successors,
 )
 from measures.paging import BadPage, CappedPaginator, page_of
 
@@ -177,7 +177,6 @@ def progress(request: HttpRequest) -> HttpResponse:
         target_page = page_of(
             CappedPaginator(
                 targets.select_related("measure__document", "measure__section")
-                .annotate(**successor_of("measure__document__"))
                 .prefetch_related(Prefetch("observations", queryset=observations))
                 .order_by("measure__document__slug", "measure__number", "key"),
                 PAGE_SIZE,
@@ -198,7 +197,7 @@ def progress(request: HttpRequest) -> HttpResponse:
         return render(
             request, "progress/progress.html", {"errors": error.errors}, status=error.status
         )
-    lend_successor(target_page, lambda target: target.measure.document)
+    lend_successors(target.measure.document for target in target_page)
     show_as_of(target_page)
     for target in target_page:  # charts for the page shown only
         target.chart = chart_for(target, target.measure.document)

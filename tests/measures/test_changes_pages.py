@@ -191,8 +191,9 @@ class TestMeasureHistory:
         self, client, changed, django_assert_max_num_queries
     ):
         measure = changed.measure
-        # The page's own 11 (its notes cite sources), and its history and its targets'.
-        with django_assert_max_num_queries(13):
+        # The page's own 12 (its notes cite sources, its document's next edition is read after
+        # it), and its history and its targets'.
+        with django_assert_max_num_queries(14):
             html = client.get(measure.get_absolute_url()).content.decode()
         history = html[html.index('id="history"') :]
         assert "现为逾期未报（原为进度正常）" in history

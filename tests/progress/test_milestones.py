@@ -153,7 +153,7 @@ class TestPages:
     def test_the_measure_page_shows_its_milestones(
         self, client, reference_data, django_assert_max_num_queries
     ):
-        with django_assert_max_num_queries(13):
+        with django_assert_max_num_queries(14):
             page = client.get("/measures/beijing-2025/12/").content.decode()
         assert 'id="milestone-first-biologic-pilot-approved"' in page
         assert "2025-05-21" in page
