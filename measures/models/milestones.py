@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from django.db import connection, models
+from django.db import models
 from django.db.models import Q
 from django.db.models.expressions import Combinable
 from django.utils.translation import gettext_lazy as _
+
+from measures.sqlnames import column
 
 from .base import Provenance, bilingual_text, pick_language
 from .measures import Measure
@@ -38,7 +40,7 @@ class MilestoneQuerySet(RollupQuerySet["Milestone"]):
         )
 
     def rollup_share_sql(self, table: str) -> tuple[str, list]:
-        status = f"{table}.{connection.ops.quote_name('status')}"
+        status = f"{table}.{column(self.model, 'status')}"
         cases = " ".join("WHEN %s THEN %s" for _ in SHARE_OF_STATUS)
         values = [value for pair in SHARE_OF_STATUS.items() for value in pair]
         return f"(CASE {status} {cases} ELSE 0.0 END)", values

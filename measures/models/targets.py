@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import connection, models
+from django.db import models
 from django.db.models import Case, F, OuterRef, Q, Value, When
 from django.db.models.expressions import Combinable
 from django.db.models.functions import Cast, Coalesce, NullIf, Round, RowNumber
@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from caching.dataversion import BumpingQuerySet
 from measures import typography
+from measures.sqlnames import column
 from measures.validity import EARLIEST_AS_OF
 
 from .base import Comparator, Direction, Provenance, TargetKind, bilingual_text, pick_language
@@ -115,7 +116,7 @@ class TargetQuerySet(BumpingQuerySet["Target"], RollupQuerySet["Target"]):  # ty
         return models.F("progress_share")
 
     def rollup_share_sql(self, table: str) -> tuple[str, list]:
-        return f"{table}.{connection.ops.quote_name('progress_share')}", []
+        return f"{table}.{column(self.model, 'progress_share')}", []
 
     def with_computed_progress(self, today: datetime.date) -> TargetQuerySet:
         """Each target's progress as of `today`, computed by the database within this query:
